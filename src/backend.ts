@@ -1,0 +1,126 @@
+/**
+ * The one place that chooses the TensorFlow.js backend. Everything else calls `initBackend()` (or
+ * `tf()` after it) and never `tf.setBackend` directly.
+ *
+ * Order: an explicit option or `DMM_BACKEND`; otherwise `webgpu` when a WebGPU adapter exists,
+ * then `tensorflow` when @tensorflow/tfjs-node(-gpu) is really installed, then `wasm`, then `cpu`.
+ * See ../shared/reference/gpu-host.md for why `navigator.gpu` must exist before the WebGPU backend loads.
+ */
+import * as tfjs from '@tensorflow/tfjs';
+import { check, nearest } from './util/check';
+
+export const BACKENDS = ['webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+let chosen: BackendName | undefined;
+let pending: Promise<BackendName> | undefined;
+
+/** The tfjs namespace the kit uses (one engine shared by models, data and danfojs). */
+export const tf = tfjs;
+
+/** Whether Dawn (the `webgpu` package) gives an adapter on this machine. Installs navigator.gpu when it does. */
+export async function webgpuAdapterInfo(): Promise<{ available: boolean; description: string }> {
+  const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
+  try {
+    if (!g.navigator?.gpu) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const webgpu = require('webgpu') as { create(flags: string[]): unknown; globals: object };
+      Object.assign(globalThis, webgpu.globals);
+      (globalThis as unknown as { navigator: unknown }).navigator = { gpu: webgpu.create([]) };
+    }
+    const adapter = (await g.navigator!.gpu!.requestAdapter()) as { info?: { vendor?: string; architecture?: string; description?: string } } | null;
+    if (!adapter) return { available: false, description: 'no WebGPU adapter (Dawn found no usable GPU)' };
+    const info = adapter.info ?? {};
+    return { available: true, description: [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter' };
+  } catch (err) {
+    return { available: false, description: `WebGPU unavailable: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+/** True when a real tfjs-node or tfjs-node-gpu is installed (danfojs' override maps tfjs-node to plain tfjs). */
+export function tfjsNodeInstalled(): string | undefined {
+  for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      const pkgPath = require.resolve(`${name}/package.json`);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pkg = require(pkgPath) as { name: string };
+      if (pkg.name === name) return name;
+    } catch {
+      // not installed
+    }
+  }
+  return undefined;
+}
+
+async function activate(name: BackendName): Promise<void> {
+  if (name === 'webgpu') {
+    const info = await webgpuAdapterInfo();
+    check(info.available, () => `Error in initBackend: backend 'webgpu' needs a WebGPU adapter, got none (${info.description}). Use DMM_BACKEND=wasm, or see ../shared/reference/gpu-host.md.`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-backend-webgpu');
+  } else if (name === 'wasm') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-backend-wasm');
+  } else if (name === 'tensorflow') {
+    const pkg = tfjsNodeInstalled();
+    check(pkg, () => `Error in initBackend: backend 'tensorflow' needs @tensorflow/tfjs-node-gpu, which is not installed. Add it with: npm install --no-save @tensorflow/tfjs-node-gpu@4.22.0`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(pkg);
+  }
+  const ok = await tfjs.setBackend(name);
+  check(ok, () => `Error in initBackend: tf.setBackend('${name}') failed. Try DMM_BACKEND=cpu.`);
+  await tfjs.ready();
+}
+
+export interface BackendOptions {
+  /** Force a backend; overrides DMM_BACKEND. */
+  backend?: string;
+  /** Print the choice (once per process). Default true. */
+  log?: boolean;
+}
+
+/**
+ * Chooses and activates the backend once per process and returns its name. Later calls return the
+ * same choice; asking for a different backend afterwards is an error rather than a silent switch.
+ */
+export async function initBackend(options: BackendOptions = {}): Promise<BackendName> {
+  const requested = options.backend ?? process.env.DMM_BACKEND ?? undefined;
+  if (requested !== undefined && requested !== '') {
+    check((BACKENDS as readonly string[]).includes(requested), () => `Error in initBackend: backend must be one of ${BACKENDS.join(', ')}, got '${requested}'. Did you mean '${nearest(requested, BACKENDS)}'?`);
+  }
+  if (chosen) {
+    check(!requested || requested === chosen, () => `Error in initBackend: backend '${chosen}' is already active in this process, got a request for '${requested}'. Set DMM_BACKEND before the first use.`);
+    return chosen;
+  }
+  if (!pending) {
+    pending = (async () => {
+      let name: BackendName;
+      if (requested) {
+        name = requested as BackendName;
+      } else if ((await webgpuAdapterInfo()).available) {
+        name = 'webgpu';
+      } else if (tfjsNodeInstalled()) {
+        name = 'tensorflow';
+      } else {
+        name = 'wasm';
+      }
+      try {
+        await activate(name);
+      } catch (err) {
+        if (requested) throw err;
+        name = 'cpu';
+        await activate(name);
+      }
+      chosen = name;
+      if (options.log !== false && !process.env.DMM_QUIET) console.error(`[dmm] tfjs backend: ${name}`);
+      return name;
+    })();
+  }
+  return pending;
+}
+
+/** The active backend; throws if `initBackend` has not run. */
+export function backendName(): BackendName {
+  check(chosen, () => 'Error in backendName: no backend chosen yet. Call `await initBackend()` first.');
+  return chosen;
+}

@@ -1,0 +1,48 @@
+/**
+ * One error type and one guard for the whole kit (style.md, "Errors"): messages read
+ * `Error in <function>: <what> must <rule>, got <value>.` plus the fix, and are built lazily.
+ */
+export class KitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KitError';
+  }
+}
+
+/** Throws a KitError with `msg()` when `ok` is false. The message is only built on failure. */
+export function check(ok: unknown, msg: () => string): asserts ok {
+  if (!ok) throw new KitError(msg());
+}
+
+/** Levenshtein distance, for "did you mean" hints on unknown keys. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+/** The valid key closest to `key`, for error messages. */
+export function nearest(key: string, valid: readonly string[]): string {
+  let best = valid[0] ?? '';
+  let bestD = Infinity;
+  for (const v of valid) {
+    const d = editDistance(key.toLowerCase(), v.toLowerCase());
+    if (d < bestD) [best, bestD] = [v, d];
+  }
+  return best;
+}
+
+/** Rejects keys of `given` that are not in `valid`, naming the nearest valid key. */
+export function checkKnownKeys(fn: string, given: object, valid: readonly string[]): void {
+  for (const key of Object.keys(given)) {
+    check(valid.includes(key), () => `Error in ${fn}: unknown option '${key}'. Did you mean '${nearest(key, valid)}'? Valid options: ${valid.join(', ')}.`);
+  }
+}
