@@ -1,0 +1,17 @@
+/**
+ * The MuJoCo locomotion environments of the kit (Gym v3 logic, D4RL time limit) and their batched runner.
+ * envs-and-d4rl.md sections 1, 2 and 5 hold the facts; docs/envs.md describes the choices.
+ */
+export { ENV_IDS, MAX_EPISODE_STEPS, TASKS, type EnvId, type TaskSpec } from './tasks';
+export {
+  ENV_DEFAULTS,
+  makeEnv,
+  MujocoEnv,
+  resolveEnvOptions,
+  type Env,
+  type EnvOptions,
+  type EnvState,
+  type StepInfo,
+  type StepResult,
+} from './env';
+export { loadModel, loadMujoco, ASSET_DIR } from './mujoco';
