@@ -1,0 +1,196 @@
+/**
+ * Stick-figure views of a rollout: the body's capsules as line segments in the x-z plane over time, drawn as an
+ * SVG strip (a pure function returning a string, no browser needed) or as a Plotly animation figure spec
+ * ({ data, layout, frames }) for the kit's figure pipeline.
+ */
+import type { MujocoEnv } from './env';
+import type { EnvId } from './tasks';
+
+export interface Rollout {
+  envId: EnvId;
+  /** Environment time step in seconds. */
+  dt: number;
+  /** Capsule segments per frame, [x0, z0, x1, z1] per capsule; frame 0 is the reset state. */
+  frames: Float64Array[];
+  /** Reward of the step that led to frame t (frames[t + 1]). */
+  rewards: number[];
+  terminated: boolean;
+  truncated: boolean;
+  /** Free text for captions: policy, seed. */
+  label: string;
+}
+
+/** Runs one episode (or maxSteps steps) of `policy` and records the stick figure after every step. */
+export function recordRollout(
+  env: MujocoEnv,
+  policy: (observation: Float64Array, t: number) => ArrayLike<number>,
+  options: { maxSteps?: number; label?: string } = {},
+): Rollout {
+  const maxSteps = options.maxSteps ?? env.maxEpisodeSteps;
+  let observation = env.reset();
+  const frames = [env.segments()];
+  const rewards: number[] = [];
+  let terminated = false;
+  let truncated = false;
+  for (let t = 0; t < maxSteps && !terminated && !truncated; t++) {
+    const r = env.step(policy(observation, t));
+    observation = r.observation;
+    terminated = r.terminated;
+    truncated = r.truncated;
+    rewards.push(r.reward);
+    frames.push(env.segments());
+  }
+  return { envId: env.id, dt: env.dt, frames, rewards, terminated, truncated, label: options.label ?? '' };
+}
+
+/** One colour per capsule, cycling (torso first, then limbs in model order). */
+const COLOURS = ['#1f3b73', '#d1495b', '#edae49', '#00798c', '#66a182', '#8d5a97', '#e07a5f', '#3d405b'];
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export interface StripOptions {
+  /** Number of snapshots in the strip (evenly spaced over the rollout, first and last included). */
+  panels: number;
+  /** Panel size in pixels. */
+  panelWidth: number;
+  panelHeight: number;
+  /** World metres shown across a panel (centred on the body) and above the ground. */
+  spanX: number;
+  spanZ: number;
+  title: string;
+}
+
+const STRIP_DEFAULTS: Readonly<StripOptions> = Object.freeze({
+  panels: 8,
+  panelWidth: 150,
+  panelHeight: 190,
+  spanX: 2.0,
+  spanZ: 2.2,
+  title: '',
+});
+
+/**
+ * An SVG strip of snapshots: each panel shows the body at one time, centred on its mean x, with the ground line,
+ * ticks every 0.5 m of world x (so forward motion is visible), the time and x position.
+ */
+export function stickFigureSvg(rollout: Rollout, options: Partial<StripOptions> = {}): string {
+  const o = { ...STRIP_DEFAULTS, ...options };
+  const nFrames = rollout.frames.length;
+  const panels = Math.max(1, Math.min(o.panels, nFrames));
+  const picks = Array.from({ length: panels }, (_, k) => (panels === 1 ? 0 : Math.round((k * (nFrames - 1)) / (panels - 1))));
+  const titleH = 46;
+  const W = panels * o.panelWidth;
+  const H = o.panelHeight + titleH + 8;
+  const scale = Math.min(o.panelWidth / o.spanX, (o.panelHeight - 30) / o.spanZ);
+  const total = rollout.rewards.reduce((s, r) => s + r, 0);
+  const end = rollout.terminated ? 'terminated' : rollout.truncated ? 'truncated (time limit)' : 'stopped';
+  const title = o.title || `${rollout.envId}: ${rollout.label || 'rollout'}`;
+  const sub = `${nFrames - 1} steps (dt ${rollout.dt} s), return ${total.toFixed(2)}, ${end}; panels every ~${((nFrames - 1) / Math.max(1, panels - 1)).toFixed(1)} steps`;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="8" y="18" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="8" y="36" font-size="11" fill="#444">${escapeXml(sub)}</text>`,
+  ];
+  picks.forEach((t, k) => {
+    const seg = rollout.frames[t];
+    let cx = 0;
+    for (let j = 0; j < seg.length; j += 4) cx += seg[j] + seg[j + 2];
+    cx /= seg.length / 2;
+    const left = k * o.panelWidth;
+    const groundY = titleH + o.panelHeight - 22;
+    const px = (x: number) => left + o.panelWidth / 2 + (x - cx) * scale;
+    const pz = (z: number) => groundY - z * scale;
+    parts.push(`<g>`);
+    parts.push(`<rect x="${left + 1}" y="${titleH}" width="${o.panelWidth - 2}" height="${o.panelHeight}" fill="#f7f7f7" stroke="#ddd"/>`);
+    parts.push(`<line x1="${left + 1}" y1="${groundY}" x2="${left + o.panelWidth - 1}" y2="${groundY}" stroke="#777" stroke-width="1.5"/>`);
+    const x0 = Math.ceil((cx - o.spanX / 2) * 2) / 2;
+    for (let x = x0; x <= cx + o.spanX / 2; x += 0.5) {
+      parts.push(`<line x1="${px(x).toFixed(1)}" y1="${groundY}" x2="${px(x).toFixed(1)}" y2="${groundY + 4}" stroke="#777"/>`);
+    }
+    for (let j = 0; j < seg.length; j += 4) {
+      const colour = COLOURS[(j / 4) % COLOURS.length];
+      parts.push(
+        `<line x1="${px(seg[j]).toFixed(1)}" y1="${pz(seg[j + 1]).toFixed(1)}" x2="${px(seg[j + 2]).toFixed(1)}" y2="${pz(seg[j + 3]).toFixed(1)}" stroke="${colour}" stroke-width="5" stroke-linecap="round" opacity="0.9"/>`,
+      );
+    }
+    parts.push(
+      `<text x="${left + 6}" y="${groundY + 16}" font-size="10" fill="#333">t=${t} (${(t * rollout.dt).toFixed(2)} s) x=${cx.toFixed(2)} m</text>`,
+    );
+    parts.push(`</g>`);
+  });
+  parts.push(`</svg>`);
+  return parts.join('\n') + '\n';
+}
+
+export interface PlotlyFigure {
+  data: object[];
+  layout: object;
+  frames: object[];
+}
+
+/** A Plotly animation: one line trace per capsule, one frame per recorded step (every `every`-th), play button and slider. */
+export function stickFigureAnimation(rollout: Rollout, options: { every?: number; title?: string } = {}): PlotlyFigure {
+  const every = Math.max(1, options.every ?? 1);
+  const picks: number[] = [];
+  for (let t = 0; t < rollout.frames.length; t += every) picks.push(t);
+  if (picks[picks.length - 1] !== rollout.frames.length - 1) picks.push(rollout.frames.length - 1);
+  const nSeg = rollout.frames[0].length / 4;
+  let xMin = Infinity;
+  let xMax = -Infinity;
+  let zMax = 0;
+  for (const t of picks) {
+    const s = rollout.frames[t];
+    for (let j = 0; j < s.length; j += 2) {
+      xMin = Math.min(xMin, s[j]);
+      xMax = Math.max(xMax, s[j]);
+      zMax = Math.max(zMax, s[j + 1]);
+    }
+  }
+  const traces = (t: number) =>
+    Array.from({ length: nSeg }, (_, g) => {
+      const s = rollout.frames[t];
+      return { x: [s[4 * g], s[4 * g + 2]], y: [s[4 * g + 1], s[4 * g + 3]] };
+    });
+  const data = traces(picks[0]).map((xy, g) => ({
+    type: 'scatter',
+    mode: 'lines',
+    ...xy,
+    line: { width: 8, color: COLOURS[g % COLOURS.length] },
+    showlegend: false,
+  }));
+  const frames = picks.map((t) => ({ name: String(t), data: traces(t) }));
+  const pad = 0.5;
+  const layout = {
+    title: { text: options.title ?? `${rollout.envId}: ${rollout.label || 'rollout'} (dt ${rollout.dt} s)` },
+    xaxis: { title: { text: 'x (m)' }, range: [xMin - pad, xMax + pad] },
+    yaxis: { title: { text: 'z (m)' }, range: [-0.1, zMax + pad], scaleanchor: 'x' },
+    shapes: [{ type: 'line', x0: xMin - 10, x1: xMax + 10, y0: 0, y1: 0, line: { color: '#777' } }],
+    updatemenus: [
+      {
+        type: 'buttons',
+        showactive: false,
+        buttons: [
+          {
+            label: 'Play',
+            method: 'animate',
+            args: [null, { frame: { duration: Math.round(rollout.dt * every * 1000), redraw: false }, fromcurrent: true }],
+          },
+        ],
+      },
+    ],
+    sliders: [
+      {
+        steps: picks.map((t) => ({
+          label: (t * rollout.dt).toFixed(2),
+          method: 'animate',
+          args: [[String(t)], { mode: 'immediate', frame: { duration: 0, redraw: false } }],
+        })),
+        currentvalue: { prefix: 't (s) = ' },
+      },
+    ],
+  };
+  return { data, layout, frames };
+}
