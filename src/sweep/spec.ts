@@ -30,7 +30,7 @@ export const DEFAULT_EXPERIMENT = 'runs';
 export interface RunSpec {
   model: ModelName;
   env: string;
-  /** Full dataset id, e.g. `hopper-medium` (what `loadDataset` takes). */
+  /** Dataset id, e.g. `hopper-medium` (what `loadDataset` takes); a bare kind `medium` normalises to it. */
   dataset: string;
   seed: number;
   scale: Scale;
@@ -99,7 +99,11 @@ export function normaliseRunSpec(
   const model = oneOf(fn, 'model', spec.model, MODEL_NAMES);
   const env = oneOf(fn, 'env', spec.env, ENV_NAMES);
   const validDatasets = DATASET_KINDS.map((k) => `${env}-${k}`);
-  const dataset = oneOf(fn, `dataset (for env '${env}')`, spec.dataset, validDatasets);
+  // A bare kind (`medium`) means `<env>-medium`, so callers that keep env and kind apart hash the same.
+  const given = (DATASET_KINDS as readonly unknown[]).includes(spec.dataset)
+    ? `${env}-${spec.dataset as string}`
+    : spec.dataset;
+  const dataset = oneOf(fn, `dataset (for env '${env}')`, given, validDatasets);
   const seed = spec.seed;
   check(
     typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff,

@@ -57,6 +57,7 @@ test('specHash is deterministic, ignores key order and defaults, and sees every 
   } as RunSpec;
   assert.equal(specHash(a), specHash(b));
   assert.equal(specHash({ ...a, overrides: {} }), specHash({ ...a, overrides: undefined }));
+  assert.equal(specHash({ ...a, dataset: 'medium' }), specHash(a));
   const variants: RunSpec[] = [
     { ...a, seed: 13 },
     { ...a, model: 'dt' },

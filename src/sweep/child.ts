@@ -1,0 +1,49 @@
+/**
+ * The child process that runs one job (forked by ./worker.ts). A crash, an out-of-memory kill or a
+ * `kill -9` of this process loses only this run; the worker reports it as a failed attempt. When the
+ * worker itself dies, the IPC channel closes and this process exits, so no orphan keeps training.
+ */
+import { stableStringify } from '../util/atomic';
+import type { RunSpec } from './spec';
+import type { JobContext, RunnerModule } from './runner';
+
+export interface ChildRequest {
+  type: 'run';
+  runner: string;
+  spec: RunSpec;
+  ctx: Omit<JobContext, 'onProgress'>;
+}
+
+export type ChildMessage =
+  | { type: 'progress'; fraction: number; info?: string }
+  | { type: 'done'; record: unknown }
+  | { type: 'error'; message: string };
+
+function send(msg: ChildMessage): Promise<void> {
+  return new Promise((resolve) => process.send!(msg, undefined, undefined, () => resolve()));
+}
+
+async function run(req: ChildRequest): Promise<void> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runner is chosen at run time by path
+    const mod = require(req.runner) as Partial<RunnerModule>;
+    if (typeof mod.runJob !== 'function')
+      throw new Error(`Error in sweep child: runner module ${req.runner} must export runJob(spec, ctx).`);
+    const record = await mod.runJob(req.spec, {
+      ...req.ctx,
+      onProgress: (fraction, info) => void send({ type: 'progress', fraction, info }),
+    });
+    // Round-trip through JSON so what the queue stores is exactly what a record file would hold.
+    await send({ type: 'done', record: JSON.parse(stableStringify(record ?? null)) });
+    process.exit(0);
+  } catch (err) {
+    const e = err as Error;
+    await send({ type: 'error', message: (e && e.message) || String(err) });
+    process.exit(1);
+  }
+}
+
+if (require.main === module) {
+  process.on('disconnect', () => process.exit(1));
+  process.once('message', (msg) => void run(msg as ChildRequest));
+}

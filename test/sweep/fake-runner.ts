@@ -1,0 +1,48 @@
+/**
+ * A stand-in for runTraining in the queue tests: the spec's overrides steer it.
+ *   steps (default 4), stepMs (default 100): the run's length; with a checkpointDir it saves the step
+ *     reached after each step and resumes from it;
+ *   fail: true → every attempt throws; failTimes: n → the first n attempts throw;
+ *   crash: true → the process exits without a word (like an out-of-memory kill).
+ * It writes the record to ctx.resultsDir like runTraining, and appends one line per finished run to
+ * $DMM_FAKE_LOG, so a test can count how often each run really finished.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeJsonAtomic } from '../../src/util/atomic';
+import { recordPath, specHash, type RunSpec } from '../../src/sweep/spec';
+import type { JobContext } from '../../src/sweep/runner';
+
+export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
+  const o = (spec.overrides ?? {}) as {
+    steps?: number;
+    stepMs?: number;
+    fail?: boolean;
+    failTimes?: number;
+    crash?: boolean;
+  };
+  const steps = o.steps ?? 4;
+  const stepMs = o.stepMs ?? 100;
+  if (o.crash) process.exit(7);
+  if (o.fail || (o.failTimes !== undefined && ctx.attempt <= o.failTimes))
+    throw new Error(`planned failure of seed ${spec.seed} on attempt ${ctx.attempt}`);
+  const ckpt = ctx.checkpointDir ? path.join(ctx.checkpointDir, 'step.json') : undefined;
+  let start = 0;
+  if (ckpt && fs.existsSync(ckpt)) start = (JSON.parse(fs.readFileSync(ckpt, 'utf8')) as { step: number }).step;
+  for (let step = start; step < steps; step++) {
+    await new Promise((r) => setTimeout(r, stepMs));
+    if (ckpt) writeJsonAtomic(ckpt, { step: step + 1 });
+    ctx.onProgress((step + 1) / steps, `step ${step + 1}/${steps}`);
+  }
+  const record = {
+    spec,
+    hash: specHash(spec),
+    resumedFromStep: start,
+    attempt: ctx.attempt,
+    pid: process.pid,
+    status: 'done',
+  };
+  writeJsonAtomic(recordPath(spec, ctx.resultsDir), record);
+  if (process.env.DMM_FAKE_LOG) fs.appendFileSync(process.env.DMM_FAKE_LOG, `${specHash(spec)} ${process.pid}\n`);
+  return record;
+}
