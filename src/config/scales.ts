@@ -18,3 +18,54 @@ export function parseScale(value: string | undefined, fallback: Scale = 'quick')
 export function scaleFromEnv(): Scale {
   return parseScale(process.env.DMM_SCALE);
 }
+
+/** Training and evaluation counts of one scale (model-spec.md §9 and §10 give the `paper` column). */
+export interface RunScale {
+  /** Evaluation iterations; a checkpoint and an evaluation follow each one. */
+  iterations: number;
+  /** Optimiser steps per iteration. */
+  stepsPerIteration: number;
+  /** Linear warm-up length; paper 10k of 100k steps, the other scales keep that 10 % ratio. */
+  warmupSteps: number;
+  /** Episodes per RTG target per evaluation. */
+  episodesPerTarget: number;
+  /** Cap on evaluation episode length; 1000 is official (§10), smoke shortens it (labelled in records). */
+  maxEpisodeSteps: number;
+  /** Default seeds (§9: 12, 23, 34, 45, 51). */
+  seeds: readonly number[];
+  /** Model overrides applied before the user's (smoke shrinks the model; the others keep official sizes). */
+  modelOverrides: Readonly<Record<string, number>>;
+  /** Batch size override (undefined = official 64). */
+  batchSize?: number;
+}
+
+export const RUN_SCALES: Readonly<Record<Scale, Readonly<RunScale>>> = Object.freeze({
+  smoke: Object.freeze({
+    iterations: 2,
+    stepsPerIteration: 3,
+    warmupSteps: 2,
+    episodesPerTarget: 2,
+    maxEpisodeSteps: 20,
+    seeds: Object.freeze([12]),
+    modelOverrides: Object.freeze({ hiddenSize: 16, nLayer: 1 }),
+    batchSize: 4,
+  }),
+  quick: Object.freeze({
+    iterations: 4,
+    stepsPerIteration: 750,
+    warmupSteps: 300,
+    episodesPerTarget: 10,
+    maxEpisodeSteps: 1000,
+    seeds: Object.freeze([12, 23]),
+    modelOverrides: Object.freeze({}),
+  }),
+  paper: Object.freeze({
+    iterations: 10,
+    stepsPerIteration: 10000,
+    warmupSteps: 10000,
+    episodesPerTarget: 100,
+    maxEpisodeSteps: 1000,
+    seeds: Object.freeze([12, 23, 34, 45, 51]),
+    modelOverrides: Object.freeze({}),
+  }),
+});

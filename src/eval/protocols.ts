@@ -1,0 +1,54 @@
+/**
+ * The two reporting protocols of model-spec.md §10 (quirk 3), on the (iteration × target) matrix of
+ * normalised scores of one run, and their aggregation across seeds.
+ *   best_official: max over evaluations of (max over targets of the mean normalised score), floored at 0;
+ *   final:         the last evaluation at the environment's primary target.
+ */
+import { check } from '../util/check';
+
+export const PROTOCOLS = ['best_official', 'final'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** One run's evaluations: scores[i][j] is iteration i, target targets[j]. */
+export interface ScoreMatrix {
+  targets: readonly number[];
+  scores: readonly (readonly number[])[];
+}
+
+export function bestOfficial(m: ScoreMatrix): number {
+  let best = 0; // "starting from 0, so it is never negative"
+  for (const row of m.scores) for (const v of row) if (v > best) best = v;
+  return best;
+}
+
+/** DMa-style companion: per target, the max over evaluations (not floored). */
+export function bestPerTarget(m: ScoreMatrix): Record<string, number> {
+  const out: Record<string, number> = {};
+  m.targets.forEach((t, j) => {
+    out[String(t)] = Math.max(...m.scores.map((row) => row[j]));
+  });
+  return out;
+}
+
+export function finalScore(m: ScoreMatrix, primary: number): number {
+  check(m.scores.length > 0, () => 'Error in finalScore: the run must have at least one evaluation, got none.');
+  const j = m.targets.indexOf(primary);
+  check(j >= 0, () => `Error in finalScore: targets must include the primary target ${primary}, got [${m.targets.join(', ')}].`);
+  return m.scores[m.scores.length - 1][j];
+}
+
+/** Mean ± population std over seeds, with the values (§10 "Across seeds"). */
+export interface SeedSummary {
+  mean: number;
+  std: number;
+  n: number;
+  values: number[];
+}
+
+export function acrossSeeds(values: readonly number[]): SeedSummary {
+  check(values.length > 0, () => 'Error in acrossSeeds: values must be non-empty, got [].');
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  return { mean, std, n, values: values.slice() };
+}

@@ -1,0 +1,92 @@
+/**
+ * Run records: one JSON per run at results/<experiment>/<specHash>.json (style.md "Results cache").
+ * Tables and figures are pure functions of these files.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { TargetResult } from '../eval/rollout';
+import type { ResolvedRunSpec } from '../train/run';
+import { writeJsonAtomic } from '../util/atomic';
+import { KitError } from '../util/check';
+
+export const RECORD_FORMAT = 'dmm-kit/run-record@1';
+
+export interface IterationRecord {
+  iteration: number;
+  /** Optimiser steps done at this evaluation. */
+  step: number;
+  /** Mean training loss over this iteration's steps. */
+  loss: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  targets: TargetResult[];
+}
+
+export interface RunRecord {
+  format: typeof RECORD_FORMAT;
+  specHash: string;
+  spec: ResolvedRunSpec;
+  status: 'running' | 'finished' | 'failed';
+  error?: string;
+  seed: number;
+  backend: string;
+  gitCommit: string;
+  kitVersion: string;
+  /** Resolved model, trainer and evaluator configs. */
+  config: { model: Record<string, unknown>; train: Record<string, unknown>; eval: Record<string, unknown> };
+  parameterCount?: number;
+  dataset: { id: string; source: string; checksum: string; provenance: unknown };
+  iterations: IterationRecord[];
+  /** The two protocols of §10 for this run (absent until one evaluation exists). */
+  scores?: { best_official: number; final: number; bestPerTarget: Record<string, number> };
+  startedAt: string;
+  finishedAt?: string;
+  wallSeconds?: number;
+  checkpointDir?: string;
+}
+
+export function writeRecord(file: string, record: RunRecord): void {
+  writeJsonAtomic(file, record);
+}
+
+function bad(file: string, what: string): never {
+  throw new KitError(`Error in readRecord: ${file} must be a ${RECORD_FORMAT} JSON file, got ${what}. Delete it to rerun the cell, or restore it from version control.`);
+}
+
+/** Reads and validates one record; a corrupt file gives one line naming the file and the problem. */
+export function readRecord(file: string): RunRecord {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    bad(file, `an unreadable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let rec: RunRecord;
+  try {
+    rec = JSON.parse(text) as RunRecord;
+  } catch (err) {
+    bad(file, `invalid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!rec || typeof rec !== 'object') bad(file, 'a non-object');
+  if (rec.format !== RECORD_FORMAT) bad(file, `format '${String(rec.format)}'`);
+  if (!['running', 'finished', 'failed'].includes(rec.status)) bad(file, `status '${String(rec.status)}'`);
+  if (!rec.spec || typeof rec.spec.model !== 'string' || typeof rec.spec.env !== 'string') bad(file, 'no spec');
+  if (!Array.isArray(rec.iterations)) bad(file, 'no iterations array');
+  for (const it of rec.iterations) {
+    if (!Array.isArray(it.targets) || it.targets.some((t) => typeof t.normalizedScore !== 'number')) bad(file, `iteration ${it.iteration} without numeric target scores`);
+  }
+  return rec;
+}
+
+/** Every record under resultsDir (optionally one experiment), skipping checkpoint folders. */
+export function listRecordFiles(resultsDir: string, experiment?: string): string[] {
+  if (!fs.existsSync(resultsDir)) return [];
+  const exps = experiment ? [experiment] : fs.readdirSync(resultsDir).filter((d) => fs.statSync(path.join(resultsDir, d)).isDirectory());
+  const files: string[] = [];
+  for (const exp of exps) {
+    const dir = path.join(resultsDir, exp);
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.json')) files.push(path.join(dir, f));
+  }
+  return files;
+}

@@ -1,0 +1,115 @@
+/**
+ * Decoupled AdamW as PyTorch's `torch.optim.AdamW` computes it (model-spec.md §9), because tfjs has none.
+ * One parameter group over every trainable parameter (quirk 9: decay also hits LN, biases, embeddings,
+ * A_log and D). Per step k (1-based), in PyTorch's order:
+ *   θ ← θ·(1 − lr·wd);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
+ *   θ ← θ − (lr/(1−β₁ᵏ)) · m / (√v/√(1−β₂ᵏ) + ε)          (ε after the bias correction)
+ */
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import { tf } from '../backend';
+import { check } from '../util/check';
+
+export interface AdamWConfig {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+export const ADAMW_DEFAULTS: Readonly<AdamWConfig> = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 });
+
+/** Optimiser state as plain arrays, for checkpoints. */
+export interface AdamWState {
+  step: number;
+  m: Record<string, { shape: number[]; data: Float32Array }>;
+  v: Record<string, { shape: number[]; data: Float32Array }>;
+}
+
+export class AdamW {
+  readonly config: Readonly<AdamWConfig>;
+  /** Optimiser steps taken so far (k of the last update). */
+  step = 0;
+  private readonly params: Map<string, Variable>;
+  private readonly m = new Map<string, Variable>();
+  private readonly v = new Map<string, Variable>();
+
+  constructor(params: Map<string, Variable>, config: Partial<AdamWConfig> = {}) {
+    this.config = Object.freeze({ ...ADAMW_DEFAULTS, ...config });
+    this.params = params;
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /** One update with learning rate `lr` from `grads` (keyed like the parameters). Does not dispose grads. */
+  apply(grads: Map<string, Tensor>, lr: number): void {
+    this.step += 1;
+    const { beta1, beta2, epsilon, weightDecay } = this.config;
+    // Scalars computed in float64 like PyTorch's Python floats, then used in float32 ops.
+    const stepSize = lr / (1 - Math.pow(beta1, this.step));
+    const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, this.step));
+    const decay = 1 - lr * weightDecay;
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const g = grads.get(name);
+        check(g, () => `Error in AdamW.apply: gradient for '${name}' must be given, got none. Every trainable parameter needs a gradient.`);
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        const mNew = m.mul(beta1).add(g.mul(1 - beta1));
+        const vNew = v.mul(beta2).add(g.square().mul(1 - beta2));
+        const denom = vNew.sqrt().div(bc2Sqrt).add(epsilon);
+        const pNew = p.mul(decay).sub(mNew.div(denom).mul(stepSize));
+        m.assign(mNew);
+        v.assign(vNew);
+        p.assign(pNew);
+      }
+    });
+  }
+
+  getState(): AdamWState {
+    const read = (vars: Map<string, Variable>) => {
+      const out: AdamWState['m'] = {};
+      for (const [name, t] of vars) out[name] = { shape: t.shape.slice(), data: t.dataSync() as Float32Array };
+      return out;
+    };
+    return { step: this.step, m: read(this.m), v: read(this.v) };
+  }
+
+  setState(state: AdamWState): void {
+    check(Number.isInteger(state.step) && state.step >= 0, () => `Error in AdamW.setState: step must be a non-negative integer, got ${state.step}.`);
+    for (const [label, vars, src] of [['m', this.m, state.m], ['v', this.v, state.v]] as const) {
+      for (const [name, t] of vars) {
+        const s = src[name];
+        check(s, () => `Error in AdamW.setState: optimizer state '${label}.${name}' must be present, got none. The checkpoint was written for a different model.`);
+        check(s.data.length === t.size, () => `Error in AdamW.setState: '${label}.${name}' must have ${t.size} values, got ${s.data.length}. The checkpoint was written for a different model.`);
+        t.assign(tf.tensor(s.data, t.shape, 'float32'));
+      }
+    }
+    this.step = state.step;
+  }
+
+  dispose(): void {
+    for (const t of this.m.values()) t.dispose();
+    for (const t of this.v.values()) t.dispose();
+  }
+}
+
+/** Linear warm-up then constant (§9): step k (1-based) uses lr·min(k/warmup, 1). */
+export function warmupLearningRate(k: number, lr: number, warmupSteps: number): number {
+  return warmupSteps <= 0 ? lr : lr * Math.min(k / warmupSteps, 1);
+}
+
+/**
+ * Global L2 gradient-norm clipping as `torch.nn.utils.clip_grad_norm_` (§9): g ← g·c with
+ * c = min(maxNorm/(‖g‖ + 1e-6), 1) over all parameters together. Returns new tensors and the norm
+ * (a scalar tensor, not read back so GPU backends need no sync).
+ */
+export function clipGlobalNorm(grads: Map<string, Tensor>, maxNorm: number): { grads: Map<string, Tensor>; norm: Scalar } {
+  const out = new Map<string, Tensor>();
+  const norm = tf.tidy(() => tf.addN([...grads.values()].map((g) => g.square().sum())).sqrt() as Scalar);
+  const coef = tf.tidy(() => tf.minimum(tf.scalar(maxNorm).div(norm.add(1e-6)), 1));
+  for (const [name, g] of grads) out.set(name, g.mul(coef));
+  coef.dispose();
+  return { grads: out, norm };
+}

@@ -1,0 +1,92 @@
+/**
+ * The parts of the models, envs and data modules that training and evaluation use, as the module
+ * contracts state them. Typed here structurally and loaded lazily, so tests can pass small stand-ins
+ * (a linear policy, a toy environment) and the engine has one seam to the rest of the kit.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Scale } from '../config/scales';
+
+export interface ModelInputs {
+  states: tfjs.Tensor; // [B, K, s], normalised
+  actions: tfjs.Tensor; // [B, K, a]
+  returnsToGo: tfjs.Tensor; // [B, K, 1], scaled
+  timesteps: tfjs.Tensor; // int32 [B, K]
+  mask: tfjs.Tensor; // float32 [B, K], 1 = real step
+}
+
+export interface SequenceModel {
+  name: string;
+  config: Readonly<Record<string, unknown>>;
+  dims: { stateDim: number; actDim: number };
+  forward(inputs: ModelInputs, opts: { training: boolean; dropoutSeed?: number }): tfjs.Tensor;
+  trainableParameters(): Map<string, tfjs.Variable>;
+  frozenTensors(): Map<string, tfjs.Tensor>;
+  parameterCount(): number;
+  dispose(): void;
+}
+
+export type CreateModel = (name: string, config: Record<string, unknown>, dims: { stateDim: number; actDim: number }, seed: number) => SequenceModel;
+
+export interface Dataset {
+  id: string;
+  env: string;
+  kind: string;
+  provenance: { source: string; checksum: string; file?: string; generator?: unknown };
+  trajectories: { observations: Float32Array; actions: Float32Array; rewards: Float32Array }[];
+  stateMean: Float64Array;
+  stateStd: Float64Array;
+}
+
+export interface Batch {
+  states: Float32Array;
+  actions: Float32Array;
+  returnsToGo: Float32Array;
+  timesteps: Int32Array;
+  mask: Float32Array;
+}
+
+export interface BatchSource {
+  sample(): Batch;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+export interface VecEnvLike {
+  n: number;
+  observationDim: number;
+  actionDim: number;
+  reset(): Promise<Float64Array>;
+  step(actions: Float32Array): Promise<{ observations: Float64Array; rewards: Float64Array; terminated: Uint8Array; truncated: Uint8Array }>;
+  close(): void | Promise<void>;
+}
+
+export interface EngineDeps {
+  createModel: CreateModel;
+  loadDataset(id: string, opts: { source: 'kit' | 'd4rl'; scale: Scale }): Promise<Dataset>;
+  createSampler(dataset: Dataset, opts: { contextLength: number; batchSize: number; returnScale: number; maxEpLen: number; seed: number }): BatchSource;
+  createVecEnv(env: string, n: number, opts: { seed: number; workers?: number }): Promise<VecEnvLike>;
+  /** The model's loss; default the masked action MSE of src/models/loss.ts. */
+  maskedActionLoss(pred: tfjs.Tensor, target: tfjs.Tensor, mask: tfjs.Tensor): tfjs.Scalar;
+}
+
+/** The kit's real modules, required on first use (so a missing module is one clear error, not an import crash). */
+export function defaultDeps(): EngineDeps {
+  const need = <T>(path: string, what: string): T => {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(path) as T;
+    } catch (err) {
+      throw new Error(`Error in defaultDeps: module ${what} must load, got: ${(err as Error).message.split('\n')[0]}`);
+    }
+  };
+  return {
+    createModel: (name, config, dims, seed) => need<{ createModel: CreateModel }>('../models', 'src/models').createModel(name, config, dims, seed),
+    loadDataset: (id, opts) => need<{ loadDataset: EngineDeps['loadDataset'] }>('../data', 'src/data').loadDataset(id, opts),
+    createSampler: (dataset, opts) => {
+      const { BatchSampler } = need<{ BatchSampler: new (d: Dataset, o: object) => BatchSource }>('../data', 'src/data');
+      return new BatchSampler(dataset, opts);
+    },
+    createVecEnv: (env, n, opts) => need<{ VecEnv: { create(id: string, n: number, o: object): Promise<VecEnvLike> } }>('../envs', 'src/envs').VecEnv.create(env, n, { ...opts, autoReset: false }),
+    maskedActionLoss: (pred, target, mask) => need<{ maskedActionLoss: EngineDeps['maskedActionLoss'] }>('../models/loss', 'src/models/loss').maskedActionLoss(pred, target, mask),
+  };
+}

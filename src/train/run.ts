@@ -1,0 +1,228 @@
+/**
+ * One run, end to end: resolve the spec into configs (official preset → scale → overrides), load the
+ * dataset, build the model, then per iteration train, evaluate (§10), checkpoint and rewrite the record.
+ * A run finds its latest checkpoint and resumes from it; a failure is written into the record.
+ */
+import { execSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { initBackend, tf } from '../backend';
+import { RUN_SCALES } from '../config/scales';
+import { bestOfficial, bestPerTarget, finalScore, type ScoreMatrix } from '../eval/protocols';
+import { evaluate, type EvalConfig } from '../eval/rollout';
+import { primaryTarget, rtgTargets } from '../eval/targets';
+import { RECORD_FORMAT, writeRecord, type IterationRecord, type RunRecord } from '../results/record';
+import { normaliseRunSpec, recordPath, specHash, type RunSpec } from '../sweep/spec';
+import { check } from '../util/check';
+import { progress } from '../util/progress';
+import { deriveSeed } from '../util/rng';
+import { latestCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint';
+import { defaultDeps, type EngineDeps } from './deps';
+import { officialPreset } from './presets';
+import { resolveTrainConfig, Trainer, TRAIN_DEFAULTS, type TrainConfig } from './trainer';
+
+export type ResolvedRunSpec = ReturnType<typeof normaliseRunSpec>;
+export type DataSource = 'kit' | 'd4rl';
+
+export interface RunOptions {
+  /** Root of the records; default 'results'. */
+  resultsDir?: string;
+  /** Checkpoint folder of this run; default <resultsDir>/<experiment>/checkpoints/<specHash>. */
+  checkpointDir?: string;
+  /** Resume from the latest checkpoint when one exists (default true). */
+  resume?: boolean;
+  /** Stop after this many iterations (the record stays 'running'); used to test resuming. */
+  stopAfterIteration?: number;
+  /** Dataset source (issue 5): kit-generated (default) or the original D4RL files. */
+  source?: DataSource;
+  deps?: Partial<EngineDeps>;
+  silent?: boolean;
+  /** Fraction of the run done, for queue progress (issue 9). */
+  onProgress?: (fraction: number, info?: string) => void;
+  /** Worker threads per evaluation VecEnv. */
+  workers?: number;
+}
+
+/** The resolved configs of a spec, without running anything (also used by `dmm train --dry-run`). */
+/**
+ * The resolved configs of a spec, without running anything. Order: official preset (§5, §6, §9) → scale →
+ * the spec's overrides. Override keys that name trainer settings (learningRate, batchSize, ...) go to the
+ * trainer; all others are model-config keys.
+ */
+export function resolveRunConfigs(spec: RunSpec): { spec: ResolvedRunSpec; model: Record<string, unknown>; train: Readonly<TrainConfig>; eval: EvalConfig } {
+  const s = normaliseRunSpec(spec, 'runTraining');
+  const kind = s.dataset.slice(s.env.length + 1);
+  const preset = officialPreset(s.model, s.env, kind);
+  const scale = RUN_SCALES[s.scale];
+  const trainOverrides: Record<string, number> = {};
+  const modelOverrides: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s.overrides ?? {})) {
+    if (k in TRAIN_DEFAULTS) trainOverrides[k] = v as number;
+    else modelOverrides[k] = v;
+  }
+  const model = { ...preset.model, ...scale.modelOverrides, ...modelOverrides };
+  const train = resolveTrainConfig({
+    iterations: scale.iterations,
+    stepsPerIteration: scale.stepsPerIteration,
+    warmupSteps: scale.warmupSteps,
+    batchSize: scale.batchSize ?? preset.batchSize,
+    learningRate: preset.learningRate,
+    weightDecay: preset.weightDecay,
+    returnScale: preset.returnScale,
+    ...trainOverrides,
+  });
+  const evalConfig: EvalConfig = {
+    targets: rtgTargets(s.model, s.env),
+    episodesPerTarget: scale.episodesPerTarget,
+    maxEpisodeSteps: scale.maxEpisodeSteps,
+    maxEpLen: train.maxEpLen,
+    returnScale: train.returnScale,
+    evalPadding: s.evalPadding,
+  };
+  return { spec: s, model, train, eval: evalConfig };
+}
+
+export function gitCommit(): string {
+  try {
+    return execSync('git rev-parse HEAD', { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function kitVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function scoresOf(rec: RunRecord): RunRecord['scores'] {
+  if (rec.iterations.length === 0) return undefined;
+  const m: ScoreMatrix = { targets: rec.config.eval.targets as number[], scores: rec.iterations.map((it) => it.targets.map((t) => t.normalizedScore)) };
+  return { best_official: bestOfficial(m), final: finalScore(m, primaryTarget(rec.spec.env)), bestPerTarget: bestPerTarget(m) };
+}
+
+export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise<RunRecord> {
+  const t0 = Date.now();
+  const cfg = resolveRunConfigs(spec);
+  const s = cfg.spec;
+  const hash = specHash(s);
+  const resultsDir = opts.resultsDir ?? 'results';
+  const file = recordPath(s, resultsDir);
+  const source: DataSource = opts.source ?? 'kit';
+  const ckptRoot = opts.checkpointDir ?? path.join(resultsDir, s.experiment, 'checkpoints', hash);
+  const deps: EngineDeps = { ...defaultDeps(), ...opts.deps };
+  const backend = await initBackend({ log: !opts.silent });
+
+  const record: RunRecord = {
+    format: RECORD_FORMAT,
+    specHash: hash,
+    spec: s,
+    status: 'running',
+    seed: s.seed,
+    backend,
+    gitCommit: gitCommit(),
+    kitVersion: kitVersion(),
+    config: { model: cfg.model, train: { ...cfg.train }, eval: { ...cfg.eval } },
+    dataset: { id: s.dataset, source, checksum: '', provenance: null },
+    iterations: [],
+    startedAt: new Date(t0).toISOString(),
+    checkpointDir: ckptRoot,
+  };
+  let trainer: Trainer | undefined;
+  try {
+    const dataset = await deps.loadDataset(s.dataset, { source, scale: s.scale });
+    record.dataset = { id: dataset.id, source: dataset.provenance.source, checksum: dataset.provenance.checksum, provenance: dataset.provenance };
+    const stateDim = dataset.stateMean.length;
+    const t0len = dataset.trajectories[0].rewards.length;
+    const actDim = dataset.trajectories[0].actions.length / t0len;
+    const model = deps.createModel(s.model, cfg.model, { stateDim, actDim }, deriveSeed(s.seed, 'init'));
+    record.config.model = { ...model.config };
+    record.parameterCount = model.parameterCount();
+    const sampler = deps.createSampler(dataset, {
+      contextLength: Number(model.config.contextLength),
+      batchSize: cfg.train.batchSize,
+      returnScale: cfg.train.returnScale,
+      maxEpLen: cfg.train.maxEpLen,
+      seed: deriveSeed(s.seed, 'sampler'),
+    });
+    trainer = new Trainer(model, sampler, cfg.train, s.seed, deps.maskedActionLoss);
+
+    const latest = opts.resume === false ? undefined : latestCheckpoint(ckptRoot);
+    if (latest) {
+      const ckpt = loadCheckpoint(latest);
+      const run = ckpt.state.run as { specHash?: string; datasetChecksum?: string; iterations?: IterationRecord[] };
+      check(run.specHash === hash, () => `Error in runTraining: checkpoint ${latest} must belong to spec ${hash}, got ${run.specHash}. Remove ${ckptRoot} to restart.`);
+      check(run.datasetChecksum === record.dataset.checksum, () => `Error in runTraining: checkpoint ${latest} must use dataset checksum ${record.dataset.checksum}, got ${run.datasetChecksum}. The dataset changed; remove ${ckptRoot} to restart.`);
+      restoreWeights(model, ckpt);
+      trainer.optimizer.setState(ckpt.optimizer);
+      sampler.setState(ckpt.state.samplerState);
+      record.iterations = run.iterations ?? [];
+    }
+    writeRecord(file, record);
+
+    const { iterations, stepsPerIteration } = cfg.train;
+    const report = (it: number, phase: string) => opts.onProgress?.(it / iterations, `iteration ${it}/${iterations} ${phase}`);
+    for (let it = record.iterations.length + 1; it <= iterations; it++) {
+      if (opts.stopAfterIteration !== undefined && it > opts.stopAfterIteration) {
+        trainer.dispose();
+        model.dispose();
+        return record;
+      }
+      const bar = progress(`train ${s.model} ${s.dataset} seed ${s.seed} iter ${it}/${iterations}`, stepsPerIteration, { silent: opts.silent });
+      const { meanLoss, seconds: trainSeconds } = trainer.train(stepsPerIteration, () => bar.tick());
+      bar.done(`loss ${meanLoss.toPrecision(4)}`);
+      report(it - 0.5, 'evaluating');
+      const e0 = Date.now();
+      const targets = await evaluate(model, {
+        env: s.env,
+        stateMean: dataset.stateMean,
+        stateStd: dataset.stateStd,
+        config: cfg.eval,
+        seed: s.seed,
+        createVecEnv: deps.createVecEnv,
+        workers: opts.workers,
+        silent: opts.silent,
+        label: `eval ${s.model} ${s.dataset} seed ${s.seed} iter ${it}`,
+      });
+      record.iterations.push({ iteration: it, step: trainer.step, loss: meanLoss, trainSeconds, evalSeconds: (Date.now() - e0) / 1000, targets });
+      saveCheckpoint(ckptRoot, model, trainer.optimizer.getState(), {
+        iteration: it,
+        step: trainer.step,
+        seed: s.seed,
+        samplerState: sampler.getState(),
+        stateMean: Array.from(dataset.stateMean),
+        stateStd: Array.from(dataset.stateStd),
+        run: { specHash: hash, spec: s, config: record.config, datasetId: record.dataset.id, datasetChecksum: record.dataset.checksum, iterations: record.iterations },
+      });
+      record.scores = scoresOf(record);
+      writeRecord(file, record);
+      report(it, 'done');
+    }
+    record.status = 'finished';
+    record.scores = scoresOf(record);
+    record.finishedAt = new Date().toISOString();
+    record.wallSeconds = (Date.now() - t0) / 1000;
+    writeRecord(file, record);
+    trainer.dispose();
+    model.dispose();
+    return record;
+  } catch (err) {
+    record.status = 'failed';
+    record.error = (err as Error).message.split('\n')[0];
+    record.finishedAt = new Date().toISOString();
+    record.wallSeconds = (Date.now() - t0) / 1000;
+    writeRecord(file, record);
+    trainer?.dispose();
+    throw err;
+  }
+}
+
+/** Live tensor count, for leak checks around training and evaluation. */
+export function liveTensors(): number {
+  return tf.memory().numTensors;
+}

@@ -1,0 +1,141 @@
+/**
+ * The training step of model-spec.md §9: sample a batch → forward in training mode → masked action MSE
+ * → backward → clip the global grad norm to 0.25 → AdamW at the warm-up learning rate. Dropout masks
+ * come from a seed derived per step from the run seed, so a resumed run draws the same masks.
+ */
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import { tf } from '../backend';
+import { check } from '../util/check';
+import { deriveSeed } from '../util/rng';
+import { AdamW, clipGlobalNorm, warmupLearningRate } from './adamw';
+import type { Batch, BatchSource, EngineDeps, SequenceModel } from './deps';
+
+export interface TrainConfig {
+  iterations: number;
+  stepsPerIteration: number;
+  warmupSteps: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  /** Global L2 norm clip (§9). */
+  gradClip: number;
+  /** RTG scale (§8.9). */
+  returnScale: number;
+  /** Episode length bound for timesteps (§8.7) and evaluation (§10). */
+  maxEpLen: number;
+}
+
+export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
+  iterations: 10,
+  stepsPerIteration: 10000,
+  warmupSteps: 10000,
+  batchSize: 64,
+  learningRate: 1e-4,
+  weightDecay: 1e-4,
+  gradClip: 0.25,
+  returnScale: 1000,
+  maxEpLen: 1000,
+});
+
+const TRAIN_KEYS = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
+
+export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
+  for (const key of Object.keys(partial)) {
+    check((TRAIN_KEYS as string[]).includes(key), () => `Error in resolveTrainConfig: unknown option '${key}'. Valid options: ${TRAIN_KEYS.join(', ')}.`);
+  }
+  const c = { ...TRAIN_DEFAULTS, ...partial };
+  for (const key of ['iterations', 'stepsPerIteration', 'batchSize', 'maxEpLen'] as const) {
+    check(Number.isInteger(c[key]) && c[key] > 0, () => `Error in resolveTrainConfig: ${key} must be a positive integer, got ${c[key]}.`);
+  }
+  check(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0, () => `Error in resolveTrainConfig: warmupSteps must be a non-negative integer, got ${c.warmupSteps}.`);
+  for (const key of ['learningRate', 'gradClip', 'returnScale'] as const) {
+    check(Number.isFinite(c[key]) && c[key] > 0, () => `Error in resolveTrainConfig: ${key} must be a positive number, got ${c[key]}.`);
+  }
+  check(Number.isFinite(c.weightDecay) && c.weightDecay >= 0, () => `Error in resolveTrainConfig: weightDecay must be a non-negative number, got ${c.weightDecay}.`);
+  return Object.freeze(c);
+}
+
+export class Trainer {
+  readonly optimizer: AdamW;
+  private readonly params: Map<string, Variable>;
+  private readonly K: number;
+
+  constructor(
+    readonly model: SequenceModel,
+    readonly sampler: BatchSource,
+    readonly config: Readonly<TrainConfig>,
+    readonly seed: number,
+    private readonly loss: EngineDeps['maskedActionLoss'],
+  ) {
+    this.params = model.trainableParameters();
+    this.optimizer = new AdamW(this.params, { weightDecay: config.weightDecay });
+    this.K = Number(model.config.contextLength);
+    check(Number.isInteger(this.K) && this.K > 0, () => `Error in Trainer: model.config.contextLength must be a positive integer, got ${model.config.contextLength}.`);
+  }
+
+  /** Optimiser steps taken so far. */
+  get step(): number {
+    return this.optimizer.step;
+  }
+
+  private batchTensors(b: Batch) {
+    const { stateDim, actDim } = this.model.dims;
+    const B = this.config.batchSize;
+    const K = this.K;
+    return {
+      states: tf.tensor3d(b.states, [B, K, stateDim]),
+      actions: tf.tensor3d(b.actions, [B, K, actDim]),
+      returnsToGo: tf.tensor3d(b.returnsToGo, [B, K, 1]),
+      timesteps: tf.tensor2d(b.timesteps, [B, K], 'int32'),
+      mask: tf.tensor2d(b.mask, [B, K]),
+    };
+  }
+
+  /** One optimiser step; returns the batch loss as a kept scalar tensor (the caller disposes it). */
+  trainStep(): Scalar {
+    const k = this.optimizer.step + 1;
+    const lr = warmupLearningRate(k, this.config.learningRate, this.config.warmupSteps);
+    const dropoutSeed = deriveSeed(this.seed, 'dropout', k);
+    const batch = this.sampler.sample();
+    const names = [...this.params.keys()];
+    const vars = [...this.params.values()];
+    return tf.tidy(() => {
+      const inputs = this.batchTensors(batch);
+      const { value, grads } = tf.variableGrads(() => {
+        const pred = this.model.forward(inputs, { training: true, dropoutSeed });
+        return this.loss(pred, inputs.actions, inputs.mask);
+      }, vars);
+      const byName = new Map<string, Tensor>();
+      for (let i = 0; i < names.length; i++) {
+        const g = grads[vars[i].name];
+        check(g, () => `Error in Trainer.trainStep: parameter '${names[i]}' must receive a gradient, got none. Is it used in forward()?`);
+        byName.set(names[i], g);
+      }
+      const clipped = clipGlobalNorm(byName, this.config.gradClip);
+      this.optimizer.apply(clipped.grads, lr);
+      return value;
+    });
+  }
+
+  /** Runs `steps` steps; returns the mean loss (one read-back at the end) and the wall time. */
+  train(steps: number, onStep?: (loss: () => number) => void): { meanLoss: number; seconds: number } {
+    const t0 = Date.now();
+    let sum: Scalar = tf.scalar(0);
+    for (let i = 0; i < steps; i++) {
+      const loss = this.trainStep();
+      const next = sum.add(loss) as Scalar;
+      sum.dispose();
+      sum = next;
+      if (onStep) onStep(() => loss.dataSync()[0]);
+      loss.dispose();
+    }
+    const meanLoss = sum.dataSync()[0] / steps;
+    sum.dispose();
+    check(Number.isFinite(meanLoss), () => `Error in Trainer.train: the training loss must be finite, got ${meanLoss} near step ${this.step}. Lower the learning rate or check the dataset.`);
+    return { meanLoss, seconds: (Date.now() - t0) / 1000 };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
