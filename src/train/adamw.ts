@@ -37,8 +37,10 @@ export class AdamW {
     this.config = Object.freeze({ ...ADAMW_DEFAULTS, ...config });
     this.params = params;
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      const zeros = tf.zerosLike(p);
+      this.m.set(name, tf.variable(zeros, false));
+      this.v.set(name, tf.variable(zeros, false));
+      zeros.dispose(); // the variables hold their own reference to the data
     }
   }
 

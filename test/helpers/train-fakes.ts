@@ -11,15 +11,21 @@ import { Rng, deriveSeed } from '../../src/util/rng';
 
 export const TOY_DIMS = { stateDim: 3, actDim: 2 };
 
-/** â_t = tanh(W_s s_t + w_R R_t + b) with input dropout; plus one frozen matrix (like the shared DSM, quirk 5). */
+/** â_t = tanh(W_s s_t + w_R R_t + b + W_m mean_window(s)) with input dropout; plus one frozen matrix (like the shared DSM, quirk 5). */
 export function linearPolicy(config: Record<string, unknown>, dims: { stateDim: number; actDim: number }, seed: number): SequenceModel {
   const rng = new Rng(seed);
   const { stateDim: s, actDim: a } = dims;
   const init = (n: number) => Float32Array.from({ length: n }, () => rng.range(-0.5, 0.5));
+  const variable = (t: Tensor): Variable => {
+    const v = tf.variable(t);
+    t.dispose();
+    return v;
+  };
   const params = new Map<string, Variable>([
-    ['policy.weight', tf.variable(tf.tensor2d(init(s * a), [s, a]), true, `toy/${seed}/${Math.random()}/w`)],
-    ['policy.rtg', tf.variable(tf.tensor2d(init(a), [1, a]), true, `toy/${seed}/${Math.random()}/r`)],
-    ['policy.bias', tf.variable(tf.tensor1d(init(a)), true, `toy/${seed}/${Math.random()}/b`)],
+    ['policy.weight', variable(tf.tensor2d(init(s * a), [s, a]))],
+    ['policy.rtg', variable(tf.tensor2d(init(a), [1, a]))],
+    ['policy.bias', variable(tf.tensor1d(init(a)))],
+    ['policy.mix', variable(tf.tensor2d(init(s * a), [s, a]))],
   ]);
   const frozen = new Map<string, Tensor>([['frozen.mix', tf.tensor2d(init(4), [2, 2])]]);
   const resolved = Object.freeze({ contextLength: 4, dropout: 0.1, ...config });
@@ -34,7 +40,9 @@ export function linearPolicy(config: Record<string, unknown>, dims: { stateDim: 
         if (opts.training) x = tf.dropout(x, Number(resolved.dropout), undefined, opts.dropoutSeed);
         const r = inputs.returnsToGo.reshape([B * K, 1]);
         const y = x.matMul(params.get('policy.weight')!).add(r.matMul(params.get('policy.rtg')!)).add(params.get('policy.bias')!);
-        return y.tanh().reshape([B, K, a]);
+        // Window mixing (mean state of the window), so evaluation padding changes the actions.
+        const mix = x.reshape([B, K, s]).mean(1).matMul(params.get('policy.mix')!).reshape([B, 1, a]);
+        return y.reshape([B, K, a]).add(mix).tanh();
       });
     },
     trainableParameters: () => params,

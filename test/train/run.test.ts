@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { before, test } from 'node:test';
+import { initBackend, tf } from '../../src/backend';
+import { readRecord } from '../../src/results/record';
+import { recordPath } from '../../src/sweep/spec';
+import { loadCheckpoint, latestCheckpoint } from '../../src/train/checkpoint';
+import { runTraining } from '../../src/train/run';
+import { toyDeps } from '../helpers/train-fakes';
+
+before(async () => {
+  await initBackend({ log: false });
+});
+
+const spec = { model: 'dmm', env: 'hopper', dataset: 'medium', seed: 12, scale: 'smoke', experiment: 'toy', overrides: { iterations: 3, stepsPerIteration: 5, batchSize: 6, learningRate: 0.01 } } as const;
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-run-'));
+}
+
+function weightsOf(dir: string): Record<string, number[]> {
+  const ck = loadCheckpoint(latestCheckpoint(dir)!);
+  return Object.fromEntries([...ck.weights].map(([k, v]) => [k, Array.from(v.data)]));
+}
+
+test('a run writes a finished record with the (iteration × target) matrix and both protocols', async () => {
+  const dir = tmp();
+  const before = tf.memory().numTensors;
+  const rec = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true });
+  assert.equal(tf.memory().numTensors, before, 'no tensors leak from a run');
+  assert.equal(rec.status, 'finished');
+  const onDisk = readRecord(recordPath(spec, dir));
+  assert.equal(onDisk.iterations.length, 3);
+  assert.deepEqual(onDisk.iterations.map((it) => it.step), [5, 10, 15]);
+  for (const it of onDisk.iterations) {
+    assert.ok(Number.isFinite(it.loss));
+    assert.deepEqual(it.targets.map((t) => t.target), [3600, 7200, 36000, 72000]);
+    for (const t of it.targets) assert.equal(t.returns.length, 2);
+  }
+  assert.ok(onDisk.scores!.best_official >= 0);
+  assert.equal(onDisk.scores!.final, onDisk.iterations[2].targets[0].normalizedScore);
+  assert.equal(onDisk.dataset.checksum, 'toy-1');
+  assert.match(onDisk.gitCommit, /^[0-9a-f]{40}$|^unknown$/);
+});
+
+test('a run stopped after an iteration and resumed ends with bitwise the same weights and record', async () => {
+  const a = tmp();
+  const b = tmp();
+  const full = await runTraining(spec, { resultsDir: a, deps: toyDeps(), silent: true });
+  const part = await runTraining(spec, { resultsDir: b, deps: toyDeps(), silent: true, stopAfterIteration: 1 });
+  assert.equal(part.status, 'running');
+  assert.equal(part.iterations.length, 1);
+  const resumed = await runTraining(spec, { resultsDir: b, deps: toyDeps(), silent: true });
+  assert.equal(resumed.status, 'finished');
+  const ckA = path.join(a, 'toy', 'checkpoints', full.specHash);
+  const ckB = path.join(b, 'toy', 'checkpoints', resumed.specHash);
+  assert.deepEqual(weightsOf(ckB), weightsOf(ckA));
+  assert.deepEqual(loadCheckpoint(latestCheckpoint(ckB)!).optimizer, loadCheckpoint(latestCheckpoint(ckA)!).optimizer);
+  assert.deepEqual(resumed.iterations.map((it) => [it.loss, it.targets.map((t) => t.returns)]), full.iterations.map((it) => [it.loss, it.targets.map((t) => t.returns)]));
+});
+
+test('training lowers the loss on a learnable toy dataset', async () => {
+  const dir = tmp();
+  const rec = await runTraining({ ...spec, overrides: { iterations: 3, stepsPerIteration: 40, batchSize: 16, learningRate: 0.03, warmupSteps: 0 } }, { resultsDir: dir, deps: toyDeps(), silent: true });
+  const losses = rec.iterations.map((it) => it.loss);
+  assert.ok(losses[2] < 0.7 * losses[0], `loss ${losses.join(' → ')}`);
+});
+
+test('a failure inside a run is written to the record as failed with its error', async () => {
+  const dir = tmp();
+  await assert.rejects(
+    runTraining(spec, { resultsDir: dir, silent: true, deps: toyDeps({ loadDataset: async () => { throw new Error('Error in loadDataset: no such file'); } }) }),
+    /no such file/,
+  );
+  const rec = readRecord(recordPath(spec, dir));
+  assert.equal(rec.status, 'failed');
+  assert.match(rec.error!, /no such file/);
+});
+
+test('a corrupt checkpoint gives a one-line error naming the folder, not a tfjs crash', async () => {
+  const dir = tmp();
+  const part = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true, stopAfterIteration: 1 });
+  const ck = latestCheckpoint(path.join(dir, 'toy', 'checkpoints', part.specHash))!;
+  fs.writeFileSync(path.join(ck, 'model.safetensors'), Buffer.from([1, 2, 3]));
+  await assert.rejects(runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true }), (err: Error) => {
+    assert.match(err.message, /^Error in loadCheckpoint: .*iter-0001 must be a complete dmm-kit\/checkpoint@1 folder, got an unreadable model.safetensors/);
+    assert.ok(!err.message.includes('\n'));
+    return true;
+  });
+  fs.writeFileSync(path.join(ck, 'state.json'), '{"format": "dmm-kit/checkpoint@1", "iter');
+  assert.throws(() => loadCheckpoint(ck), /got a state.json that is not JSON/);
+});
