@@ -1,0 +1,53 @@
+/**
+ * Dense Sequence Mixer (DSM), spec §3.2: one dense matrix W ∈ ℝ^{D×kD} (no bias) over a causal window
+ * of k tokens, oldest first, channels contiguous per token: out_i = W · [U_{i−k+1}; …; U_i], with
+ * zeros before position 0 (the padding comes after LN1, so it is exact).
+ *
+ * Computed as one matmul on the concatenated window [B, L, kD] (k slices of the padded input), which
+ * keeps W in its PyTorch [out, in] layout (no kernel transpose) and uses one large GEMM.
+ *
+ * Modes (spec §3.5): `per-layer` (trainable, N(0, 0.02²), counted) or `shared-frozen` (one untrained
+ * U(±1/√(kD)) matrix reused by every layer, saved but not counted or optimised).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Linear, Module, padTokens, uniform } from '../nn';
+import { Rng } from '../util/rng';
+
+/** A Linear(kD → D, no bias) whose weight is frozen: `lin.weight` in the file, never trained. */
+class FrozenLinear extends Module {
+  readonly weight: tf.Tensor;
+
+  constructor(inFeatures: number, outFeatures: number, rng: Rng) {
+    super();
+    this.weight = this.registerFrozen('weight', uniform(rng, outFeatures * inFeatures, 1 / Math.sqrt(inFeatures)), [outFeatures, inFeatures]);
+  }
+}
+
+/** [B, L, D] → [B, L, kD]: row i is [U_{i−k+1}, …, U_i] (oldest first), zeros before the start. */
+export function causalWindows(u: tf.Tensor, k: number): tf.Tensor {
+  if (k === 1) return u;
+  const [b, l, d] = u.shape;
+  const up = padTokens(u, k - 1); // [B, L+k−1, D]
+  const slices: tf.Tensor[] = [];
+  for (let j = 0; j < k; j++) slices.push(up.slice([0, j, 0], [b, l, d]));
+  return tf.concat(slices, 2);
+}
+
+export class DenseSequenceMixer extends Module {
+  readonly weight: tf.Tensor; // [D, kD]
+
+  constructor(readonly hidden: number, readonly windowSize: number, rng: Rng, frozen = false) {
+    super();
+    const kd = windowSize * hidden;
+    this.weight = frozen
+      ? this.registerModule('lin', new FrozenLinear(kd, hidden, rng)).weight
+      : this.registerModule('lin', new Linear(kd, hidden, rng, { bias: false, init: 'backbone' })).weight;
+  }
+
+  /** u [B, L, D] → [B, L, D]. */
+  apply(u: tf.Tensor): tf.Tensor {
+    const [b, l, d] = u.shape;
+    const v = causalWindows(u, this.windowSize).reshape([b * l, this.windowSize * d]); // [B·L, kD]
+    return tf.matMul(v, this.weight, false, true).reshape([b, l, d]);
+  }
+}
