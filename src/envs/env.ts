@@ -138,7 +138,10 @@ export class MujocoEnv {
   }
 
   private live(): MjData {
-    check(this.data, () => `Error in ${this.id} env: the environment must be open, got a closed one. Create a new one with makeEnv.`);
+    check(
+      this.data,
+      () => `Error in ${this.id} env: the environment must be open, got a closed one. Create a new one with makeEnv.`,
+    );
     return this.data;
   }
 
@@ -173,8 +176,14 @@ export class MujocoEnv {
   /** Sets the physics state (D4RL's set_state: qpos, qvel, mj_forward) and returns the observation. */
   setState(qpos: ArrayLike<number>, qvel: ArrayLike<number>): Float64Array {
     const data = this.live();
-    check(qpos && qpos.length === this.nq, () => `Error in setState: qpos must have length ${this.nq} for ${this.id}, got ${qpos?.length}.`);
-    check(qvel && qvel.length === this.nv, () => `Error in setState: qvel must have length ${this.nv} for ${this.id}, got ${qvel?.length}.`);
+    check(
+      qpos && qpos.length === this.nq,
+      () => `Error in setState: qpos must have length ${this.nq} for ${this.id}, got ${qpos?.length}.`,
+    );
+    check(
+      qvel && qvel.length === this.nv,
+      () => `Error in setState: qvel must have length ${this.nv} for ${this.id}, got ${qvel?.length}.`,
+    );
     this.views();
     for (let i = 0; i < this.nq; i++) this.qposView[i] = qpos[i];
     for (let i = 0; i < this.nv; i++) this.qvelView[i] = qvel[i];
@@ -203,7 +212,8 @@ export class MujocoEnv {
   step(action: ArrayLike<number>): StepResult {
     check(
       action && action.length === this.actionDim,
-      () => `Error in step: action must have length ${this.actionDim} for ${this.id}, got ${action?.length}.`,
+      () =>
+        `Error in step: action must have length ${this.actionDim} for ${this.id}, got ${action?.length}. Pass one number per actuator.`,
     );
     const observation = new Float64Array(this.observationDim);
     this.stepInto(action, 0, observation, 0);
@@ -235,10 +245,15 @@ export class MujocoEnv {
    */
   stepInto(actions: ArrayLike<number>, actionOffset: number, out: Float64Array, outOffset: number): void {
     const data = this.live();
-    check(this.phase !== 'idle', () => `Error in step: ${this.id} env must be reset before stepping, got a step before reset(). Call reset() first.`);
+    check(
+      this.phase !== 'idle',
+      () =>
+        `Error in step: ${this.id} env must be reset before stepping, got a step before reset(). Call reset() first.`,
+    );
     check(
       this.phase === 'running',
-      () => `Error in step: ${this.id} episode must be running, got a step after it ended (terminated or truncated). Call reset().`,
+      () =>
+        `Error in step: ${this.id} episode must be running, got a step after it ended (terminated or truncated). Call reset().`,
     );
     const model = this.model as MjModel;
     const nu = this.actionDim;
@@ -340,7 +355,9 @@ export class MujocoEnv {
     this.live();
     const model = this.model as MjModel;
     const masses = Float64Array.from(model.body_mass as Float64Array);
-    const names = Array.from({ length: model.nbody }, (_, b) => this.mj.mj_id2name(model, this.mj.mjtObj.mjOBJ_BODY.value, b));
+    const names = Array.from({ length: model.nbody }, (_, b) =>
+      this.mj.mj_id2name(model, this.mj.mjtObj.mjOBJ_BODY.value, b),
+    );
     return { names, masses };
   }
 
@@ -364,7 +381,8 @@ const CAPSULE = 3;
 export async function makeEnv(id: EnvId, options: Partial<EnvOptions> = {}): Promise<MujocoEnv> {
   check(
     (ENV_IDS as readonly string[]).includes(id),
-    () => `Error in makeEnv: id must be one of ${ENV_IDS.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_IDS)}'?`,
+    () =>
+      `Error in makeEnv: id must be one of ${ENV_IDS.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_IDS)}'?`,
   );
   const resolved = resolveEnvOptions(options);
   const mj = await loadMujoco();

@@ -17,5 +17,12 @@ export {
 export { loadModel, loadMujoco, ASSET_DIR } from './mujoco';
 export { VecEnv, VEC_ENV_DEFAULTS, resolveVecEnvOptions, type VecEnvOptions, type VecStepResult } from './vec-env';
 export { envSeed } from './vec-shard';
-export { recordRollout, stickFigureAnimation, stickFigureSvg, type PlotlyFigure, type Rollout, type StripOptions } from './stick-figure';
+export {
+  recordRollout,
+  stickFigureAnimation,
+  stickFigureSvg,
+  type PlotlyFigure,
+  type Rollout,
+  type StripOptions,
+} from './stick-figure';
 export { randomRollout } from './render-rollout';

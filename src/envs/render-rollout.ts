@@ -41,7 +41,15 @@ export function svgToPng(svgFile: string, pngFile: string, width: number, height
     const shot = path.join(tmp, 'shot.png');
     execFileSync(
       chromium,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--window-size=${width},${height}`, `--screenshot=${shot}`, `file://${path.resolve(svgFile)}`],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--hide-scrollbars',
+        `--window-size=${width},${height}`,
+        `--screenshot=${shot}`,
+        `file://${path.resolve(svgFile)}`,
+      ],
       { stdio: 'ignore', timeout: 60_000 },
     );
     writeFileAtomic(pngFile, fs.readFileSync(shot));
@@ -53,7 +61,10 @@ export function svgToPng(svgFile: string, pngFile: string, width: number, height
 
 async function main(): Promise<void> {
   const [id = 'hopper', seedText = '0', base = `docs/img/${id}-random-rollout`, maxText] = process.argv.slice(2);
-  check((ENV_IDS as readonly string[]).includes(id), () => `Error in render-rollout: id must be one of ${ENV_IDS.join(', ')}, got '${id}'.`);
+  check(
+    (ENV_IDS as readonly string[]).includes(id),
+    () => `Error in render-rollout: id must be one of ${ENV_IDS.join(', ')}, got '${id}'.`,
+  );
   const seed = Number(seedText);
   check(Number.isInteger(seed), () => `Error in render-rollout: seed must be an integer, got '${seedText}'.`);
   const rollout = await randomRollout(id as EnvId, seed, maxText ? Number(maxText) : undefined);

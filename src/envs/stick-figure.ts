@@ -79,7 +79,9 @@ export function stickFigureSvg(rollout: Rollout, options: Partial<StripOptions> 
   const o = { ...STRIP_DEFAULTS, ...options };
   const nFrames = rollout.frames.length;
   const panels = Math.max(1, Math.min(o.panels, nFrames));
-  const picks = Array.from({ length: panels }, (_, k) => (panels === 1 ? 0 : Math.round((k * (nFrames - 1)) / (panels - 1))));
+  const picks = Array.from({ length: panels }, (_, k) =>
+    panels === 1 ? 0 : Math.round((k * (nFrames - 1)) / (panels - 1)),
+  );
   const titleH = 46;
   const W = panels * o.panelWidth;
   const H = o.panelHeight + titleH + 8;
@@ -104,11 +106,17 @@ export function stickFigureSvg(rollout: Rollout, options: Partial<StripOptions> 
     const px = (x: number) => left + o.panelWidth / 2 + (x - cx) * scale;
     const pz = (z: number) => groundY - z * scale;
     parts.push(`<g>`);
-    parts.push(`<rect x="${left + 1}" y="${titleH}" width="${o.panelWidth - 2}" height="${o.panelHeight}" fill="#f7f7f7" stroke="#ddd"/>`);
-    parts.push(`<line x1="${left + 1}" y1="${groundY}" x2="${left + o.panelWidth - 1}" y2="${groundY}" stroke="#777" stroke-width="1.5"/>`);
+    parts.push(
+      `<rect x="${left + 1}" y="${titleH}" width="${o.panelWidth - 2}" height="${o.panelHeight}" fill="#f7f7f7" stroke="#ddd"/>`,
+    );
+    parts.push(
+      `<line x1="${left + 1}" y1="${groundY}" x2="${left + o.panelWidth - 1}" y2="${groundY}" stroke="#777" stroke-width="1.5"/>`,
+    );
     const x0 = Math.ceil((cx - o.spanX / 2) * 2) / 2;
     for (let x = x0; x <= cx + o.spanX / 2; x += 0.5) {
-      parts.push(`<line x1="${px(x).toFixed(1)}" y1="${groundY}" x2="${px(x).toFixed(1)}" y2="${groundY + 4}" stroke="#777"/>`);
+      parts.push(
+        `<line x1="${px(x).toFixed(1)}" y1="${groundY}" x2="${px(x).toFixed(1)}" y2="${groundY + 4}" stroke="#777"/>`,
+      );
     }
     for (let j = 0; j < seg.length; j += 4) {
       const colour = COLOURS[(j / 4) % COLOURS.length];
@@ -176,7 +184,10 @@ export function stickFigureAnimation(rollout: Rollout, options: { every?: number
           {
             label: 'Play',
             method: 'animate',
-            args: [null, { frame: { duration: Math.round(rollout.dt * every * 1000), redraw: false }, fromcurrent: true }],
+            args: [
+              null,
+              { frame: { duration: Math.round(rollout.dt * every * 1000), redraw: false }, fromcurrent: true },
+            ],
           },
         ],
       },

@@ -38,7 +38,10 @@ export function resolveVecEnvOptions(n: number, partial: Partial<VecEnvOptions> 
     opts.workers === 'auto' || (Number.isInteger(opts.workers) && opts.workers >= 0),
     () => `Error in VecEnv.create: workers must be a non-negative integer or 'auto', got ${opts.workers}.`,
   );
-  check(typeof opts.autoReset === 'boolean', () => `Error in VecEnv.create: autoReset must be a boolean, got ${opts.autoReset}.`);
+  check(
+    typeof opts.autoReset === 'boolean',
+    () => `Error in VecEnv.create: autoReset must be a boolean, got ${opts.autoReset}.`,
+  );
   check(
     Number.isInteger(opts.maxEpisodeSteps) && opts.maxEpisodeSteps >= 1,
     () => `Error in VecEnv.create: maxEpisodeSteps must be a positive integer, got ${opts.maxEpisodeSteps}.`,
@@ -85,7 +88,9 @@ class WorkerShard {
     });
   }
 
-  request(message: { type: 'init'; spec: ShardSpec } | { type: 'reset' } | { type: 'step' } | { type: 'close' }): Promise<void> {
+  request(
+    message: { type: 'init'; spec: ShardSpec } | { type: 'reset' } | { type: 'step' } | { type: 'close' },
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       // Keep the process alive only while a request is in flight, so a forgotten close() never hangs Node.
@@ -151,7 +156,8 @@ export class VecEnv {
   static async create(id: EnvId, n: number, options: Partial<VecEnvOptions> = {}): Promise<VecEnv> {
     check(
       (ENV_IDS as readonly string[]).includes(id),
-      () => `Error in VecEnv.create: id must be one of ${ENV_IDS.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_IDS)}'?`,
+      () =>
+        `Error in VecEnv.create: id must be one of ${ENV_IDS.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_IDS)}'?`,
     );
     check(Number.isInteger(n) && n >= 1, () => `Error in VecEnv.create: n must be a positive integer, got ${n}.`);
     const opts = resolveVecEnvOptions(n, options);
@@ -173,7 +179,9 @@ export class VecEnv {
       vec.workers = Array.from({ length: w }, () => new WorkerShard());
       try {
         await Promise.all(
-          vec.workers.map((worker, k) => worker.request({ type: 'init', spec: spec(Math.floor((k * n) / w), Math.floor(((k + 1) * n) / w)) })),
+          vec.workers.map((worker, k) =>
+            worker.request({ type: 'init', spec: spec(Math.floor((k * n) / w), Math.floor(((k + 1) * n) / w)) }),
+          ),
         );
       } catch (err) {
         await vec.close();
@@ -201,11 +209,16 @@ export class VecEnv {
    * autoReset, an env whose episode ended stands still (reward 0, flags kept) until reset().
    */
   async step(actions: ArrayLike<number>): Promise<VecStepResult> {
-    check(this.started, () => `Error in VecEnv.step: the VecEnv must be reset before stepping, got a step before reset(). Call reset() first.`);
+    check(
+      this.started,
+      () =>
+        `Error in VecEnv.step: the VecEnv must be reset before stepping, got a step before reset(). Call reset() first.`,
+    );
     const len = this.n * this.actionDim;
     check(
       actions && actions.length === len,
-      () => `Error in VecEnv.step: actions must have length n * actionDim = ${this.n} * ${this.actionDim} = ${len}, got ${actions?.length}.`,
+      () =>
+        `Error in VecEnv.step: actions must have length n * actionDim = ${this.n} * ${this.actionDim} = ${len}, got ${actions?.length}.`,
     );
     for (let i = 0; i < len; i++) {
       const a = actions[i];

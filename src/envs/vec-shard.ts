@@ -53,7 +53,9 @@ export class Shard {
     private readonly spec: ShardSpec,
   ) {
     for (let i = spec.start; i < spec.end; i++) {
-      this.envs.push(new MujocoEnv(mj, spec.id, { seed: envSeed(spec.seed, i), maxEpisodeSteps: spec.maxEpisodeSteps }));
+      this.envs.push(
+        new MujocoEnv(mj, spec.id, { seed: envSeed(spec.seed, i), maxEpisodeSteps: spec.maxEpisodeSteps }),
+      );
     }
     const b = spec.buffers;
     this.actions = new Float64Array(b.actions);
