@@ -1,0 +1,65 @@
+/**
+ * D4RL gym-mujoco names, file URLs, dimensions and reference scores (envs-and-d4rl.md §3.1, §3.2, §3.6).
+ * A dataset is named `<env>-<kind>` ('hopper-medium'); the D4RL id adds '-v2' ('hopper-medium-v2').
+ */
+import { check, nearest } from '../util/check';
+
+export const DATA_ENVS = ['hopper', 'halfcheetah', 'walker2d'] as const;
+export type DataEnv = (typeof DATA_ENVS)[number];
+
+/** D4RL's gym-mujoco kinds. full-replay exists in D4RL but the kit does not generate it. */
+export const KINDS = ['random', 'medium', 'medium-replay', 'expert', 'medium-expert'] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** Observation, action, qpos and qvel sizes (§3.2). */
+export const ENV_DIMS: Readonly<Record<DataEnv, { observationDim: number; actionDim: number; nq: number; nv: number }>> = Object.freeze({
+  hopper: { observationDim: 11, actionDim: 3, nq: 6, nv: 6 },
+  halfcheetah: { observationDim: 17, actionDim: 6, nq: 9, nv: 9 },
+  walker2d: { observationDim: 17, actionDim: 6, nq: 9, nv: 9 },
+});
+
+/** REF_MIN_SCORE / REF_MAX_SCORE of d4rl/infos.py for the *-v2 ids (§3.6). */
+export const REFERENCE_SCORES: Readonly<Record<DataEnv, { min: number; max: number }>> = Object.freeze({
+  hopper: { min: -20.272305, max: 3234.3 },
+  halfcheetah: { min: -280.178953, max: 12135.0 },
+  walker2d: { min: 1.629008, max: 4592.3 },
+});
+
+/** D4RL's normalized score, ×100 (the usual "D4RL score"). */
+export function normalizedScore(env: DataEnv, episodeReturn: number): number {
+  const { min, max } = REFERENCE_SCORES[env];
+  return (100 * (episodeReturn - min)) / (max - min);
+}
+
+export const MAX_EPISODE_STEPS = 1000;
+
+export interface DatasetName {
+  env: DataEnv;
+  kind: Kind;
+  /** 'hopper-medium' */
+  name: string;
+  /** 'hopper-medium-v2' */
+  d4rlId: string;
+}
+
+/** Parses 'hopper-medium', 'hopper-medium-v2' or 'hopper_medium-v2'. */
+export function parseDatasetName(id: string, fn = 'parseDatasetName'): DatasetName {
+  const clean = String(id).trim().replace(/_/g, '-').replace(/-v2$/, '');
+  const env = DATA_ENVS.find((e) => clean.startsWith(e + '-'));
+  const valid = DATA_ENVS.flatMap((e) => KINDS.map((k) => `${e}-${k}`));
+  check(env !== undefined, () => `Error in ${fn}: dataset must be <env>-<kind> with env one of ${DATA_ENVS.join(', ')}, got '${id}'. Did you mean '${nearest(clean, valid)}'?`);
+  const kind = clean.slice(env.length + 1);
+  check((KINDS as readonly string[]).includes(kind), () => `Error in ${fn}: dataset kind must be one of ${KINDS.join(', ')}, got '${kind}' in '${id}'. Did you mean '${nearest(clean, valid)}'?`);
+  return { env, kind: kind as Kind, name: `${env}-${kind}`, d4rlId: `${env}-${kind}-v2` };
+}
+
+export const D4RL_BASE_URL = 'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2';
+
+/** The v2 URL rule: `<base>/<env>_<kind with '-'→'_'>-v2.hdf5` (§3.1). */
+export function d4rlFileName(name: DatasetName): string {
+  return `${name.env}_${name.kind.replace(/-/g, '_')}-v2.hdf5`;
+}
+
+export function d4rlUrl(name: DatasetName, baseUrl = D4RL_BASE_URL): string {
+  return `${baseUrl.replace(/\/$/, '')}/${d4rlFileName(name)}`;
+}

@@ -1,0 +1,168 @@
+/**
+ * `loadDataset`: a D4RL dataset (downloaded) or its kit-generated twin (regenerated into the cache on
+ * first use and checked against data/recipes.json), split into trajectories, with state statistics,
+ * a card and the provenance that every result built on it records.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseScale, scaleFromEnv, type Scale } from '../config/scales';
+import { check, checkKnownKeys } from '../util/check';
+import { buildCard, type DatasetCard } from './card';
+import { readD4rlFile } from './d4rl-file';
+import { ENV_DIMS, d4rlFileName, parseDatasetName, type DataEnv, type Kind } from './d4rl-ids';
+import { downloadD4rl, sha256File } from './download';
+import { datasetCachePath, generateDataset } from './generate';
+import { d4rlDir } from './paths';
+import { loadRecipe } from './recipe';
+import { mediumExpertTrajectories, splitTrajectories, stateStatistics, type Trajectory } from './trajectories';
+
+export type DataSource = 'kit' | 'd4rl';
+
+export interface Provenance {
+  source: DataSource;
+  /** sha256 of the file; for medium-expert, sha256 of the two parts' checksums (expert then medium). */
+  checksum: string;
+  /** The file read (medium-expert: its parts, joined by ' + '). */
+  file: string;
+  /** Kit-generated data: who made it, from what. */
+  generator?: { name: string; version: string; policy: string; seed: number; scale: Scale };
+  /** medium-expert: the expert and medium parts. */
+  parts?: Provenance[];
+}
+
+export interface Dataset {
+  /** 'hopper-medium' */
+  id: string;
+  env: DataEnv;
+  kind: Kind;
+  provenance: Provenance;
+  trajectories: Trajectory[];
+  stateMean: Float64Array;
+  stateStd: Float64Array;
+  card: DatasetCard;
+}
+
+export interface LoadOptions {
+  source: DataSource;
+  /** Kit data only: smoke | quick | paper. Default DMM_SCALE (quick). */
+  scale: Scale | string;
+  /** Kit data only: generation seed; default the recipe's (checksums exist only for it). */
+  seed: number;
+  /** Seed of the medium-expert shuffle (quirk 12). Default 0. */
+  shuffleSeed: number;
+  /** D4RL only: download when missing (default true). */
+  download: boolean;
+  /** Also keep next_observations on the trajectories. */
+  nextObservations: boolean;
+}
+
+interface Part {
+  trajectories: Trajectory[];
+  droppedSteps: number;
+  provenance: Provenance;
+}
+
+async function loadKitPart(env: DataEnv, kind: Kind, scale: Scale, seed: number, withNext: boolean): Promise<Part> {
+  const name = `${env}-${kind}`;
+  const recipe = loadRecipe();
+  const file = datasetCachePath(name, scale, seed);
+  if (!fs.existsSync(file)) await generateDataset(name, { scale, seed, file });
+  const checksum = sha256File(file);
+  const expected = seed === recipe.seed ? recipe.checksums[name]?.[scale] : undefined;
+  check(
+    expected === undefined || expected === checksum,
+    () =>
+      `Error in loadDataset: kit-generated ${name} (${scale}, seed ${seed}) must have the sha256 committed in data/recipes.json (${expected?.slice(0, 12)}…), got ${checksum.slice(0, 12)}… from ${file}. ` +
+      `Delete the file to regenerate it; if it still differs, the environments, policies or generator changed: re-record with npx dmm data generate ${name} --scale ${scale} --record.`,
+  );
+  const arrays = await readD4rlFile(file, env, { withInfos: withNext });
+  const d = ENV_DIMS[env];
+  const { trajectories, droppedSteps } = splitTrajectories(arrays, d.observationDim, d.actionDim);
+  const m = arrays.metadata;
+  return {
+    trajectories,
+    droppedSteps,
+    provenance: {
+      source: 'kit',
+      checksum,
+      file,
+      generator: { name: String(m.generator), version: String(m.generator_version), policy: String(m.policy), seed: Number(m.seed), scale },
+    },
+  };
+}
+
+async function loadD4rlPart(env: DataEnv, kind: Kind, download: boolean, withNext: boolean): Promise<Part> {
+  const id = `${env}-${kind}-v2`;
+  const got = await downloadD4rlOrCached(id, download);
+  const arrays = await readD4rlFile(got.file, env, { withInfos: withNext });
+  const d = ENV_DIMS[env];
+  const { trajectories, droppedSteps } = splitTrajectories(arrays, d.observationDim, d.actionDim);
+  return { trajectories, droppedSteps, provenance: { source: 'd4rl', checksum: got.sha256, file: got.file } };
+}
+
+async function downloadD4rlOrCached(id: string, download: boolean): Promise<{ file: string; sha256: string }> {
+  if (!download) {
+    const file = path.join(d4rlDir(), d4rlFileName(parseDatasetName(id)));
+    check(fs.existsSync(file), () => `Error in loadDataset: ${id} must be downloaded first, got no file at ${file}. Run: npx dmm data download ${id}.`);
+  }
+  return downloadD4rl(id);
+}
+
+/** Loads `hopper-medium` (or `hopper-medium-v2`) from the kit's generator or from D4RL. */
+export async function loadDataset(id: string, options: Partial<LoadOptions> = {}): Promise<Dataset> {
+  checkKnownKeys('loadDataset', options, ['source', 'scale', 'seed', 'shuffleSeed', 'download', 'nextObservations']);
+  const name = parseDatasetName(id, 'loadDataset');
+  const source = options.source ?? 'kit';
+  check(source === 'kit' || source === 'd4rl', () => `Error in loadDataset: source must be 'kit' or 'd4rl', got '${source}'.`);
+  const scale = options.scale === undefined ? scaleFromEnv() : parseScale(String(options.scale));
+  const seed = options.seed ?? loadRecipe().seed;
+  const withNext = options.nextObservations ?? false;
+  const loadPart = (kind: Kind): Promise<Part> =>
+    source === 'kit' ? loadKitPart(name.env, kind, scale, seed, withNext) : loadD4rlPart(name.env, kind, options.download ?? true, withNext);
+
+  let part: Part;
+  if (name.kind === 'medium-expert') {
+    // Quirk 12: expert list + medium list, shuffled; not the stitched medium-expert file.
+    const expert = await loadPart('expert');
+    const medium = await loadPart('medium');
+    part = {
+      trajectories: mediumExpertTrajectories(expert.trajectories, medium.trajectories, options.shuffleSeed ?? 0),
+      droppedSteps: expert.droppedSteps + medium.droppedSteps,
+      provenance: {
+        source,
+        checksum: createHash('sha256').update(`${expert.provenance.checksum}+${medium.provenance.checksum}`).digest('hex'),
+        file: `${expert.provenance.file} + ${medium.provenance.file}`,
+        ...(expert.provenance.generator ? { generator: { ...expert.provenance.generator, policy: `expert: ${expert.provenance.generator.policy}; medium: ${medium.provenance.generator?.policy}` } } : {}),
+        parts: [expert.provenance, medium.provenance],
+      },
+    };
+  } else part = await loadPart(name.kind);
+
+  check(part.trajectories.length > 0, () => `Error in loadDataset: ${name.name} must contain at least one finished episode (a terminal or timeout), got none in ${part.provenance.file}.`);
+  const d = ENV_DIMS[name.env];
+  const { mean, std } = stateStatistics(part.trajectories, d.observationDim);
+  const card = buildCard({
+    id: source === 'd4rl' ? name.d4rlId : name.name,
+    env: name.env,
+    source,
+    trajectories: part.trajectories,
+    droppedSteps: part.droppedSteps,
+    stateMean: mean,
+    stateStd: std,
+    checksum: part.provenance.checksum,
+  });
+  return { id: name.name, env: name.env, kind: name.kind, provenance: part.provenance, trajectories: part.trajectories, stateMean: mean, stateStd: std, card };
+}
+
+/** Any D4RL-format file as a Dataset (e.g. a file from elsewhere, or a test fixture). */
+export async function datasetFromFile(file: string, env: DataEnv, kind: Kind, source: DataSource = 'd4rl'): Promise<Dataset> {
+  const arrays = await readD4rlFile(file, env);
+  const d = ENV_DIMS[env];
+  const { trajectories, droppedSteps } = splitTrajectories(arrays, d.observationDim, d.actionDim);
+  check(trajectories.length > 0, () => `Error in datasetFromFile: ${file} must contain at least one finished episode (a terminal or timeout), got none.`);
+  const { mean, std } = stateStatistics(trajectories, d.observationDim);
+  const checksum = sha256File(file);
+  const card = buildCard({ id: `${env}-${kind}`, env, source, trajectories, droppedSteps, stateMean: mean, stateStd: std, checksum });
+  return { id: `${env}-${kind}`, env, kind, provenance: { source, checksum, file }, trajectories, stateMean: mean, stateStd: std, card };
+}
