@@ -20,6 +20,14 @@ function onLastAxis(x: tf.Tensor, outFeatures: number, f: (x2: tf.Tensor2D) => t
   return y.reshape([...lead, outFeatures]);
 }
 
+/**
+ * Not tf.fused.matMul: on the wasm backend (tfjs 4.22) its bias gradient is wrong (found by
+ * test/models/gradients.test.ts), so the bias is a plain broadcast add.
+ */
+function addBias(y: tf.Tensor2D, bias?: tf.Tensor): tf.Tensor2D {
+  return bias ? y.add(bias) : y;
+}
+
 export class Linear extends Module {
   readonly weight: tf.Variable; // [out, in]
   readonly bias?: tf.Variable; // [out]
@@ -32,7 +40,7 @@ export class Linear extends Module {
 
   /** x [..., in] → [..., out]. */
   apply(x: tf.Tensor): tf.Tensor {
-    return onLastAxis(x, this.outFeatures, (x2) => tf.fused.matMul({ a: x2, b: this.weight as tf.Tensor2D, transposeB: true, bias: this.bias }) as tf.Tensor2D);
+    return onLastAxis(x, this.outFeatures, (x2) => addBias(tf.matMul(x2, this.weight, false, true), this.bias));
   }
 }
 
@@ -49,6 +57,6 @@ export class Conv1D extends Module {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return onLastAxis(x, this.outFeatures, (x2) => tf.fused.matMul({ a: x2, b: this.weight as tf.Tensor2D, bias: this.bias }) as tf.Tensor2D);
+    return onLastAxis(x, this.outFeatures, (x2) => addBias(tf.matMul(x2, this.weight), this.bias));
   }
 }
