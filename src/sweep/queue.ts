@@ -276,9 +276,18 @@ function row(job: Job, state: string): StatusRow {
 }
 
 /**
- * Counts by state and an ETA: mean duration of finished jobs × (waiting + unfinished share of running)
- * / number of jobs running at once.
+ * Seconds until the queue is empty: mean duration of finished jobs × (waiting jobs + the unfinished
+ * share of running ones) / jobs running at once. 0 when nothing is left, NaN before any job finished.
  */
+export function estimateEta(finishedSeconds: number[], waiting: number, runningProgress: number[]): number {
+  if (waiting + runningProgress.length === 0) return 0;
+  if (finishedSeconds.length === 0) return NaN;
+  const mean = finishedSeconds.reduce((a, b) => a + b, 0) / finishedSeconds.length;
+  const left = runningProgress.reduce((a, p) => a + 1 - Math.min(1, Math.max(0, p)), 0) + waiting;
+  return (mean * left) / Math.max(1, runningProgress.length);
+}
+
+/** Counts by state, the jobs running and failed, and an ETA (estimateEta). */
 export async function sweepStatus(target: QueueTarget = {}): Promise<SweepStatus> {
   const queue = await openQueue(target, 'sweepStatus');
   try {
@@ -299,13 +308,11 @@ export async function sweepStatus(target: QueueTarget = {}): Promise<SweepStatus
       .map((j) => (j.finishedOn! - j.processedOn!) / 1000);
     const waiting = counts.waiting + counts.delayed + counts.prioritized + counts.paused;
     const runningRows = active.map((j) => row(j, 'running'));
-    let etaSeconds = NaN;
-    if (waiting + active.length === 0) etaSeconds = 0;
-    else if (durations.length > 0) {
-      const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
-      const left = runningRows.reduce((a, r) => a + (1 - Math.min(1, Math.max(0, r.progress ?? 0))), 0) + waiting;
-      etaSeconds = (mean * left) / Math.max(1, active.length);
-    }
+    const etaSeconds = estimateEta(
+      durations,
+      waiting,
+      runningRows.map((r) => r.progress ?? 0),
+    );
     const workers = (await queue.getWorkers()).length;
     return {
       done: counts.completed,

@@ -11,10 +11,12 @@ export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
   // Loaded here, in the child process, so the worker process never loads tfjs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runTraining } = require('../train/run') as { runTraining: RunTraining };
+  // runTraining resumes from the latest checkpoint in its folder: the shared one with --artifacts, else
+  // this machine's (so a retry resumes only where the checkpoint was made, and restarts elsewhere).
   return runTraining(spec, {
     resultsDir: ctx.resultsDir,
     checkpointDir: ctx.checkpointDir,
-    resume: ctx.checkpointDir !== undefined,
     onProgress: ctx.onProgress,
+    silent: true,
   });
 }

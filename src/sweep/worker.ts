@@ -183,9 +183,7 @@ export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerH
     }
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
-    cfg.log(
-      `start ${label} (job ${job.id?.slice(0, 12)}, attempt ${attempt})`,
-    );
+    cfg.log(`start ${label} (job ${job.id?.slice(0, 12)}, attempt ${attempt})`);
     const checkpointDir = cfg.artifacts
       ? path.join(cfg.artifacts, data.spec.experiment ?? 'runs', data.hash)
       : undefined;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { estimateEta, parseQueueUrl } from '../../src/sweep/queue';
 import { expandGrid, loadGrid, specHash, recordPath, normaliseRunSpec, type RunSpec } from '../../src/sweep/grid';
 
 const base = { experiment: 'e', scale: 'smoke' };
@@ -153,4 +154,19 @@ test('loadGrid reports unreadable and malformed files in one line', () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('estimateEta: mean finished duration × work left / jobs running at once', () => {
+  assert.equal(estimateEta([], 0, []), 0);
+  assert.ok(Number.isNaN(estimateEta([], 3, [])));
+  // 10 s per job; 4 waiting + half of one + all of another = 5.5 jobs on 2 slots.
+  assert.equal(estimateEta([8, 12], 4, [0.5, 0]), (10 * 5.5) / 2);
+  assert.equal(estimateEta([10], 2, []), 20);
+});
+
+test('parseQueueUrl accepts redis:// addresses and names the problem otherwise', () => {
+  assert.deepEqual(parseQueueUrl('redis://h:7000/2'), { host: 'h', port: 7000, db: 2 });
+  assert.deepEqual(parseQueueUrl('redis://:s3cret@h'), { host: 'h', port: 6379, db: 0, password: 's3cret' });
+  throwsOneLine(() => parseQueueUrl('h:6379'), /must start with redis:\/\/ or rediss:\/\/, got 'h:6379'/);
+  throwsOneLine(() => parseQueueUrl('redis://h:6379/x'), /database in the queue address must be a number/);
 });
