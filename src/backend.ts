@@ -6,6 +6,8 @@
  * then `tensorflow` when @tensorflow/tfjs-node(-gpu) is really installed, then `wasm`, then `cpu`.
  * See ../shared/reference/gpu-host.md for why `navigator.gpu` must exist before the WebGPU backend loads.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tfjs from '@tensorflow/tfjs';
 import { check, nearest } from './util/check';
 
@@ -18,9 +20,31 @@ let pending: Promise<BackendName> | undefined;
 /** The tfjs namespace the kit uses (one engine shared by models, data and danfojs). */
 export const tf = tfjs;
 
+/**
+ * Whether the Vulkan loader (libvulkan.so.1) is present. Dawn reaches every GPU through it on Linux;
+ * without it Dawn prints a multi-line warning and finds nothing, so the probe is skipped instead.
+ */
+export function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  return dirs.some((dir) => fs.existsSync(path.join(dir, 'libvulkan.so.1')));
+}
+
 /** Whether Dawn (the `webgpu` package) gives an adapter on this machine. Installs navigator.gpu when it does. */
 export async function webgpuAdapterInfo(): Promise<{ available: boolean; description: string }> {
   const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
+  if (!g.navigator?.gpu && !vulkanLoaderPresent()) {
+    return { available: false, description: 'Vulkan loader libvulkan.so.1 not found; see README, GPU' };
+  }
   try {
     if (!g.navigator?.gpu) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -28,12 +52,14 @@ export async function webgpuAdapterInfo(): Promise<{ available: boolean; descrip
       Object.assign(globalThis, webgpu.globals);
       (globalThis as unknown as { navigator: unknown }).navigator = { gpu: webgpu.create([]) };
     }
-    const adapter = (await g.navigator!.gpu!.requestAdapter()) as { info?: { vendor?: string; architecture?: string; description?: string } } | null;
-    if (!adapter) return { available: false, description: 'no WebGPU adapter (Dawn found no usable GPU)' };
+    type AdapterInfo = { vendor?: string; architecture?: string; description?: string };
+    const adapter = (await g.navigator!.gpu!.requestAdapter()) as { info?: AdapterInfo } | null;
+    if (!adapter) return { available: false, description: 'Dawn found no usable GPU' };
     const info = adapter.info ?? {};
-    return { available: true, description: [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter' };
+    const words = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
+    return { available: true, description: words || 'WebGPU adapter' };
   } catch (err) {
-    return { available: false, description: `WebGPU unavailable: ${(err as Error).message.split('\n')[0]}` };
+    return { available: false, description: `Dawn failed: ${(err as Error).message.split('\n')[0]}` };
   }
 }
 
@@ -112,6 +138,8 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
         await activate(name);
       }
       chosen = name;
+      // Published for modules that must not load tfjs themselves (figure captions name the backend).
+      (globalThis as Record<symbol, unknown>)[Symbol.for('dmm-kit.backend')] = name;
       if (options.log !== false && !process.env.DMM_QUIET) console.error(`[dmm] tfjs backend: ${name}`);
       return name;
     })();

@@ -1,0 +1,244 @@
+/**
+ * The figure pipeline: one call takes a Plotly figure and writes, into the figure folder,
+ *   NAME.html  interactive and offline, loading the one shared local Plotly copy (assets/),
+ *   NAME.png   and NAME.svg, drawn by headless Chromium,
+ *   index.html the gallery, rebuilt from every page present.
+ * Each caption carries scale, seeds, data source, backend and date (house rule: figures say what was
+ * computed). Everything is rendered in memory first and written atomically, so a failing notebook or
+ * render leaves no half-written figure. Inside a tslab notebook the PNG and caption are also shown
+ * inline; Plotly itself is never embedded in the notebook, which keeps executed notebooks small.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Data, Layout } from 'plotly.js-dist';
+import { writeFileAtomic } from '../util/atomic';
+import { check, checkKnownKeys } from '../util/check';
+import { parseScale } from '../config/scales';
+import { writeGallery } from './gallery';
+import { ensurePlotlyAsset, figurePage, scriptJson, standalonePage, type FigureMeta, type StandalonePageContent } from './page';
+import { figuresDir, kitRoot } from './paths';
+import { closeRenderer, renderImages } from './render';
+
+export { figuresDir, kitRoot } from './paths';
+export { listFigures, writeGallery } from './gallery';
+export { chromiumPath } from './render';
+export type { FigureMeta, StandalonePageContent } from './page';
+export type { Data, Layout } from 'plotly.js-dist';
+
+/** What a notebook passes to `saveFigure`. */
+export interface FigureSpec {
+  /** File name without extension, kebab-case, conventionally prefixed by the notebook number (`04-size-vs-score`). */
+  name: string;
+  data: Data[];
+  layout?: Partial<Layout>;
+  /** What the figure shows, in one or two sentences. Scale, seeds, data, backend and date are appended. */
+  caption: string;
+  /** The notebook that makes it, e.g. `04-size-vs-score` (with or without `notebooks/` and `.ipynb`). */
+  notebook: string;
+  /** smoke | quick | paper */
+  scale: string;
+  seeds?: readonly number[];
+  /** Dataset source, e.g. `kit-generated hopper-medium (sha256 1a2b3c4d)` or `D4RL hopper-medium-v2`. */
+  dataSource?: string;
+  /** The tfjs backend that computed the numbers; defaults to the backend active in this process, if any. */
+  backend?: string;
+  /** Title in the gallery; defaults to the layout title, else the name. */
+  title?: string;
+  /** Static image size in CSS pixels. Defaults 760 x 460. */
+  width?: number;
+  height?: number;
+}
+
+const SPEC_KEYS = [
+  'name',
+  'data',
+  'layout',
+  'caption',
+  'notebook',
+  'scale',
+  'seeds',
+  'dataSource',
+  'backend',
+  'title',
+  'width',
+  'height',
+] as const;
+
+export interface SavedFigure {
+  html: string;
+  png: string;
+  svg: string;
+  /** The full caption as written on the figure. */
+  caption: string;
+}
+
+/** The backend chosen by src/backend.ts in this process (published on globalThis so figures need not load tfjs). */
+function activeBackend(): string | undefined {
+  const value = (globalThis as Record<symbol, unknown>)[Symbol.for('dmm-kit.backend')];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function normaliseNotebook(fn: string, notebook: string): string {
+  const base = notebook.replace(/^.*[\\/]/, '').replace(/\.ipynb$/, '');
+  check(
+    /^\d\d-[a-z0-9]+(-[a-z0-9]+)*$/.test(base),
+    () => `Error in ${fn}: notebook must be a notebook name like '04-size-vs-score', got '${notebook}'.`,
+  );
+  return base;
+}
+
+interface CommonMeta {
+  name: string;
+  caption: string;
+  notebook: string;
+  scale: string;
+  seeds?: readonly number[];
+  dataSource?: string;
+  backend?: string;
+  title?: string;
+}
+
+function buildMeta(fn: string, kind: FigureMeta['kind'], spec: CommonMeta, layoutTitle?: string): FigureMeta {
+  check(
+    typeof spec.name === 'string' && /^[a-z0-9]+(-[a-z0-9]+)*$/.test(spec.name) && spec.name !== 'index',
+    () => `Error in ${fn}: name must be kebab-case letters and digits (like '04-size-vs-score'), got '${spec.name}'.`,
+  );
+  check(
+    typeof spec.caption === 'string' && spec.caption.trim().length > 0,
+    () => `Error in ${fn}: caption must say what the figure shows, got '${spec.caption}'.`,
+  );
+  const scale = parseScale(spec.scale);
+  const seeds = [...(spec.seeds ?? [])];
+  check(
+    seeds.every((s) => Number.isInteger(s)),
+    () => `Error in ${fn}: seeds must be integers, got [${seeds.join(', ')}].`,
+  );
+  const notebook = normaliseNotebook(fn, spec.notebook);
+  const dataSource = spec.dataSource ?? 'none';
+  const backend = spec.backend ?? activeBackend() ?? 'not recorded';
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const text = spec.caption.trim().replace(/\s+/g, ' ');
+  const caption =
+    `${/[.!?]$/.test(text) ? text : text + '.'} Scale: ${scale}. Seeds: ${seeds.length ? seeds.join(', ') : 'n/a'}. ` +
+    `Data: ${dataSource}. Backend: ${backend}. Date: ${date.slice(0, 10)}.`;
+  return {
+    name: spec.name,
+    kind,
+    title: spec.title ?? layoutTitle ?? spec.name,
+    caption,
+    notebook,
+    scale,
+    seeds,
+    dataSource,
+    backend,
+    date,
+  };
+}
+
+function layoutTitle(layout: Partial<Layout> | undefined): string | undefined {
+  const title = layout?.title as unknown;
+  if (typeof title === 'string') return title;
+  if (title && typeof title === 'object' && typeof (title as { text?: unknown }).text === 'string') {
+    return (title as { text: string }).text.replace(/<[^>]*>/g, '');
+  }
+  return undefined;
+}
+
+/** A link from a notebook in notebooks/ to `file` (the kernel runs at the kit root, the notebook does not). */
+function notebookLink(file: string): string {
+  return path.relative(path.join(kitRoot(), 'notebooks'), file).split(path.sep).join('/');
+}
+
+function insideTslab(): boolean {
+  return '__tslab__' in globalThis;
+}
+
+/** Shows the PNG and the caption in the notebook output (no Plotly copy in the notebook). */
+function displayInline(meta: FigureMeta, png: Buffer, htmlFile: string): void {
+  if (!insideTslab()) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tslab = require('tslab') as typeof import('tslab');
+  const link = notebookLink(htmlFile);
+  tslab.display.png(png);
+  tslab.display.markdown(`*${meta.caption}*  \nInteractive version: [${meta.name}.html](${link})`);
+}
+
+/**
+ * Writes NAME.html, NAME.png and NAME.svg into the figure folder, rebuilds index.html, and displays
+ * the figure when called from a tslab notebook.
+ */
+export async function saveFigure(spec: FigureSpec): Promise<SavedFigure> {
+  const fn = 'saveFigure';
+  check(spec && typeof spec === 'object', () => `Error in ${fn}: argument must be a figure object, got ${spec}.`);
+  checkKnownKeys(fn, spec, SPEC_KEYS);
+  check(Array.isArray(spec.data), () => `Error in ${fn}: data must be an array of Plotly traces, got ${typeof spec.data}.`);
+  const width = spec.width ?? 760;
+  const height = spec.height ?? 460;
+  check(
+    Number.isInteger(width) && Number.isInteger(height) && width >= 100 && height >= 100 && width <= 4000 && height <= 4000,
+    () => `Error in ${fn}: width and height must be integers in [100, 4000], got ${width} x ${height}.`,
+  );
+  const meta = buildMeta(fn, 'figure', spec, layoutTitle(spec.layout));
+  const dir = figuresDir();
+  const plotly = ensurePlotlyAsset(dir);
+  const figure = { data: spec.data, layout: spec.layout ?? {} };
+
+  // Everything is rendered in memory before the first write.
+  const images = await renderImages({ figureJson: scriptJson(figure), width, height, scale: 2 }, plotly.absolute);
+  const html = figurePage(meta, figure, plotly.relative);
+
+  const out: SavedFigure = {
+    html: path.join(dir, `${meta.name}.html`),
+    png: path.join(dir, `${meta.name}.png`),
+    svg: path.join(dir, `${meta.name}.svg`),
+    caption: meta.caption,
+  };
+  writeFileAtomic(out.png, images.png);
+  writeFileAtomic(out.svg, images.svg);
+  writeFileAtomic(out.html, html); // last: the page (with its metadata) marks a complete figure for the gallery
+  writeGallery(dir);
+  displayInline(meta, images.png, out.html);
+  return out;
+}
+
+/** What a notebook passes to `saveStandalonePage` (an explorer or any page built on the shared Plotly copy). */
+export interface StandalonePageSpec extends StandalonePageContent {
+  name: string;
+  title: string;
+  caption: string;
+  notebook: string;
+  scale: string;
+  seeds?: readonly number[];
+  dataSource?: string;
+  backend?: string;
+}
+
+/**
+ * Writes `<figures>/NAME.html`: `body`, then `script` run with Plotly loaded from the shared local copy
+ * and `data` available as the global DMM_DATA. Listed in the gallery. Returns the file path.
+ */
+export function saveStandalonePage(spec: StandalonePageSpec): string {
+  const fn = 'saveStandalonePage';
+  checkKnownKeys(fn, spec, ['name', 'title', 'caption', 'notebook', 'scale', 'seeds', 'dataSource', 'backend', 'body', 'script', 'data', 'style']);
+  check(typeof spec.body === 'string' && typeof spec.script === 'string', () => `Error in ${fn}: body and script must be strings.`);
+  const meta = buildMeta(fn, 'page', spec);
+  const dir = figuresDir();
+  const plotly = ensurePlotlyAsset(dir);
+  const file = path.join(dir, `${meta.name}.html`);
+  // A page replaces a figure of the same name entirely: stale images would mislead the gallery.
+  for (const ext of ['png', 'svg']) fs.rmSync(path.join(dir, `${meta.name}.${ext}`), { force: true });
+  writeFileAtomic(file, standalonePage(meta, spec, plotly.relative));
+  writeGallery(dir);
+  if (insideTslab()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const tslab = require('tslab') as typeof import('tslab');
+    const link = notebookLink(file);
+    tslab.display.markdown(`**${meta.title}**: [${meta.name}.html](${link}) (interactive, offline)  \n*${meta.caption}*`);
+  }
+  return file;
+}
+
+/** Closes the shared headless browser now, so a script can exit without waiting for the idle timeout. */
+export async function closeFigures(): Promise<void> {
+  await closeRenderer();
+}

@@ -1,0 +1,135 @@
+/**
+ * Static PNG and SVG of a Plotly figure, drawn by headless Chromium through playwright-core.
+ *
+ * Plotly only runs in a browser (plain Node fails with `self is not defined`, stack.md), so one system
+ * Chromium (`CHROMIUM_PATH` or /usr/bin/chromium; never `npx playwright install`) is launched per
+ * process and reused across figures, with Plotly loaded once into one page. The browser closes after
+ * a short idle time, because an open browser keeps Node's event loop alive; scripts that want to exit
+ * at once call `closeRenderer()`.
+ */
+import * as fs from 'fs';
+import type { Browser, Page } from 'playwright-core';
+import { check } from '../util/check';
+
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+/** Seconds of inactivity after which the shared browser closes (a notebook's next figure relaunches it). */
+const IDLE_CLOSE_MS = 4000;
+
+export interface RenderRequest {
+  /** The figure as JSON text (typed arrays already turned into plain arrays). */
+  figureJson: string;
+  width: number;
+  height: number;
+  /** Device-pixel ratio of the PNG. */
+  scale: number;
+}
+
+export interface RenderedImages {
+  png: Buffer;
+  svg: string;
+}
+
+/** The Chromium binary to use, or a one-line error naming the fix. */
+export function chromiumPath(fn = 'chromiumPath'): string {
+  const file = process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
+  check(
+    fs.existsSync(file),
+    () =>
+      `Error in ${fn}: Chromium must exist at ${file} (CHROMIUM_PATH or ${DEFAULT_CHROMIUM}), got no such file. ` +
+      `Install it with: apt-get install -y chromium (or set CHROMIUM_PATH to a Chromium binary).`,
+  );
+  return file;
+}
+
+// Runs inside the page: draws the figure into a fresh div, exports PNG and SVG, then frees it.
+const PAGE_SCRIPT = `
+globalThis.__dmmRender = async function (req) {
+  const fig = JSON.parse(req.figureJson);
+  const div = document.createElement('div');
+  div.style.width = req.width + 'px';
+  div.style.height = req.height + 'px';
+  document.body.appendChild(div);
+  try {
+    const layout = Object.assign({}, fig.layout, { width: req.width, height: req.height });
+    await Plotly.newPlot(div, fig.data, layout, { staticPlot: true });
+    const png = await Plotly.toImage(div, { format: 'png', width: req.width, height: req.height, scale: req.scale });
+    const svg = await Plotly.toImage(div, { format: 'svg', width: req.width, height: req.height });
+    return { png: png.slice(png.indexOf(',') + 1), svg: decodeURIComponent(svg.slice(svg.indexOf(',') + 1)) };
+  } finally {
+    Plotly.purge(div);
+    div.remove();
+  }
+};`;
+
+interface Session {
+  browser: Browser;
+  page: Page;
+  plotlyFile: string;
+}
+
+let session: Promise<Session> | undefined;
+let idleTimer: NodeJS.Timeout | undefined;
+let busy = 0;
+
+async function openSession(plotlyFile: string): Promise<Session> {
+  const executablePath = chromiumPath('saveFigure');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const browser = await chromium.launch({
+    executablePath,
+    // Chromium refuses to run as root with its sandbox on; the kit only renders its own pages.
+    args: [...(root ? ['--no-sandbox'] : []), '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');
+    await page.addScriptTag({ path: plotlyFile });
+    await page.addScriptTag({ content: PAGE_SCRIPT });
+    return { browser, page, plotlyFile };
+  } catch (err) {
+    await browser.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function scheduleClose(): void {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    if (busy === 0) void closeRenderer();
+  }, IDLE_CLOSE_MS);
+}
+
+/** Renders PNG and SVG in memory; nothing touches the disk here, so a failure leaves no partial file. */
+export async function renderImages(req: RenderRequest, plotlyFile: string): Promise<RenderedImages> {
+  busy++;
+  if (idleTimer) clearTimeout(idleTimer);
+  try {
+    if (!session) {
+      session = openSession(plotlyFile);
+      session.catch(() => (session = undefined));
+    }
+    const { page } = await session;
+    const out = await page.evaluate(
+      (r) => (globalThis as unknown as { __dmmRender(x: unknown): Promise<{ png: string; svg: string }> }).__dmmRender(r),
+      req,
+    );
+    check(out.png.length > 0 && out.svg.startsWith('<svg'), () => 'Error in saveFigure: Plotly returned an empty image.');
+    return { png: Buffer.from(out.png, 'base64'), svg: out.svg };
+  } finally {
+    busy--;
+    scheduleClose();
+  }
+}
+
+/** Closes the shared browser now (the next render relaunches it). */
+export async function closeRenderer(): Promise<void> {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
+  const s = session;
+  session = undefined;
+  if (s) {
+    const opened = await s.catch(() => undefined);
+    await opened?.browser.close().catch(() => undefined);
+  }
+}
