@@ -48,7 +48,8 @@ describe('determinism and dropout', () => {
       m.forward(inputs, { training: true, dropoutSeed: i }).dispose();
       const g = tokenGradientNorms(m, inputs, target);
       tf.dispose([g.mean, g.perWindow]);
-      tf.tidy(() => tf.variableGrads(() => maskedActionLoss(m.forward(inputs, { training: true, dropoutSeed: i }), target, inputs.mask)));
+      const { value, grads } = tf.variableGrads(() => maskedActionLoss(m.forward(inputs, { training: true, dropoutSeed: i }), target, inputs.mask));
+      tf.dispose([value, ...Object.values(grads)]);
     }
     assert.equal(tf.memory().numTensors, before);
     m.dispose();
