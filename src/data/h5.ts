@@ -89,11 +89,14 @@ function dtypeName(meta: { type: number; size: number; signed: boolean; enum_typ
 export async function readHdf5(file: string, want?: (key: string) => boolean): Promise<{ keys: string[]; arrays: Map<string, H5Array> }> {
   check(fs.existsSync(file), () => `Error in readHdf5: file must exist, got '${file}'.`);
   const mod = await h5wasm();
+  const notHdf5 = (err: unknown): KitError =>
+    new KitError(`Error in readHdf5: '${file}' must be an HDF5 file, got one h5wasm cannot open (${String((err as Error)?.message ?? err).split('\n')[0]}). Delete it and download or generate it again.`);
   let f: InstanceType<H5Module['File']>;
   try {
     f = new mod.File(file, 'r');
+    f.keys();
   } catch (err) {
-    throw new KitError(`Error in readHdf5: '${file}' must be an HDF5 file, got one h5wasm cannot open (${String(err)}). Delete it and download or generate it again.`);
+    throw notHdf5(err);
   }
   try {
     const keys: string[] = [];
