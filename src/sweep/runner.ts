@@ -14,6 +14,8 @@ export interface JobContext {
   resultsDir: string;
   /** This run's checkpoint folder on shared storage (`--artifacts DIR`); resume from it when it holds one. */
   checkpointDir?: string;
+  /** Options the submitter chose for every run of the sweep (e.g. `source: 'd4rl'`), passed to runTraining. */
+  runOptions?: Record<string, unknown>;
   /** Report progress (fraction in [0, 1]); forwarded to the queue as job progress. */
   onProgress(fraction: number, info?: string): void;
 }

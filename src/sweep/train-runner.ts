@@ -14,6 +14,7 @@ export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
   // runTraining resumes from the latest checkpoint in its folder: the shared one with --artifacts, else
   // this machine's (so a retry resumes only where the checkpoint was made, and restarts elsewhere).
   return runTraining(spec, {
+    ...ctx.runOptions,
     resultsDir: ctx.resultsDir,
     checkpointDir: ctx.checkpointDir,
     onProgress: ctx.onProgress,

@@ -194,7 +194,13 @@ export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerH
           type: 'run',
           runner: cfg.runner,
           spec: data.spec,
-          ctx: { jobId: job.id ?? data.hash, attempt, resultsDir: cfg.resultsDir, checkpointDir },
+          ctx: {
+            jobId: job.id ?? data.hash,
+            attempt,
+            resultsDir: cfg.resultsDir,
+            checkpointDir,
+            runOptions: data.runOptions,
+          },
         },
         children,
         (fraction, info) => {

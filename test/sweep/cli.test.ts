@@ -98,7 +98,8 @@ test(
       overrides: { steps: 2, stepMs: 50 },
     });
     assert.equal(
-      (await enqueueGrid(grid, { queue: redis.url, commit: 'aaaaaaaaaaaa1111', resultsDir: results })).added,
+      (await enqueueGrid(grid, { queue: redis.url, commit: 'aaaaaaaaaaaa1111', resultsDir: results, source: 'd4rl' }))
+        .added,
       1,
     );
 
@@ -136,6 +137,10 @@ test(
     const collect = sweep(['--collect', '--queue', redis.url, '--results', results]);
     assert.equal(collect.code, 0, collect.stderr);
     assert.match(collect.stdout, /collected 1 new record\(s\); 0 already local/);
+    const recordFile = collect.stdout.trim().split('\n')[1].trim();
+    const record = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as { runOptions: unknown; spec: { seed: number } };
+    assert.deepEqual(record.runOptions, { source: 'd4rl' }, "the submitter's run options reach the runner");
+    assert.equal(record.spec.seed, 5);
     const again = sweep(['--grid', grid, '--queue', redis.url, '--results', results]);
     assert.match(again.stdout, /1 cells; 1 already in .*; added 0/);
     assert.equal(await stopProcess(lenient), 0);

@@ -40,6 +40,7 @@ export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
     resumedFromStep: start,
     attempt: ctx.attempt,
     pid: process.pid,
+    runOptions: ctx.runOptions ?? null,
     status: 'done',
   };
   writeJsonAtomic(recordPath(spec, ctx.resultsDir), record);

@@ -6,7 +6,14 @@
  * Without --queue/--status/--collect, `dmm sweep` runs locally (src/cli/main.ts).
  */
 import { check } from '../../util/check';
-import { enqueueGrid, formatDuration, sweepCollect, sweepStatus, type SweepStatus } from '../../sweep/queue';
+import {
+  enqueueGrid,
+  formatDuration,
+  type DataSource,
+  sweepCollect,
+  sweepStatus,
+  type SweepStatus,
+} from '../../sweep/queue';
 import { asCommand, parseInteger, parseOptions } from './sweep-args';
 
 export const SWEEP_QUEUE_USAGE = `Usage: dmm sweep --grid FILE --queue redis://host:6379   (enqueue)
@@ -15,6 +22,7 @@ export const SWEEP_QUEUE_USAGE = `Usage: dmm sweep --grid FILE --queue redis://h
   --attempts N        tries per run before it is marked failed (default 3)
   --backoff-ms MS     first retry delay, doubling (default 60000)
   --retry-failed      put failed runs back in the queue
+  --source kit|d4rl   dataset source for every run (default: kit)
   --results DIR       this machine's results folder (default: results)
   --name NAME         queue name inside Redis (default: dmm-sweep)`;
 
@@ -48,6 +56,7 @@ export function sweepQueueCommand(argv: string[]): Promise<number> {
       attempts: { type: 'string' },
       'backoff-ms': { type: 'string' },
       'retry-failed': { type: 'boolean' },
+      source: { type: 'string' },
       name: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -68,6 +77,7 @@ export function sweepQueueCommand(argv: string[]): Promise<number> {
         attempts: parseInteger(cmd, 'attempts', v.attempts, 1),
         backoffMs: parseInteger(cmd, 'backoff-ms', v['backoff-ms'], 0),
         retryFailed: v['retry-failed'] ?? false,
+        source: v.source as DataSource | undefined,
       });
       const present =
         Object.entries(r.present)
