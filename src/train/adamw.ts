@@ -44,7 +44,7 @@ export class AdamW {
     }
   }
 
-  /** One update with learning rate `lr` from `grads` (keyed like the parameters). Does not dispose grads. */
+  /** One update with learning rate `lr` from `grads` (keyed like the parameters; missing = no gradient). Does not dispose grads. */
   apply(grads: Map<string, Tensor>, lr: number): void {
     this.step += 1;
     const { beta1, beta2, epsilon, weightDecay } = this.config;
@@ -54,8 +54,9 @@ export class AdamW {
     const decay = 1 - lr * weightDecay;
     tf.tidy(() => {
       for (const [name, p] of this.params) {
+        // PyTorch skips a parameter whose .grad is None: no decay, no moment update (DT's unused wte and heads).
         const g = grads.get(name);
-        check(g, () => `Error in AdamW.apply: gradient for '${name}' must be given, got none. Every trainable parameter needs a gradient.`);
+        if (!g) continue;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         const mNew = m.mul(beta1).add(g.mul(1 - beta1));

@@ -18,6 +18,7 @@ import { progress } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import { latestCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint';
 import { defaultDeps, type EngineDeps } from './deps';
+import { officialModelConfig } from '../models';
 import { officialPreset } from './presets';
 import { resolveTrainConfig, Trainer, TRAIN_DEFAULTS, type TrainConfig } from './trainer';
 
@@ -60,7 +61,7 @@ export function resolveRunConfigs(spec: RunSpec): { spec: ResolvedRunSpec; model
     if (k in TRAIN_DEFAULTS) trainOverrides[k] = v as number;
     else modelOverrides[k] = v;
   }
-  const model = { ...preset.model, ...scale.modelOverrides, ...modelOverrides };
+  const model = { ...officialModelConfig(s.model, s.env, kind), ...scale.modelOverrides, ...modelOverrides };
   const train = resolveTrainConfig({
     iterations: scale.iterations,
     stepsPerIteration: scale.stepsPerIteration,
@@ -197,7 +198,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
         samplerState: sampler.getState(),
         stateMean: Array.from(dataset.stateMean),
         stateStd: Array.from(dataset.stateStd),
-        run: { specHash: hash, spec: s, config: record.config, datasetId: record.dataset.id, datasetChecksum: record.dataset.checksum, iterations: record.iterations },
+        run: { specHash: hash, spec: s, config: record.config, dims: { stateDim, actDim }, source, datasetId: record.dataset.id, datasetChecksum: record.dataset.checksum, iterations: record.iterations },
       });
       record.scores = scoresOf(record);
       writeRecord(file, record);

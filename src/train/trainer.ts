@@ -105,12 +105,14 @@ export class Trainer {
         const pred = this.model.forward(inputs, { training: true, dropoutSeed });
         return this.loss(pred, inputs.actions, inputs.mask);
       }, vars);
+      // Parameters the loss does not reach (DT's wte, predict_state, predict_return) get no gradient; as in
+      // PyTorch they are left out of the clip norm and of AdamW, decay included.
       const byName = new Map<string, Tensor>();
       for (let i = 0; i < names.length; i++) {
         const g = grads[vars[i].name];
-        check(g, () => `Error in Trainer.trainStep: parameter '${names[i]}' must receive a gradient, got none. Is it used in forward()?`);
-        byName.set(names[i], g);
+        if (g) byName.set(names[i], g);
       }
+      check(byName.size > 0, () => 'Error in Trainer.trainStep: the loss must depend on at least one trainable parameter, got none.');
       const clipped = clipGlobalNorm(byName, this.config.gradClip);
       this.optimizer.apply(clipped.grads, lr);
       return value;
