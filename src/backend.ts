@@ -81,7 +81,11 @@ export function tfjsNodeInstalled(): string | undefined {
 async function activate(name: BackendName): Promise<void> {
   if (name === 'webgpu') {
     const info = await webgpuAdapterInfo();
-    check(info.available, () => `Error in initBackend: backend 'webgpu' needs a WebGPU adapter, got none (${info.description}). Use DMM_BACKEND=wasm, or see ../shared/reference/gpu-host.md.`);
+    check(
+      info.available,
+      () =>
+        `Error in initBackend: backend 'webgpu' needs a WebGPU adapter, got none (${info.description}). Use DMM_BACKEND=wasm, or see ../shared/reference/gpu-host.md.`,
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'wasm') {
@@ -89,7 +93,11 @@ async function activate(name: BackendName): Promise<void> {
     require('@tensorflow/tfjs-backend-wasm');
   } else if (name === 'tensorflow') {
     const pkg = tfjsNodeInstalled();
-    check(pkg, () => `Error in initBackend: backend 'tensorflow' needs @tensorflow/tfjs-node-gpu, which is not installed. Add it with: npm install --no-save @tensorflow/tfjs-node-gpu@4.22.0`);
+    check(
+      pkg,
+      () =>
+        `Error in initBackend: backend 'tensorflow' needs @tensorflow/tfjs-node-gpu, which is not installed. Add it with: npm install --no-save @tensorflow/tfjs-node-gpu@4.22.0`,
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(pkg);
   }
@@ -112,10 +120,18 @@ export interface BackendOptions {
 export async function initBackend(options: BackendOptions = {}): Promise<BackendName> {
   const requested = options.backend ?? process.env.DMM_BACKEND ?? undefined;
   if (requested !== undefined && requested !== '') {
-    check((BACKENDS as readonly string[]).includes(requested), () => `Error in initBackend: backend must be one of ${BACKENDS.join(', ')}, got '${requested}'. Did you mean '${nearest(requested, BACKENDS)}'?`);
+    check(
+      (BACKENDS as readonly string[]).includes(requested),
+      () =>
+        `Error in initBackend: backend must be one of ${BACKENDS.join(', ')}, got '${requested}'. Did you mean '${nearest(requested, BACKENDS)}'?`,
+    );
   }
   if (chosen) {
-    check(!requested || requested === chosen, () => `Error in initBackend: backend '${chosen}' is already active in this process, got a request for '${requested}'. Set DMM_BACKEND before the first use.`);
+    check(
+      !requested || requested === chosen,
+      () =>
+        `Error in initBackend: backend '${chosen}' is already active in this process, got a request for '${requested}'. Set DMM_BACKEND before the first use.`,
+    );
     return chosen;
   }
   if (!pending) {

@@ -50,13 +50,36 @@ export async function environmentReport(): Promise<EnvironmentReport> {
     rows.push({ item, value: value ?? missing, ok: value !== undefined || !required });
   };
   add('node', process.version, true);
-  add('machine', `${os.cpus().length} CPU cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, ${os.platform()} ${os.arch()}`);
+  add(
+    'machine',
+    `${os.cpus().length} CPU cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, ${os.platform()} ${os.arch()}`,
+  );
   add('tslab', packageVersion('tslab'), true);
-  add('tslab kernel', fs.existsSync(path.join(root, '.jupyter/share/jupyter/kernels/tslab/kernel.json')) ? 'registered in .jupyter/' : undefined, true, 'not registered: run bash environment/setup.sh');
+  add(
+    'tslab kernel',
+    fs.existsSync(path.join(root, '.jupyter/share/jupyter/kernels/tslab/kernel.json'))
+      ? 'registered in .jupyter/'
+      : undefined,
+    true,
+    'not registered: run bash environment/setup.sh',
+  );
   const py = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const jupyter = run(py, ['-c', 'import nbconvert, nbclient, jupyter_client; print(f"nbconvert {nbconvert.__version__}, nbclient {nbclient.__version__}, jupyter_client {jupyter_client.__version__}")']);
-  add('jupyter', jupyter && run(jupyterCommand(), ['nbconvert', '--version']) ? jupyter : undefined, true, 'missing: apt-get install jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel');
-  add('jupyter notebook (optional)', run(jupyterCommand(), ['notebook', '--version']), false, 'not installed (optional: apt-get install jupyter-notebook)');
+  const jupyter = run(py, [
+    '-c',
+    'import nbconvert, nbclient, jupyter_client; print(f"nbconvert {nbconvert.__version__}, nbclient {nbclient.__version__}, jupyter_client {jupyter_client.__version__}")',
+  ]);
+  add(
+    'jupyter',
+    jupyter && run(jupyterCommand(), ['nbconvert', '--version']) ? jupyter : undefined,
+    true,
+    'missing: apt-get install jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel',
+  );
+  add(
+    'jupyter notebook (optional)',
+    run(jupyterCommand(), ['notebook', '--version']),
+    false,
+    'not installed (optional: apt-get install jupyter-notebook)',
+  );
   let chromium: string | undefined;
   try {
     chromium = run(chromiumPath('doctor'), ['--version']);
@@ -67,12 +90,19 @@ export async function environmentReport(): Promise<EnvironmentReport> {
   add('playwright-core', packageVersion('playwright-core'), true);
   add('plotly.js', packageVersion('plotly.js-dist'), true);
   add('tfjs', tf.version.tfjs, true);
-  add('tfjs-backend-wasm / webgpu', `${packageVersion('@tensorflow/tfjs-backend-wasm') ?? 'missing'} / ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? 'missing'}`);
+  add(
+    'tfjs-backend-wasm / webgpu',
+    `${packageVersion('@tensorflow/tfjs-backend-wasm') ?? 'missing'} / ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? 'missing'}`,
+  );
   add('tfjs-node(-gpu) (optional)', tfjsNodeInstalled(), false, 'not installed (optional, see README: GPU)');
   const adapter = await webgpuAdapterInfo();
   add('WebGPU adapter', adapter.available ? adapter.description : `none (${adapter.description})`);
   const backend = await initBackend({ log: false });
-  add('tfjs backend', `${backend}${process.env.DMM_BACKEND ? ' (from DMM_BACKEND)' : ' (automatic: webgpu, tensorflow, wasm, cpu)'}`, true);
+  add(
+    'tfjs backend',
+    `${backend}${process.env.DMM_BACKEND ? ' (from DMM_BACKEND)' : ' (automatic: webgpu, tensorflow, wasm, cpu)'}`,
+    true,
+  );
   add('scale', `${process.env.DMM_SCALE || 'quick'} (DMM_SCALE)`);
   const dataDir = process.env.DMM_DATA_DIR ? path.resolve(root, process.env.DMM_DATA_DIR) : path.join(root, 'data');
   add('data', `${path.relative(root, dataDir) || '.'}/ (DMM_DATA_DIR to move it)`);
@@ -89,7 +119,11 @@ export function formatReport(report: EnvironmentReport): string {
 /** The report as a Markdown table (for notebooks). */
 export function reportMarkdown(report: EnvironmentReport): string {
   const cell = (s: string): string => s.replace(/\|/g, '\\|');
-  return ['| component | here |', '|---|---|', ...report.rows.map((r) => `| ${cell(r.item)} | ${r.ok ? '' : '**missing:** '}${cell(r.value)} |`)].join('\n');
+  return [
+    '| component | here |',
+    '|---|---|',
+    ...report.rows.map((r) => `| ${cell(r.item)} | ${r.ok ? '' : '**missing:** '}${cell(r.value)} |`),
+  ].join('\n');
 }
 
 /** Shows the report: a Markdown table inside tslab, plain text elsewhere. */

@@ -15,7 +15,14 @@ import { writeFileAtomic } from '../util/atomic';
 import { check, checkKnownKeys } from '../util/check';
 import { parseScale } from '../config/scales';
 import { writeGallery } from './gallery';
-import { ensurePlotlyAsset, figurePage, scriptJson, standalonePage, type FigureMeta, type StandalonePageContent } from './page';
+import {
+  ensurePlotlyAsset,
+  figurePage,
+  scriptJson,
+  standalonePage,
+  type FigureMeta,
+  type StandalonePageContent,
+} from './page';
 import { figuresDir, kitRoot } from './paths';
 import { closeRenderer, renderImages } from './render';
 
@@ -171,16 +178,24 @@ export async function saveFigure(spec: FigureSpec): Promise<SavedFigure> {
   const fn = 'saveFigure';
   check(spec && typeof spec === 'object', () => `Error in ${fn}: argument must be a figure object, got ${spec}.`);
   checkKnownKeys(fn, spec, SPEC_KEYS);
-  check(Array.isArray(spec.data), () => `Error in ${fn}: data must be an array of Plotly traces, got ${typeof spec.data}.`);
+  check(
+    Array.isArray(spec.data),
+    () => `Error in ${fn}: data must be an array of Plotly traces, got ${typeof spec.data}.`,
+  );
   const width = spec.width ?? 760;
   const height = spec.height ?? 460;
   check(
-    Number.isInteger(width) && Number.isInteger(height) && width >= 100 && height >= 100 && width <= 4000 && height <= 4000,
+    Number.isInteger(width) &&
+      Number.isInteger(height) &&
+      width >= 100 &&
+      height >= 100 &&
+      width <= 4000 &&
+      height <= 4000,
     () => `Error in ${fn}: width and height must be integers in [100, 4000], got ${width} x ${height}.`,
   );
   const meta = buildMeta(fn, 'figure', spec, layoutTitle(spec.layout));
   const dir = figuresDir();
-  const plotly = ensurePlotlyAsset(dir);
+  const plotly = ensurePlotlyAsset(dir, path.join(kitRoot(), '.cache'));
   const figure = { data: spec.data, layout: spec.layout ?? {} };
 
   // Everything is rendered in memory before the first write.
@@ -219,11 +234,27 @@ export interface StandalonePageSpec extends StandalonePageContent {
  */
 export function saveStandalonePage(spec: StandalonePageSpec): string {
   const fn = 'saveStandalonePage';
-  checkKnownKeys(fn, spec, ['name', 'title', 'caption', 'notebook', 'scale', 'seeds', 'dataSource', 'backend', 'body', 'script', 'data', 'style']);
-  check(typeof spec.body === 'string' && typeof spec.script === 'string', () => `Error in ${fn}: body and script must be strings.`);
+  checkKnownKeys(fn, spec, [
+    'name',
+    'title',
+    'caption',
+    'notebook',
+    'scale',
+    'seeds',
+    'dataSource',
+    'backend',
+    'body',
+    'script',
+    'data',
+    'style',
+  ]);
+  check(
+    typeof spec.body === 'string' && typeof spec.script === 'string',
+    () => `Error in ${fn}: body and script must be strings.`,
+  );
   const meta = buildMeta(fn, 'page', spec);
   const dir = figuresDir();
-  const plotly = ensurePlotlyAsset(dir);
+  const plotly = ensurePlotlyAsset(dir, path.join(kitRoot(), '.cache'));
   const file = path.join(dir, `${meta.name}.html`);
   // A page replaces a figure of the same name entirely: stale images would mislead the gallery.
   for (const ext of ['png', 'svg']) fs.rmSync(path.join(dir, `${meta.name}.${ext}`), { force: true });
@@ -233,7 +264,9 @@ export function saveStandalonePage(spec: StandalonePageSpec): string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const tslab = require('tslab') as typeof import('tslab');
     const link = notebookLink(file);
-    tslab.display.markdown(`**${meta.title}**: [${meta.name}.html](${link}) (interactive, offline)  \n*${meta.caption}*`);
+    tslab.display.markdown(
+      `**${meta.title}**: [${meta.name}.html](${link}) (interactive, offline)  \n*${meta.caption}*`,
+    );
   }
   return file;
 }

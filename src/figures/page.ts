@@ -31,7 +31,10 @@ export function scriptJson(value: unknown): string {
   const text = JSON.stringify(value, (_key, v: unknown) =>
     ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v,
   );
-  return text.replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return text
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function escapeHtml(text: string): string {
@@ -51,21 +54,29 @@ function plotlySource(): { file: string; version: string } {
  * figuresDir. The package ships only an unminified 10 MB bundle; esbuild (a dev dependency) minifies it
  * to about 4.8 MB once, and a plain copy is the fallback where esbuild is absent.
  */
-export function ensurePlotlyAsset(figuresDir: string): { relative: string; absolute: string } {
+export function ensurePlotlyAsset(figuresDir: string, cacheDir?: string): { relative: string; absolute: string } {
   const { file, version } = plotlySource();
   const relative = `assets/plotly-${version}.min.js`;
   const absolute = path.join(figuresDir, relative);
   if (!fs.existsSync(absolute)) {
-    const source = fs.readFileSync(file, 'utf8');
-    let code = source;
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const esbuild = require('esbuild') as typeof import('esbuild');
-      code = esbuild.transformSync(source, { minify: true, legalComments: 'inline' }).code;
-    } catch {
-      code = source;
+    // One minified copy per kit (in .cache/) serves every figure folder (figures/, smoke runs, tests).
+    const cached = cacheDir ? path.join(cacheDir, `plotly-${version}.min.js`) : undefined;
+    if (cached && fs.existsSync(cached)) {
+      writeFileAtomic(absolute, fs.readFileSync(cached));
+    } else {
+      const source = fs.readFileSync(file, 'utf8');
+      let code: string;
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const esbuild = require('esbuild') as typeof import('esbuild');
+        code = esbuild.transformSync(source, { minify: true, legalComments: 'inline' }).code;
+      } catch {
+        code = source;
+      }
+      const text = `/* plotly.js v${version} (MIT), minified from plotly.js-dist by dmm-kit */\n${code}`;
+      writeFileAtomic(absolute, text);
+      if (cached) writeFileAtomic(cached, text);
     }
-    writeFileAtomic(absolute, `/* plotly.js v${version} (MIT), minified from plotly.js-dist by dmm-kit */\n${code}`);
   }
   return { relative, absolute };
 }
@@ -92,7 +103,11 @@ function footer(meta: FigureMeta): string {
 }
 
 /** The interactive page of one Plotly figure. */
-export function figurePage(meta: FigureMeta, figure: { data: unknown; layout: unknown }, plotlyRelative: string): string {
+export function figurePage(
+  meta: FigureMeta,
+  figure: { data: unknown; layout: unknown },
+  plotlyRelative: string,
+): string {
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -30,8 +30,8 @@ export interface RenderedImages {
 }
 
 /** The Chromium binary to use, or a one-line error naming the fix. */
-export function chromiumPath(fn = 'chromiumPath'): string {
-  const file = process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
+export function chromiumPath(fn = 'chromiumPath', env: NodeJS.ProcessEnv = process.env): string {
+  const file = env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
   check(
     fs.existsSync(file),
     () =>
@@ -111,10 +111,14 @@ export async function renderImages(req: RenderRequest, plotlyFile: string): Prom
     }
     const { page } = await session;
     const out = await page.evaluate(
-      (r) => (globalThis as unknown as { __dmmRender(x: unknown): Promise<{ png: string; svg: string }> }).__dmmRender(r),
+      (r) =>
+        (globalThis as unknown as { __dmmRender(x: unknown): Promise<{ png: string; svg: string }> }).__dmmRender(r),
       req,
     );
-    check(out.png.length > 0 && out.svg.startsWith('<svg'), () => 'Error in saveFigure: Plotly returned an empty image.');
+    check(
+      out.png.length > 0 && out.svg.startsWith('<svg'),
+      () => 'Error in saveFigure: Plotly returned an empty image.',
+    );
     return { png: Buffer.from(out.png, 'base64'), svg: out.svg };
   } finally {
     busy--;

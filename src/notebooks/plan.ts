@@ -54,7 +54,8 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
   const scale = values['--scale'] ?? 'quick';
   check(
     (SCALES as readonly string[]).includes(scale),
-    () => `Error in ${fn}: --scale must be one of ${SCALES.join(', ')}, got '${scale}'. Did you mean '${nearest(scale, SCALES)}'?`,
+    () =>
+      `Error in ${fn}: --scale must be one of ${SCALES.join(', ')}, got '${scale}'. Did you mean '${nearest(scale, SCALES)}'?`,
   );
   check(
     !(values['--only'] && values['--from']),
@@ -71,7 +72,8 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
     const t = Number(values['--cell-timeout']);
     check(
       Number.isInteger(t) && t > 0,
-      () => `Error in ${fn}: --cell-timeout must be a positive whole number of seconds, got '${values['--cell-timeout']}'.`,
+      () =>
+        `Error in ${fn}: --cell-timeout must be a positive whole number of seconds, got '${values['--cell-timeout']}'.`,
     );
     cellTimeout = t;
   }
@@ -99,7 +101,8 @@ export function listNotebooks(dir: string): NotebookEntry[] {
   for (const e of entries) {
     check(
       !seen.has(e.number),
-      () => `Error in run-notebooks: notebook numbers must be unique, got two notebooks numbered ${e.number}. Renumber one.`,
+      () =>
+        `Error in run-notebooks: notebook numbers must be unique, got two notebooks numbered ${e.number}. Renumber one.`,
     );
     seen.add(e.number);
   }
@@ -107,9 +110,15 @@ export function listNotebooks(dir: string): NotebookEntry[] {
 }
 
 /** The notebooks selected by --only / --from (all of them otherwise). */
-export function selectNotebooks(all: readonly NotebookEntry[], options: Pick<RunnerOptions, 'only' | 'from'>): NotebookEntry[] {
+export function selectNotebooks(
+  all: readonly NotebookEntry[],
+  options: Pick<RunnerOptions, 'only' | 'from'>,
+): NotebookEntry[] {
   const fn = 'run-notebooks';
-  check(all.length > 0, () => `Error in ${fn}: notebooks/ must hold NN-name.ipynb files, got none. Run from a full clone of the kit.`);
+  check(
+    all.length > 0,
+    () => `Error in ${fn}: notebooks/ must hold NN-name.ipynb files, got none. Run from a full clone of the kit.`,
+  );
   const numbers = all.map((e) => e.number);
   for (const key of ['only', 'from'] as const) {
     const n = options[key];

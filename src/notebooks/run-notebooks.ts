@@ -15,10 +15,17 @@ import { writeFileAtomic } from '../util/atomic';
 import { check, KitError, nearest } from '../util/check';
 import { chromiumPath } from '../figures/render';
 import { kitRoot } from '../figures/paths';
-import { listNotebooks, parseRunnerArgs, RUNNER_USAGE, selectNotebooks, type NotebookEntry, type RunnerOptions } from './plan';
+import {
+  listNotebooks,
+  parseRunnerArgs,
+  RUNNER_USAGE,
+  selectNotebooks,
+  type NotebookEntry,
+  type RunnerOptions,
+} from './plan';
 
 // Kept in step with BACKENDS in src/backend.ts (a test checks), so the runner need not load tfjs.
-const BACKEND_NAMES = ['webgpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES = ['webgpu', 'tensorflow', 'wasm', 'cpu'];
 /** Executed notebooks above this size get a warning: outputs should be PNGs and text, not embedded libraries. */
 const NOTEBOOK_SIZE_WARNING = 1024 * 1024;
 
@@ -33,8 +40,12 @@ export interface NotebookResult {
   error?: string;
 }
 
-/** The jupyter command: Debian's (which has nbconvert) before any other on PATH, such as a pyenv shim. */
-export function jupyterCommand(): string {
+/**
+ * The jupyter command: DMM_JUPYTER if set, else Debian's (which has nbconvert) before any other on PATH,
+ * such as a pyenv shim without Jupyter.
+ */
+export function jupyterCommand(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DMM_JUPYTER) return env.DMM_JUPYTER;
   return fs.existsSync('/usr/bin/jupyter') ? '/usr/bin/jupyter' : 'jupyter';
 }
 
@@ -44,19 +55,22 @@ export function preflight(root: string, env: NodeJS.ProcessEnv = process.env): v
   const backend = env.DMM_BACKEND;
   check(
     !backend || BACKEND_NAMES.includes(backend),
-    () => `Error in ${fn}: DMM_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got '${backend}'. Did you mean '${nearest(backend!, BACKEND_NAMES)}'? Or unset it to choose automatically.`,
+    () =>
+      `Error in ${fn}: DMM_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got '${backend}'. Did you mean '${nearest(backend!, BACKEND_NAMES)}'? Or unset it to choose automatically.`,
   );
-  const probe = spawnSync(jupyterCommand(), ['nbconvert', '--version'], { encoding: 'utf8', env });
+  const probe = spawnSync(jupyterCommand(env), ['nbconvert', '--version'], { encoding: 'utf8', env });
   check(
     probe.status === 0,
-    () => `Error in ${fn}: Jupyter nbconvert must be installed, got ${probe.error ? 'no jupyter command' : 'a failing `jupyter nbconvert --version`'}. Fix: bash environment/setup.sh (installs jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel).`,
+    () =>
+      `Error in ${fn}: Jupyter nbconvert must be installed, got ${probe.error ? 'no jupyter command' : 'a failing `jupyter nbconvert --version`'}. Fix: bash environment/setup.sh (installs jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel).`,
   );
   const kernel = path.join(root, '.jupyter/share/jupyter/kernels/tslab/kernel.json');
   check(
     fs.existsSync(kernel),
-    () => `Error in ${fn}: the tslab kernel must be registered in ${path.join(root, '.jupyter')}, got none. Fix: bash environment/setup.sh.`,
+    () =>
+      `Error in ${fn}: the tslab kernel must be registered in ${path.join(root, '.jupyter')}, got none. Fix: bash environment/setup.sh.`,
   );
-  chromiumPath(fn);
+  chromiumPath(fn, env);
 }
 
 function trimError(text: string): string {
@@ -76,7 +90,12 @@ interface Cell {
 }
 
 /** Executes one notebook; resolves with its result (never rejects for a failing cell). */
-export function runNotebook(entry: NotebookEntry, options: RunnerOptions, root: string, env: NodeJS.ProcessEnv): Promise<NotebookResult> {
+export function runNotebook(
+  entry: NotebookEntry,
+  options: RunnerOptions,
+  root: string,
+  env: NodeJS.ProcessEnv,
+): Promise<NotebookResult> {
   const smoke = options.scale === 'smoke';
   const workDir = path.join(root, '.cache', smoke ? 'notebooks-smoke' : 'notebooks-run');
   const failedCopy = path.join(root, '.cache', 'notebooks-failed', `${entry.name}.ipynb`);
@@ -107,7 +126,7 @@ export function runNotebook(entry: NotebookEntry, options: RunnerOptions, root: 
   let failure: { index: number; text: string } | undefined;
   let stderrTail = '';
   return new Promise((resolve) => {
-    const child = spawn(jupyterCommand(), args, {
+    const child = spawn(jupyterCommand(env), args, {
       cwd: path.dirname(entry.file),
       env: { ...env, DMM_FAILED_NOTEBOOK: failedCopy, DMM_NOTEBOOK: entry.name },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -126,7 +145,9 @@ export function runNotebook(entry: NotebookEntry, options: RunnerOptions, root: 
             codeSeen++;
             if (tty) {
               const t = ((Date.now() - start) / 1000).toFixed(0);
-              process.stdout.write(`\r  ${entry.name}: cell ${event.index + 1} (code cell ${codeSeen}/${codeCells}), ${t} s\x1b[K`);
+              process.stdout.write(
+                `\r  ${entry.name}: cell ${event.index + 1} (code cell ${codeSeen}/${codeCells}), ${t} s\x1b[K`,
+              );
             }
           } else if (event.event === 'error' && !failure) {
             failure = { index: event.index, text: event.text ?? '' };
@@ -143,7 +164,13 @@ export function runNotebook(entry: NotebookEntry, options: RunnerOptions, root: 
         const text = failure
           ? trimError(failure.text) || '(the cell failed without an error message)'
           : `nbconvert exited with ${signal ?? code}: ${trimError(stderrTail.split('\n').slice(-12).join('\n'))}`;
-        resolve({ name: entry.name, seconds, ok: false, failedCell: failure ? failure.index + 1 : undefined, error: text });
+        resolve({
+          name: entry.name,
+          seconds,
+          ok: false,
+          failedCell: failure ? failure.index + 1 : undefined,
+          error: text,
+        });
         return;
       }
       const produced = path.join(workDir, `${entry.name}.ipynb`);
@@ -164,14 +191,20 @@ function printTable(results: NotebookResult[], scale: string, root: string): voi
     r.name,
     r.ok ? 'ok' : `FAILED at cell ${r.failedCell ?? '?'}`,
     formatSeconds(r.seconds),
-    r.bytes !== undefined ? `${(r.bytes / 1024).toFixed(0)} KiB${r.bytes > NOTEBOOK_SIZE_WARNING ? ' (over 1 MiB!)' : ''}` : '',
+    r.bytes !== undefined
+      ? `${(r.bytes / 1024).toFixed(0)} KiB${r.bytes > NOTEBOOK_SIZE_WARNING ? ' (over 1 MiB!)' : ''}`
+      : '',
     r.output ? path.relative(root, r.output) : '',
   ]);
   const total = results.reduce((s, r) => s + r.seconds, 0);
   rows.push(['total', '', formatSeconds(total), '', '']);
   const head = ['notebook', `status (scale ${scale})`, 'time', 'size', 'executed copy'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const fmt = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   console.log('\n' + fmt(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(fmt(r));
@@ -191,10 +224,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     selected = selectNotebooks(listNotebooks(path.join(root, 'notebooks')), options);
     const kernels = path.join(root, '.jupyter/share/jupyter');
-    env.JUPYTER_PATH = env.JUPYTER_PATH?.split(':').includes(kernels) ? env.JUPYTER_PATH : [kernels, env.JUPYTER_PATH].filter(Boolean).join(':');
+    env.JUPYTER_PATH = env.JUPYTER_PATH?.split(':').includes(kernels)
+      ? env.JUPYTER_PATH
+      : [kernels, env.JUPYTER_PATH].filter(Boolean).join(':');
     env.DMM_SCALE = options.scale;
     if (options.scale === 'smoke') env.DMM_FIGURES_DIR = path.join(root, '.cache', 'figures-smoke');
-    else env.DMM_FIGURES_DIR = env.DMM_FIGURES_DIR ? path.resolve(root, env.DMM_FIGURES_DIR) : path.join(root, 'figures');
+    else
+      env.DMM_FIGURES_DIR = env.DMM_FIGURES_DIR ? path.resolve(root, env.DMM_FIGURES_DIR) : path.join(root, 'figures');
     preflight(root, env);
   } catch (err) {
     if (err instanceof KitError) {
@@ -203,14 +239,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw err;
   }
-  console.log(`Running ${selected.length} notebook${selected.length === 1 ? '' : 's'} at scale ${options.scale}; figures go to ${path.relative(root, env.DMM_FIGURES_DIR!) || '.'}/`);
+  console.log(
+    `Running ${selected.length} notebook${selected.length === 1 ? '' : 's'} at scale ${options.scale}; figures go to ${path.relative(root, env.DMM_FIGURES_DIR!) || '.'}/`,
+  );
   const results: NotebookResult[] = [];
   for (const entry of selected) {
     console.log(`- ${entry.name} ...`);
     const result = await runNotebook(entry, options, root, env);
     results.push(result);
     if (!result.ok) {
-      const cell = result.failedCell !== undefined ? `cell ${result.failedCell}` : 'before any cell failed (kernel or nbconvert error)';
+      const cell =
+        result.failedCell !== undefined
+          ? `cell ${result.failedCell}`
+          : 'before any cell failed (kernel or nbconvert error)';
       console.error(`\nError in ${entry.name}.ipynb, ${cell}:\n${result.error}`);
       const partial = path.join(root, '.cache', 'notebooks-failed', `${entry.name}.ipynb`);
       if (fs.existsSync(partial)) console.error(`(partially executed copy: ${path.relative(root, partial)})`);
