@@ -2,27 +2,23 @@
  * Runs one selective-scan path through tfjs on the active backend and compares its forward output and
  * every gradient with the float64 reference (relative error, see scan-inputs.ts).
  */
-import * as tf from "@tensorflow/tfjs";
-import { selectiveScan, type ScanPath } from "../../src/ops/scan";
-import { SCAN_INPUT_NAMES } from "../../src/ops/scan/kernel-names";
-import {
-  scanBackwardReference,
-  scanForwardReference,
-  type ScanDims,
-} from "../../src/ops/scan/reference";
-import { randomScanCase, relError, type CaseOptions } from "./scan-inputs";
+import * as tf from '@tensorflow/tfjs';
+import { selectiveScan, type ScanPath } from '../../src/ops/scan';
+import { SCAN_INPUT_NAMES } from '../../src/ops/scan/kernel-names';
+import { scanBackwardReference, scanForwardReference, type ScanDims } from '../../src/ops/scan/reference';
+import { randomScanCase, relError, type CaseOptions } from './scan-inputs';
 
 export interface PathErrors {
   [output: string]: number;
 }
 
-/** Relative errors of `path` against the reference: 'out' and one entry per gradient. */
-export function pathErrors(
+/** Relative errors of `path` against the reference: 'out' and one entry per gradient. Reads back asynchronously. */
+export async function pathErrors(
   path: ScanPath,
   dims: ScanDims,
   seed: number,
   opts: CaseOptions = {},
-): PathErrors {
+): Promise<PathErrors> {
   const c = randomScanCase(dims, seed, opts);
   const { batch, dim, len, nState: N } = dims;
   const shapes: Record<string, number[]> = {
@@ -36,38 +32,30 @@ export function pathErrors(
     deltaBias: [dim],
   };
   const names = SCAN_INPUT_NAMES.filter((n) => c.x[n] !== undefined);
+  const ts = names.map((n) => tf.tensor(Float32Array.from(c.x[n] as Float64Array), shapes[n]));
+  const get = (xs: tf.Tensor[], n: string): tf.Tensor | undefined =>
+    names.includes(n as never) ? xs[names.indexOf(n as never)] : undefined;
+  const f = (...xs: tf.Tensor[]): tf.Tensor =>
+    selectiveScan(
+      get(xs, 'u')!,
+      get(xs, 'delta')!,
+      get(xs, 'A')!,
+      get(xs, 'B')!,
+      get(xs, 'C')!,
+      get(xs, 'D'),
+      get(xs, 'z'),
+      get(xs, 'deltaBias'),
+      c.deltaSoftplus,
+      path,
+    );
+  const dy = tf.tensor(Float32Array.from(c.G), [batch, dim, len]);
+  const out = f(...ts);
+  const grads = tf.grads(f)(ts, dy);
   const errors: PathErrors = {};
-  tf.tidy(() => {
-    const ts = names.map((n) =>
-      tf.tensor(Float32Array.from(c.x[n] as Float64Array), shapes[n]),
-    );
-    const get = (xs: tf.Tensor[], n: string): tf.Tensor | undefined =>
-      names.includes(n as never) ? xs[names.indexOf(n as never)] : undefined;
-    const f = (...xs: tf.Tensor[]): tf.Tensor =>
-      selectiveScan(
-        get(xs, "u")!,
-        get(xs, "delta")!,
-        get(xs, "A")!,
-        get(xs, "B")!,
-        get(xs, "C")!,
-        get(xs, "D"),
-        get(xs, "z"),
-        get(xs, "deltaBias"),
-        c.deltaSoftplus,
-        path,
-      );
-    const out = f(...ts);
-    errors.out = relError(
-      out.dataSync(),
-      scanForwardReference(c.x, dims, c.deltaSoftplus),
-    );
-    const dy = tf.tensor(Float32Array.from(c.G), [batch, dim, len]);
-    const grads = tf.grads(f)(ts, dy);
-    const ref = scanBackwardReference(c.x, dims, c.G, c.deltaSoftplus);
-    names.forEach(
-      (n, k) => (errors[`d${n}`] = relError(grads[k].dataSync(), ref[n]!)),
-    );
-  });
+  errors.out = relError(await out.data(), scanForwardReference(c.x, dims, c.deltaSoftplus));
+  const ref = scanBackwardReference(c.x, dims, c.G, c.deltaSoftplus);
+  for (let k = 0; k < names.length; k++) errors[`d${names[k]}`] = relError(await grads[k].data(), ref[names[k]]!);
+  tf.dispose([...ts, dy, out, ...grads]);
   return errors;
 }
 

@@ -1,34 +1,22 @@
 /** The fused typed-array loops themselves, with NaN-poisoned outputs so an unwritten element fails. */
-import { test } from "node:test";
-import assert from "node:assert/strict";
-import {
-  fusedScanBackward,
-  fusedScanForward,
-  type ScanBuffers,
-} from "../../src/ops/scan/cpu";
-import { SCAN_INPUT_NAMES } from "../../src/ops/scan/kernel-names";
-import {
-  scanBackwardReference,
-  scanForwardReference,
-} from "../../src/ops/scan/reference";
-import { CHECK_SHAPES } from "../helpers/scan-check";
-import { randomScanCase, relError } from "../helpers/scan-inputs";
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fusedScanBackward, fusedScanForward, type ScanBuffers } from '../../src/ops/scan/cpu';
+import { SCAN_INPUT_NAMES } from '../../src/ops/scan/kernel-names';
+import { scanBackwardReference, scanForwardReference } from '../../src/ops/scan/reference';
+import { CHECK_SHAPES } from '../helpers/scan-check';
+import { randomScanCase, relError } from '../helpers/scan-inputs';
 
 CHECK_SHAPES.forEach(({ dims, opts }, k) => {
   test(`fused CPU loops, poisoned outputs: ${JSON.stringify(dims)} ${JSON.stringify(opts)}`, () => {
     const c = randomScanCase(dims, 500 + k, opts);
     const x: Record<string, Float32Array> = {};
-    for (const n of SCAN_INPUT_NAMES)
-      if (c.x[n]) x[n] = Float32Array.from(c.x[n] as Float64Array);
+    for (const n of SCAN_INPUT_NAMES) if (c.x[n]) x[n] = Float32Array.from(c.x[n] as Float64Array);
     const out = new Float32Array(c.G.length).fill(NaN);
     fusedScanForward(x as unknown as ScanBuffers, dims, c.deltaSoftplus, out);
-    assert.ok(
-      relError(out, scanForwardReference(c.x, dims, c.deltaSoftplus)) < 1e-5,
-      "forward",
-    );
+    assert.ok(relError(out, scanForwardReference(c.x, dims, c.deltaSoftplus)) < 1e-5, 'forward');
     const g: Record<string, Float32Array> = {};
-    for (const n of Object.keys(x))
-      g[n] = new Float32Array(x[n].length).fill(NaN);
+    for (const n of Object.keys(x)) g[n] = new Float32Array(x[n].length).fill(NaN);
     fusedScanBackward(
       x as unknown as ScanBuffers,
       dims,

@@ -1,14 +1,10 @@
 /** The float64 reference against central finite differences (spec §4: max abs error < 1e-8). */
-import { test } from "node:test";
-import assert from "node:assert/strict";
-import {
-  scanBackwardReference,
-  scanForwardReference,
-  type ScanArrays,
-} from "../../src/ops/scan/reference";
-import { randomScanCase, type CaseOptions } from "../helpers/scan-inputs";
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scanBackwardReference, scanForwardReference, type ScanArrays } from '../../src/ops/scan/reference';
+import { randomScanCase, type CaseOptions } from '../helpers/scan-inputs';
 
-const KEYS = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"] as const;
+const KEYS = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const;
 
 function checkFiniteDifferences(
   dims: { batch: number; dim: number; len: number; nState: number },
@@ -27,11 +23,7 @@ function checkFiniteDifferences(
   for (const key of KEYS) {
     const arr = c.x[key] as Float64Array | undefined;
     const g = grads[key];
-    assert.equal(
-      arr === undefined,
-      g === undefined,
-      `gradient presence of ${key}`,
-    );
+    assert.equal(arr === undefined, g === undefined, `gradient presence of ${key}`);
     if (!arr || !g) continue;
     let maxErr = 0;
     for (let i = 0; i < arr.length; i++) {
@@ -43,18 +35,15 @@ function checkFiniteDifferences(
       arr[i] = keep;
       maxErr = Math.max(maxErr, Math.abs((lp - lm) / (2 * eps) - g[i]));
     }
-    assert.ok(
-      maxErr < 1e-7,
-      `d${key}: max abs error ${maxErr} vs finite differences`,
-    );
+    assert.ok(maxErr < 1e-7, `d${key}: max abs error ${maxErr} vs finite differences`);
   }
 }
 
-test("reference backward equals central finite differences (all inputs)", () => {
+test('reference backward equals central finite differences (all inputs)', () => {
   checkFiniteDifferences({ batch: 2, dim: 3, len: 5, nState: 4 }, 11, {});
 });
 
-test("reference backward, L=1 and no optional inputs", () => {
+test('reference backward, L=1 and no optional inputs', () => {
   checkFiniteDifferences({ batch: 2, dim: 2, len: 1, nState: 3 }, 12, {
     D: false,
     z: false,
@@ -62,7 +51,7 @@ test("reference backward, L=1 and no optional inputs", () => {
   });
 });
 
-test("reference backward without softplus, with D only", () => {
+test('reference backward without softplus, with D only', () => {
   checkFiniteDifferences({ batch: 1, dim: 2, len: 4, nState: 2 }, 13, {
     z: false,
     deltaBias: false,
@@ -70,7 +59,7 @@ test("reference backward without softplus, with D only", () => {
   });
 });
 
-test("reference forward: softplus threshold and a hand-computed step", () => {
+test('reference forward: softplus threshold and a hand-computed step', () => {
   // One channel, one state: h0 = Δ·B·u, out = (h0·C + D·u)·SiLU(z).
   const dims = { batch: 1, dim: 1, len: 1, nState: 1 };
   const x = {
@@ -85,8 +74,5 @@ test("reference forward: softplus threshold and a hand-computed step", () => {
   };
   const out = scanForwardReference(x, dims)[0];
   const silu = 1 / (1 + Math.exp(-1));
-  assert.ok(
-    Math.abs(out - (21 * 3 * 2 * 0.5 + 0.5) * silu) < 1e-12,
-    `got ${out}`,
-  );
+  assert.ok(Math.abs(out - (21 * 3 * 2 * 0.5 + 0.5) * silu) < 1e-12, `got ${out}`);
 });

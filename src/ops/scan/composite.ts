@@ -4,7 +4,7 @@
  * recurrence, so it is scanned in ⌈log2 L⌉ doubling steps (Hillis–Steele on pairs (a, b) with
  * (a2, b2) ∘ (a1, b1) = (a2·a1, a2·b1 + b2)). Gradients come from tfjs autodiff. Memory O(B·d·L·N).
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from '@tensorflow/tfjs';
 
 export function compositeSelectiveScan(
   u: tf.Tensor3D,
@@ -26,33 +26,16 @@ export function compositeSelectiveScan(
     // two agree to float32 rounding everywhere.
     const dt = deltaSoftplus ? tf.softplus(rho) : rho; // [B, d, L]
     const dt4 = tf.reshape(dt, [batch, dim, len, 1]);
-    let a: tf.Tensor4D = tf.exp(
-      tf.mul(dt4, tf.reshape(A, [1, dim, 1, N])),
-    ) as tf.Tensor4D; // Ā [B, d, L, N]
+    let a: tf.Tensor4D = tf.exp(tf.mul(dt4, tf.reshape(A, [1, dim, 1, N]))) as tf.Tensor4D; // Ā [B, d, L, N]
     const Bt = tf.reshape(tf.transpose(B, [0, 2, 1]), [batch, 1, len, N]);
     const Ct = tf.reshape(tf.transpose(C, [0, 2, 1]), [batch, 1, len, N]);
-    let h: tf.Tensor4D = tf.mul(
-      tf.mul(dt4, tf.reshape(u, [batch, dim, len, 1])),
-      Bt,
-    ) as tf.Tensor4D; // Δ·B·u [B, d, L, N]
+    let h: tf.Tensor4D = tf.mul(tf.mul(dt4, tf.reshape(u, [batch, dim, len, 1])), Bt) as tf.Tensor4D; // Δ·B·u [B, d, L, N]
     for (let k = 1; k < len; k *= 2) {
       // Combine each position with the one k steps earlier; the first k positions combine with identity.
-      const hPrev = tf.concat(
-        [
-          tf.zeros([batch, dim, k, N]),
-          tf.slice(h, [0, 0, 0, 0], [batch, dim, len - k, N]),
-        ],
-        2,
-      );
+      const hPrev = tf.concat([tf.zeros([batch, dim, k, N]), tf.slice(h, [0, 0, 0, 0], [batch, dim, len - k, N])], 2);
       h = tf.add(h, tf.mul(a, hPrev));
       if (2 * k < len) {
-        const aPrev = tf.concat(
-          [
-            tf.ones([batch, dim, k, N]),
-            tf.slice(a, [0, 0, 0, 0], [batch, dim, len - k, N]),
-          ],
-          2,
-        );
+        const aPrev = tf.concat([tf.ones([batch, dim, k, N]), tf.slice(a, [0, 0, 0, 0], [batch, dim, len - k, N])], 2);
         a = tf.mul(a, aPrev);
       }
     }

@@ -4,26 +4,18 @@
  * place through `typedArrayFromHeap` (outputs are allocated first, since an allocation may grow the heap
  * and detach earlier views).
  */
-import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs";
-import { fusedScanBackward, fusedScanForward, type ScanBuffers } from "./cpu";
-import {
-  namedInputs,
-  presentInputs,
-  type SelectiveScanAttrs,
-} from "./kernel-names";
-import type { ScanDims } from "./reference";
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { fusedScanBackward, fusedScanForward, type ScanBuffers } from './cpu';
+import { namedInputs, presentInputs, type SelectiveScanAttrs } from './kernel-names';
+import type { ScanDims } from './reference';
 
 interface CpuBackendLike {
   data: { get(dataId: object): { values: unknown } };
-  makeTensorInfo(
-    shape: number[],
-    dtype: "float32",
-    values: Float32Array,
-  ): TensorInfo;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
 }
 
 interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
 }
 
@@ -35,28 +27,20 @@ export function scanDims(inputs: Inputs): ScanDims {
   return { batch, dim, len, nState: inputs.A.shape[1] };
 }
 
-function buffers(
-  inputs: Inputs,
-  read: (t: TensorInfo) => Float32Array,
-): ScanBuffers {
+function buffers(inputs: Inputs, read: (t: TensorInfo) => Float32Array): ScanBuffers {
   const x: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(inputs)) x[name] = read(t);
   return x as unknown as ScanBuffers;
 }
 
-function gradShapes(
-  inputs: Inputs,
-  attrs: SelectiveScanAttrs,
-): [string, number[]][] {
+function gradShapes(inputs: Inputs, attrs: SelectiveScanAttrs): [string, number[]][] {
   return presentInputs(attrs).map((name) => [name, inputs[name].shape]);
 }
 
 function cpuRead(backend: CpuBackendLike): (t: TensorInfo) => Float32Array {
   return (t) => {
     const v = backend.data.get(t.dataId).values;
-    return v instanceof Float32Array
-      ? v
-      : Float32Array.from(v as ArrayLike<number>);
+    return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
   };
 }
 
@@ -65,13 +49,8 @@ export const cpuForward: KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as SelectiveScanAttrs;
   const ins = namedInputs(inputs as unknown as Inputs, a);
   const out = new Float32Array(ins.u.shape.reduce((p, q) => p * q, 1));
-  fusedScanForward(
-    buffers(ins, cpuRead(be)),
-    scanDims(ins),
-    a.deltaSoftplus,
-    out,
-  );
-  return be.makeTensorInfo(ins.u.shape, "float32", out);
+  fusedScanForward(buffers(ins, cpuRead(be)), scanDims(ins), a.deltaSoftplus, out);
+  return be.makeTensorInfo(ins.u.shape, 'float32', out);
 };
 
 export const cpuBackward: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -81,32 +60,18 @@ export const cpuBackward: KernelFunc = ({ inputs, backend, attrs }) => {
   const read = cpuRead(be);
   const shapes = gradShapes(rest, a);
   const g: Record<string, Float32Array> = {};
-  for (const [name, shape] of shapes)
-    g[name] = new Float32Array(shape.reduce((p, q) => p * q, 1));
-  fusedScanBackward(
-    buffers(rest, read),
-    scanDims(rest),
-    a.deltaSoftplus,
-    read(dy),
-    g as unknown as ScanBuffers,
-  );
-  return shapes.map(([name, shape]) =>
-    be.makeTensorInfo(shape, "float32", g[name]),
-  );
+  for (const [name, shape] of shapes) g[name] = new Float32Array(shape.reduce((p, q) => p * q, 1));
+  fusedScanBackward(buffers(rest, read), scanDims(rest), a.deltaSoftplus, read(dy), g as unknown as ScanBuffers);
+  return shapes.map(([name, shape]) => be.makeTensorInfo(shape, 'float32', g[name]));
 };
 
 export const wasmForward: KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as unknown as WasmBackendLike;
   const a = attrs as unknown as SelectiveScanAttrs;
   const ins = namedInputs(inputs as unknown as Inputs, a);
-  const out = be.makeOutput(ins.u.shape, "float32");
+  const out = be.makeOutput(ins.u.shape, 'float32');
   const read = (t: TensorInfo): Float32Array => be.typedArrayFromHeap(t);
-  fusedScanForward(
-    buffers(ins, read),
-    scanDims(ins),
-    a.deltaSoftplus,
-    read(out),
-  );
+  fusedScanForward(buffers(ins, read), scanDims(ins), a.deltaSoftplus, read(out));
   return out;
 };
 
@@ -115,16 +80,10 @@ export const wasmBackward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, ...rest } = inputs as unknown as Inputs;
   const a = attrs as unknown as SelectiveScanAttrs;
   const shapes = gradShapes(rest, a);
-  const outs = shapes.map(([, shape]) => be.makeOutput(shape, "float32"));
+  const outs = shapes.map(([, shape]) => be.makeOutput(shape, 'float32'));
   const read = (t: TensorInfo): Float32Array => be.typedArrayFromHeap(t);
   const g: Record<string, Float32Array> = {};
   shapes.forEach(([name], k) => (g[name] = read(outs[k])));
-  fusedScanBackward(
-    buffers(rest, read),
-    scanDims(rest),
-    a.deltaSoftplus,
-    read(dy),
-    g as unknown as ScanBuffers,
-  );
+  fusedScanBackward(buffers(rest, read), scanDims(rest), a.deltaSoftplus, read(dy), g as unknown as ScanBuffers);
   return outs;
 };

@@ -8,7 +8,7 @@
  * and calls) and then runs the reverse recurrence over it. One exp per (b, d, l, n) in each direction.
  * Ā·h[l−1] is taken as h[l] − Δ·B·u, so the reverse pass needs h[l] only.
  */
-import type { ScanDims } from "./reference";
+import type { ScanDims } from './reference';
 
 export interface ScanBuffers {
   u: Float32Array;
@@ -26,18 +26,12 @@ export type ScanGradBuffers = ScanBuffers;
 // Scratch reused across calls (the models call the scan every training step at the same shapes).
 let scratch = new Float64Array(0);
 function getScratch(n: number): Float64Array {
-  if (scratch.length < n)
-    scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
   return scratch;
 }
 
 /** out[b,d,l] = (Σ_n h·C + D·u) · SiLU(z). */
-export function fusedScanForward(
-  x: ScanBuffers,
-  dims: ScanDims,
-  deltaSoftplus: boolean,
-  out: Float32Array,
-): void {
+export function fusedScanForward(x: ScanBuffers, dims: ScanDims, deltaSoftplus: boolean, out: Float32Array): void {
   const { batch, dim, len, nState: N } = dims;
   const { u, delta, A, B, C, D, z, deltaBias } = x;
   const h = getScratch(N);
@@ -133,8 +127,7 @@ export function fusedScanBackward(
         let dO = dy[i];
         if (z) {
           let y = 0;
-          for (let n = 0, idx = bcBase + l; n < N; n++, idx += len)
-            y += s[row + n] * C[idx];
+          for (let n = 0, idx = bcBase + l; n < N; n++, idx += len) y += s[row + n] * C[idx];
           const o = y + dSkip * uu;
           const zz = z[i];
           const sg = 1 / (1 + Math.exp(-zz));

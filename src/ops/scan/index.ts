@@ -11,63 +11,44 @@
  * - 'reference': the float64 plain-JS reference through dataSync (tests only; slow).
  * The op picks 'fused' when the active backend has the kernel, else 'composite'; DMM_SCAN forces a path.
  */
-import * as tf from "@tensorflow/tfjs";
-import { check, nearest } from "../../util/check";
-import { compositeSelectiveScan } from "./composite";
-import {
-  SelectiveScan,
-  SelectiveScanGrad,
-  type SelectiveScanAttrs,
-} from "./kernel-names";
-import {
-  scanBackwardReference,
-  scanForwardReference,
-  type ScanArrays,
-  type ScanDims,
-} from "./reference";
-import "./register";
+import * as tf from '@tensorflow/tfjs';
+import { check, nearest } from '../../util/check';
+import { compositeSelectiveScan } from './composite';
+import { SelectiveScan, SelectiveScanGrad, type SelectiveScanAttrs } from './kernel-names';
+import { scanBackwardReference, scanForwardReference, type ScanArrays, type ScanDims } from './reference';
+import './register';
 
-export const SCAN_PATHS = ["fused", "composite", "reference"] as const;
+export const SCAN_PATHS = ['fused', 'composite', 'reference'] as const;
 export type ScanPath = (typeof SCAN_PATHS)[number];
 
 /** The path `selectiveScan` takes on the active backend (DMM_SCAN, else fused when registered). */
 export function scanPath(): ScanPath {
-  const forced =
-    typeof process !== "undefined" ? process.env?.DMM_SCAN : undefined;
+  const forced = typeof process !== 'undefined' ? process.env?.DMM_SCAN : undefined;
   const backend = tf.getBackend();
   const fusedOk =
-    tf.getKernel(SelectiveScan, backend) !== undefined &&
-    tf.getKernel(SelectiveScanGrad, backend) !== undefined;
-  if (forced !== undefined && forced !== "") {
+    tf.getKernel(SelectiveScan, backend) !== undefined && tf.getKernel(SelectiveScanGrad, backend) !== undefined;
+  if (forced !== undefined && forced !== '') {
     check(
       (SCAN_PATHS as readonly string[]).includes(forced),
       () =>
-        `Error in selectiveScan: DMM_SCAN must be one of ${SCAN_PATHS.join(", ")}, got '${forced}'. Did you mean '${nearest(forced, SCAN_PATHS)}'?`,
+        `Error in selectiveScan: DMM_SCAN must be one of ${SCAN_PATHS.join(', ')}, got '${forced}'. Did you mean '${nearest(forced, SCAN_PATHS)}'?`,
     );
     check(
-      forced !== "fused" || fusedOk,
+      forced !== 'fused' || fusedOk,
       () =>
         `Error in selectiveScan: DMM_SCAN=fused needs a fused kernel for backend '${backend}', which has none. Use DMM_SCAN=composite.`,
     );
     return forced as ScanPath;
   }
-  return fusedOk ? "fused" : "composite";
+  return fusedOk ? 'fused' : 'composite';
 }
 
-function checkShape(
-  name: string,
-  t: tf.Tensor | undefined,
-  want: number[],
-): void {
+function checkShape(name: string, t: tf.Tensor | undefined, want: number[]): void {
   if (!t) return;
-  check(
-    t.dtype === "float32",
-    () => `Error in selectiveScan: ${name} must be float32, got ${t.dtype}.`,
-  );
+  check(t.dtype === 'float32', () => `Error in selectiveScan: ${name} must be float32, got ${t.dtype}.`);
   check(
     t.rank === want.length && t.shape.every((s, i) => s === want[i]),
-    () =>
-      `Error in selectiveScan: ${name} must have shape [${want.join(", ")}], got [${t.shape.join(", ")}].`,
+    () => `Error in selectiveScan: ${name} must have shape [${want.join(', ')}], got [${t.shape.join(', ')}].`,
   );
 }
 
@@ -83,28 +64,20 @@ export function selectiveScan(
   deltaSoftplus = true,
   path?: ScanPath,
 ): tf.Tensor3D {
-  check(
-    u.rank === 3,
-    () =>
-      `Error in selectiveScan: u must be [B, d, L], got shape [${u.shape.join(", ")}].`,
-  );
-  check(
-    A.rank === 2,
-    () =>
-      `Error in selectiveScan: A must be [d, N], got shape [${A.shape.join(", ")}].`,
-  );
+  check(u.rank === 3, () => `Error in selectiveScan: u must be [B, d, L], got shape [${u.shape.join(', ')}].`);
+  check(A.rank === 2, () => `Error in selectiveScan: A must be [d, N], got shape [${A.shape.join(', ')}].`);
   const [batch, dim, len] = u.shape as [number, number, number];
   const N = A.shape[1] as number;
-  checkShape("u", u, [batch, dim, len]);
-  checkShape("delta", delta, [batch, dim, len]);
-  checkShape("A", A, [dim, N]);
-  checkShape("B", B, [batch, N, len]);
-  checkShape("C", C, [batch, N, len]);
-  checkShape("D", D, [dim]);
-  checkShape("z", z, [batch, dim, len]);
-  checkShape("deltaBias", deltaBias, [dim]);
+  checkShape('u', u, [batch, dim, len]);
+  checkShape('delta', delta, [batch, dim, len]);
+  checkShape('A', A, [dim, N]);
+  checkShape('B', B, [batch, N, len]);
+  checkShape('C', C, [batch, N, len]);
+  checkShape('D', D, [dim]);
+  checkShape('z', z, [batch, dim, len]);
+  checkShape('deltaBias', deltaBias, [dim]);
   const which = path ?? scanPath();
-  if (which === "composite") {
+  if (which === 'composite') {
     return compositeSelectiveScan(
       u as tf.Tensor3D,
       delta as tf.Tensor3D,
@@ -117,36 +90,17 @@ export function selectiveScan(
       deltaSoftplus,
     );
   }
-  if (which === "reference")
-    return referenceScan(
-      { batch, dim, len, nState: N },
-      u,
-      delta,
-      A,
-      B,
-      C,
-      D,
-      z,
-      deltaBias,
-      deltaSoftplus,
-    );
+  if (which === 'reference')
+    return referenceScan({ batch, dim, len, nState: N }, u, delta, A, B, C, D, z, deltaBias, deltaSoftplus);
   // Inputs go as an array (present ones in SCAN_INPUT_NAMES order) so the gradient can save them all.
-  const inputs = [u, delta, A, B, C, D, z, deltaBias].filter(
-    (t): t is tf.Tensor => t !== undefined,
-  );
+  const inputs = [u, delta, A, B, C, D, z, deltaBias].filter((t): t is tf.Tensor => t !== undefined);
   const attrs: SelectiveScanAttrs = {
     deltaSoftplus,
     hasD: !!D,
     hasZ: !!z,
     hasDeltaBias: !!deltaBias,
   };
-  return tf
-    .engine()
-    .runKernel(
-      SelectiveScan,
-      inputs as unknown as tf.NamedTensorMap,
-      attrs,
-    ) as tf.Tensor3D;
+  return tf.engine().runKernel(SelectiveScan, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor3D;
 }
 
 /** The float64 reference wrapped as a differentiable op (dataSync, customGrad). */
@@ -165,7 +119,7 @@ function referenceScan(
   ]
 ): tf.Tensor3D {
   const [u, delta, A, B, C, D, z, deltaBias, deltaSoftplus] = args;
-  const names = ["u", "delta", "A", "B", "C", "D", "z", "deltaBias"] as const;
+  const names = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const;
   const given = [u, delta, A, B, C, D, z, deltaBias];
   const present = names.filter((_, k) => given[k] !== undefined);
   const tensors = given.filter((t): t is tf.Tensor => t !== undefined);
@@ -180,21 +134,10 @@ function referenceScan(
     save(ts);
     const out = scanForwardReference(read(ts), dims, deltaSoftplus);
     return {
-      value: tf.tensor3d(Float32Array.from(out), [
-        dims.batch,
-        dims.dim,
-        dims.len,
-      ]),
+      value: tf.tensor3d(Float32Array.from(out), [dims.batch, dims.dim, dims.len]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const g = scanBackwardReference(
-          read(saved),
-          dims,
-          dy.dataSync(),
-          deltaSoftplus,
-        );
-        return present.map((name, k) =>
-          tf.tensor(Float32Array.from(g[name]!), saved[k].shape),
-        );
+        const g = scanBackwardReference(read(saved), dims, dy.dataSync(), deltaSoftplus);
+        return present.map((name, k) => tf.tensor(Float32Array.from(g[name]!), saved[k].shape));
       },
     };
   });

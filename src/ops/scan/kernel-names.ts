@@ -2,27 +2,18 @@
  * Names and types of the selective-scan kernels (the tfjs split: names here, the op in index.ts, the
  * gradient and every backend's kernel registered in register.ts). Spec §4.
  */
-import type { NamedAttrMap } from "@tensorflow/tfjs";
+import type { NamedAttrMap } from '@tensorflow/tfjs';
 
 /** Forward kernel: out = selective scan of the inputs. */
-export const SelectiveScan = "DmmSelectiveScan";
+export const SelectiveScan = 'DmmSelectiveScan';
 /** Backward kernel: the gradients of every input, given dy = ∂ℒ/∂out. */
-export const SelectiveScanGrad = "DmmSelectiveScanGrad";
+export const SelectiveScanGrad = 'DmmSelectiveScanGrad';
 
 /**
  * Inputs in the order the op passes them (as an array, so that the gradient can save all of them);
  * D, z and deltaBias are present only when given.
  */
-export const SCAN_INPUT_NAMES = [
-  "u",
-  "delta",
-  "A",
-  "B",
-  "C",
-  "D",
-  "z",
-  "deltaBias",
-] as const;
+export const SCAN_INPUT_NAMES = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const;
 export type ScanInputName = (typeof SCAN_INPUT_NAMES)[number];
 
 /** Attributes of both kernels. The has* flags say which optional inputs are present. */
@@ -39,22 +30,14 @@ export interface SelectiveScanAttrs extends NamedAttrMap {
  */
 export function presentInputs(attrs: SelectiveScanAttrs): ScanInputName[] {
   return SCAN_INPUT_NAMES.filter(
-    (n) =>
-      (n !== "D" || attrs.hasD) &&
-      (n !== "z" || attrs.hasZ) &&
-      (n !== "deltaBias" || attrs.hasDeltaBias),
+    (n) => (n !== 'D' || attrs.hasD) && (n !== 'z' || attrs.hasZ) && (n !== 'deltaBias' || attrs.hasDeltaBias),
   );
 }
 
 /** The forward kernel's input array as a map by name. */
-export function namedInputs<T>(
-  inputs: ArrayLike<T> | Record<string, T>,
-  attrs: SelectiveScanAttrs,
-): Record<string, T> {
+export function namedInputs<T>(inputs: ArrayLike<T> | Record<string, T>, attrs: SelectiveScanAttrs): Record<string, T> {
   const arr = inputs as Record<string, T>;
   const named: Record<string, T> = {};
-  presentInputs(attrs).forEach(
-    (name, k) => (named[name] = arr[k] ?? arr[name]),
-  );
+  presentInputs(attrs).forEach((name, k) => (named[name] = arr[k] ?? arr[name]));
   return named;
 }

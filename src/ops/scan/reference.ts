@@ -68,11 +68,7 @@ function discretisation(
 }
 
 /** All hidden states h[b,d,l,n] and the pre-gate output o = y + D·u. */
-function forwardStates(
-  x: ScanArrays,
-  dims: ScanDims,
-  dt: Float64Array,
-): { h: Float64Array; o: Float64Array } {
+function forwardStates(x: ScanArrays, dims: ScanDims, dt: Float64Array): { h: Float64Array; o: Float64Array } {
   const { batch, dim, len, nState: N } = dims;
   const h = new Float64Array(batch * dim * len * N);
   const o = new Float64Array(batch * dim * len);
@@ -84,8 +80,7 @@ function forwardStates(
         for (let n = 0; n < N; n++) {
           const prev = l > 0 ? h[(i - 1) * N + n] : 0;
           const bn = x.B[(b * N + n) * len + l];
-          const hv =
-            Math.exp(dt[i] * x.A[d * N + n]) * prev + dt[i] * bn * x.u[i];
+          const hv = Math.exp(dt[i] * x.A[d * N + n]) * prev + dt[i] * bn * x.u[i];
           h[i * N + n] = hv;
           y += hv * x.C[(b * N + n) * len + l];
         }
@@ -95,11 +90,7 @@ function forwardStates(
 }
 
 /** out[b,d,l] = (y + D·u) · SiLU(z), or y + D·u without z (spec §4, forward). */
-export function scanForwardReference(
-  x: ScanArrays,
-  dims: ScanDims,
-  deltaSoftplus = true,
-): Float64Array {
+export function scanForwardReference(x: ScanArrays, dims: ScanDims, deltaSoftplus = true): Float64Array {
   const { dt } = discretisation(x, dims, deltaSoftplus);
   const { o } = forwardStates(x, dims, dt);
   if (!x.z) return o;
@@ -164,11 +155,7 @@ export function scanBackwardReference(
         }
         g.u[i] = dO[i] * (x.D ? x.D[d] : 0) + dt[i] * sumHB;
         if (g.D) g.D[d] += dO[i] * x.u[i];
-        const dRho = deltaSoftplus
-          ? rho[i] > 20
-            ? dDt
-            : dDt * sigmoid(rho[i])
-          : dDt;
+        const dRho = deltaSoftplus ? (rho[i] > 20 ? dDt : dDt * sigmoid(rho[i])) : dDt;
         g.delta[i] = dRho;
         if (g.deltaBias) g.deltaBias[d] += dRho;
       }

@@ -4,33 +4,21 @@
  * Registering for a backend that is not loaded is harmless: the registry is keyed by name, and the
  * WebGPU kernels import nothing from tfjs-backend-webgpu (which must load after navigator.gpu exists).
  */
-import * as tf from "@tensorflow/tfjs";
-import {
-  cpuBackward,
-  cpuForward,
-  wasmBackward,
-  wasmForward,
-} from "./cpu-kernels";
-import {
-  SelectiveScan,
-  SelectiveScanGrad,
-  presentInputs,
-  type SelectiveScanAttrs,
-} from "./kernel-names";
+import * as tf from '@tensorflow/tfjs';
+import { cpuBackward, cpuForward, wasmBackward, wasmForward } from './cpu-kernels';
+import { webgpuBackward, webgpuForward } from './webgpu';
+import { SelectiveScan, SelectiveScanGrad, presentInputs, type SelectiveScanAttrs } from './kernel-names';
 
-function registerOnce(
-  kernelName: string,
-  backendName: string,
-  kernelFunc: tf.KernelFunc,
-): void {
-  if (!tf.getKernel(kernelName, backendName))
-    tf.registerKernel({ kernelName, backendName, kernelFunc });
+function registerOnce(kernelName: string, backendName: string, kernelFunc: tf.KernelFunc): void {
+  if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
 }
 
-registerOnce(SelectiveScan, "cpu", cpuForward);
-registerOnce(SelectiveScanGrad, "cpu", cpuBackward);
-registerOnce(SelectiveScan, "wasm", wasmForward);
-registerOnce(SelectiveScanGrad, "wasm", wasmBackward);
+registerOnce(SelectiveScan, 'cpu', cpuForward);
+registerOnce(SelectiveScanGrad, 'cpu', cpuBackward);
+registerOnce(SelectiveScan, 'wasm', wasmForward);
+registerOnce(SelectiveScanGrad, 'wasm', wasmBackward);
+registerOnce(SelectiveScan, 'webgpu', webgpuForward);
+registerOnce(SelectiveScanGrad, 'webgpu', webgpuBackward);
 
 if (!tf.getGradient(SelectiveScan)) {
   tf.registerGradient({
@@ -43,9 +31,7 @@ if (!tf.getGradient(SelectiveScan)) {
       const inputs: tf.NamedTensorMap = {};
       names.forEach((name, k) => (inputs[name] = saved[k]));
       inputs.dy = dy as tf.Tensor;
-      const grads = tf
-        .engine()
-        .runKernel(SelectiveScanGrad, inputs, a) as tf.Tensor[];
+      const grads = tf.engine().runKernel(SelectiveScanGrad, inputs, a) as tf.Tensor[];
       // Gradients are keyed by the position of the input in the array the op passed.
       const out: Record<string, () => tf.Tensor> = {};
       names.forEach((_, k) => (out[String(k)] = () => grads[k]));
