@@ -234,6 +234,8 @@ export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerH
   let lastError = '';
   worker.on('error', (err) => {
     const msg = err.message;
+    // A lock renewal racing a job's completion is harmless; a real loss of the lock shows as a stall.
+    if (/could not renew lock/.test(msg)) return cfg.log(`note: ${msg}`);
     if (msg !== lastError) cfg.log(`queue error (will retry): ${msg}`);
     lastError = msg;
   });
@@ -250,6 +252,8 @@ export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerH
     async close() {
       if (closing) return;
       closing = true;
+      if (children.size > 0)
+        cfg.log(`stopping: ${children.size} running job(s) go back to the queue once their locks expire`);
       const done = worker.close(true);
       for (const child of children) child.kill('SIGTERM');
       await done;
