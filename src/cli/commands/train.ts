@@ -59,7 +59,8 @@ export async function trainMain(argv: string[]): Promise<number> {
   const runOptions = { source, resume: !v.restart };
   let failed = 0;
   if (jobs === 1) {
-    const { runTraining } = await import('../../train/run');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- tfjs loads only when training starts
+    const { runTraining } = require('../../train/run') as typeof import('../../train/run');
     for (const spec of specs) {
       try {
         const rec = await runTraining(spec, { resultsDir, ...runOptions });

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseFlags, parseOverrides, type CommandSpec } from '../../src/cli/args';
+import { main } from '../../src/cli/main';
+
+async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+  try {
+    return { code: await fn(), out: lines.join('\n') };
+  } finally {
+    console.log = log;
+  }
+}
+
+test('every command answers --help with its usage and exits 0', async () => {
+  for (const cmd of ['train', 'eval', 'sweep', 'report']) {
+    const { code, out } = await capture(() => main([cmd, '--help']));
+    assert.equal(code, 0, cmd);
+    assert.match(out, new RegExp(`^Usage: dmm ${cmd}`), cmd);
+    assert.match(out, /--help/);
+  }
+  const top = await capture(() => main(['--help']));
+  assert.match(top.out, /train .*\n.*eval/s);
+});
+
+test('an unknown flag or command gives one line naming the nearest valid one', async () => {
+  await assert.rejects(main(['train', '--seed', '3']), /^KitError: Error in dmm train: unknown flag '--seed'. Did you mean '--seeds'\?/);
+  await assert.rejects(main(['report', '--modle', 'dmm']), /Did you mean '--model'\?/);
+  await assert.rejects(main(['trian']), /unknown command 'trian'. Did you mean 'train'\?/);
+  await assert.rejects(main(['train', '--scale', 'quik']), /scale must be one of smoke, quick, paper, got 'quik'. Did you mean 'quick'\?/);
+  await assert.rejects(main(['train', '--model', 'dmn', '--scale', 'smoke']), /model must be one of dmm, dmamba, dt, dc, got "dmn". Did you mean 'dmm'\?/);
+  await assert.rejects(main(['eval']), /--checkpoint must name a checkpoint folder/);
+});
+
+test('flag forms: --k v, --k=v, repeatable --set with typed values', () => {
+  const spec: CommandSpec = { name: 'x', summary: '', usage: '', flags: { a: { type: 'string', help: '' }, b: { type: 'boolean', help: '' }, set: { type: 'string', help: '', repeatable: true } } };
+  assert.deepEqual(parseFlags(spec, ['--a=1', '--b', '--set', 'hiddenSize=32', '--set', 'dsmMode=shared-frozen']), { a: '1', b: true, set: ['hiddenSize=32', 'dsmMode=shared-frozen'] });
+  assert.throws(() => parseFlags(spec, ['--a']), /--a must be followed by a value/);
+  assert.throws(() => parseFlags(spec, ['--a', '1', '--a', '2']), /--a must be given once/);
+  assert.deepEqual(parseOverrides('x', ['hiddenSize=32', 'learningRate=3e-4', 'channelMlp=true', 'dsmMode=per-layer']), { hiddenSize: 32, learningRate: 3e-4, channelMlp: true, dsmMode: 'per-layer' });
+});
