@@ -96,7 +96,7 @@ async function activate(name: BackendName): Promise<void> {
     check(
       pkg,
       () =>
-        `Error in initBackend: backend 'tensorflow' needs @tensorflow/tfjs-node-gpu, which is not installed. Add it with: npm install --no-save @tensorflow/tfjs-node-gpu@4.22.0`,
+        `Error in initBackend: backend 'tensorflow' needs @tensorflow/tfjs-node-gpu, which is not installed. Add it (network and CUDA 11.2 with cuDNN 8.1 needed) with: npm install --no-save --allow-scripts=@tensorflow/tfjs-node-gpu @tensorflow/tfjs-node-gpu@4.22.0`,
     );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(pkg);
