@@ -8,6 +8,7 @@
  * The alive bonus is removed from the training signal only (as ARS does for Hopper and Walker2d), so
  * the search does not settle on standing still; evaluation returns include it.
  */
+import * as fs from 'fs';
 import { check } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
 import { makeEnv, type Env } from '../envs';
@@ -40,7 +41,7 @@ export interface ArsConfig {
 export const ARS_DEFAULTS: Readonly<Record<DataEnv, Readonly<ArsConfig>>> = Object.freeze({
   hopper: Object.freeze({ directions: 8, topDirections: 4, stepSize: 0.02, deltaStd: 0.03, horizon: 1000, evalEvery: 1, evalEpisodes: 3, actionNoise: 0.1, cpuBudgetSeconds: 240, maxIterations: 2000, seed: 2 }),
   halfcheetah: Object.freeze({ directions: 8, topDirections: 4, stepSize: 0.02, deltaStd: 0.03, horizon: 1000, evalEvery: 10, evalEpisodes: 2, actionNoise: 0.1, cpuBudgetSeconds: 540, maxIterations: 5000, seed: 1 }),
-  walker2d: Object.freeze({ directions: 8, topDirections: 4, stepSize: 0.02, deltaStd: 0.03, horizon: 1000, evalEvery: 10, evalEpisodes: 3, actionNoise: 0.1, cpuBudgetSeconds: 540, maxIterations: 5000, seed: 1 }),
+  walker2d: Object.freeze({ directions: 8, topDirections: 4, stepSize: 0.02, deltaStd: 0.03, horizon: 1000, evalEvery: 10, evalEpisodes: 3, actionNoise: 0.1, cpuBudgetSeconds: 420, maxIterations: 5000, seed: 1 }),
 });
 
 /** Running mean and variance (Welford), merged per iteration as ARS V2 does. */
@@ -168,7 +169,11 @@ export async function trainArs(envId: DataEnv, partial: Partial<ArsConfig> = {},
   const plus = new Float64Array(config.directions);
   const minus = new Float64Array(config.directions);
   let iteration = 0;
-  for (; iteration < config.maxIterations && cpuSeconds() < config.cpuBudgetSeconds; iteration++) {
+  // DMM_ARS_STOP=<file>: training ends at the next iteration once the file exists (a shared machine's
+  // deadline), keeping everything reached so far.
+  const stopFile = process.env.DMM_ARS_STOP;
+  const stopped = (): boolean => stopFile !== undefined && stopFile !== '' && fs.existsSync(stopFile);
+  for (; iteration < config.maxIterations && cpuSeconds() < config.cpuBudgetSeconds && !stopped(); iteration++) {
     if (iteration % config.evalEvery === 0) evaluate(iteration);
     const mean = Float64Array.from(stats.mean);
     const std = stats.std();

@@ -108,7 +108,10 @@ function fetchInto(url: string, part: string, options: DownloadOptions, redirect
         options.onProgress?.(bytes, total);
       });
       res.pipe(out);
-      res.on('error', reject);
+      // A cut connection errors `res` without ending `out`: end it, so the bytes received stay in the
+      // .part file for the next call to resume from.
+      res.on('error', () => out.end());
+      res.on('aborted', () => out.end());
       out.on('error', reject);
       out.on('finish', () => {
         if (total !== undefined && bytes !== total) reject(new KitError(`Error in downloadD4rl: the download must be ${total} bytes, got ${bytes} (connection cut). Run the command again: it resumes.`));
