@@ -101,13 +101,14 @@ export async function checkReachable(opts: RedisOptions, fn: string, timeoutMs =
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  client.on('error', () => undefined); // reported below
+  let cause: Error | undefined; // the socket error (ECONNREFUSED, ENOTFOUND) says more than 'Connection is closed'
+  client.on('error', (err: Error) => (cause ??= err));
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
     throw new KitError(
-      `Error in ${fn}: the queue must be a reachable Redis, got no answer at ${describeQueue(opts)} (${(err as Error).message}). Start redis-server there or fix --queue.`,
+      `Error in ${fn}: the queue must be a reachable Redis, got no answer at ${describeQueue(opts)} (${(cause ?? (err as Error)).message.replace(/\.$/, '')}). Start redis-server there or fix --queue.`,
     );
   } finally {
     client.disconnect();
