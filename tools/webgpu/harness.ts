@@ -69,7 +69,7 @@ export async function runInChromium(
     await page.goto(`http://127.0.0.1:${port}/`);
     const adapter = await page.evaluate(async () => {
       const gpu = (
-        navigator as unknown as {
+        (globalThis as unknown as { navigator: unknown }).navigator as {
           gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> };
         }
       ).gpu;
