@@ -16,7 +16,9 @@ import { writeJsonAtomic } from '../src/util/atomic';
 import { Rng } from '../src/util/rng';
 import { BatchSampler, datasetFromFile, generateDataset, writeHdf5, type H5Entry } from '../src/data';
 
-const { values: args } = parseArgs({ options: { transitions: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '2' } } });
+const { values: args } = parseArgs({
+  options: { transitions: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '2' } },
+});
 const N = Number(args.transitions);
 const SECONDS = Number(args.seconds);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-bench-data-'));
@@ -52,16 +54,34 @@ function syntheticEntries(n: number): Record<string, H5Entry> {
 
 async function main(): Promise<void> {
   const rows: [string, string, string][] = [];
-  const out: Record<string, unknown> = { machine: `${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`, transitions: N };
+  const out: Record<string, unknown> = {
+    machine: `${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+    transitions: N,
+  };
 
-  const gen = await timed(() => generateDataset('hopper-medium', { scale: 'smoke', file: path.join(tmp, 'warm.hdf5'), progress: false }));
+  const gen = await timed(() =>
+    generateDataset('hopper-medium', { scale: 'smoke', file: path.join(tmp, 'warm.hdf5'), progress: false }),
+  );
   out.warmup = gen.wall;
   // Generation of N rows: the recipe's counts are fixed per scale, so time `paper` when N = 1M, else scale the rate.
   const scale = N >= 1_000_000 ? 'paper' : 'quick';
-  const g = await timed(() => generateDataset('hopper-medium', { scale, file: path.join(tmp, 'medium.hdf5'), progress: false }));
+  const g = await timed(() =>
+    generateDataset('hopper-medium', { scale, file: path.join(tmp, 'medium.hdf5'), progress: false }),
+  );
   const perM = (x: number): number => (x / g.value.transitions) * 1e6;
-  out.generate = { scale, transitions: g.value.transitions, wallSeconds: g.wall, cpuSeconds: g.cpu, wallPer1M: perM(g.wall), cpuPer1M: perM(g.cpu) };
-  rows.push([`generate hopper-medium (${scale}, ${g.value.transitions} rows)`, `${g.wall.toFixed(1)} s wall, ${g.cpu.toFixed(1)} s CPU`, `per 1M: ${perM(g.wall).toFixed(0)} s wall, ${perM(g.cpu).toFixed(0)} s CPU (target ≤ 300 s)`]);
+  out.generate = {
+    scale,
+    transitions: g.value.transitions,
+    wallSeconds: g.wall,
+    cpuSeconds: g.cpu,
+    wallPer1M: perM(g.wall),
+    cpuPer1M: perM(g.cpu),
+  };
+  rows.push([
+    `generate hopper-medium (${scale}, ${g.value.transitions} rows)`,
+    `${g.wall.toFixed(1)} s wall, ${g.cpu.toFixed(1)} s CPU`,
+    `per 1M: ${perM(g.wall).toFixed(0)} s wall, ${perM(g.cpu).toFixed(0)} s CPU (target ≤ 300 s)`,
+  ]);
 
   const entries = syntheticEntries(1_000_000);
   const plain = path.join(tmp, 'plain.hdf5');
@@ -77,7 +97,11 @@ async function main(): Promise<void> {
     const l = await timed(() => datasetFromFile(file, 'hopper', 'medium'));
     dataset = l.value;
     loads[label] = { wallSeconds: l.wall, cpuSeconds: l.cpu, megabytes: fs.statSync(file).size / 2 ** 20 };
-    rows.push([`load 1M hopper file, ${label}`, `${l.wall.toFixed(2)} s wall, ${l.cpu.toFixed(2)} s CPU`, `${(fs.statSync(file).size / 2 ** 20).toFixed(0)} MiB (target ≤ 2 s)`]);
+    rows.push([
+      `load 1M hopper file, ${label}`,
+      `${l.wall.toFixed(2)} s wall, ${l.cpu.toFixed(2)} s CPU`,
+      `${(fs.statSync(file).size / 2 ** 20).toFixed(0)} MiB (target ≤ 2 s)`,
+    ]);
   }
   out.load = loads;
 
@@ -96,7 +120,11 @@ async function main(): Promise<void> {
     const c = process.cpuUsage(c0);
     const cpu = (c.user + c.system) / 1e6;
     sampling[`K${K}`] = { batchesPerSecondWall: n / wall, batchesPerSecondCpu: n / cpu };
-    rows.push([`BatchSampler batch 64, K=${K}`, `${(n / wall).toFixed(0)} batches/s wall, ${(n / cpu).toFixed(0)} per CPU s`, 'target ≥ 1,000']);
+    rows.push([
+      `BatchSampler batch 64, K=${K}`,
+      `${(n / wall).toFixed(0)} batches/s wall, ${(n / cpu).toFixed(0)} per CPU s`,
+      'target ≥ 1,000',
+    ]);
   }
   out.sampling = sampling;
   fs.rmSync(tmp, { recursive: true, force: true });

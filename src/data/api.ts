@@ -12,7 +12,11 @@ export async function downloadDataset(id: string, options: DownloadOptions = {})
   if (clean.endsWith('-medium-expert')) {
     const env = clean.slice(0, -'-medium-expert'.length);
     // The papers build medium-expert from these two lists (model-spec quirk 12); D4RL's own file is fetched too.
-    return [await downloadD4rl(`${env}-expert-v2`, options), await downloadD4rl(`${env}-medium-v2`, options), await downloadD4rl(`${env}-medium-expert-v2`, options)];
+    return [
+      await downloadD4rl(`${env}-expert-v2`, options),
+      await downloadD4rl(`${env}-medium-v2`, options),
+      await downloadD4rl(`${env}-medium-expert-v2`, options),
+    ];
   }
   return [await downloadD4rl(id, options)];
 }

@@ -39,9 +39,45 @@ export interface ArsConfig {
 
 /** Per-task settings: N/b/α/ν from stack.md's probe (Hopper, Walker2d) and ARS paper's HalfCheetah step. */
 export const ARS_DEFAULTS: Readonly<Record<DataEnv, Readonly<ArsConfig>>> = Object.freeze({
-  hopper: Object.freeze({ directions: 8, topDirections: 4, stepSize: 0.02, deltaStd: 0.03, horizon: 1000, evalEvery: 1, evalEpisodes: 3, actionNoise: 0.1, cpuBudgetSeconds: 240, maxIterations: 2000, seed: 2 }),
-  halfcheetah: Object.freeze({ directions: 8, topDirections: 4, stepSize: 0.02, deltaStd: 0.03, horizon: 1000, evalEvery: 10, evalEpisodes: 2, actionNoise: 0.1, cpuBudgetSeconds: 540, maxIterations: 5000, seed: 1 }),
-  walker2d: Object.freeze({ directions: 8, topDirections: 4, stepSize: 0.02, deltaStd: 0.03, horizon: 1000, evalEvery: 10, evalEpisodes: 3, actionNoise: 0.1, cpuBudgetSeconds: 420, maxIterations: 5000, seed: 1 }),
+  hopper: Object.freeze({
+    directions: 8,
+    topDirections: 4,
+    stepSize: 0.02,
+    deltaStd: 0.03,
+    horizon: 1000,
+    evalEvery: 1,
+    evalEpisodes: 3,
+    actionNoise: 0.1,
+    cpuBudgetSeconds: 240,
+    maxIterations: 2000,
+    seed: 2,
+  }),
+  halfcheetah: Object.freeze({
+    directions: 8,
+    topDirections: 4,
+    stepSize: 0.02,
+    deltaStd: 0.03,
+    horizon: 1000,
+    evalEvery: 10,
+    evalEpisodes: 2,
+    actionNoise: 0.1,
+    cpuBudgetSeconds: 540,
+    maxIterations: 5000,
+    seed: 1,
+  }),
+  walker2d: Object.freeze({
+    directions: 8,
+    topDirections: 4,
+    stepSize: 0.02,
+    deltaStd: 0.03,
+    horizon: 1000,
+    evalEvery: 10,
+    evalEpisodes: 3,
+    actionNoise: 0.1,
+    cpuBudgetSeconds: 420,
+    maxIterations: 5000,
+    seed: 1,
+  }),
 });
 
 /** Running mean and variance (Welford), merged per iteration as ARS V2 does. */
@@ -87,7 +123,11 @@ export interface RolloutResult {
 }
 
 /** One episode of a linear policy; `stats` (if given) sees every observation. */
-export function rollout(env: Env, runner: PolicyRunner, opts: { horizon: number; noiseStd: number; rng?: Rng; stats?: RunningStats; shift: number }): RolloutResult {
+export function rollout(
+  env: Env,
+  runner: PolicyRunner,
+  opts: { horizon: number; noiseStd: number; rng?: Rng; stats?: RunningStats; shift: number },
+): RolloutResult {
   const obs = env.reset();
   const act = new Float64Array(env.actionDim);
   let episodeReturn = 0;
@@ -122,9 +162,16 @@ export interface ArsRun {
 const f32 = (v: ArrayLike<number>): number[] => Array.from(v, (x) => Math.fround(x));
 
 /** Trains one linear policy by ARS V2-t and returns the evaluated snapshots (values rounded to float32). */
-export async function trainArs(envId: DataEnv, partial: Partial<ArsConfig> = {}, log: (line: string) => void = () => {}): Promise<ArsRun> {
+export async function trainArs(
+  envId: DataEnv,
+  partial: Partial<ArsConfig> = {},
+  log: (line: string) => void = () => {},
+): Promise<ArsRun> {
   const config: ArsConfig = { ...ARS_DEFAULTS[envId], ...partial };
-  check(config.topDirections <= config.directions, () => `Error in trainArs: topDirections must be ≤ directions, got ${config.topDirections} > ${config.directions}.`);
+  check(
+    config.topDirections <= config.directions,
+    () => `Error in trainArs: topDirections must be ≤ directions, got ${config.topDirections} > ${config.directions}.`,
+  );
   const env = await makeEnv(envId, { seed: deriveSeed(config.seed, 'ars-train-env') });
   const evalEnv = await makeEnv(envId, { seed: deriveSeed(config.seed, 'ars-eval-env') });
   const rng = new Rng(deriveSeed(config.seed, 'ars-directions'));
@@ -147,7 +194,13 @@ export async function trainArs(envId: DataEnv, partial: Partial<ArsConfig> = {},
     const std = stats.std();
     const runner = new PolicyRunner(f32(w), f32(mean), f32(std), a);
     let noisy = 0;
-    for (let e = 0; e < config.evalEpisodes; e++) noisy += rollout(evalEnv, runner, { horizon: 1000, noiseStd: config.actionNoise, rng: evalRng, shift: 0 }).episodeReturn;
+    for (let e = 0; e < config.evalEpisodes; e++)
+      noisy += rollout(evalEnv, runner, {
+        horizon: 1000,
+        noiseStd: config.actionNoise,
+        rng: evalRng,
+        shift: 0,
+      }).episodeReturn;
     const det = rollout(evalEnv, runner, { horizon: 1000, noiseStd: 0, shift: 0 }).episodeReturn;
     snapshots.push({
       format: POLICY_FORMAT,
@@ -162,7 +215,9 @@ export async function trainArs(envId: DataEnv, partial: Partial<ArsConfig> = {},
       noisyReturn: noisy / config.evalEpisodes,
       meanReturn: det,
     });
-    log(`${envId} it ${iteration} steps ${envSteps} cpu ${cpuSeconds().toFixed(0)}s noisy ${(noisy / config.evalEpisodes).toFixed(0)} mean-action ${det.toFixed(0)}`);
+    log(
+      `${envId} it ${iteration} steps ${envSteps} cpu ${cpuSeconds().toFixed(0)}s noisy ${(noisy / config.evalEpisodes).toFixed(0)} mean-action ${det.toFixed(0)}`,
+    );
   };
 
   const deltas = Array.from({ length: config.directions }, () => new Float64Array(a * s));
@@ -184,13 +239,20 @@ export async function trainArs(envId: DataEnv, partial: Partial<ArsConfig> = {},
       for (let i = 0; i < d.length; i++) d[i] = rng.normal();
       for (const sign of [1, -1]) {
         for (let i = 0; i < trial.length; i++) trial[i] = w[i] + sign * config.deltaStd * d[i];
-        const r = rollout(env, new PolicyRunner(trial, mean, std, a), { horizon: config.horizon, noiseStd: 0, stats: fresh, shift });
+        const r = rollout(env, new PolicyRunner(trial, mean, std, a), {
+          horizon: config.horizon,
+          noiseStd: 0,
+          stats: fresh,
+          shift,
+        });
         envSteps += r.steps;
         (sign > 0 ? plus : minus)[k] = r.shapedReturn;
       }
     }
     // Keep the b directions with the largest max(r+, r−); step along Σ (r+ − r−) δ / (b σ_R).
-    const order = Array.from({ length: config.directions }, (_, k) => k).sort((x, y) => Math.max(plus[y], minus[y]) - Math.max(plus[x], minus[x]) || x - y);
+    const order = Array.from({ length: config.directions }, (_, k) => k).sort(
+      (x, y) => Math.max(plus[y], minus[y]) - Math.max(plus[x], minus[x]) || x - y,
+    );
     const top = order.slice(0, config.topDirections);
     const used = top.flatMap((k) => [plus[k], minus[k]]);
     const mu = used.reduce((p, q) => p + q, 0) / used.length;
@@ -205,5 +267,13 @@ export async function trainArs(envId: DataEnv, partial: Partial<ArsConfig> = {},
   evaluate(iteration);
   env.close();
   evalEnv.close();
-  return { env: envId, config, snapshots, iterations: iteration, envSteps, cpuSeconds: cpuSeconds(), wallSeconds: (Date.now() - wall0) / 1000 };
+  return {
+    env: envId,
+    config,
+    snapshots,
+    iterations: iteration,
+    envSteps,
+    cpuSeconds: cpuSeconds(),
+    wallSeconds: (Date.now() - wall0) / 1000,
+  };
 }

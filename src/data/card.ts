@@ -90,7 +90,8 @@ export function buildCard(args: {
 
 /** A few lines of text for the command line and notebooks. */
 export function formatCard(card: DatasetCard): string {
-  const f = (s: Summary, d = 1): string => `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)} (min ${s.min.toFixed(d)}, max ${s.max.toFixed(d)})`;
+  const f = (s: Summary, d = 1): string =>
+    `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)} (min ${s.min.toFixed(d)}, max ${s.max.toFixed(d)})`;
   return [
     `${card.id} (${card.source === 'kit' ? 'kit-generated' : 'D4RL'}), sha256 ${card.checksum.slice(0, 16)}…`,
     `  transitions ${card.transitions}, episodes ${card.episodes} (${card.terminals} terminal, ${card.timeouts} timeout), dropped trailing steps ${card.droppedSteps}`,

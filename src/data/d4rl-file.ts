@@ -32,20 +32,33 @@ const OPTIONAL_ROW_KEYS = ['next_observations', 'infos/qpos', 'infos/qvel', 'inf
 
 function toFloat32(key: string, a: H5Array, where: string): Float32Array {
   const d = a.data;
-  check(ArrayBuffer.isView(d) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array), () => `Error in readD4rlFile: key '${key}' must be a numeric array, got dtype ${a.dtype} in ${where}.`);
+  check(
+    ArrayBuffer.isView(d) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array),
+    () => `Error in readD4rlFile: key '${key}' must be a numeric array, got dtype ${a.dtype} in ${where}.`,
+  );
   const out = d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
-  const width = Math.max(1, a.shape.slice(1).reduce((p, q) => p * q, 1));
+  const width = Math.max(
+    1,
+    a.shape.slice(1).reduce((p, q) => p * q, 1),
+  );
   for (let i = 0; i < out.length; i++) {
     const v = out[i];
     // v - v is NaN for NaN and ±Infinity, 0 otherwise: one comparison per element.
-    check(v - v === 0, () => `Error in readD4rlFile: key '${key}' must hold finite numbers, got ${v} at row ${Math.floor(i / width)}, column ${i % width} in ${where}. The file is corrupt: download or generate it again.`);
+    check(
+      v - v === 0,
+      () =>
+        `Error in readD4rlFile: key '${key}' must hold finite numbers, got ${v} at row ${Math.floor(i / width)}, column ${i % width} in ${where}. The file is corrupt: download or generate it again.`,
+    );
   }
   return out;
 }
 
 function toFlags(key: string, a: H5Array, where: string): Uint8Array {
   const d = a.data;
-  check(ArrayBuffer.isView(d) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array), () => `Error in readD4rlFile: key '${key}' must be a bool array, got dtype ${a.dtype} in ${where}.`);
+  check(
+    ArrayBuffer.isView(d) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array),
+    () => `Error in readD4rlFile: key '${key}' must be a bool array, got dtype ${a.dtype} in ${where}.`,
+  );
   const src = d as ArrayLike<number>;
   const out = new Uint8Array(src.length);
   for (let i = 0; i < src.length; i++) {
@@ -69,13 +82,25 @@ function rowsOf(a: H5Array): { rows: number; width: number } {
 export function checkD4rlArrays(arrays: Map<string, H5Array>, env: DataEnv, where: string): TransitionArrays {
   const dims = ENV_DIMS[env];
   for (const key of REQUIRED_KEYS) {
-    check(arrays.has(key), () => `Error in readD4rlFile: key '${key}' is missing in ${where}; a D4RL file must hold ${REQUIRED_KEYS.join(', ')}. Download or generate the file again.`);
+    check(
+      arrays.has(key),
+      () =>
+        `Error in readD4rlFile: key '${key}' is missing in ${where}; a D4RL file must hold ${REQUIRED_KEYS.join(', ')}. Download or generate the file again.`,
+    );
   }
   const get = (key: string): H5Array => arrays.get(key) as H5Array;
   const obs = get('observations');
-  check(obs.shape.length === 2, () => `Error in readD4rlFile: key 'observations' must be 2-D (N, ${dims.observationDim}), got shape (${obs.shape.join(', ')}) in ${where}.`);
+  check(
+    obs.shape.length === 2,
+    () =>
+      `Error in readD4rlFile: key 'observations' must be 2-D (N, ${dims.observationDim}), got shape (${obs.shape.join(', ')}) in ${where}.`,
+  );
   const n = obs.shape[0];
-  check(obs.shape[1] === dims.observationDim, () => `Error in readD4rlFile: key 'observations' must have ${dims.observationDim} columns for ${env}, got shape (${obs.shape.join(', ')}) in ${where}. Is this a file for another environment?`);
+  check(
+    obs.shape[1] === dims.observationDim,
+    () =>
+      `Error in readD4rlFile: key 'observations' must have ${dims.observationDim} columns for ${env}, got shape (${obs.shape.join(', ')}) in ${where}. Is this a file for another environment?`,
+  );
   const widths: Record<string, number> = {
     actions: dims.actionDim,
     rewards: 1,
@@ -90,8 +115,16 @@ export function checkD4rlArrays(arrays: Map<string, H5Array>, env: DataEnv, wher
     const a = arrays.get(key);
     if (!a) continue;
     const { rows, width } = rowsOf(a);
-    check(rows === n, () => `Error in readD4rlFile: key '${key}' must have as many rows as 'observations' (${n}), got ${rows} in ${where}.`);
-    check(width === widths[key] && (widths[key] > 1 || a.shape.length <= 2), () => `Error in readD4rlFile: key '${key}' must have shape (${n}${widths[key] > 1 ? `, ${widths[key]}` : ''}) for ${env}, got (${a.shape.join(', ')}) in ${where}.`);
+    check(
+      rows === n,
+      () =>
+        `Error in readD4rlFile: key '${key}' must have as many rows as 'observations' (${n}), got ${rows} in ${where}.`,
+    );
+    check(
+      width === widths[key] && (widths[key] > 1 || a.shape.length <= 2),
+      () =>
+        `Error in readD4rlFile: key '${key}' must have shape (${n}${widths[key] > 1 ? `, ${widths[key]}` : ''}) for ${env}, got (${a.shape.join(', ')}) in ${where}.`,
+    );
   }
   const metadata: Record<string, string | number> = {};
   for (const [key, a] of arrays) {
@@ -99,7 +132,8 @@ export function checkD4rlArrays(arrays: Map<string, H5Array>, env: DataEnv, wher
     if (typeof a.data === 'string' || typeof a.data === 'number') metadata[key.slice('metadata/'.length)] = a.data;
     else if (typeof a.data === 'bigint') metadata[key.slice('metadata/'.length)] = Number(a.data);
   }
-  const opt = (key: string): Float32Array | undefined => (arrays.has(key) ? toFloat32(key, get(key), where) : undefined);
+  const opt = (key: string): Float32Array | undefined =>
+    arrays.has(key) ? toFloat32(key, get(key), where) : undefined;
   return {
     env,
     n,
@@ -120,7 +154,14 @@ export function checkD4rlArrays(arrays: Map<string, H5Array>, env: DataEnv, wher
  * Reads and checks a D4RL-format file. `withInfos` also loads next_observations and infos/* (the
  * training pipeline needs neither, and skipping them halves the load time of a 1M-row file).
  */
-export async function readD4rlFile(file: string, env: DataEnv, options: { withInfos?: boolean } = {}): Promise<TransitionArrays> {
-  const { arrays } = await readHdf5(file, (key) => options.withInfos === true || !(key === 'next_observations' || key.startsWith('infos/')));
+export async function readD4rlFile(
+  file: string,
+  env: DataEnv,
+  options: { withInfos?: boolean } = {},
+): Promise<TransitionArrays> {
+  const { arrays } = await readHdf5(
+    file,
+    (key) => options.withInfos === true || !(key === 'next_observations' || key.startsWith('infos/')),
+  );
   return checkD4rlArrays(arrays, env, `'${file}'`);
 }

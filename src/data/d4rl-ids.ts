@@ -12,7 +12,9 @@ export const KINDS = ['random', 'medium', 'medium-replay', 'expert', 'medium-exp
 export type Kind = (typeof KINDS)[number];
 
 /** Observation, action, qpos and qvel sizes (§3.2). */
-export const ENV_DIMS: Readonly<Record<DataEnv, { observationDim: number; actionDim: number; nq: number; nv: number }>> = Object.freeze({
+export const ENV_DIMS: Readonly<
+  Record<DataEnv, { observationDim: number; actionDim: number; nq: number; nv: number }>
+> = Object.freeze({
   hopper: { observationDim: 11, actionDim: 3, nq: 6, nv: 6 },
   halfcheetah: { observationDim: 17, actionDim: 6, nq: 9, nv: 9 },
   walker2d: { observationDim: 17, actionDim: 6, nq: 9, nv: 9 },
@@ -47,9 +49,17 @@ export function parseDatasetName(id: string, fn = 'parseDatasetName'): DatasetNa
   const clean = String(id).trim().replace(/_/g, '-').replace(/-v2$/, '');
   const env = DATA_ENVS.find((e) => clean.startsWith(e + '-'));
   const valid = DATA_ENVS.flatMap((e) => KINDS.map((k) => `${e}-${k}`));
-  check(env !== undefined, () => `Error in ${fn}: dataset must be <env>-<kind> with env one of ${DATA_ENVS.join(', ')}, got '${id}'. Did you mean '${nearest(clean, valid)}'?`);
+  check(
+    env !== undefined,
+    () =>
+      `Error in ${fn}: dataset must be <env>-<kind> with env one of ${DATA_ENVS.join(', ')}, got '${id}'. Did you mean '${nearest(clean, valid)}'?`,
+  );
   const kind = clean.slice(env.length + 1);
-  check((KINDS as readonly string[]).includes(kind), () => `Error in ${fn}: dataset kind must be one of ${KINDS.join(', ')}, got '${kind}' in '${id}'. Did you mean '${nearest(clean, valid)}'?`);
+  check(
+    (KINDS as readonly string[]).includes(kind),
+    () =>
+      `Error in ${fn}: dataset kind must be one of ${KINDS.join(', ')}, got '${kind}' in '${id}'. Did you mean '${nearest(clean, valid)}'?`,
+  );
   return { env, kind: kind as Kind, name: `${env}-${kind}`, d4rlId: `${env}-${kind}-v2` };
 }
 

@@ -87,7 +87,13 @@ async function loadKitPart(env: DataEnv, kind: Kind, scale: Scale, seed: number,
       source: 'kit',
       checksum,
       file,
-      generator: { name: String(m.generator), version: String(m.generator_version), policy: String(m.policy), seed: Number(m.seed), scale },
+      generator: {
+        name: String(m.generator),
+        version: String(m.generator_version),
+        policy: String(m.policy),
+        seed: Number(m.seed),
+        scale,
+      },
     },
   };
 }
@@ -104,7 +110,11 @@ async function loadD4rlPart(env: DataEnv, kind: Kind, download: boolean, withNex
 async function downloadD4rlOrCached(id: string, download: boolean): Promise<{ file: string; sha256: string }> {
   if (!download) {
     const file = path.join(d4rlDir(), d4rlFileName(parseDatasetName(id)));
-    check(fs.existsSync(file), () => `Error in loadDataset: ${id} must be downloaded first, got no file at ${file}. Run: npx dmm data download ${id}.`);
+    check(
+      fs.existsSync(file),
+      () =>
+        `Error in loadDataset: ${id} must be downloaded first, got no file at ${file}. Run: npx dmm data download ${id}.`,
+    );
   }
   return downloadD4rl(id);
 }
@@ -114,12 +124,17 @@ export async function loadDataset(id: string, options: Partial<LoadOptions> = {}
   checkKnownKeys('loadDataset', options, ['source', 'scale', 'seed', 'shuffleSeed', 'download', 'nextObservations']);
   const name = parseDatasetName(id, 'loadDataset');
   const source = options.source ?? 'kit';
-  check(source === 'kit' || source === 'd4rl', () => `Error in loadDataset: source must be 'kit' or 'd4rl', got '${source}'.`);
+  check(
+    source === 'kit' || source === 'd4rl',
+    () => `Error in loadDataset: source must be 'kit' or 'd4rl', got '${source}'.`,
+  );
   const scale = options.scale === undefined ? scaleFromEnv() : parseScale(String(options.scale));
   const seed = options.seed ?? loadRecipe().seed;
   const withNext = options.nextObservations ?? false;
   const loadPart = (kind: Kind): Promise<Part> =>
-    source === 'kit' ? loadKitPart(name.env, kind, scale, seed, withNext) : loadD4rlPart(name.env, kind, options.download ?? true, withNext);
+    source === 'kit'
+      ? loadKitPart(name.env, kind, scale, seed, withNext)
+      : loadD4rlPart(name.env, kind, options.download ?? true, withNext);
 
   let part: Part;
   if (name.kind === 'medium-expert') {
@@ -131,15 +146,28 @@ export async function loadDataset(id: string, options: Partial<LoadOptions> = {}
       droppedSteps: expert.droppedSteps + medium.droppedSteps,
       provenance: {
         source,
-        checksum: createHash('sha256').update(`${expert.provenance.checksum}+${medium.provenance.checksum}`).digest('hex'),
+        checksum: createHash('sha256')
+          .update(`${expert.provenance.checksum}+${medium.provenance.checksum}`)
+          .digest('hex'),
         file: `${expert.provenance.file} + ${medium.provenance.file}`,
-        ...(expert.provenance.generator ? { generator: { ...expert.provenance.generator, policy: `expert: ${expert.provenance.generator.policy}; medium: ${medium.provenance.generator?.policy}` } } : {}),
+        ...(expert.provenance.generator
+          ? {
+              generator: {
+                ...expert.provenance.generator,
+                policy: `expert: ${expert.provenance.generator.policy}; medium: ${medium.provenance.generator?.policy}`,
+              },
+            }
+          : {}),
         parts: [expert.provenance, medium.provenance],
       },
     };
   } else part = await loadPart(name.kind);
 
-  check(part.trajectories.length > 0, () => `Error in loadDataset: ${name.name} must contain at least one finished episode (a terminal or timeout), got none in ${part.provenance.file}.`);
+  check(
+    part.trajectories.length > 0,
+    () =>
+      `Error in loadDataset: ${name.name} must contain at least one finished episode (a terminal or timeout), got none in ${part.provenance.file}.`,
+  );
   const d = ENV_DIMS[name.env];
   const { mean, std } = stateStatistics(part.trajectories, d.observationDim);
   const card = buildCard({
@@ -152,17 +180,53 @@ export async function loadDataset(id: string, options: Partial<LoadOptions> = {}
     stateStd: std,
     checksum: part.provenance.checksum,
   });
-  return { id: name.name, env: name.env, kind: name.kind, provenance: part.provenance, trajectories: part.trajectories, stateMean: mean, stateStd: std, card };
+  return {
+    id: name.name,
+    env: name.env,
+    kind: name.kind,
+    provenance: part.provenance,
+    trajectories: part.trajectories,
+    stateMean: mean,
+    stateStd: std,
+    card,
+  };
 }
 
 /** Any D4RL-format file as a Dataset (e.g. a file from elsewhere, or a test fixture). */
-export async function datasetFromFile(file: string, env: DataEnv, kind: Kind, source: DataSource = 'd4rl'): Promise<Dataset> {
+export async function datasetFromFile(
+  file: string,
+  env: DataEnv,
+  kind: Kind,
+  source: DataSource = 'd4rl',
+): Promise<Dataset> {
   const arrays = await readD4rlFile(file, env);
   const d = ENV_DIMS[env];
   const { trajectories, droppedSteps } = splitTrajectories(arrays, d.observationDim, d.actionDim);
-  check(trajectories.length > 0, () => `Error in datasetFromFile: ${file} must contain at least one finished episode (a terminal or timeout), got none.`);
+  check(
+    trajectories.length > 0,
+    () =>
+      `Error in datasetFromFile: ${file} must contain at least one finished episode (a terminal or timeout), got none.`,
+  );
   const { mean, std } = stateStatistics(trajectories, d.observationDim);
   const checksum = sha256File(file);
-  const card = buildCard({ id: `${env}-${kind}`, env, source, trajectories, droppedSteps, stateMean: mean, stateStd: std, checksum });
-  return { id: `${env}-${kind}`, env, kind, provenance: { source, checksum, file }, trajectories, stateMean: mean, stateStd: std, card };
+  const card = buildCard({
+    id: `${env}-${kind}`,
+    env,
+    source,
+    trajectories,
+    droppedSteps,
+    stateMean: mean,
+    stateStd: std,
+    checksum,
+  });
+  return {
+    id: `${env}-${kind}`,
+    env,
+    kind,
+    provenance: { source, checksum, file },
+    trajectories,
+    stateMean: mean,
+    stateStd: std,
+    card,
+  };
 }

@@ -44,7 +44,15 @@ export interface DownloadResult {
   downloaded: boolean;
 }
 
-const NETWORK_ERRORS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
+const NETWORK_ERRORS = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+]);
 
 export function readManifest(dir: string): Manifest {
   const file = path.join(dir, 'manifest.json');
@@ -53,7 +61,9 @@ export function readManifest(dir: string): Manifest {
     const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
     return { files: m.files ?? {} };
   } catch {
-    throw new KitError(`Error in downloadD4rl: ${file} must be valid JSON, got an unreadable file. Delete it; it is rebuilt on the next download.`);
+    throw new KitError(
+      `Error in downloadD4rl: ${file} must be valid JSON, got an unreadable file. Delete it; it is rebuilt on the next download.`,
+    );
   }
 }
 
@@ -78,46 +88,59 @@ function fetchInto(url: string, part: string, options: DownloadOptions, redirect
   const have = fs.existsSync(part) ? fs.statSync(part).size : 0;
   const lib = url.startsWith('https:') ? https : http;
   return new Promise<number>((resolve, reject) => {
-    const req = lib.get(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, timeout: options.timeoutMs ?? 30000 }, (res) => {
-      const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400 && res.headers.location && redirects < 5) {
-        res.resume();
-        fetchInto(new URL(res.headers.location, url).href, part, options, redirects + 1).then(resolve, reject);
-        return;
-      }
-      if (status === 416 && have > 0) {
-        // Nothing left to fetch: the part file is already complete.
-        res.resume();
-        resolve(have);
-        return;
-      }
-      if (status !== 200 && status !== 206) {
-        res.resume();
-        reject(new KitError(`Error in downloadD4rl: the server must answer 200 or 206, got HTTP ${status} for ${url}. Check the dataset id or the base URL.`));
-        return;
-      }
-      // 200 to a Range request means the server ignored it: start over.
-      const append = status === 206;
-      const start = append ? have : 0;
-      const length = Number(res.headers['content-length']);
-      const total = Number.isFinite(length) ? start + length : undefined;
-      const out = fs.createWriteStream(part, { flags: append ? 'a' : 'w' });
-      let bytes = start;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        options.onProgress?.(bytes, total);
-      });
-      res.pipe(out);
-      // A cut connection errors `res` without ending `out`: end it, so the bytes received stay in the
-      // .part file for the next call to resume from.
-      res.on('error', () => out.end());
-      res.on('aborted', () => out.end());
-      out.on('error', reject);
-      out.on('finish', () => {
-        if (total !== undefined && bytes !== total) reject(new KitError(`Error in downloadD4rl: the download must be ${total} bytes, got ${bytes} (connection cut). Run the command again: it resumes.`));
-        else resolve(bytes);
-      });
-    });
+    const req = lib.get(
+      url,
+      { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, timeout: options.timeoutMs ?? 30000 },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location && redirects < 5) {
+          res.resume();
+          fetchInto(new URL(res.headers.location, url).href, part, options, redirects + 1).then(resolve, reject);
+          return;
+        }
+        if (status === 416 && have > 0) {
+          // Nothing left to fetch: the part file is already complete.
+          res.resume();
+          resolve(have);
+          return;
+        }
+        if (status !== 200 && status !== 206) {
+          res.resume();
+          reject(
+            new KitError(
+              `Error in downloadD4rl: the server must answer 200 or 206, got HTTP ${status} for ${url}. Check the dataset id or the base URL.`,
+            ),
+          );
+          return;
+        }
+        // 200 to a Range request means the server ignored it: start over.
+        const append = status === 206;
+        const start = append ? have : 0;
+        const length = Number(res.headers['content-length']);
+        const total = Number.isFinite(length) ? start + length : undefined;
+        const out = fs.createWriteStream(part, { flags: append ? 'a' : 'w' });
+        let bytes = start;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          options.onProgress?.(bytes, total);
+        });
+        res.pipe(out);
+        // A cut connection errors `res` without ending `out`: end it, so the bytes received stay in the
+        // .part file for the next call to resume from.
+        res.on('error', () => out.end());
+        res.on('aborted', () => out.end());
+        out.on('error', reject);
+        out.on('finish', () => {
+          if (total !== undefined && bytes !== total)
+            reject(
+              new KitError(
+                `Error in downloadD4rl: the download must be ${total} bytes, got ${bytes} (connection cut). Run the command again: it resumes.`,
+              ),
+            );
+          else resolve(bytes);
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
   });
@@ -158,7 +181,8 @@ export async function downloadD4rl(id: string, options: DownloadOptions = {}): P
   if (known) {
     check(
       known.size === size && known.sha256 === sha256,
-      () => `Error in downloadD4rl: ${file} must match its manifest entry (${known.size} bytes, sha256 ${known.sha256.slice(0, 12)}…), got ${size} bytes, sha256 ${sha256.slice(0, 12)}…. Delete the file and download it again.`,
+      () =>
+        `Error in downloadD4rl: ${file} must match its manifest entry (${known.size} bytes, sha256 ${known.sha256.slice(0, 12)}…), got ${size} bytes, sha256 ${sha256.slice(0, 12)}…. Delete the file and download it again.`,
     );
   } else {
     manifest.files[fileName] = { url, size, sha256, recorded: new Date().toISOString() };

@@ -63,7 +63,15 @@ function allocate(env: DataEnv, n: number): Columns {
  * Runs episodes while `cols.count < startBefore`, each to its end or until the columns are full.
  * `policy` null means uniform random actions.
  */
-function collect(env: Env, cols: Columns, policy: PolicyRunner | null, noise: number, rng: Rng, startBefore: number, tick: (n: number) => void): void {
+function collect(
+  env: Env,
+  cols: Columns,
+  policy: PolicyRunner | null,
+  noise: number,
+  rng: Rng,
+  startBefore: number,
+  tick: (n: number) => void,
+): void {
   const s = env.observationDim;
   const a = env.actionDim;
   const obs = new Float64Array(s);
@@ -99,9 +107,16 @@ function collect(env: Env, cols: Columns, policy: PolicyRunner | null, noise: nu
 
 export function loadPolicySet(env: DataEnv, dir = COMMITTED_DATA_DIR): PolicySet {
   const file = policySetFile(env, dir);
-  check(fs.existsSync(file), () => `Error in generateDataset: behaviour policies for ${env} must be committed at ${file}, got no file. Train them once with: npx dmm data train-policies ${env}.`);
+  check(
+    fs.existsSync(file),
+    () =>
+      `Error in generateDataset: behaviour policies for ${env} must be committed at ${file}, got no file. Train them once with: npx dmm data train-policies ${env}.`,
+  );
   const set = JSON.parse(fs.readFileSync(file, 'utf8')) as PolicySet;
-  check(set.format === POLICY_SET_FORMAT, () => `Error in generateDataset: ${file} must have format '${POLICY_SET_FORMAT}', got '${set.format}'.`);
+  check(
+    set.format === POLICY_SET_FORMAT,
+    () => `Error in generateDataset: ${file} must have format '${POLICY_SET_FORMAT}', got '${set.format}'.`,
+  );
   for (const p of [set.medium, set.expert, ...set.replay]) validatePolicy(p, file);
   return set;
 }
@@ -141,11 +156,18 @@ function describe(kind: string, set: PolicySet | undefined): string {
   const snap = (p: LinearPolicy): string => `iteration ${p.iteration}`;
   if (kind === 'medium') return `ARS linear policy, medium snapshot (${snap(set.medium)})`;
   if (kind === 'expert') return `ARS linear policy, expert snapshot (${snap(set.expert)})`;
-  if (kind === 'medium-replay') return `ARS linear policies, ${set.replay.length} training snapshots (iterations ${set.replay[0].iteration}-${set.replay[set.replay.length - 1].iteration})`;
+  if (kind === 'medium-replay')
+    return `ARS linear policies, ${set.replay.length} training snapshots (iterations ${set.replay[0].iteration}-${set.replay[set.replay.length - 1].iteration})`;
   return `ARS linear policies, medium (${snap(set.medium)}) then expert (${snap(set.expert)})`;
 }
 
-async function generateColumns(name: DatasetName, scale: Scale, seed: number, recipe: Recipe, showProgress: boolean): Promise<{ cols: Columns; set?: PolicySet }> {
+async function generateColumns(
+  name: DatasetName,
+  scale: Scale,
+  seed: number,
+  recipe: Recipe,
+  showProgress: boolean,
+): Promise<{ cols: Columns; set?: PolicySet }> {
   const { env: envId, kind } = name;
   if (kind === 'medium-expert') {
     // stitch_dataset.py: the medium file up to its last episode end, then the expert file, capped.
@@ -184,11 +206,22 @@ async function generateColumns(name: DatasetName, scale: Scale, seed: number, re
   const tick = (k: number): void => bar.tick(k);
   try {
     if (kind === 'random') collect(env, cols, null, 0, rng, n, tick);
-    else if (kind === 'medium' || kind === 'expert') collect(env, cols, PolicyRunner.of(kind === 'medium' ? set!.medium : set!.expert), recipe.actionNoise, rng, n, tick);
+    else if (kind === 'medium' || kind === 'expert')
+      collect(
+        env,
+        cols,
+        PolicyRunner.of(kind === 'medium' ? set!.medium : set!.expert),
+        recipe.actionNoise,
+        rng,
+        n,
+        tick,
+      );
     else {
       // medium-replay: snapshot j starts episodes until (j+1)/J of N rows exist.
       const snaps = set!.replay;
-      snaps.forEach((p, j) => collect(env, cols, PolicyRunner.of(p), recipe.actionNoise, rng, Math.round((n * (j + 1)) / snaps.length), tick));
+      snaps.forEach((p, j) =>
+        collect(env, cols, PolicyRunner.of(p), recipe.actionNoise, rng, Math.round((n * (j + 1)) / snaps.length), tick),
+      );
       collect(env, cols, PolicyRunner.of(snaps[snaps.length - 1]), recipe.actionNoise, rng, n, tick);
     }
   } finally {
@@ -213,7 +246,12 @@ export async function generateDataset(nameOrId: string, options: GenerateOptions
   const d = ENV_DIMS[name.env];
   const n = cols.count;
   const policy = describe(name.kind, set);
-  const iteration = name.kind === 'medium' || name.kind === 'medium-replay' ? set?.medium.iteration : name.kind === 'expert' || name.kind === 'medium-expert' ? set?.expert.iteration : undefined;
+  const iteration =
+    name.kind === 'medium' || name.kind === 'medium-replay'
+      ? set?.medium.iteration
+      : name.kind === 'expert' || name.kind === 'medium-expert'
+        ? set?.expert.iteration
+        : undefined;
   const entries: Record<string, H5Entry> = {
     observations: { data: cols.observations.subarray(0, n * d.observationDim), shape: [n, d.observationDim] },
     actions: { data: cols.actions.subarray(0, n * d.actionDim), shape: [n, d.actionDim] },
@@ -238,8 +276,22 @@ export async function generateDataset(nameOrId: string, options: GenerateOptions
   await writeHdf5(file, entries);
   const sha256 = sha256File(file);
   if (options.record) {
-    check(seed === recipe.seed, () => `Error in generateDataset: record must only be used with the recipe's seed ${recipe.seed}, got seed ${seed}.`);
+    check(
+      seed === recipe.seed,
+      () =>
+        `Error in generateDataset: record must only be used with the recipe's seed ${recipe.seed}, got seed ${seed}.`,
+    );
     recordChecksum(name.name, scale, sha256);
   }
-  return { name: name.name, file, sha256, transitions: n, seconds: (Date.now() - t0) / 1000, scale, seed, generatorVersion: recipe.generatorVersion, policy };
+  return {
+    name: name.name,
+    file,
+    sha256,
+    transitions: n,
+    seconds: (Date.now() - t0) / 1000,
+    scale,
+    seed,
+    generatorVersion: recipe.generatorVersion,
+    policy,
+  };
 }

@@ -54,7 +54,9 @@ function findH5wasmEntry(): string {
     if (fs.existsSync(candidate)) return candidate;
     if (path.dirname(dir) === dir) break;
   }
-  throw new KitError('Error in h5wasm: package h5wasm must be installed, got no node_modules/h5wasm above src/data. Run `npm ci`.');
+  throw new KitError(
+    'Error in h5wasm: package h5wasm must be installed, got no node_modules/h5wasm above src/data. Run `npm ci`.',
+  );
 }
 
 /** The h5wasm module, loaded once and ready. */
@@ -69,7 +71,10 @@ export function h5wasm(): Promise<H5Module> {
   return loading;
 }
 
-function dtypeName(meta: { type: number; size: number; signed: boolean; enum_type?: { members: Record<string, number> } }, mod: H5Module): string {
+function dtypeName(
+  meta: { type: number; size: number; signed: boolean; enum_type?: { members: Record<string, number> } },
+  mod: H5Module,
+): string {
   const cls = mod.Module.H5T_class_t;
   if (meta.type === cls.H5T_FLOAT.value) return `f${meta.size}`;
   if (meta.type === cls.H5T_INTEGER.value) return `${meta.signed ? 'i' : 'u'}${meta.size}`;
@@ -86,11 +91,16 @@ function dtypeName(meta: { type: number; size: number; signed: boolean; enum_typ
  * ('observations', 'infos/qpos', 'metadata/policy/fc0/weight'), as D4RL's `get_dataset` does.
  * `want` restricts loading to some keys (the others are listed in `keys` but not read).
  */
-export async function readHdf5(file: string, want?: (key: string) => boolean): Promise<{ keys: string[]; arrays: Map<string, H5Array> }> {
+export async function readHdf5(
+  file: string,
+  want?: (key: string) => boolean,
+): Promise<{ keys: string[]; arrays: Map<string, H5Array> }> {
   check(fs.existsSync(file), () => `Error in readHdf5: file must exist, got '${file}'.`);
   const mod = await h5wasm();
   const notHdf5 = (err: unknown): KitError =>
-    new KitError(`Error in readHdf5: '${file}' must be an HDF5 file, got one h5wasm cannot open (${String((err as Error)?.message ?? err).split('\n')[0]}). Delete it and download or generate it again.`);
+    new KitError(
+      `Error in readHdf5: '${file}' must be an HDF5 file, got one h5wasm cannot open (${String((err as Error)?.message ?? err).split('\n')[0]}). Delete it and download or generate it again.`,
+    );
   let f: InstanceType<H5Module['File']>;
   try {
     f = new mod.File(file, 'r');
@@ -169,7 +179,13 @@ export async function writeHdf5(
           data: e.data,
           shape,
           dtype: e.dtype ?? null,
-          ...(big ? { chunks: [Math.min(rows, chunkRows), ...shape.slice(1)], compression: 'gzip' as const, compression_opts: options.gzip } : {}),
+          ...(big
+            ? {
+                chunks: [Math.min(rows, chunkRows), ...shape.slice(1)],
+                compression: 'gzip' as const,
+                compression_opts: options.gzip,
+              }
+            : {}),
         });
       }
     } finally {

@@ -31,19 +31,39 @@ export interface LinearPolicy {
 }
 
 export function validatePolicy(p: LinearPolicy, where: string): LinearPolicy {
-  check(p && p.format === POLICY_FORMAT, () => `Error in loadPolicy: ${where} must have format '${POLICY_FORMAT}', got '${p?.format}'.`);
+  check(
+    p && p.format === POLICY_FORMAT,
+    () => `Error in loadPolicy: ${where} must have format '${POLICY_FORMAT}', got '${p?.format}'.`,
+  );
   const dims = ENV_DIMS[p.env];
-  check(dims !== undefined, () => `Error in loadPolicy: ${where} env must be hopper, halfcheetah or walker2d, got '${p.env}'.`);
+  check(
+    dims !== undefined,
+    () => `Error in loadPolicy: ${where} env must be hopper, halfcheetah or walker2d, got '${p.env}'.`,
+  );
   const s = dims.observationDim;
   const a = dims.actionDim;
-  check(p.weights.length === a * s, () => `Error in loadPolicy: ${where} weights must have ${a}×${s} = ${a * s} numbers, got ${p.weights.length}.`);
-  check(p.obsMean.length === s && p.obsStd.length === s, () => `Error in loadPolicy: ${where} obsMean and obsStd must have ${s} numbers, got ${p.obsMean.length} and ${p.obsStd.length}.`);
-  check([...p.weights, ...p.obsMean, ...p.obsStd].every(Number.isFinite), () => `Error in loadPolicy: ${where} must hold finite numbers, got NaN or infinity.`);
+  check(
+    p.weights.length === a * s,
+    () => `Error in loadPolicy: ${where} weights must have ${a}×${s} = ${a * s} numbers, got ${p.weights.length}.`,
+  );
+  check(
+    p.obsMean.length === s && p.obsStd.length === s,
+    () =>
+      `Error in loadPolicy: ${where} obsMean and obsStd must have ${s} numbers, got ${p.obsMean.length} and ${p.obsStd.length}.`,
+  );
+  check(
+    [...p.weights, ...p.obsMean, ...p.obsStd].every(Number.isFinite),
+    () => `Error in loadPolicy: ${where} must hold finite numbers, got NaN or infinity.`,
+  );
   return p;
 }
 
 export function loadPolicyFile(file: string): LinearPolicy {
-  check(fs.existsSync(file), () => `Error in loadPolicy: policy file must exist, got '${file}'. Retrain with: npx dmm data train-policies <env>.`);
+  check(
+    fs.existsSync(file),
+    () =>
+      `Error in loadPolicy: policy file must exist, got '${file}'. Retrain with: npx dmm data train-policies <env>.`,
+  );
   return validatePolicy(JSON.parse(fs.readFileSync(file, 'utf8')) as LinearPolicy, file);
 }
 

@@ -32,16 +32,26 @@ export function recipeFile(): string {
 }
 
 export function loadRecipe(file = recipeFile()): Recipe {
-  check(fs.existsSync(file), () => `Error in loadRecipe: the recipe must exist at ${file}, got no file. Restore data/recipes.json from git.`);
+  check(
+    fs.existsSync(file),
+    () => `Error in loadRecipe: the recipe must exist at ${file}, got no file. Restore data/recipes.json from git.`,
+  );
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Recipe;
-  check(r.format === RECIPE_FORMAT, () => `Error in loadRecipe: ${file} must have format '${RECIPE_FORMAT}', got '${r.format}'.`);
+  check(
+    r.format === RECIPE_FORMAT,
+    () => `Error in loadRecipe: ${file} must have format '${RECIPE_FORMAT}', got '${r.format}'.`,
+  );
   return r;
 }
 
 export function transitionCount(recipe: Recipe, scale: Scale, env: DataEnv, kind: Kind): number {
   const v = recipe.sizes[scale]?.[kind];
   const n = typeof v === 'number' ? v : v?.[env];
-  check(Number.isInteger(n) && (n as number) > 0, () => `Error in transitionCount: data/recipes.json must give a transition count for ${env}-${kind} at scale ${scale}, got ${JSON.stringify(v)}.`);
+  check(
+    Number.isInteger(n) && (n as number) > 0,
+    () =>
+      `Error in transitionCount: data/recipes.json must give a transition count for ${env}-${kind} at scale ${scale}, got ${JSON.stringify(v)}.`,
+  );
   return n as number;
 }
 

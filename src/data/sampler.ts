@@ -36,13 +36,22 @@ export function resolveSamplerConfig(partial: Partial<SamplerConfig>): Readonly<
   checkKnownKeys('BatchSampler', partial, ['contextLength', 'batchSize', 'returnScale', 'maxEpLen', 'seed', 'pctTraj']);
   const c = { ...SAMPLER_DEFAULTS, seed: 0, ...partial } as SamplerConfig;
   const int = (key: keyof SamplerConfig, min: number): void =>
-    check(Number.isInteger(c[key]) && c[key] >= min, () => `Error in BatchSampler: ${key} must be an integer ≥ ${min}, got ${c[key]}.`);
-  check(partial.contextLength !== undefined, () => 'Error in BatchSampler: contextLength must be given (8 for DMM and DC, 20 for DT and DMa), got undefined.');
+    check(
+      Number.isInteger(c[key]) && c[key] >= min,
+      () => `Error in BatchSampler: ${key} must be an integer ≥ ${min}, got ${c[key]}.`,
+    );
+  check(
+    partial.contextLength !== undefined,
+    () => 'Error in BatchSampler: contextLength must be given (8 for DMM and DC, 20 for DT and DMa), got undefined.',
+  );
   int('contextLength', 1);
   int('batchSize', 1);
   int('maxEpLen', 1);
   int('seed', -(2 ** 31));
-  check(Number.isFinite(c.returnScale) && c.returnScale > 0, () => `Error in BatchSampler: returnScale must be a positive number, got ${c.returnScale}.`);
+  check(
+    Number.isFinite(c.returnScale) && c.returnScale > 0,
+    () => `Error in BatchSampler: returnScale must be a positive number, got ${c.returnScale}.`,
+  );
   check(c.pctTraj > 0 && c.pctTraj <= 1, () => `Error in BatchSampler: pctTraj must be in (0, 1], got ${c.pctTraj}.`);
   return Object.freeze(c);
 }
@@ -84,7 +93,10 @@ export class BatchSampler {
     const { stateMean: mu, stateStd: sigma } = source;
     const s = mu.length;
     this.stateDim = s;
-    check(source.trajectories.length > 0, () => 'Error in BatchSampler: the dataset must hold at least one trajectory, got 0.');
+    check(
+      source.trajectories.length > 0,
+      () => 'Error in BatchSampler: the dataset must hold at least one trajectory, got 0.',
+    );
     const first = source.trajectories[0];
     this.actionDim = first.actions.length / first.rewards.length;
     this.kept = filterByReturn(source.trajectories, this.config.pctTraj);
@@ -148,7 +160,11 @@ export class BatchSampler {
   }
 
   setState(state: SamplerState): void {
-    check(Array.isArray(state?.rng) && state.rng.length === 4, () => `Error in BatchSampler.setState: state.rng must be four 32-bit words from getState(), got ${JSON.stringify(state?.rng)}.`);
+    check(
+      Array.isArray(state?.rng) && state.rng.length === 4,
+      () =>
+        `Error in BatchSampler.setState: state.rng must be four 32-bit words from getState(), got ${JSON.stringify(state?.rng)}.`,
+    );
     this.rng.setState(state.rng);
     this.batches = state.batches;
   }

@@ -23,7 +23,11 @@ import { COMMITTED_DATA_DIR } from './paths';
 import { PolicyRunner } from './policy';
 
 /** Mean normalized scores of D4RL's *-medium-v2 datasets (the targets of the medium snapshot). */
-export const D4RL_MEDIUM_SCORES: Readonly<Record<DataEnv, number>> = Object.freeze({ hopper: 44.3, halfcheetah: 40.7, walker2d: 62.1 });
+export const D4RL_MEDIUM_SCORES: Readonly<Record<DataEnv, number>> = Object.freeze({
+  hopper: 44.3,
+  halfcheetah: 40.7,
+  walker2d: 62.1,
+});
 
 const SELECT_EPISODES = 10;
 const CANDIDATES = 5;
@@ -49,7 +53,11 @@ export function policySetFile(env: DataEnv, dir = COMMITTED_DATA_DIR): string {
   return path.join(dir, 'policies', `${env}.json`);
 }
 
-export async function trainPolicies(env: DataEnv, partial: Partial<ArsConfig> = {}, log: (line: string) => void = console.log): Promise<PolicySet> {
+export async function trainPolicies(
+  env: DataEnv,
+  partial: Partial<ArsConfig> = {},
+  log: (line: string) => void = console.log,
+): Promise<PolicySet> {
   const run = await trainArs(env, partial, log);
   const evalEnv = await makeEnv(env, { seed: deriveSeed(run.config.seed, 'select-env') });
   const rng = new Rng(deriveSeed(run.config.seed, 'select-noise'));
@@ -59,7 +67,8 @@ export async function trainPolicies(env: DataEnv, partial: Partial<ArsConfig> = 
     if (r === undefined) {
       const runner = PolicyRunner.of(snap);
       r = 0;
-      for (let e = 0; e < SELECT_EPISODES; e++) r += rollout(evalEnv, runner, { horizon: 1000, noiseStd: run.config.actionNoise, rng, shift: 0 }).episodeReturn;
+      for (let e = 0; e < SELECT_EPISODES; e++)
+        r += rollout(evalEnv, runner, { horizon: 1000, noiseStd: run.config.actionNoise, rng, shift: 0 }).episodeReturn;
       r /= SELECT_EPISODES;
       reevaluated.set(snap, r);
       snap.noisyReturn = r;
@@ -85,12 +94,23 @@ export async function trainPolicies(env: DataEnv, partial: Partial<ArsConfig> = 
     env,
     method: 'ARS V2-t (linear policy on running-normalised observations), single process',
     ars: run.config,
-    training: { iterations: run.iterations, envSteps: run.envSteps, cpuSeconds: Math.round(run.cpuSeconds), wallSeconds: Math.round(run.wallSeconds) },
+    training: {
+      iterations: run.iterations,
+      envSteps: run.envSteps,
+      cpuSeconds: Math.round(run.cpuSeconds),
+      wallSeconds: Math.round(run.wallSeconds),
+    },
     mediumTargetScore: target,
     medium,
     expert,
     replay,
-    curve: run.snapshots.map((s) => [s.iteration, s.envSteps, s.cpuSeconds, Math.round(s.noisyReturn), Math.round(s.meanReturn)]),
+    curve: run.snapshots.map((s) => [
+      s.iteration,
+      s.envSteps,
+      s.cpuSeconds,
+      Math.round(s.noisyReturn),
+      Math.round(s.meanReturn),
+    ]),
   };
   log(
     `${env}: expert it ${expert.iteration} noisy ${noisy(expert).toFixed(0)} (${normalizedScore(env, noisy(expert)).toFixed(1)}), ` +

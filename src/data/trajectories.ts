@@ -23,7 +23,11 @@ export function trajectoryLength(t: Trajectory): number {
 }
 
 /** Splits at terminals or timeouts; returns the trajectories and the number of trailing steps dropped. */
-export function splitTrajectories(a: TransitionArrays, observationDim: number, actionDim: number): { trajectories: Trajectory[]; droppedSteps: number } {
+export function splitTrajectories(
+  a: TransitionArrays,
+  observationDim: number,
+  actionDim: number,
+): { trajectories: Trajectory[]; droppedSteps: number } {
   const trajectories: Trajectory[] = [];
   let start = 0;
   for (let i = 0; i < a.n; i++) {
@@ -35,7 +39,9 @@ export function splitTrajectories(a: TransitionArrays, observationDim: number, a
       rewards: a.rewards.subarray(start, end),
       terminals: a.terminals.subarray(start, end),
       timeouts: a.timeouts.subarray(start, end),
-      ...(a.nextObservations ? { nextObservations: a.nextObservations.subarray(start * observationDim, end * observationDim) } : {}),
+      ...(a.nextObservations
+        ? { nextObservations: a.nextObservations.subarray(start * observationDim, end * observationDim) }
+        : {}),
     });
     start = end;
   }
@@ -54,7 +60,10 @@ export function mediumExpertTrajectories(expert: Trajectory[], medium: Trajector
 }
 
 /** Per-dimension mean and population std over every observation, float64, σ + 1e-6 (§8.3). */
-export function stateStatistics(trajectories: readonly Trajectory[], observationDim: number): { mean: Float64Array; std: Float64Array } {
+export function stateStatistics(
+  trajectories: readonly Trajectory[],
+  observationDim: number,
+): { mean: Float64Array; std: Float64Array } {
   const s = observationDim;
   const sum = new Float64Array(s);
   let count = 0;

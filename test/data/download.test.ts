@@ -25,7 +25,10 @@ before(async () => {
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
     const body = bytes.subarray(start);
-    res.writeHead(m ? 206 : 200, { 'Content-Length': body.length, ...(m ? { 'Content-Range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}) });
+    res.writeHead(m ? 206 : 200, {
+      'Content-Length': body.length,
+      ...(m ? { 'Content-Range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
+    });
     if (cutAfter !== undefined) {
       res.write(body.subarray(0, cutAfter));
       setTimeout(() => res.socket?.destroy(), 20);
@@ -37,9 +40,18 @@ before(async () => {
 after(() => server.close());
 
 test('the URL rule of D4RL v2', () => {
-  assert.equal(d4rlUrl(parseDatasetName('hopper-medium-v2')), 'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2/hopper_medium-v2.hdf5');
-  assert.equal(d4rlUrl(parseDatasetName('halfcheetah-medium-replay-v2')), 'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2/halfcheetah_medium_replay-v2.hdf5');
-  assert.equal(d4rlUrl(parseDatasetName('walker2d_medium_expert-v2')), 'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2/walker2d_medium_expert-v2.hdf5');
+  assert.equal(
+    d4rlUrl(parseDatasetName('hopper-medium-v2')),
+    'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2/hopper_medium-v2.hdf5',
+  );
+  assert.equal(
+    d4rlUrl(parseDatasetName('halfcheetah-medium-replay-v2')),
+    'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2/halfcheetah_medium_replay-v2.hdf5',
+  );
+  assert.equal(
+    d4rlUrl(parseDatasetName('walker2d_medium_expert-v2')),
+    'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2/walker2d_medium_expert-v2.hdf5',
+  );
   assert.throws(() => parseDatasetName('hoper-medium'), /Did you mean 'hopper-medium'/);
   assert.throws(() => parseDatasetName('hopper-meduim'), /kind must be one of/);
 });
@@ -58,7 +70,10 @@ test('first download records size and sha256; later uses verify and do not fetch
   assert.equal(requests.length, n, 'a cached, verified file is not fetched again');
   // A file changed on disk no longer matches its manifest entry.
   fs.appendFileSync(first.file, 'x');
-  await assert.rejects(downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }), /must match its manifest entry .*Delete the file and download it again/);
+  await assert.rejects(
+    downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }),
+    /must match its manifest entry .*Delete the file and download it again/,
+  );
 });
 
 test('a cut connection leaves a .part file; the next call resumes with a Range request', async () => {
@@ -80,11 +95,14 @@ test('offline: one line saying so and naming the offline alternative', async () 
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const port = (closed.address() as AddressInfo).port;
   await new Promise<void>((r) => closed.close(() => r()));
-  await assert.rejects(downloadD4rl('walker2d-medium-replay-v2', { dir: tempDir('offline'), baseUrl: `http://127.0.0.1:${port}` }), (err: Error) => {
-    assert.match(err.message, /looks offline\. Offline alternative: npx dmm data generate walker2d-medium-replay /);
-    assert.equal(err.message.split('\n').length, 1);
-    return true;
-  });
+  await assert.rejects(
+    downloadD4rl('walker2d-medium-replay-v2', { dir: tempDir('offline'), baseUrl: `http://127.0.0.1:${port}` }),
+    (err: Error) => {
+      assert.match(err.message, /looks offline\. Offline alternative: npx dmm data generate walker2d-medium-replay /);
+      assert.equal(err.message.split('\n').length, 1);
+      return true;
+    },
+  );
 });
 
 test('an HTTP error names the status', async () => {

@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { after, before, test } from 'node:test';
-import { datasetCachePath, generateDataset, loadDataset, loadRecipe, readD4rlFile, readHdf5, sha256File, type GeneratedFile } from '../../src/data';
+import {
+  datasetCachePath,
+  generateDataset,
+  loadDataset,
+  loadRecipe,
+  readD4rlFile,
+  readHdf5,
+  sha256File,
+  type GeneratedFile,
+} from '../../src/data';
 import { makeEnv } from '../../src/envs';
 import { tempDir } from '../helpers/data-files';
 
@@ -28,7 +37,19 @@ test("D4RL's keys, dtypes and metadata", async () => {
   const n = loadRecipe().sizes.smoke.medium as number;
   assert.equal(a.transitions, n);
   assert.deepEqual(
-    Object.fromEntries(['observations', 'actions', 'next_observations', 'rewards', 'terminals', 'timeouts', 'infos/qpos', 'infos/qvel', 'infos/action_log_probs'].map((k) => [k, dtypes[k]])),
+    Object.fromEntries(
+      [
+        'observations',
+        'actions',
+        'next_observations',
+        'rewards',
+        'terminals',
+        'timeouts',
+        'infos/qpos',
+        'infos/qvel',
+        'infos/action_log_probs',
+      ].map((k) => [k, dtypes[k]]),
+    ),
     {
       observations: `f4[${n},11]`,
       actions: `f4[${n},3]`,
@@ -41,7 +62,8 @@ test("D4RL's keys, dtypes and metadata", async () => {
       'infos/action_log_probs': `f4[${n}]`,
     },
   );
-  for (const key of ['generator', 'generator_version', 'policy', 'seed', 'scale', 'algorithm']) assert.ok(arrays.has(`metadata/${key}`), `metadata/${key}`);
+  for (const key of ['generator', 'generator_version', 'policy', 'seed', 'scale', 'algorithm'])
+    assert.ok(arrays.has(`metadata/${key}`), `metadata/${key}`);
   assert.equal(arrays.get('metadata/generator')?.data, 'dmm-kit');
   assert.equal(arrays.get('metadata/seed')?.data, loadRecipe().seed);
   assert.match(String(arrays.get('metadata/policy')?.data), /medium snapshot \(iteration \d+\)/);
@@ -61,8 +83,12 @@ test('setState(qpos, qvel) reproduces the stored observations; next_observations
     if (t.terminals[i] || t.timeouts[i]) continue;
     for (let j = 0; j < 11; j++) assert.equal(t.nextObservations![i * 11 + j], t.observations[(i + 1) * 11 + j]);
   }
-  assert.ok(t.terminals.some((x) => x === 1), 'some episode ended by termination');
-  for (let i = 0; i < t.n; i++) assert.ok(!(t.terminals[i] && t.timeouts[i]), 'a timeout step is never also a terminal');
+  assert.ok(
+    t.terminals.some((x) => x === 1),
+    'some episode ended by termination',
+  );
+  for (let i = 0; i < t.n; i++)
+    assert.ok(!(t.terminals[i] && t.timeouts[i]), 'a timeout step is never also a terminal');
   assert.ok(t.actions.every((x) => x >= -1 && x <= 1));
   assert.ok(t.actionLogProbs!.every(Number.isFinite));
 });
@@ -71,7 +97,12 @@ test('same seed, same bytes; another seed, other bytes', async () => {
   const b = await generateDataset('hopper-medium', { scale: 'smoke', file: path.join(dir, 'b.hdf5'), progress: false });
   assert.equal(b.sha256, a.sha256);
   assert.equal(sha256File(b.file), sha256File(a.file));
-  const c = await generateDataset('hopper-medium', { scale: 'smoke', seed: 1, file: path.join(dir, 'c.hdf5'), progress: false });
+  const c = await generateDataset('hopper-medium', {
+    scale: 'smoke',
+    seed: 1,
+    file: path.join(dir, 'c.hdf5'),
+    progress: false,
+  });
   assert.notEqual(c.sha256, a.sha256);
 });
 
@@ -89,7 +120,10 @@ test('loadDataset verifies the committed checksum and carries provenance; a chan
   assert.equal(d.card.transitions + d.card.droppedSteps, a.transitions);
   assert.ok(d.card.normalizedScore.mean > 5, `medium normalized score ${d.card.normalizedScore.mean}`);
   fs.appendFileSync(cached, Buffer.from([0]));
-  await assert.rejects(loadDataset('hopper-medium', { source: 'kit', scale: 'smoke' }), /must have the sha256 committed in data\/recipes\.json/);
+  await assert.rejects(
+    loadDataset('hopper-medium', { source: 'kit', scale: 'smoke' }),
+    /must have the sha256 committed in data\/recipes\.json/,
+  );
   fs.copyFileSync(a.file, cached);
 });
 
@@ -98,7 +132,8 @@ test('medium-expert is the expert list plus the medium list, shuffled with a see
   const expert = await loadDataset('hopper-expert', { source: 'kit', scale: 'smoke' });
   const me = await loadDataset('hopper-medium-expert', { source: 'kit', scale: 'smoke', shuffleSeed: 3 });
   assert.equal(me.trajectories.length, medium.trajectories.length + expert.trajectories.length);
-  const key = (t: { rewards: Float32Array }): string => `${t.rewards.length}:${t.rewards[0]}:${t.rewards[t.rewards.length - 1]}`;
+  const key = (t: { rewards: Float32Array }): string =>
+    `${t.rewards.length}:${t.rewards[0]}:${t.rewards[t.rewards.length - 1]}`;
   assert.deepEqual(me.trajectories.map(key).sort(), [...expert.trajectories, ...medium.trajectories].map(key).sort());
   assert.notDeepEqual(me.trajectories.map(key), [...expert.trajectories, ...medium.trajectories].map(key), 'shuffled');
   const again = await loadDataset('hopper-medium-expert', { source: 'kit', scale: 'smoke', shuffleSeed: 3 });

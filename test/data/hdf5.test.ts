@@ -12,7 +12,17 @@ test('write then read a small file: arrays, dtypes, metadata and D4RL checks pas
   const file = path.join(dir, 'ok.hdf5');
   await writeHdf5(file, hopperEntries(20, { 4: 't', 12: 'o' }), { gzip: 1, chunkRows: 8 });
   const { keys, arrays } = await readHdf5(file);
-  assert.deepEqual(keys.sort(), ['actions', 'infos/qpos', 'infos/qvel', 'metadata/algorithm', 'next_observations', 'observations', 'rewards', 'terminals', 'timeouts']);
+  assert.deepEqual(keys.sort(), [
+    'actions',
+    'infos/qpos',
+    'infos/qvel',
+    'metadata/algorithm',
+    'next_observations',
+    'observations',
+    'rewards',
+    'terminals',
+    'timeouts',
+  ]);
   assert.equal(arrays.get('observations')?.dtype, 'f4');
   assert.deepEqual(arrays.get('observations')?.shape, [20, OBS]);
   assert.equal(arrays.get('terminals')?.dtype, 'i1');
@@ -22,10 +32,16 @@ test('write then read a small file: arrays, dtypes, metadata and D4RL checks pas
   assert.equal(t.observations[3 * OBS + 5], obsValue(3, 5));
   assert.equal(t.terminals[4], 1);
   assert.equal(t.timeouts[12], 1);
-  assert.equal(t.terminals.reduce((a, b) => a + b, 0), 1);
+  assert.equal(
+    t.terminals.reduce((a, b) => a + b, 0),
+    1,
+  );
   assert.equal(t.qpos?.length, 20 * 6);
   const d = await datasetFromFile(file, 'hopper', 'medium');
-  assert.deepEqual(d.trajectories.map((x) => x.rewards.length), [5, 8]);
+  assert.deepEqual(
+    d.trajectories.map((x) => x.rewards.length),
+    [5, 8],
+  );
   assert.equal(d.card.droppedSteps, 7);
 });
 
@@ -112,7 +128,10 @@ test("the h5py fixture (D4RL's exact layout, bool terminals) loads", async () =>
   assert.equal(arrays.get('metadata/algorithm')?.data, 'SAC');
   const d = await datasetFromFile(FIXTURE, 'hopper', 'medium');
   // make-h5py-fixture.py: terminal at row 6, timeout at row 16, 8 trailing rows dropped.
-  assert.deepEqual(d.trajectories.map((t) => t.rewards.length), [7, 10]);
+  assert.deepEqual(
+    d.trajectories.map((t) => t.rewards.length),
+    [7, 10],
+  );
   assert.deepEqual(Array.from(d.trajectories[0].terminals), [0, 0, 0, 0, 0, 0, 1]);
   assert.equal(d.trajectories[1].timeouts[9], 1);
   assert.equal(d.card.droppedSteps, 8);

@@ -22,7 +22,11 @@ function traj(id: number, T: number, timeout = false): Trajectory {
   return { observations, actions, rewards, terminals, timeouts };
 }
 
-function source(trajectories: Trajectory[]): { trajectories: Trajectory[]; stateMean: Float64Array; stateStd: Float64Array } {
+function source(trajectories: Trajectory[]): {
+  trajectories: Trajectory[];
+  stateMean: Float64Array;
+  stateStd: Float64Array;
+} {
   const { mean, std } = stateStatistics(trajectories, S);
   return { trajectories, stateMean: mean, stateStd: std };
 }
@@ -54,7 +58,7 @@ test('padding, mask, returns-to-go and timesteps equal the spec for every window
       const pad = K - Array.from(batch.mask.subarray(row, row + K)).reduce((p, q) => p + q, 0);
       // The trajectory is identified by the state's first coordinate, the start by the second.
       const id = Math.round(batch.states[(row + pad) * S] * src.stateStd[0] + src.stateMean[0]);
-      const t0 = Math.round(((batch.states[(row + pad) * S + 1] * src.stateStd[1] + src.stateMean[1]) + 1) / 0.5);
+      const t0 = Math.round((batch.states[(row + pad) * S + 1] * src.stateStd[1] + src.stateMean[1] + 1) / 0.5);
       const T = trajectories[id].rewards.length;
       const tlen = Math.min(K, T - t0);
       assert.equal(pad, K - tlen, 'window cut at the trajectory end and left-padded');
@@ -72,13 +76,17 @@ test('padding, mask, returns-to-go and timesteps equal the spec for every window
         let g = 0;
         for (let u = t; u < T; u++) g += trajectories[id].rewards[u];
         const expectRtg = real ? g / scale : 0;
-        assert.ok(Math.abs(batch.returnsToGo[row + k] - expectRtg) <= 1e-6 * Math.max(1, Math.abs(expectRtg)), `rtg ${batch.returnsToGo[row + k]} vs ${expectRtg}`);
+        assert.ok(
+          Math.abs(batch.returnsToGo[row + k] - expectRtg) <= 1e-6 * Math.max(1, Math.abs(expectRtg)),
+          `rtg ${batch.returnsToGo[row + k]} vs ${expectRtg}`,
+        );
         assert.equal(batch.timesteps[row + k], real ? Math.min(t, maxEpLen - 1) : 0);
       }
     }
   }
   // Every start of every trajectory was drawn, including starts in a trajectory's last step.
-  for (const [id, t] of trajectories.entries()) for (let si = 0; si < t.rewards.length; si++) assert.ok(seen.has(`${id}:${si}`), `start ${id}:${si} never drawn`);
+  for (const [id, t] of trajectories.entries())
+    for (let si = 0; si < t.rewards.length; si++) assert.ok(seen.has(`${id}:${si}`), `start ${id}:${si} never drawn`);
 });
 
 test('trajectories are drawn in proportion to their length', () => {
@@ -107,12 +115,19 @@ test('seeded: same seed same batches; getState/setState resumes exactly', () => 
   assert.deepEqual([c.sample(), c.sample()], next);
   assert.equal(c.getState().batches, 4);
   const d = new BatchSampler(src, { contextLength: 8, batchSize: 4, seed: 12 });
-  assert.notDeepEqual(d.sample().timesteps, new BatchSampler(src, { contextLength: 8, batchSize: 4, seed: 11 }).sample().timesteps);
+  assert.notDeepEqual(
+    d.sample().timesteps,
+    new BatchSampler(src, { contextLength: 8, batchSize: 4, seed: 11 }).sample().timesteps,
+  );
 });
 
 test('%BC keeps the best trajectories within the step budget', () => {
   // Returns grow with id: keep id 2 (12 steps), then id 1 (7) fits in floor(0.9·22) = 19; id 0 (3) does not.
-  const sampler = new BatchSampler(source([traj(0, 3), traj(1, 7), traj(2, 12)]), { contextLength: 2, seed: 1, pctTraj: 0.9 });
+  const sampler = new BatchSampler(source([traj(0, 3), traj(1, 7), traj(2, 12)]), {
+    contextLength: 2,
+    seed: 1,
+    pctTraj: 0.9,
+  });
   assert.equal(sampler.trajectoryCount, 2);
 });
 
@@ -120,6 +135,12 @@ test('bad options give one-line errors', () => {
   const src = source([traj(0, 3)]);
   assert.throws(() => new BatchSampler(src, { batchSize: 4 }), /contextLength must be given/);
   assert.throws(() => new BatchSampler(src, { contextLength: 0 }), /contextLength must be an integer ≥ 1, got 0/);
-  assert.throws(() => new BatchSampler(src, { contextLength: 4, returnScale: 0 }), /returnScale must be a positive number/);
-  assert.throws(() => new BatchSampler(src, { contextLength: 4, contextLenght: 3 } as never), /Did you mean 'contextLength'/);
+  assert.throws(
+    () => new BatchSampler(src, { contextLength: 4, returnScale: 0 }),
+    /returnScale must be a positive number/,
+  );
+  assert.throws(
+    () => new BatchSampler(src, { contextLength: 4, contextLenght: 3 } as never),
+    /Did you mean 'contextLength'/,
+  );
 });

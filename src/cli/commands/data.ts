@@ -10,7 +10,17 @@
 import { parseFlags, helpText, type CommandSpec, type FlagValues } from '../args';
 import { stableStringify, writeJsonAtomic } from '../../util/atomic';
 import { KitError, nearest } from '../../util/check';
-import { DATA_ENVS, KINDS, formatCard, datasetCard, downloadDataset, generateDataset, loadRecipe, type DataEnv, type DataSource } from '../../data';
+import {
+  DATA_ENVS,
+  KINDS,
+  formatCard,
+  datasetCard,
+  downloadDataset,
+  generateDataset,
+  loadRecipe,
+  type DataEnv,
+  type DataSource,
+} from '../../data';
 
 const SUBCOMMANDS = ['generate', 'download', 'card', 'train-policies'] as const;
 
@@ -32,7 +42,14 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     name: 'data download',
     summary: 'Download D4RL gym-mujoco v2 files into data/d4rl/ (or $DMM_DATA_DIR/d4rl), resumable, sha256-checked.',
     usage: 'dmm data download <d4rl-id...> [--base-url URL]',
-    flags: { 'base-url': { type: 'string', value: 'URL', help: "a mirror of D4RL's gym_mujoco_v2 folder", default: 'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2' } },
+    flags: {
+      'base-url': {
+        type: 'string',
+        value: 'URL',
+        help: "a mirror of D4RL's gym_mujoco_v2 folder",
+        default: 'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2',
+      },
+    },
     examples: ['dmm data download hopper-medium-v2'],
   },
   card: {
@@ -52,7 +69,11 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     flags: {
       'cpu-seconds': { type: 'string', value: 'N', help: 'CPU budget' },
       seed: { type: 'string', value: 'N', help: 'training seed' },
-      'max-iterations': { type: 'string', value: 'N', help: 'stop after N iterations (reproduces a committed run exactly)' },
+      'max-iterations': {
+        type: 'string',
+        value: 'N',
+        help: 'stop after N iterations (reproduces a committed run exactly)',
+      },
     },
   },
 };
@@ -71,7 +92,10 @@ export async function dataCommand(argv: string[]): Promise<number> {
     console.log(['Usage: dmm data <subcommand> ...', '', ...SUBCOMMANDS.map((s) => `  ${SPECS[s].usage}`)].join('\n'));
     return sub === undefined ? 1 : 0;
   }
-  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new KitError(`Error in dmm data: unknown subcommand '${sub}'. Did you mean '${nearest(sub, SUBCOMMANDS)}'? Subcommands: ${SUBCOMMANDS.join(', ')}.`);
+  if (!(SUBCOMMANDS as readonly string[]).includes(sub))
+    throw new KitError(
+      `Error in dmm data: unknown subcommand '${sub}'. Did you mean '${nearest(sub, SUBCOMMANDS)}'? Subcommands: ${SUBCOMMANDS.join(', ')}.`,
+    );
   const spec = SPECS[sub as (typeof SUBCOMMANDS)[number]];
   const firstFlag = rest.findIndex((a) => a.startsWith('--'));
   const names = firstFlag < 0 ? rest : rest.slice(0, firstFlag);
@@ -84,29 +108,51 @@ export async function dataCommand(argv: string[]): Promise<number> {
 
   if (sub === 'generate') {
     const all = flags.all ? DATA_ENVS.flatMap((e) => KINDS.map((k) => `${e}-${k}`)) : names;
-    if (all.length === 0) throw new KitError('Error in dmm data generate: a dataset must be named (hopper-medium) or --all given, got neither.');
-    if (flags.out && all.length > 1) throw new KitError(`Error in dmm data generate: --out must go with one dataset, got ${all.length}.`);
+    if (all.length === 0)
+      throw new KitError(
+        'Error in dmm data generate: a dataset must be named (hopper-medium) or --all given, got neither.',
+      );
+    if (flags.out && all.length > 1)
+      throw new KitError(`Error in dmm data generate: --out must go with one dataset, got ${all.length}.`);
     const seed = int(flags, 'seed', 'data generate');
     for (const name of all) {
-      const g = await generateDataset(name, { scale, seed, file: flags.out as string | undefined, record: Boolean(flags.record) });
+      const g = await generateDataset(name, {
+        scale,
+        seed,
+        file: flags.out as string | undefined,
+        record: Boolean(flags.record),
+      });
       const recipe = loadRecipe();
       const committed = recipe.checksums[g.name]?.[g.scale];
-      const status = g.seed !== recipe.seed ? 'no committed checksum for this seed' : committed === undefined ? 'no committed checksum' : committed === g.sha256 ? 'matches data/recipes.json' : 'DIFFERS from data/recipes.json';
-      console.log(`${g.name} (${g.scale}, seed ${g.seed}): ${g.transitions} transitions in ${g.seconds.toFixed(1)} s → ${g.file}\n  sha256 ${g.sha256} (${status})`);
+      const status =
+        g.seed !== recipe.seed
+          ? 'no committed checksum for this seed'
+          : committed === undefined
+            ? 'no committed checksum'
+            : committed === g.sha256
+              ? 'matches data/recipes.json'
+              : 'DIFFERS from data/recipes.json';
+      console.log(
+        `${g.name} (${g.scale}, seed ${g.seed}): ${g.transitions} transitions in ${g.seconds.toFixed(1)} s → ${g.file}\n  sha256 ${g.sha256} (${status})`,
+      );
     }
     return 0;
   }
   if (sub === 'download') {
-    if (names.length === 0) throw new KitError('Error in dmm data download: a D4RL id must be named (hopper-medium-v2), got none.');
+    if (names.length === 0)
+      throw new KitError('Error in dmm data download: a D4RL id must be named (hopper-medium-v2), got none.');
     for (const id of names) {
       for (const r of await downloadDataset(id, { baseUrl: flags['base-url'] as string | undefined })) {
-        console.log(`${r.file}: ${r.size} bytes, sha256 ${r.sha256} (${r.downloaded ? 'downloaded, recorded in manifest.json' : 'cached, verified'})`);
+        console.log(
+          `${r.file}: ${r.size} bytes, sha256 ${r.sha256} (${r.downloaded ? 'downloaded, recorded in manifest.json' : 'cached, verified'})`,
+        );
       }
     }
     return 0;
   }
   if (sub === 'card') {
-    if (names.length !== 1) throw new KitError(`Error in dmm data card: exactly one dataset must be named, got ${names.length}.`);
+    if (names.length !== 1)
+      throw new KitError(`Error in dmm data card: exactly one dataset must be named, got ${names.length}.`);
     const source = (flags.source ?? 'kit') as DataSource;
     const card = await datasetCard(names[0], { source, scale });
     console.log(flags.json ? stableStringify(card, 2) : formatCard(card));
@@ -114,12 +160,17 @@ export async function dataCommand(argv: string[]): Promise<number> {
   }
   // train-policies
   const env = names[0] as DataEnv;
-  if (!(DATA_ENVS as readonly string[]).includes(env)) throw new KitError(`Error in dmm data train-policies: env must be one of ${DATA_ENVS.join(', ')}, got '${env}'.`);
+  if (!(DATA_ENVS as readonly string[]).includes(env))
+    throw new KitError(`Error in dmm data train-policies: env must be one of ${DATA_ENVS.join(', ')}, got '${env}'.`);
   const { trainPolicies, policySetFile } = await import('../../data/train-policies');
   const set = await trainPolicies(env, {
-    ...(flags['cpu-seconds'] !== undefined ? { cpuBudgetSeconds: int(flags, 'cpu-seconds', 'data train-policies') } : {}),
+    ...(flags['cpu-seconds'] !== undefined
+      ? { cpuBudgetSeconds: int(flags, 'cpu-seconds', 'data train-policies') }
+      : {}),
     ...(flags.seed !== undefined ? { seed: int(flags, 'seed', 'data train-policies') } : {}),
-    ...(flags['max-iterations'] !== undefined ? { maxIterations: int(flags, 'max-iterations', 'data train-policies'), cpuBudgetSeconds: Infinity } : {}),
+    ...(flags['max-iterations'] !== undefined
+      ? { maxIterations: int(flags, 'max-iterations', 'data train-policies'), cpuBudgetSeconds: Infinity }
+      : {}),
   });
   writeJsonAtomic(policySetFile(env), set);
   console.log(`wrote ${policySetFile(env)}`);
