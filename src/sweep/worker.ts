@@ -12,7 +12,7 @@ import { fork, type ChildProcess } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { DelayedError, Worker, type Job } from 'bullmq';
-import { check } from '../util/check';
+import { check, checkKnownKeys } from '../util/check';
 import type { ChildMessage, ChildRequest } from './child';
 import {
   DEFAULT_QUEUE_NAME,
@@ -82,8 +82,7 @@ const KEYS = [
 
 export function resolveWorkerConfig(partial: Partial<WorkerConfig>): WorkerConfig {
   const fn = 'runWorker';
-  for (const key of Object.keys(partial))
-    check(KEYS.includes(key), () => `Error in ${fn}: unknown option '${key}'. Valid options: ${KEYS.join(', ')}.`);
+  checkKnownKeys(fn, partial, KEYS);
   const cfg: WorkerConfig = {
     ...WORKER_DEFAULTS,
     ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),

@@ -3,7 +3,7 @@
  *   steps (default 4), stepMs (default 100): the run's length; with a checkpointDir it saves the step
  *     reached after each step and resumes from it;
  *   fail: true → every attempt throws; failTimes: n → the first n attempts throw;
- *   crash: true → the process exits without a word (like an out-of-memory kill).
+ *   crashTimes: n → the first n attempts exit without a word (like an out-of-memory kill).
  * It writes the record to ctx.resultsDir like runTraining, and appends one line per finished run to
  * $DMM_FAKE_LOG, so a test can count how often each run really finished.
  */
@@ -19,11 +19,11 @@ export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
     stepMs?: number;
     fail?: boolean;
     failTimes?: number;
-    crash?: boolean;
+    crashTimes?: number;
   };
   const steps = o.steps ?? 4;
   const stepMs = o.stepMs ?? 100;
-  if (o.crash) process.exit(7);
+  if (o.crashTimes !== undefined && ctx.attempt <= o.crashTimes) process.exit(7);
   if (o.fail || (o.failTimes !== undefined && ctx.attempt <= o.failTimes))
     throw new Error(`planned failure of seed ${spec.seed} on attempt ${ctx.attempt}`);
   const ckpt = ctx.checkpointDir ? path.join(ctx.checkpointDir, 'step.json') : undefined;

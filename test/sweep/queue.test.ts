@@ -61,7 +61,7 @@ test(
           env: 'hopper',
           dataset: 'hopper-medium',
           seed: 8,
-          overrides: { failTimes: 1, steps: 2, stepMs: 50 },
+          overrides: { crashTimes: 1, steps: 2, stepMs: 50 }, // its first process dies, the retry finishes
         },
       ],
     });
@@ -166,6 +166,12 @@ test(
       'finished cells are not enqueued again',
     );
 
+    assert.ok(
+      workers.some((w) =>
+        /failed dc hopper-medium s8 \(smoke\) \(attempt 1 of 2\): run process exited with code 7/.test(w.output()),
+      ),
+      'a run process that died was reported and retried',
+    );
     assert.ok(
       workers.slice(1).some((w) => /stalled \(its worker died\)/.test(w.output())),
       'a surviving worker took the killed run back as stalled',
