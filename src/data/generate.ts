@@ -202,7 +202,7 @@ async function generateColumns(
   const env = await makeEnv(envId, { seed: deriveSeed(seed, envId, kind, 'env') });
   const rng = new Rng(deriveSeed(seed, envId, kind, 'actions'));
   const cols = allocate(envId, n);
-  const bar = progress(`generate ${envId}-${kind} (${scale})`, n, { silent: !showProgress });
+  const bar = progress(`generate ${envId}-${kind} (${scale})`, n, showProgress ? {} : { silent: true });
   const tick = (k: number): void => bar.tick(k);
   try {
     if (kind === 'random') collect(env, cols, null, 0, rng, n, tick);
