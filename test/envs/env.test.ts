@@ -86,8 +86,8 @@ for (const id of ENV_IDS) {
     const env = await makeEnv(id, { seed: 4 });
     const replay = await makeEnv(id, { seed: 99 });
     let obs = env.reset();
-    const actions = randomActions(5, 60 * env.actionDim);
-    for (let t = 0; t < 60; t++) {
+    const actions = randomActions(5, 40 * env.actionDim);
+    for (let t = 0; t < 40; t++) {
       const { qpos, qvel } = env.getState();
       // float64 state → float64 observation: exact.
       const again = replay.setState(qpos, qvel);

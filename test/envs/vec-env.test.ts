@@ -28,7 +28,7 @@ async function trace(workers: number, steps: number): Promise<Trace> {
 }
 
 test('VecEnv with 0 (in-thread), 1 and 2 workers gives identical trajectories, auto-resets included', async () => {
-  const steps = 120;
+  const steps = 80;
   const [t0, t1, t2] = [await trace(0, steps), await trace(1, steps), await trace(2, steps)];
   // Random hopper episodes last ~20-60 steps, so this run must have crossed auto-resets.
   assert.ok(t0.flags.reduce((s, f) => s + f, 0) > 5, 'expected some episode ends');
