@@ -25,7 +25,10 @@ export function saveModelWeights(model: SequenceModel, extraMetadata: Record<str
  * Loads weights by name into `model` (every trainable parameter must be present). Frozen tensors are
  * (the shared-frozen DSM) must be present too. DT's `attn.bias`/`attn.masked_bias` buffers are skipped (spec §13).
  */
-export function loadModelWeights(model: SequenceModel, bytes: Uint8Array): { metadata: Record<string, string>; unused: string[] } {
+export function loadModelWeights(
+  model: SequenceModel,
+  bytes: Uint8Array,
+): { metadata: Record<string, string>; unused: string[] } {
   const { tensors, metadata } = decodeSafetensors(bytes);
   const { unused } = assignFromRecords(model.trainableParameters(), tensors, (k) => /\.attn\.(masked_)?bias$/.test(k));
   const frozen = model.frozenTensors();
@@ -35,6 +38,10 @@ export function loadModelWeights(model: SequenceModel, bytes: Uint8Array): { met
     (k) => !frozen.has(k) || !unused.includes(k),
   );
   const missingFrozen = [...frozen.keys()].filter((k) => !(k in tensors));
-  check(missingFrozen.length === 0, () => `Error in loadModelWeights: weights must contain the frozen tensors ${missingFrozen.join(', ')} (spec §3.5: the shared DSM is saved with the model), got none.`);
+  check(
+    missingFrozen.length === 0,
+    () =>
+      `Error in loadModelWeights: weights must contain the frozen tensors ${missingFrozen.join(', ')} (spec §3.5: the shared DSM is saved with the model), got none.`,
+  );
   return { metadata, unused: [...stillUnused, ...unused.filter((k) => !frozen.has(k))] };
 }

@@ -13,9 +13,15 @@ import { ActionHead, EnvDims, ForwardContext, TrajectoryEmbedding, TrajectoryMod
 export class ConvolutionTokenMixer extends Module {
   readonly convs: CausalDepthwiseConv1d[];
 
-  constructor(readonly hidden: number, readonly windowSize: number, rng: Rng) {
+  constructor(
+    readonly hidden: number,
+    readonly windowSize: number,
+    rng: Rng,
+  ) {
     super();
-    this.convs = ['rtg_conv1d', 'obs_conv1d', 'act_conv1d'].map((name) => this.registerModule(name, new CausalDepthwiseConv1d(hidden, windowSize, rng)));
+    this.convs = ['rtg_conv1d', 'obs_conv1d', 'act_conv1d'].map((name) =>
+      this.registerModule(name, new CausalDepthwiseConv1d(hidden, windowSize, rng)),
+    );
   }
 
   /** x [B, 3K, D] → [B, 3K, D]; one pass with per-position taps (the kernel of each token's type). */
@@ -23,9 +29,17 @@ export class ConvolutionTokenMixer extends Module {
     const [, l, d] = x.shape;
     const k = this.windowSize;
     const reps = l / 3;
-    const taps = tf.stack(this.convs.map((c) => c.weight.reshape([d, k]).transpose()), 1); // [k, 3, D]
+    const taps = tf.stack(
+      this.convs.map((c) => c.weight.reshape([d, k]).transpose()),
+      1,
+    ); // [k, 3, D]
     const posTaps = taps.tile([1, reps, 1]); // [k, 3K, D], position 3t+τ holds kernel τ
-    const posBias = tf.stack(this.convs.map((c) => c.bias), 0).tile([reps, 1]); // [3K, D]
+    const posBias = tf
+      .stack(
+        this.convs.map((c) => c.bias),
+        0,
+      )
+      .tile([reps, 1]); // [3K, D]
     return causalTapSum(x, posTaps).add(posBias);
   }
 }
@@ -36,7 +50,12 @@ class ConvFormerBlock extends Module {
   readonly ln2: LayerNorm;
   readonly mlp: ChannelMlp;
 
-  constructor(hidden: number, windowSize: number, readonly pDrop: number, rng: Rng) {
+  constructor(
+    hidden: number,
+    windowSize: number,
+    readonly pDrop: number,
+    rng: Rng,
+  ) {
     super();
     this.ln1 = this.registerModule('ln_1', new LayerNorm(hidden));
     this.conv = this.registerModule('conv', new ConvolutionTokenMixer(hidden, windowSize, rng));
@@ -82,7 +101,8 @@ class ConvFormerBackbone extends Module {
   constructor(cfg: DcConfig, rng: Rng) {
     super();
     const h = this.registerModule('h', new Container());
-    for (let i = 0; i < cfg.nLayer; i++) this.blocks.push(h.add(i, new ConvFormerBlock(cfg.hiddenSize, cfg.windowSize, cfg.dropout, rng)));
+    for (let i = 0; i < cfg.nLayer; i++)
+      this.blocks.push(h.add(i, new ConvFormerBlock(cfg.hiddenSize, cfg.windowSize, cfg.dropout, rng)));
     this.lnF = this.registerModule('ln_f', new LayerNorm(cfg.hiddenSize));
   }
 }
@@ -93,10 +113,17 @@ export class DecisionConvFormer extends TrajectoryModel {
   protected head: ActionHead;
   private readonly transformer: ConvFormerBackbone;
 
-  constructor(readonly config: Readonly<DcConfig>, readonly dims: EnvDims, rng: Rng) {
+  constructor(
+    readonly config: Readonly<DcConfig>,
+    readonly dims: EnvDims,
+    rng: Rng,
+  ) {
     super();
     this.transformer = this.registerModule('transformer', new ConvFormerBackbone(config, rng));
-    this.embedding = this.registerModule('', new TrajectoryEmbedding(config.hiddenSize, dims, config.maxEpLen, true, rng));
+    this.embedding = this.registerModule(
+      '',
+      new TrajectoryEmbedding(config.hiddenSize, dims, config.maxEpLen, true, rng),
+    );
     this.head = this.registerModule('predict_action', new ActionHead(config.hiddenSize, dims.actDim, rng));
   }
 

@@ -51,11 +51,28 @@ class DecisionMambaBlock extends Module {
   readonly ln2?: LayerNorm;
   readonly mlp?: ChannelMlp;
 
-  constructor(cfg: DmambaConfig, readonly pDrop: number, rng: Rng) {
+  constructor(
+    cfg: DmambaConfig,
+    readonly pDrop: number,
+    rng: Rng,
+  ) {
     super();
     const d = cfg.hiddenSize;
     this.normMamba = this.registerModule('norm_mamba', new LayerNorm(d));
-    this.mamba = this.registerModule('mamba', new MambaBlock(d, { expand: cfg.mambaExpand, stateSize: cfg.stateSize, dtRank: Math.ceil(d / 16), convKernel: cfg.mambaConv, dtInit: cfg.dtInit }, rng));
+    this.mamba = this.registerModule(
+      'mamba',
+      new MambaBlock(
+        d,
+        {
+          expand: cfg.mambaExpand,
+          stateSize: cfg.stateSize,
+          dtRank: Math.ceil(d / 16),
+          convKernel: cfg.mambaConv,
+          dtInit: cfg.dtInit,
+        },
+        rng,
+      ),
+    );
     if (cfg.channelMlp) {
       this.ln2 = this.registerModule('ln_2', new LayerNorm(d));
       this.mlp = this.registerModule('mlp_channels', new ChannelMlp(d, rng));
@@ -90,10 +107,17 @@ export class DecisionMamba extends TrajectoryModel {
   protected head: ActionHead;
   private readonly transformer: DecisionMambaBackbone;
 
-  constructor(readonly config: Readonly<DmambaConfig>, readonly dims: EnvDims, rng: Rng) {
+  constructor(
+    readonly config: Readonly<DmambaConfig>,
+    readonly dims: EnvDims,
+    rng: Rng,
+  ) {
     super();
     this.transformer = this.registerModule('transformer', new DecisionMambaBackbone(config, rng));
-    this.embedding = this.registerModule('', new TrajectoryEmbedding(config.hiddenSize, dims, config.maxEpLen, config.timestepEmbedding, rng));
+    this.embedding = this.registerModule(
+      '',
+      new TrajectoryEmbedding(config.hiddenSize, dims, config.maxEpLen, config.timestepEmbedding, rng),
+    );
     this.head = this.registerModule('predict_action', new ActionHead(config.hiddenSize, dims.actDim, rng));
   }
 

@@ -72,7 +72,11 @@ export const DMM_DEFAULTS: Readonly<DmmConfig> = Object.freeze({
   stateSize: 16,
 });
 
-type LocalMixer = { kind: 'dense'; m: DenseSequenceMixer } | { kind: 'dc-conv'; m: ConvolutionTokenMixer } | { kind: 'causal-conv'; m: CausalDepthwiseConv1d } | { kind: 'attention'; m: CausalSelfAttention };
+type LocalMixer =
+  | { kind: 'dense'; m: DenseSequenceMixer }
+  | { kind: 'dc-conv'; m: ConvolutionTokenMixer }
+  | { kind: 'causal-conv'; m: CausalDepthwiseConv1d }
+  | { kind: 'attention'; m: CausalSelfAttention };
 
 /** One LayerNorm shared by all layers, or one per layer (`ln_x.{i}`). */
 function layerNorms(parent: Container, name: string, d: number, n: number, shared: boolean): LayerNorm[] {
@@ -105,16 +109,33 @@ class MetaMambaBackbone extends Container {
       for (let i = 0; i < n; i++) this.local.push({ kind: 'dense', m: shared });
     } else {
       for (let i = 0; i < n; i++) {
-        if (cfg.tokenMixer === 'dense') this.local.push({ kind: 'dense', m: locals.add(i, new DenseSequenceMixer(d, cfg.windowSize, rng)) });
-        else if (cfg.tokenMixer === 'dc-conv') this.local.push({ kind: 'dc-conv', m: locals.add(i, new ConvolutionTokenMixer(d, cfg.windowSize, rng)) });
-        else if (cfg.tokenMixer === 'causal-conv') this.local.push({ kind: 'causal-conv', m: locals.add(i, new CausalDepthwiseConv1d(d, cfg.windowSize, rng)) });
-        else if (cfg.tokenMixer === 'attention') this.local.push({ kind: 'attention', m: locals.add(i, new CausalSelfAttention(d, 1, 0, rng)) });
+        if (cfg.tokenMixer === 'dense')
+          this.local.push({ kind: 'dense', m: locals.add(i, new DenseSequenceMixer(d, cfg.windowSize, rng)) });
+        else if (cfg.tokenMixer === 'dc-conv')
+          this.local.push({ kind: 'dc-conv', m: locals.add(i, new ConvolutionTokenMixer(d, cfg.windowSize, rng)) });
+        else if (cfg.tokenMixer === 'causal-conv')
+          this.local.push({ kind: 'causal-conv', m: locals.add(i, new CausalDepthwiseConv1d(d, cfg.windowSize, rng)) });
+        else if (cfg.tokenMixer === 'attention')
+          this.local.push({ kind: 'attention', m: locals.add(i, new CausalSelfAttention(d, 1, 0, rng)) });
       }
     }
     this.ln2 = layerNorms(this, 'ln_2', d, n, cfg.shareLayerNorm);
     const globals = this.add('global_sequence_mixers', new Container());
     for (let i = 0; i < n; i++) {
-      const block = cfg.globalMixer === 'mamba2' ? new Mamba2Block(d, rng) : new MambaBlock(d, { expand: cfg.mambaExpand, stateSize: cfg.stateSize, dtRank: Math.ceil(d / 16), convKernel: cfg.mambaConv, dtInit: cfg.dtInit }, rng);
+      const block =
+        cfg.globalMixer === 'mamba2'
+          ? new Mamba2Block(d, rng)
+          : new MambaBlock(
+              d,
+              {
+                expand: cfg.mambaExpand,
+                stateSize: cfg.stateSize,
+                dtRank: Math.ceil(d / 16),
+                convKernel: cfg.mambaConv,
+                dtInit: cfg.dtInit,
+              },
+              rng,
+            );
       this.global.push(globals.add(i, block));
     }
     if (cfg.channelMlp) {
@@ -141,10 +162,17 @@ export class DecisionMetaMamba extends TrajectoryModel {
   protected head: ActionHead;
   private readonly model: MetaMambaBackbone;
 
-  constructor(readonly config: Readonly<DmmConfig>, readonly dims: EnvDims, rng: Rng) {
+  constructor(
+    readonly config: Readonly<DmmConfig>,
+    readonly dims: EnvDims,
+    rng: Rng,
+  ) {
     super();
     this.model = this.registerModule('model', new MetaMambaBackbone(config, rng));
-    this.embedding = this.registerModule('', new TrajectoryEmbedding(config.hiddenSize, dims, config.maxEpLen, config.timestepEmbedding, rng));
+    this.embedding = this.registerModule(
+      '',
+      new TrajectoryEmbedding(config.hiddenSize, dims, config.maxEpLen, config.timestepEmbedding, rng),
+    );
     this.head = this.registerModule('predict_action', new ActionHead(config.hiddenSize, dims.actDim, rng));
   }
 
@@ -161,10 +189,10 @@ export class DecisionMetaMamba extends TrajectoryModel {
       const w = m.ln2[i].apply(x);
       tap(ctx, `layers.${i}.globalMixerInput`, w);
       x = x.add(m.global[i].apply(w, ctx, `layers.${i}`));
-      if (m.mlps.length > 0) x = x.add(dropout(m.mlps[i].apply(m.ln3[i].apply(x)), this.config.dropout, ctx, `mlp.${i}`));
+      if (m.mlps.length > 0)
+        x = x.add(dropout(m.mlps[i].apply(m.ln3[i].apply(x)), this.config.dropout, ctx, `mlp.${i}`));
       tap(ctx, `layers.${i}.blockOutput`, x);
     }
     return m.lnF.apply(x);
   }
 }
-

@@ -6,7 +6,7 @@
  *   S = Q Kᵀ/√(D/h);  S[i, j] = −1e4 for j > i (REPLACED, not added);  S += (1 − m_j)·(−1e4)
  */
 import * as tf from '@tensorflow/tfjs';
-import { Container, Conv1D, LayerNorm, Module, dropout, initWeight } from '../nn';
+import { Container, Conv1D, LayerNorm, Module, dropout, initWeight, matMul, transposeLast } from '../nn';
 import { Rng } from '../util/rng';
 import { ActionHead, EnvDims, ForwardContext, TrajectoryEmbedding, TrajectoryModel, tap } from './sequence-model';
 import { Linear } from '../nn';
@@ -23,7 +23,12 @@ export class CausalSelfAttention extends Module {
   readonly cAttn: Conv1D;
   readonly cProj: Conv1D;
 
-  constructor(readonly hidden: number, readonly nHead: number, readonly pDrop: number, rng: Rng) {
+  constructor(
+    readonly hidden: number,
+    readonly nHead: number,
+    readonly pDrop: number,
+    rng: Rng,
+  ) {
     super();
     this.cAttn = this.registerModule('c_attn', new Conv1D(hidden, 3 * hidden, rng));
     this.cProj = this.registerModule('c_proj', new Conv1D(hidden, hidden, rng));
@@ -35,17 +40,28 @@ export class CausalSelfAttention extends Module {
     const h = this.nHead;
     const hd = d / h;
     const qkv = this.cAttn.apply(x); // [B, L, 3D]
-    const heads = (i: number) => qkv.slice([0, 0, i * d], [b, l, d]).reshape([b, l, h, hd]).transpose([0, 2, 1, 3]).reshape([b * h, l, hd]);
+    const heads = (i: number) =>
+      qkv
+        .slice([0, 0, i * d], [b, l, d])
+        .reshape([b, l, h, hd])
+        .transpose([0, 2, 1, 3])
+        .reshape([b * h, l, hd]);
     const [q, k, v] = [heads(0), heads(1), heads(2)]; // [B·h, L, hd]
-    let s = tf.matMul(q, k, false, true).div(Math.sqrt(hd)); // [B·h, L, L]
+    let s = matMul(q, transposeLast(k)).div(Math.sqrt(hd)); // [B·h, L, L]
     const causal = causalMask(l);
     s = s.mul(causal).add(tf.scalar(1).sub(causal).mul(MASKED_SCORE)); // replace future scores by −1e4
     if (padMask) {
-      const add = tf.scalar(1).sub(padMask).mul(MASKED_SCORE).reshape([b, 1, 1, l]).tile([1, h, 1, 1]).reshape([b * h, 1, l]);
+      const add = tf
+        .scalar(1)
+        .sub(padMask)
+        .mul(MASKED_SCORE)
+        .reshape([b, 1, 1, l])
+        .tile([1, h, 1, 1])
+        .reshape([b * h, 1, l]);
       s = s.add(add);
     }
     const p = dropout(tf.softmax(s, -1), this.pDrop, ctx, `${site}.attn_pdrop`);
-    const o = tf.matMul(p, v).reshape([b, h, l, hd]).transpose([0, 2, 1, 3]).reshape([b, l, d]);
+    const o = matMul(p, v).reshape([b, h, l, hd]).transpose([0, 2, 1, 3]).reshape([b, l, d]);
     return dropout(this.cProj.apply(o), this.pDrop, ctx, `${site}.resid_pdrop`);
   }
 }
@@ -72,7 +88,12 @@ class Gpt2Block extends Module {
   readonly ln2: LayerNorm;
   readonly mlp: Gpt2Mlp;
 
-  constructor(hidden: number, nHead: number, readonly pDrop: number, rng: Rng) {
+  constructor(
+    hidden: number,
+    nHead: number,
+    readonly pDrop: number,
+    rng: Rng,
+  ) {
     super();
     this.ln1 = this.registerModule('ln_1', new LayerNorm(hidden));
     this.attn = this.registerModule('attn', new CausalSelfAttention(hidden, nHead, pDrop, rng));
@@ -131,7 +152,11 @@ export class DecisionTransformer extends TrajectoryModel {
   protected head: ActionHead;
   private readonly transformer: Gpt2Backbone;
 
-  constructor(readonly config: Readonly<DtConfig>, readonly dims: EnvDims, rng: Rng) {
+  constructor(
+    readonly config: Readonly<DtConfig>,
+    readonly dims: EnvDims,
+    rng: Rng,
+  ) {
     super();
     const d = config.hiddenSize;
     this.transformer = this.registerModule('transformer', new Gpt2Backbone(config, rng));

@@ -10,7 +10,7 @@
  * U(±1/√(kD)) matrix reused by every layer, saved but not counted or optimised).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Linear, Module, padTokens, uniform } from '../nn';
+import { Linear, Module, matMulWT, padTokens, uniform } from '../nn';
 import { Rng } from '../util/rng';
 
 /** A Linear(kD → D, no bias) whose weight is frozen: `lin.weight` in the file, never trained. */
@@ -19,7 +19,10 @@ class FrozenLinear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, rng: Rng) {
     super();
-    this.weight = this.registerFrozen('weight', uniform(rng, outFeatures * inFeatures, 1 / Math.sqrt(inFeatures)), [outFeatures, inFeatures]);
+    this.weight = this.registerFrozen('weight', uniform(rng, outFeatures * inFeatures, 1 / Math.sqrt(inFeatures)), [
+      outFeatures,
+      inFeatures,
+    ]);
   }
 }
 
@@ -36,7 +39,12 @@ export function causalWindows(u: tf.Tensor, k: number): tf.Tensor {
 export class DenseSequenceMixer extends Module {
   readonly weight: tf.Tensor; // [D, kD]
 
-  constructor(readonly hidden: number, readonly windowSize: number, rng: Rng, frozen = false) {
+  constructor(
+    readonly hidden: number,
+    readonly windowSize: number,
+    rng: Rng,
+    frozen = false,
+  ) {
     super();
     const kd = windowSize * hidden;
     this.weight = frozen
@@ -48,6 +56,6 @@ export class DenseSequenceMixer extends Module {
   apply(u: tf.Tensor): tf.Tensor {
     const [b, l, d] = u.shape;
     const v = causalWindows(u, this.windowSize).reshape([b * l, this.windowSize * d]); // [B·L, kD]
-    return tf.matMul(v, this.weight, false, true).reshape([b, l, d]);
+    return matMulWT(v, this.weight).reshape([b, l, d]);
   }
 }

@@ -8,7 +8,7 @@
  * Glossary: D model width, E = expand·D inner width, N = 16 state size, r = ⌈D/16⌉ dt rank.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CausalDepthwiseConv1d, Linear, Module, constant, mambaDtBias, silu, uniform } from '../nn';
+import { CausalDepthwiseConv1d, Linear, Module, constant, mambaDtBias, matMulWT, silu, uniform } from '../nn';
 import { selectiveScan } from '../ops/scan';
 import { Rng } from '../util/rng';
 import { ForwardContext, tap } from './sequence-model';
@@ -38,7 +38,11 @@ export class MambaBlock extends Module {
   readonly dtProj: Linear; // [E, r] + bias [E]
   readonly outProj: Linear; // [D, E]
 
-  constructor(readonly dModel: number, readonly options: MambaOptions, rng: Rng) {
+  constructor(
+    readonly dModel: number,
+    readonly options: MambaOptions,
+    rng: Rng,
+  ) {
     super();
     const { expand, stateSize: n, dtRank: r } = options;
     const e = (this.inner = expand * dModel);
@@ -48,7 +52,8 @@ export class MambaBlock extends Module {
     this.aLog = this.registerParameter('A_log', aLog, [e, n]);
     this.dSkip = this.registerParameter('D', constant(e, 1), [e]);
     this.inProj = this.registerModule('in_proj', new Linear(dModel, 2 * e, rng, { bias: false, init: 'backbone' }));
-    if (options.convKernel > 0) this.conv1d = this.registerModule('conv1d', new CausalDepthwiseConv1d(e, options.convKernel, rng));
+    if (options.convKernel > 0)
+      this.conv1d = this.registerModule('conv1d', new CausalDepthwiseConv1d(e, options.convKernel, rng));
     this.xProj = this.registerModule('x_proj', new Linear(e, r + 2 * n, rng, { bias: false, init: 'backbone' }));
     this.dtProj = this.registerModule('dt_proj', new Linear(r, e, rng, { init: 'backbone' }));
     if (options.dtInit === 'mamba-default') {
@@ -74,9 +79,19 @@ export class MambaBlock extends Module {
     const bc = xDbl.slice([0, 0, r], [b, l, 2 * n]).transpose([0, 2, 1]); // [B, 2N, L]
     const bMat = bc.slice([0, 0, 0], [b, n, l]);
     const cMat = bc.slice([0, n, 0], [b, n, l]);
-    const delta = tf.matMul(deltaLow.reshape([b * l, r]), this.dtProj.weight, false, true).reshape([b, l, e]); // bias goes into the scan
+    const delta = matMulWT(deltaLow.reshape([b * l, r]), this.dtProj.weight).reshape([b, l, e]); // bias goes into the scan
     const a = tf.neg(tf.exp(this.aLog)); // [E, N]
-    const y = selectiveScan(x.transpose([0, 2, 1]), delta.transpose([0, 2, 1]), a, bMat, cMat, this.dSkip, z.transpose([0, 2, 1]), this.dtProj.bias, true).transpose([0, 2, 1]); // [B, L, E]
+    const y = selectiveScan(
+      x.transpose([0, 2, 1]),
+      delta.transpose([0, 2, 1]),
+      a,
+      bMat,
+      cMat,
+      this.dSkip,
+      z.transpose([0, 2, 1]),
+      this.dtProj.bias,
+      true,
+    ).transpose([0, 2, 1]); // [B, L, E]
     tap(ctx, `${prefix}.scanOutput`, y);
     return this.outProj.apply(y);
   }

@@ -35,7 +35,10 @@ export class Mamba2Block extends Module {
   readonly norm: GatedRMSNorm;
   readonly outProj: Linear;
 
-  constructor(readonly dModel: number, rng: Rng) {
+  constructor(
+    readonly dModel: number,
+    rng: Rng,
+  ) {
     super();
     const h = (this.nHeads = dModel / MAMBA2_HEAD_DIM);
     const n = MAMBA2_STATE_SIZE;
@@ -45,7 +48,10 @@ export class Mamba2Block extends Module {
     for (let i = 0; i < h; i++) aLog[i] = Math.log(rng.range(1, 16));
     this.aLog = this.registerParameter('A_log', aLog, [h]);
     this.dSkip = this.registerParameter('D', constant(h, 1), [h]);
-    this.inProj = this.registerModule('in_proj', new Linear(dModel, 2 * dModel + 2 * n + h, rng, { bias: false, init: 'backbone' }));
+    this.inProj = this.registerModule(
+      'in_proj',
+      new Linear(dModel, 2 * dModel + 2 * n + h, rng, { bias: false, init: 'backbone' }),
+    );
     this.conv1d = this.registerModule('conv1d', new CausalDepthwiseConv1d(dModel + 2 * n, 4, rng));
     this.norm = this.registerModule('norm', new GatedRMSNorm(dModel));
     this.outProj = this.registerModule('out_proj', new Linear(dModel, dModel, rng, { bias: false, init: 'backbone' }));
@@ -66,8 +72,20 @@ export class Mamba2Block extends Module {
     const bMat = bc.slice([0, 0, 0], [b, n, l]);
     const cMat = bc.slice([0, n, 0], [b, n, l]);
     const delta = perChannel(dt).transpose([0, 2, 1]); // [B, D, L]
-    const a = perChannel(tf.neg(tf.exp(this.aLog))).reshape([d, 1]).tile([1, n]); // [D, N]
-    const y = selectiveScan(x.transpose([0, 2, 1]), delta, a, bMat, cMat, perChannel(this.dSkip), undefined, perChannel(this.dtBias), true).transpose([0, 2, 1]); // [B, L, D]
+    const a = perChannel(tf.neg(tf.exp(this.aLog)))
+      .reshape([d, 1])
+      .tile([1, n]); // [D, N]
+    const y = selectiveScan(
+      x.transpose([0, 2, 1]),
+      delta,
+      a,
+      bMat,
+      cMat,
+      perChannel(this.dSkip),
+      undefined,
+      perChannel(this.dtBias),
+      true,
+    ).transpose([0, 2, 1]); // [B, L, D]
     const g = this.norm.apply(y, z);
     tap(ctx, `${prefix}.scanOutput`, g);
     return this.outProj.apply(g);

@@ -77,14 +77,27 @@ const RULES: { [N in ModelName]: Record<keyof ModelConfigs[N], Rule> } = {
 function checkRule(fn: string, key: string, value: unknown, rule: Rule): void {
   if ('int' in rule) {
     const [lo, hi] = rule.int;
-    check(Number.isInteger(value) && (value as number) >= lo && (value as number) <= hi, () => `Error in ${fn}: ${key} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(value)}.`);
+    check(
+      Number.isInteger(value) && (value as number) >= lo && (value as number) <= hi,
+      () => `Error in ${fn}: ${key} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(value)}.`,
+    );
   } else if ('real' in rule) {
     const [lo, hi] = rule.real;
-    check(typeof value === 'number' && Number.isFinite(value) && value >= lo && value <= hi, () => `Error in ${fn}: ${key} must be a number in [${lo}, ${hi}], got ${JSON.stringify(value)}.`);
+    check(
+      typeof value === 'number' && Number.isFinite(value) && value >= lo && value <= hi,
+      () => `Error in ${fn}: ${key} must be a number in [${lo}, ${hi}], got ${JSON.stringify(value)}.`,
+    );
   } else if ('oneOf' in rule) {
-    check(typeof value === 'string' && rule.oneOf.includes(value), () => `Error in ${fn}: ${key} must be one of ${rule.oneOf.map((v) => `'${v}'`).join(', ')}, got ${JSON.stringify(value)}${typeof value === 'string' ? ` (did you mean '${nearest(value, rule.oneOf)}'?)` : ''}.`);
+    check(
+      typeof value === 'string' && rule.oneOf.includes(value),
+      () =>
+        `Error in ${fn}: ${key} must be one of ${rule.oneOf.map((v) => `'${v}'`).join(', ')}, got ${JSON.stringify(value)}${typeof value === 'string' ? ` (did you mean '${nearest(value, rule.oneOf)}'?)` : ''}.`,
+    );
   } else {
-    check(typeof value === 'boolean', () => `Error in ${fn}: ${key} must be true or false, got ${JSON.stringify(value)}.`);
+    check(
+      typeof value === 'boolean',
+      () => `Error in ${fn}: ${key} must be true or false, got ${JSON.stringify(value)}.`,
+    );
   }
 }
 
@@ -92,26 +105,59 @@ function checkRule(fn: string, key: string, value: unknown, rule: Rule): void {
 function checkContradictions(fn: string, name: ModelName, cfg: Record<string, unknown>, given: Set<string>): void {
   const d = cfg.hiddenSize as number;
   if (name === 'dmm') {
-    check(!(cfg.dsmMode === 'shared-frozen' && cfg.tokenMixer !== 'dense'), () => `Error in ${fn}: dsmMode 'shared-frozen' needs tokenMixer 'dense', got tokenMixer '${cfg.tokenMixer}'. Drop dsmMode or use tokenMixer 'dense'.`);
-    check(!(given.has('windowSize') && (cfg.tokenMixer === 'none' || cfg.tokenMixer === 'attention')), () => `Error in ${fn}: windowSize has no effect with tokenMixer '${cfg.tokenMixer}', got windowSize ${cfg.windowSize}. Drop one of them.`);
+    check(
+      !(cfg.dsmMode === 'shared-frozen' && cfg.tokenMixer !== 'dense'),
+      () =>
+        `Error in ${fn}: dsmMode 'shared-frozen' needs tokenMixer 'dense', got tokenMixer '${cfg.tokenMixer}'. Drop dsmMode or use tokenMixer 'dense'.`,
+    );
+    check(
+      !(given.has('windowSize') && (cfg.tokenMixer === 'none' || cfg.tokenMixer === 'attention')),
+      () =>
+        `Error in ${fn}: windowSize has no effect with tokenMixer '${cfg.tokenMixer}', got windowSize ${cfg.windowSize}. Drop one of them.`,
+    );
     if (cfg.globalMixer === 'mamba2') {
-      check(d % MAMBA2_HEAD_DIM === 0, () => `Error in ${fn}: hiddenSize must be a multiple of ${MAMBA2_HEAD_DIM} for globalMixer 'mamba2' (head dim 16), got ${d}.`);
+      check(
+        d % MAMBA2_HEAD_DIM === 0,
+        () =>
+          `Error in ${fn}: hiddenSize must be a multiple of ${MAMBA2_HEAD_DIM} for globalMixer 'mamba2' (head dim 16), got ${d}.`,
+      );
       for (const key of ['mambaConv', 'mambaExpand', 'stateSize', 'dtInit']) {
-        check(!given.has(key), () => `Error in ${fn}: ${key} applies to globalMixer 'mamba1' only, got ${key} with globalMixer 'mamba2'. Drop ${key}.`);
+        check(
+          !given.has(key),
+          () =>
+            `Error in ${fn}: ${key} applies to globalMixer 'mamba1' only, got ${key} with globalMixer 'mamba2'. Drop ${key}.`,
+        );
       }
     }
   }
   if (name === 'dt') {
-    check(d % (cfg.nHead as number) === 0, () => `Error in ${fn}: hiddenSize must be divisible by nHead, got hiddenSize ${d} and nHead ${cfg.nHead}.`);
-    check(3 * (cfg.contextLength as number) <= 1024, () => `Error in ${fn}: contextLength must be at most 341 (3K ≤ GPT-2 n_positions 1024), got ${cfg.contextLength}.`);
+    check(
+      d % (cfg.nHead as number) === 0,
+      () => `Error in ${fn}: hiddenSize must be divisible by nHead, got hiddenSize ${d} and nHead ${cfg.nHead}.`,
+    );
+    check(
+      3 * (cfg.contextLength as number) <= 1024,
+      () =>
+        `Error in ${fn}: contextLength must be at most 341 (3K ≤ GPT-2 n_positions 1024), got ${cfg.contextLength}.`,
+    );
   }
 }
 
 /** Merges `partial` over the model's DEFAULTS, validates every field and returns a frozen config. */
-export function resolveModelConfig<N extends ModelName>(name: N, partial: Partial<ModelConfigs[N]> = {}): Readonly<ModelConfigs[N]> {
+export function resolveModelConfig<N extends ModelName>(
+  name: N,
+  partial: Partial<ModelConfigs[N]> = {},
+): Readonly<ModelConfigs[N]> {
   const fn = 'resolveModelConfig';
-  check((MODEL_NAMES as readonly string[]).includes(name), () => `Error in ${fn}: model must be one of ${MODEL_NAMES.join(', ')}, got '${name}' (did you mean '${nearest(String(name), MODEL_NAMES)}'?).`);
-  check(partial !== null && typeof partial === 'object' && !Array.isArray(partial), () => `Error in ${fn}: config must be an object, got ${JSON.stringify(partial)}.`);
+  check(
+    (MODEL_NAMES as readonly string[]).includes(name),
+    () =>
+      `Error in ${fn}: model must be one of ${MODEL_NAMES.join(', ')}, got '${name}' (did you mean '${nearest(String(name), MODEL_NAMES)}'?).`,
+  );
+  check(
+    partial !== null && typeof partial === 'object' && !Array.isArray(partial),
+    () => `Error in ${fn}: config must be an object, got ${JSON.stringify(partial)}.`,
+  );
   const rules = RULES[name] as Record<string, Rule>;
   checkKnownKeys(`${fn}('${name}')`, partial, Object.keys(rules));
   const given = new Set(Object.keys(partial).filter((k) => (partial as Record<string, unknown>)[k] !== undefined));
@@ -131,9 +177,17 @@ export interface CreatedModel<N extends ModelName> extends SequenceModel {
  * Builds a model with weights drawn from `seed` (through `deriveSeed(seed, 'init', name)`), so the
  * same seed gives the same weights on every backend.
  */
-export function createModel<N extends ModelName>(name: N, config: Partial<ModelConfigs[N]>, dims: EnvDims, seed: number): CreatedModel<N> {
+export function createModel<N extends ModelName>(
+  name: N,
+  config: Partial<ModelConfigs[N]>,
+  dims: EnvDims,
+  seed: number,
+): CreatedModel<N> {
   const cfg = resolveModelConfig(name, config);
-  check(Number.isInteger(dims?.stateDim) && dims.stateDim > 0 && Number.isInteger(dims?.actDim) && dims.actDim > 0, () => `Error in createModel: dims must be { stateDim, actDim } positive integers, got ${JSON.stringify(dims)}.`);
+  check(
+    Number.isInteger(dims?.stateDim) && dims.stateDim > 0 && Number.isInteger(dims?.actDim) && dims.actDim > 0,
+    () => `Error in createModel: dims must be { stateDim, actDim } positive integers, got ${JSON.stringify(dims)}.`,
+  );
   check(Number.isInteger(seed), () => `Error in createModel: seed must be an integer, got ${seed}.`);
   const rng = new Rng(deriveSeed(seed, 'init', name));
   const d = Object.freeze({ stateDim: dims.stateDim, actDim: dims.actDim });

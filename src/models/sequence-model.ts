@@ -53,7 +53,12 @@ export interface SequenceModel {
   /** The 3K input tokens after embed_ln, before dropout: [B, 3K, D]. */
   embed(inputs: ModelInputs): tf.Tensor;
   /** The forward pass from embedded tokens (for token-gradient norms); `taps` collects activations. */
-  forwardFromTokens(tokens: tf.Tensor, inputs: ModelInputs, opts: ForwardOptions, taps?: Record<string, tf.Tensor>): tf.Tensor;
+  forwardFromTokens(
+    tokens: tf.Tensor,
+    inputs: ModelInputs,
+    opts: ForwardOptions,
+    taps?: Record<string, tf.Tensor>,
+  ): tf.Tensor;
   trainableParameters(): Map<string, tf.Variable>;
   frozenTensors(): Map<string, tf.Variable>; // non-trainable variables
   parameterCount(): number;
@@ -71,10 +76,17 @@ export class TrajectoryEmbedding extends Module {
   constructor(hidden: number, dims: EnvDims, maxEpLen: number, timestepEmbedding: boolean, rng: Rng) {
     super();
     // Outside the backbone PyTorch defaults apply: Embedding N(0, 1), Linear U(±1/√fan_in) (spec §3.4, §5, §6).
-    if (timestepEmbedding) this.embedTimestep = this.registerModule('embed_timestep', new Embedding(maxEpLen, hidden, rng));
+    if (timestepEmbedding)
+      this.embedTimestep = this.registerModule('embed_timestep', new Embedding(maxEpLen, hidden, rng));
     this.embedReturn = this.registerModule('embed_return', new Linear(1, hidden, rng, { init: 'torch-default' }));
-    this.embedState = this.registerModule('embed_state', new Linear(dims.stateDim, hidden, rng, { init: 'torch-default' }));
-    this.embedAction = this.registerModule('embed_action', new Linear(dims.actDim, hidden, rng, { init: 'torch-default' }));
+    this.embedState = this.registerModule(
+      'embed_state',
+      new Linear(dims.stateDim, hidden, rng, { init: 'torch-default' }),
+    );
+    this.embedAction = this.registerModule(
+      'embed_action',
+      new Linear(dims.actDim, hidden, rng, { init: 'torch-default' }),
+    );
     this.embedLn = this.registerModule('embed_ln', new LayerNorm(hidden));
   }
 
@@ -105,18 +117,46 @@ export class ActionHead extends Container {
   /** y [B, 3K, D] → [B, K, a]. */
   apply(y: tf.Tensor): tf.Tensor {
     const [b, l, d] = y.shape;
-    const sTokens = y.reshape([b, l / 3, 3, d]).slice([0, 0, 1, 0], [b, l / 3, 1, d]).reshape([b, l / 3, d]);
+    const sTokens = y
+      .reshape([b, l / 3, 3, d])
+      .slice([0, 0, 1, 0], [b, l / 3, 1, d])
+      .reshape([b, l / 3, d]);
     return tf.tanh(this.linear.apply(sTokens));
   }
 }
 
 export function checkInputs(fn: string, inputs: ModelInputs, dims: EnvDims): void {
   const [b, k, s] = inputs.states.shape;
-  check(inputs.states.rank === 3 && s === dims.stateDim, () => `Error in ${fn}: states must be [B, K, ${dims.stateDim}], got [${inputs.states.shape}].`);
-  check(inputs.actions.rank === 3 && inputs.actions.shape[0] === b && inputs.actions.shape[1] === k && inputs.actions.shape[2] === dims.actDim, () => `Error in ${fn}: actions must be [${b}, ${k}, ${dims.actDim}], got [${inputs.actions.shape}].`);
-  check(inputs.returnsToGo.rank === 3 && inputs.returnsToGo.shape[0] === b && inputs.returnsToGo.shape[1] === k && inputs.returnsToGo.shape[2] === 1, () => `Error in ${fn}: returnsToGo must be [${b}, ${k}, 1], got [${inputs.returnsToGo.shape}].`);
-  check(inputs.timesteps.rank === 2 && inputs.timesteps.dtype === 'int32' && inputs.timesteps.shape[0] === b && inputs.timesteps.shape[1] === k, () => `Error in ${fn}: timesteps must be int32 [${b}, ${k}], got ${inputs.timesteps.dtype} [${inputs.timesteps.shape}].`);
-  check(inputs.mask.rank === 2 && inputs.mask.shape[0] === b && inputs.mask.shape[1] === k, () => `Error in ${fn}: mask must be [${b}, ${k}], got [${inputs.mask.shape}].`);
+  check(
+    inputs.states.rank === 3 && s === dims.stateDim,
+    () => `Error in ${fn}: states must be [B, K, ${dims.stateDim}], got [${inputs.states.shape}].`,
+  );
+  check(
+    inputs.actions.rank === 3 &&
+      inputs.actions.shape[0] === b &&
+      inputs.actions.shape[1] === k &&
+      inputs.actions.shape[2] === dims.actDim,
+    () => `Error in ${fn}: actions must be [${b}, ${k}, ${dims.actDim}], got [${inputs.actions.shape}].`,
+  );
+  check(
+    inputs.returnsToGo.rank === 3 &&
+      inputs.returnsToGo.shape[0] === b &&
+      inputs.returnsToGo.shape[1] === k &&
+      inputs.returnsToGo.shape[2] === 1,
+    () => `Error in ${fn}: returnsToGo must be [${b}, ${k}, 1], got [${inputs.returnsToGo.shape}].`,
+  );
+  check(
+    inputs.timesteps.rank === 2 &&
+      inputs.timesteps.dtype === 'int32' &&
+      inputs.timesteps.shape[0] === b &&
+      inputs.timesteps.shape[1] === k,
+    () =>
+      `Error in ${fn}: timesteps must be int32 [${b}, ${k}], got ${inputs.timesteps.dtype} [${inputs.timesteps.shape}].`,
+  );
+  check(
+    inputs.mask.rank === 2 && inputs.mask.shape[0] === b && inputs.mask.shape[1] === k,
+    () => `Error in ${fn}: mask must be [${b}, ${k}], got [${inputs.mask.shape}].`,
+  );
 }
 
 /** The common skeleton: embedding → input dropout → backbone → head, with taps and tidy memory. */
@@ -135,7 +175,12 @@ export abstract class TrajectoryModel extends Module implements SequenceModel {
     return tf.tidy(() => this.embedding.apply(inputs));
   }
 
-  forwardFromTokens(tokens: tf.Tensor, inputs: ModelInputs, opts: ForwardOptions, taps?: Record<string, tf.Tensor>): tf.Tensor {
+  forwardFromTokens(
+    tokens: tf.Tensor,
+    inputs: ModelInputs,
+    opts: ForwardOptions,
+    taps?: Record<string, tf.Tensor>,
+  ): tf.Tensor {
     const [b, k] = inputs.mask.shape;
     const tokenMask = tf.stack([inputs.mask, inputs.mask, inputs.mask], 2).reshape([b, 3 * k]);
     const ctx: ForwardContext = { training: opts.training, dropoutSeed: opts.dropoutSeed, tokenMask, taps };

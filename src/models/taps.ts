@@ -21,7 +21,11 @@ export interface TappedForward {
 }
 
 /** Forward with activation taps; eval mode by default. The caller disposes the returned tensors. */
-export function forwardWithTaps(model: SequenceModel, inputs: ModelInputs, opts: ForwardOptions = { training: false }): TappedForward {
+export function forwardWithTaps(
+  model: SequenceModel,
+  inputs: ModelInputs,
+  opts: ForwardOptions = { training: false },
+): TappedForward {
   checkInputs('forwardWithTaps', inputs, model.dims);
   return tf.tidy(() => {
     const taps: Record<string, tf.Tensor> = {};
@@ -37,12 +41,23 @@ export interface TokenGradientNorms {
   perWindow: tf.Tensor2D;
 }
 
-export function tokenGradientNorms(model: SequenceModel, inputs: ModelInputs, targets: tf.Tensor, opts: ForwardOptions = { training: false }): TokenGradientNorms {
+export function tokenGradientNorms(
+  model: SequenceModel,
+  inputs: ModelInputs,
+  targets: tf.Tensor,
+  opts: ForwardOptions = { training: false },
+): TokenGradientNorms {
   checkInputs('tokenGradientNorms', inputs, model.dims);
-  check(targets.shape.every((d, i) => d === inputs.actions.shape[i]) && targets.rank === 3, () => `Error in tokenGradientNorms: targets must be [${inputs.actions.shape}] like actions, got [${targets.shape}].`);
+  check(
+    targets.shape.every((d, i) => d === inputs.actions.shape[i]) && targets.rank === 3,
+    () =>
+      `Error in tokenGradientNorms: targets must be [${inputs.actions.shape}] like actions, got [${targets.shape}].`,
+  );
   return tf.tidy(() => {
     const tokens = model.embed(inputs); // [B, 3K, D]
-    const grad = tf.grad((x: tf.Tensor) => maskedActionLoss(model.forwardFromTokens(x, inputs, opts), targets, inputs.mask))(tokens);
+    const grad = tf.grad((x: tf.Tensor) =>
+      maskedActionLoss(model.forwardFromTokens(x, inputs, opts), targets, inputs.mask),
+    )(tokens);
     const perWindow = grad.square().sum(-1).sqrt() as tf.Tensor2D; // [B, 3K]
     return { mean: perWindow.mean(0) as tf.Tensor1D, perWindow };
   });

@@ -11,11 +11,13 @@ import { Module } from './module';
 
 /** Left-pads the token axis (1) of [B, L, C] with `n` zero tokens. */
 export function padTokens(x: tf.Tensor, n: number): tf.Tensor {
-  return n === 0 ? x : tf.pad(x, [
-    [0, 0],
-    [n, 0],
-    [0, 0],
-  ]);
+  return n === 0
+    ? x
+    : tf.pad(x, [
+        [0, 0],
+        [n, 0],
+        [0, 0],
+      ]);
 }
 
 /**
@@ -27,7 +29,8 @@ export function causalTapSum(x: tf.Tensor, taps: tf.Tensor): tf.Tensor {
   const xp = padTokens(x, k - 1);
   let y: tf.Tensor | undefined;
   for (let j = 0; j < k; j++) {
-    const w = taps.rank === 2 ? taps.slice([j, 0], [1, c]).reshape([c]) : taps.slice([j, 0, 0], [1, l, c]).reshape([l, c]);
+    const w =
+      taps.rank === 2 ? taps.slice([j, 0], [1, c]).reshape([c]) : taps.slice([j, 0, 0], [1, l, c]).reshape([l, c]);
     const term = xp.slice([0, j, 0], [b, l, c]).mul(w);
     y = y ? y.add(term) : term;
   }
@@ -38,11 +41,19 @@ export class CausalDepthwiseConv1d extends Module {
   readonly weight: tf.Variable; // [C, 1, k]
   readonly bias: tf.Variable; // [C]
 
-  constructor(readonly channels: number, readonly kernelSize: number, rng: Rng) {
+  constructor(
+    readonly channels: number,
+    readonly kernelSize: number,
+    rng: Rng,
+  ) {
     super();
     // PyTorch Conv1d default: U(±1/√(in/groups · k)) = U(±1/√k) for depthwise (spec §5, §6.2).
     const bound = 1 / Math.sqrt(kernelSize);
-    this.weight = this.registerParameter('weight', uniform(rng, channels * kernelSize, bound), [channels, 1, kernelSize]);
+    this.weight = this.registerParameter('weight', uniform(rng, channels * kernelSize, bound), [
+      channels,
+      1,
+      kernelSize,
+    ]);
     this.bias = this.registerParameter('bias', uniform(rng, channels, bound), [channels]);
   }
 

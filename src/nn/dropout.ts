@@ -15,7 +15,11 @@ export interface DropoutContext {
 
 export function dropout(x: tf.Tensor, p: number, ctx: DropoutContext, site: string): tf.Tensor {
   if (!ctx.training || p === 0) return x;
-  check(ctx.dropoutSeed !== undefined && Number.isInteger(ctx.dropoutSeed), () => `Error in dropout: dropoutSeed must be an integer in training mode, got ${ctx.dropoutSeed}. Pass forward(inputs, { training: true, dropoutSeed }).`);
+  check(
+    ctx.dropoutSeed !== undefined && Number.isInteger(ctx.dropoutSeed),
+    () =>
+      `Error in dropout: dropoutSeed must be an integer in training mode, got ${ctx.dropoutSeed}. Pass forward(inputs, { training: true, dropoutSeed }).`,
+  );
   const rng = new Rng(deriveSeed(ctx.dropoutSeed, 'dropout', site));
   const n = x.size;
   const mask = new Float32Array(n);

@@ -11,13 +11,13 @@ import { Module } from './module';
 export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const [vocab, dim] = table.shape;
   const flatIds = ids.reshape([-1]) as tf.Tensor1D;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
   const lookup = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
     save([flatIds]);
     return {
       value: tf.gather(t, flatIds),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0].reshape([-1, 1]), dy, [vocab, dim]),
     };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
   }) as any);
   return (lookup(table) as tf.Tensor).reshape([...ids.shape, dim]);
 }
@@ -25,7 +25,12 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
 export class Embedding extends Module {
   readonly weight: tf.Variable; // [V, D]
 
-  constructor(readonly numEmbeddings: number, readonly dim: number, rng: Rng, std = 1) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly dim: number,
+    rng: Rng,
+    std = 1,
+  ) {
     super();
     this.weight = this.registerParameter('weight', normal(rng, numEmbeddings * dim, std), [numEmbeddings, dim]);
   }

@@ -1,4 +1,5 @@
 export { Module, Container } from './module';
+export { matMul, matMulWT, transposeLast } from './matmul';
 export { Linear, Conv1D } from './linear';
 export type { LinearOptions } from './linear';
 export { LayerNorm, GatedRMSNorm } from './layer-norm';

@@ -7,7 +7,10 @@ export class LayerNorm extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(readonly dim: number, readonly eps = 1e-5) {
+  constructor(
+    readonly dim: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     this.weight = this.registerParameter('weight', constant(dim, 1), [dim]);
     this.bias = this.registerParameter('bias', constant(dim, 0), [dim]);
@@ -30,7 +33,10 @@ export class LayerNorm extends Module {
 export class GatedRMSNorm extends Module {
   readonly weight: tf.Variable;
 
-  constructor(readonly dim: number, readonly eps = 1e-5) {
+  constructor(
+    readonly dim: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     this.weight = this.registerParameter('weight', constant(dim, 1), [dim]);
   }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng';
 import { LinearInit, initBias, initWeight } from './init';
+import { matMul, matMulWT } from './matmul';
 import { Module } from './module';
 
 export interface LinearOptions {
@@ -32,15 +33,25 @@ export class Linear extends Module {
   readonly weight: tf.Variable; // [out, in]
   readonly bias?: tf.Variable; // [out]
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Rng, options: LinearOptions) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: Rng,
+    options: LinearOptions,
+  ) {
     super();
-    this.weight = this.registerParameter('weight', initWeight(rng, outFeatures * inFeatures, inFeatures, options.init), [outFeatures, inFeatures]);
-    if (options.bias !== false) this.bias = this.registerParameter('bias', initBias(rng, outFeatures, inFeatures, options.init), [outFeatures]);
+    this.weight = this.registerParameter(
+      'weight',
+      initWeight(rng, outFeatures * inFeatures, inFeatures, options.init),
+      [outFeatures, inFeatures],
+    );
+    if (options.bias !== false)
+      this.bias = this.registerParameter('bias', initBias(rng, outFeatures, inFeatures, options.init), [outFeatures]);
   }
 
   /** x [..., in] → [..., out]. */
   apply(x: tf.Tensor): tf.Tensor {
-    return onLastAxis(x, this.outFeatures, (x2) => addBias(tf.matMul(x2, this.weight, false, true), this.bias));
+    return onLastAxis(x, this.outFeatures, (x2) => addBias(matMulWT(x2, this.weight) as tf.Tensor2D, this.bias));
   }
 }
 
@@ -49,14 +60,21 @@ export class Conv1D extends Module {
   readonly weight: tf.Variable; // [in, out]
   readonly bias: tf.Variable; // [out]
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Rng) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: Rng,
+  ) {
     super();
     // GPT-2 `_init_weights`: N(0, 0.02²), bias 0 (spec §6.1).
-    this.weight = this.registerParameter('weight', initWeight(rng, inFeatures * outFeatures, inFeatures, 'backbone'), [inFeatures, outFeatures]);
+    this.weight = this.registerParameter('weight', initWeight(rng, inFeatures * outFeatures, inFeatures, 'backbone'), [
+      inFeatures,
+      outFeatures,
+    ]);
     this.bias = this.registerParameter('bias', initBias(rng, outFeatures, inFeatures, 'backbone'), [outFeatures]);
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return onLastAxis(x, this.outFeatures, (x2) => addBias(tf.matMul(x2, this.weight), this.bias));
+    return onLastAxis(x, this.outFeatures, (x2) => addBias(matMul(x2, this.weight) as tf.Tensor2D, this.bias));
   }
 }

@@ -40,8 +40,15 @@ export abstract class Module {
   }
 
   private checkFree(name: string): void {
-    const taken = [...this.ownParams.map((p) => p[0]), ...this.ownFrozen.map((p) => p[0]), ...this.children.map((c) => c[0])];
-    check(!taken.includes(name), () => `Error in Module.register: name must be unique within a module, got a second '${name}'.`);
+    const taken = [
+      ...this.ownParams.map((p) => p[0]),
+      ...this.ownFrozen.map((p) => p[0]),
+      ...this.children.map((c) => c[0]),
+    ];
+    check(
+      !taken.includes(name),
+      () => `Error in Module.register: name must be unique within a module, got a second '${name}'.`,
+    );
   }
 
   /** Trainable parameters by full `state_dict` name, in registration order. */

@@ -17,15 +17,44 @@ export const TINY_DIMS: EnvDims = { stateDim: 3, actDim: 2 };
 /** Tiny configurations: every model, every DMM mixer and switch. */
 export const TINY_CASES: { label: string; name: ModelName; config: Record<string, unknown> }[] = [
   { label: 'dmm dense', name: 'dmm', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, windowSize: 4 } },
-  { label: 'dmm shared-frozen', name: 'dmm', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, dsmMode: 'shared-frozen' } },
+  {
+    label: 'dmm shared-frozen',
+    name: 'dmm',
+    config: { hiddenSize: 16, nLayer: 2, contextLength: 3, dsmMode: 'shared-frozen' },
+  },
   { label: 'dmm mamba2', name: 'dmm', config: { hiddenSize: 32, nLayer: 1, contextLength: 3, globalMixer: 'mamba2' } },
   { label: 'dmm dc-conv', name: 'dmm', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, tokenMixer: 'dc-conv' } },
-  { label: 'dmm causal-conv', name: 'dmm', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, tokenMixer: 'causal-conv' } },
+  {
+    label: 'dmm causal-conv',
+    name: 'dmm',
+    config: { hiddenSize: 16, nLayer: 2, contextLength: 3, tokenMixer: 'causal-conv' },
+  },
   { label: 'dmm none', name: 'dmm', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, tokenMixer: 'none' } },
-  { label: 'dmm attention', name: 'dmm', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, tokenMixer: 'attention' } },
-  { label: 'dmm +timestep +conv4 +mlp, own LNs', name: 'dmm', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, timestepEmbedding: true, mambaConv: 4, channelMlp: true, shareLayerNorm: false, maxEpLen: 20 } },
+  {
+    label: 'dmm attention',
+    name: 'dmm',
+    config: { hiddenSize: 16, nLayer: 2, contextLength: 3, tokenMixer: 'attention' },
+  },
+  {
+    label: 'dmm +timestep +conv4 +mlp, own LNs',
+    name: 'dmm',
+    config: {
+      hiddenSize: 16,
+      nLayer: 2,
+      contextLength: 3,
+      timestepEmbedding: true,
+      mambaConv: 4,
+      channelMlp: true,
+      shareLayerNorm: false,
+      maxEpLen: 20,
+    },
+  },
   { label: 'dmamba', name: 'dmamba', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, maxEpLen: 20 } },
-  { label: 'dmamba no-MLP', name: 'dmamba', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, channelMlp: false, maxEpLen: 20, dtInit: 'mamba-default' } },
+  {
+    label: 'dmamba no-MLP',
+    name: 'dmamba',
+    config: { hiddenSize: 16, nLayer: 2, contextLength: 3, channelMlp: false, maxEpLen: 20, dtInit: 'mamba-default' },
+  },
   { label: 'dt', name: 'dt', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, maxEpLen: 20 } },
   { label: 'dt 2 heads', name: 'dt', config: { hiddenSize: 16, nLayer: 1, nHead: 2, contextLength: 3, maxEpLen: 20 } },
   { label: 'dc', name: 'dc', config: { hiddenSize: 16, nLayer: 2, contextLength: 3, maxEpLen: 20 } },
@@ -42,7 +71,14 @@ function randn(rng: Rng, n: number, std = 1): Float32Array {
 }
 
 /** Seeded inputs [B, K, ·]; `padded` zeroes the mask of the first step of window 0. */
-export function randomInputs(dims: EnvDims, b: number, k: number, seed: number, maxEpLen = 20, padded = false): ModelInputs {
+export function randomInputs(
+  dims: EnvDims,
+  b: number,
+  k: number,
+  seed: number,
+  maxEpLen = 20,
+  padded = false,
+): ModelInputs {
   const rng = new Rng(seed);
   const ts = new Int32Array(b * k);
   for (let i = 0; i < b * k; i++) ts[i] = rng.int(maxEpLen);
@@ -87,7 +123,12 @@ export interface DirectionalCheck {
  * For each variable: a random direction v on that variable only; compares ∇f·v (autodiff) with the
  * central difference (f(θ + εv) − f(θ − εv)) / 2ε, ε = `eps`/‖v‖. f must be deterministic.
  */
-export function directionalChecks(f: () => tf.Scalar, vars: Map<string, tf.Variable>, seed: number, eps = 1e-2): DirectionalCheck[] {
+export function directionalChecks(
+  f: () => tf.Scalar,
+  vars: Map<string, tf.Variable>,
+  seed: number,
+  eps = 1e-2,
+): DirectionalCheck[] {
   const list = [...vars.values()];
   const { grads } = tf.variableGrads(f, list);
   const out: DirectionalCheck[] = [];

@@ -6,9 +6,24 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { createModel, forwardWithTaps, loadModelWeights, maskedActionLoss, saveModelWeights, tokenGradientNorms } from '../../src/models';
+import {
+  createModel,
+  forwardWithTaps,
+  loadModelWeights,
+  maskedActionLoss,
+  saveModelWeights,
+  tokenGradientNorms,
+} from '../../src/models';
 import { decodeSafetensors } from '../../src/nn';
-import { TINY_CASES, TINY_DIMS, disposeInputs, randomInputs, randomTensor, setupBackend, tinyModel } from '../helpers/models-fixtures';
+import {
+  TINY_CASES,
+  TINY_DIMS,
+  disposeInputs,
+  randomInputs,
+  randomTensor,
+  setupBackend,
+  tinyModel,
+} from '../helpers/models-fixtures';
 
 const byLabel = (label: string) => TINY_CASES.find((c) => c.label === label)!;
 
@@ -48,7 +63,9 @@ describe('determinism and dropout', () => {
       m.forward(inputs, { training: true, dropoutSeed: i }).dispose();
       const g = tokenGradientNorms(m, inputs, target);
       tf.dispose([g.mean, g.perWindow]);
-      const { value, grads } = tf.variableGrads(() => maskedActionLoss(m.forward(inputs, { training: true, dropoutSeed: i }), target, inputs.mask));
+      const { value, grads } = tf.variableGrads(() =>
+        maskedActionLoss(m.forward(inputs, { training: true, dropoutSeed: i }), target, inputs.mask),
+      );
       tf.dispose([value, ...Object.values(grads)]);
     }
     assert.equal(tf.memory().numTensors, before);
@@ -75,10 +92,17 @@ describe('introspection', () => {
       const { output, taps } = forwardWithTaps(m, inputs);
       const d = c.config.hiddenSize as number;
       const inner = label === 'dmamba' ? 2 * d : d;
-      const want = Array.from({ length: c.config.nLayer as number }, (_, i) => names.map((n) => `layers.${i}.${n}`)).flat().sort();
+      const want = Array.from({ length: c.config.nLayer as number }, (_, i) => names.map((n) => `layers.${i}.${n}`))
+        .flat()
+        .sort();
       assert.deepEqual(Object.keys(taps).sort(), want, label);
-      for (const [name, t] of Object.entries(taps)) assert.deepEqual(t.shape, [2, 9, name.includes('.scan') ? inner : d], `${label} ${name}`);
-      assert.deepEqual(output.dataSync(), m.forward(inputs, { training: false }).dataSync(), `${label}: taps change the output`);
+      for (const [name, t] of Object.entries(taps))
+        assert.deepEqual(t.shape, [2, 9, name.includes('.scan') ? inner : d], `${label} ${name}`);
+      assert.deepEqual(
+        output.dataSync(),
+        m.forward(inputs, { training: false }).dataSync(),
+        `${label}: taps change the output`,
+      );
       tf.dispose([output, ...Object.values(taps)]);
       m.dispose();
       disposeInputs(inputs);
@@ -95,9 +119,13 @@ describe('introspection', () => {
       assert.deepEqual(perWindow.shape, [4, 9]);
       const pw = perWindow.arraySync();
       const mu = mean.dataSync();
-      for (let j = 0; j < 9; j++) assert.ok(Math.abs(mu[j] - pw.reduce((s, r) => s + r[j], 0) / 4) < 1e-6 * (1 + mu[j]));
+      for (let j = 0; j < 9; j++)
+        assert.ok(Math.abs(mu[j] - pw.reduce((s, r) => s + r[j], 0) / 4) < 1e-6 * (1 + mu[j]));
       for (const row of pw) assert.equal(row[8], 0, `${label}: a_{K-1} reaches a prediction`);
-      assert.ok(pw.every((row) => row.slice(0, 8).every((v) => v > 0)), `${label}: some earlier token has zero gradient`);
+      assert.ok(
+        pw.every((row) => row.slice(0, 8).every((v) => v > 0)),
+        `${label}: some earlier token has zero gradient`,
+      );
       tf.dispose([mean, perWindow, target]);
       m.dispose();
       disposeInputs(inputs);
@@ -116,10 +144,15 @@ describe('weights as safetensors', () => {
       const { metadata, unused } = loadModelWeights(b, bytes);
       assert.deepEqual(unused, []);
       assert.equal(metadata.model, c.name);
-      assert.deepEqual(b.forward(inputs, { training: false }).dataSync(), a.forward(inputs, { training: false }).dataSync(), label);
+      assert.deepEqual(
+        b.forward(inputs, { training: false }).dataSync(),
+        a.forward(inputs, { training: false }).dataSync(),
+        label,
+      );
       const { tensors } = decodeSafetensors(bytes);
       assert.equal(Object.keys(tensors).length, a.trainableParameters().size + a.frozenTensors().size);
-      if (label === 'dmm shared-frozen') assert.deepEqual(JSON.parse(metadata.frozen), ['model.local_sequence_mixers.shared.lin.weight']);
+      if (label === 'dmm shared-frozen')
+        assert.deepEqual(JSON.parse(metadata.frozen), ['model.local_sequence_mixers.shared.lin.weight']);
       a.dispose();
       b.dispose();
       disposeInputs(inputs);
@@ -130,7 +163,10 @@ describe('weights as safetensors', () => {
     const c = byLabel('dc');
     const a = tinyModel(c);
     const other = createModel('dc', { ...c.config, hiddenSize: 32 } as never, TINY_DIMS, 1);
-    assert.throws(() => loadModelWeights(a, saveModelWeights(other)), /'transformer\.h\.0\.ln_1\.weight' must have shape \[16\], got \[32\]/);
+    assert.throws(
+      () => loadModelWeights(a, saveModelWeights(other)),
+      /'transformer\.h\.0\.ln_1\.weight' must have shape \[16\], got \[32\]/,
+    );
     a.dispose();
     other.dispose();
   });
@@ -139,7 +175,7 @@ describe('weights as safetensors', () => {
 describe('official initialisation (spec §3.4, §5, §6)', () => {
   before(setupBackend);
   const stats = (t: tf.Tensor) => {
-    const v = t.dataSync();
+    const v = Array.from(t.dataSync() as Float32Array);
     const mean = v.reduce((s, x) => s + x, 0) / v.length;
     const std = Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length);
     return { mean, std, min: Math.min(...v), max: Math.max(...v) };

@@ -5,7 +5,16 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { TINY_CASES, TINY_DIMS, disposeInputs, jitterParameters, randomInputs, randomTensor, setupBackend, tinyModel } from '../helpers/models-fixtures';
+import {
+  TINY_CASES,
+  TINY_DIMS,
+  disposeInputs,
+  jitterParameters,
+  randomInputs,
+  randomTensor,
+  setupBackend,
+  tinyModel,
+} from '../helpers/models-fixtures';
 
 const K = 4;
 const L = 3 * K;
@@ -21,7 +30,9 @@ describe('causality', () => {
       const lastBlock = (x: tf.Tensor) => {
         const taps: Record<string, tf.Tensor> = {};
         const out = model.forwardFromTokens(x, inputs, { training: false }, taps);
-        const names = Object.keys(taps).filter((k) => k.endsWith('.blockOutput')).sort();
+        const names = Object.keys(taps)
+          .filter((k) => k.endsWith('.blockOutput'))
+          .sort();
         const y = taps[names[names.length - 1]].arraySync() as number[][][]; // [B, L, D]
         tf.dispose([out, ...Object.values(taps)]);
         return y;
@@ -30,7 +41,7 @@ describe('causality', () => {
       for (const j of [0, 4, 7, L - 1]) {
         const bump = tf.tidy(() => {
           const onehot = tf.oneHot([j], L).reshape([1, L, 1]);
-          return tokens.add(onehot.mul(randomTensor([2, 1, tokens.shape[2]], j)));
+          return tokens.add(onehot.mul(randomTensor([2, 1, tokens.shape[2] as number], j)));
         });
         const y = lastBlock(bump);
         bump.dispose();
@@ -58,7 +69,10 @@ describe('causality', () => {
       const actions = tf.tidy(() => inputs.actions.add(tf.oneHot([t], K).reshape([1, K, 1]).mul(3)));
       const y = model.forward({ ...inputs, actions }, { training: false }).arraySync() as number[][][];
       for (let s = 0; s <= t; s++) assert.deepEqual(y[0][s], base[0][s], `a_${t} changed â_${s}`);
-      assert.ok(Math.max(...y[0][t + 1].map((v, i) => Math.abs(v - base[0][t + 1][i]))) > 1e-5, `a_${t} does not reach â_${t + 1}`);
+      assert.ok(
+        Math.max(...y[0][t + 1].map((v, i) => Math.abs(v - base[0][t + 1][i]))) > 1e-5,
+        `a_${t} does not reach â_${t + 1}`,
+      );
       actions.dispose();
       disposeInputs(inputs);
       model.dispose();

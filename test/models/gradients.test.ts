@@ -7,7 +7,17 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { maskedActionLoss } from '../../src/models';
-import { TINY_CASES, TINY_DIMS, directionalChecks, disposeInputs, jitterParameters, randomInputs, randomTensor, setupBackend, tinyModel } from '../helpers/models-fixtures';
+import {
+  TINY_CASES,
+  TINY_DIMS,
+  directionalChecks,
+  disposeInputs,
+  jitterParameters,
+  randomInputs,
+  randomTensor,
+  setupBackend,
+  tinyModel,
+} from '../helpers/models-fixtures';
 
 // Parameters that receive no gradient by construction (spec §7 counting convention, §12 #10, #11).
 const UNUSED = /^(transformer\.wte\.weight|predict_state\.|predict_return\.)/;
@@ -23,10 +33,11 @@ describe('gradients vs central finite differences (float32)', () => {
       // A smooth objective of the outputs: random weights avoid cancellations of a plain sum.
       const w = randomTensor([2, 3, TINY_DIMS.actDim], 5);
       const target = randomTensor([2, 3, TINY_DIMS.actDim], 6, 0.5);
-      const f = () => tf.tidy(() => {
-        const y = model.forward(inputs, { training: true, dropoutSeed: 99 });
-        return maskedActionLoss(y, target, inputs.mask).add(y.mul(w).sum()) as tf.Scalar;
-      });
+      const f = () =>
+        tf.tidy(() => {
+          const y = model.forward(inputs, { training: true, dropoutSeed: 99 });
+          return maskedActionLoss(y, target, inputs.mask).add(y.mul(w).sum()) as tf.Scalar;
+        });
       // DT's ReLU MLP is only piecewise smooth: a smaller step keeps kinks out of the difference, at the
       // price of a higher float32 noise floor (atol).
       const relu = c.name === 'dt';
@@ -39,7 +50,8 @@ describe('gradients vs central finite differences (float32)', () => {
           continue;
         }
         const err = Math.abs(analytic - numeric);
-        if (!(err <= 2e-2 * Math.abs(numeric) + atol)) bad.push(`${name}: autodiff ${analytic.toExponential(4)} vs FD ${numeric.toExponential(4)}`);
+        if (!(err <= 2e-2 * Math.abs(numeric) + atol))
+          bad.push(`${name}: autodiff ${analytic.toExponential(4)} vs FD ${numeric.toExponential(4)}`);
       }
       // At least most directions must carry a real signal, or the test could not fail.
       const strong = checks.filter((ch) => Math.abs(ch.numeric) > 1e-3).length;
@@ -48,16 +60,21 @@ describe('gradients vs central finite differences (float32)', () => {
 
       // Input-token gradient (the one tokenGradientNorms uses).
       const tokens = model.embed(inputs);
-      const g = (x: tf.Tensor) => tf.tidy(() => {
-        const y = model.forwardFromTokens(x, inputs, { training: true, dropoutSeed: 99 });
-        return maskedActionLoss(y, target, inputs.mask).add(y.mul(w).sum()) as tf.Scalar;
-      });
+      const g = (x: tf.Tensor) =>
+        tf.tidy(() => {
+          const y = model.forwardFromTokens(x, inputs, { training: true, dropoutSeed: 99 });
+          return maskedActionLoss(y, target, inputs.mask).add(y.mul(w).sum()) as tf.Scalar;
+        });
       const grad = tf.grad(g)(tokens);
       const dir = randomTensor(tokens.shape, 77);
       const unit = dir.div(dir.norm());
       const analytic = grad.mul(unit).sum().dataSync()[0];
-      const numeric = (g(tokens.add(unit.mul(eps))).dataSync()[0] - g(tokens.sub(unit.mul(eps))).dataSync()[0]) / (2 * eps);
-      assert.ok(Math.abs(analytic - numeric) <= 2e-2 * Math.abs(numeric) + atol, `${c.label} tokens: autodiff ${analytic} vs FD ${numeric}`);
+      const numeric =
+        (g(tokens.add(unit.mul(eps))).dataSync()[0] - g(tokens.sub(unit.mul(eps))).dataSync()[0]) / (2 * eps);
+      assert.ok(
+        Math.abs(analytic - numeric) <= 2e-2 * Math.abs(numeric) + atol,
+        `${c.label} tokens: autodiff ${analytic} vs FD ${numeric}`,
+      );
       tf.dispose([tokens, grad, dir, unit, w, target]);
       disposeInputs(inputs);
       model.dispose();

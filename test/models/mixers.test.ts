@@ -15,7 +15,11 @@ describe('local and global mixers vs float64 definitions', () => {
   before(setupBackend);
 
   it('DSM: out_i[o] = Σ_j Σ_c W[o, jD+c] · U[i−k+1+j][c], zeros before the start', () => {
-    for (const [k, l] of [[6, 9], [1, 4], [3, 2]]) {
+    for (const [k, l] of [
+      [6, 9],
+      [1, 4],
+      [3, 2],
+    ]) {
       const d = 5;
       const dsm = new DenseSequenceMixer(d, k, new Rng(k));
       const w = randomTensor([d, k * d], 9);

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { createModel } from '../../src/models';
 import { setupBackend } from '../helpers/models-fixtures';
 
-const ENVS = { hopper: { stateDim: 11, actDim: 3 }, halfcheetah: { stateDim: 17, actDim: 6 }, walker2d: { stateDim: 17, actDim: 6 }, antmaze: { stateDim: 29, actDim: 8 }, kitchen: { stateDim: 60, actDim: 9 }, maze2d: { stateDim: 4, actDim: 2 } };
+const ENVS = {
+  hopper: { stateDim: 11, actDim: 3 },
+  halfcheetah: { stateDim: 17, actDim: 6 },
+  walker2d: { stateDim: 17, actDim: 6 },
+  antmaze: { stateDim: 29, actDim: 8 },
+  kitchen: { stateDim: 60, actDim: 9 },
+  maze2d: { stateDim: 4, actDim: 2 },
+};
 type Env = keyof typeof ENVS;
 
 // [model, config, env, spec §7 total, frozen (shared-frozen DSM) count]
@@ -74,7 +81,14 @@ describe('state_dict names and layouts (spec §13)', () => {
     const { out } = shapes('dmm', {}, 'hopper');
     assert.equal(out.length, 40);
     const names = out.map((p) => p[0]);
-    assert.deepEqual(names.slice(0, 6), ['model.ln_1.weight', 'model.ln_1.bias', 'model.local_sequence_mixers.0.lin.weight', 'model.local_sequence_mixers.1.lin.weight', 'model.local_sequence_mixers.2.lin.weight', 'model.ln_2.weight']);
+    assert.deepEqual(names.slice(0, 6), [
+      'model.ln_1.weight',
+      'model.ln_1.bias',
+      'model.local_sequence_mixers.0.lin.weight',
+      'model.local_sequence_mixers.1.lin.weight',
+      'model.local_sequence_mixers.2.lin.weight',
+      'model.ln_2.weight',
+    ]);
     assert.deepEqual(out.slice(7, 14), [
       ['model.global_sequence_mixers.0.A_log', '64x16'],
       ['model.global_sequence_mixers.0.D', '64'],
@@ -85,7 +99,20 @@ describe('state_dict names and layouts (spec §13)', () => {
       ['model.global_sequence_mixers.0.out_proj.weight', '64x64'],
     ]);
     assert.deepEqual(out[2], ['model.local_sequence_mixers.0.lin.weight', '64x384']);
-    assert.deepEqual(names.slice(-12), ['model.ln_f.weight', 'model.ln_f.bias', 'embed_return.weight', 'embed_return.bias', 'embed_state.weight', 'embed_state.bias', 'embed_action.weight', 'embed_action.bias', 'embed_ln.weight', 'embed_ln.bias', 'predict_action.0.weight', 'predict_action.0.bias']);
+    assert.deepEqual(names.slice(-12), [
+      'model.ln_f.weight',
+      'model.ln_f.bias',
+      'embed_return.weight',
+      'embed_return.bias',
+      'embed_state.weight',
+      'embed_state.bias',
+      'embed_action.weight',
+      'embed_action.bias',
+      'embed_ln.weight',
+      'embed_ln.bias',
+      'predict_action.0.weight',
+      'predict_action.0.bias',
+    ]);
   });
 
   it('DMM shared-frozen keeps the DSM out of the parameters, under model.local_sequence_mixers.shared', () => {

@@ -13,22 +13,43 @@ describe('resolveModelConfig', () => {
   });
 
   it('names the nearest valid key for an unknown key', () => {
-    assert.throws(() => resolveModelConfig('dmm', { windowsize: 3 } as never), /unknown option 'windowsize'\. Did you mean 'windowSize'\?/);
+    assert.throws(
+      () => resolveModelConfig('dmm', { windowsize: 3 } as never),
+      /unknown option 'windowsize'\. Did you mean 'windowSize'\?/,
+    );
     assert.throws(() => resolveModelConfig('dt', { tokenMixer: 'dense' } as never), /unknown option 'tokenMixer'/);
   });
 
   it('rejects bad values with the rule', () => {
-    assert.throws(() => resolveModelConfig('dmm', { tokenMixer: 'dens' as never }), /tokenMixer must be one of .* \(did you mean 'dense'\?\)/);
+    assert.throws(
+      () => resolveModelConfig('dmm', { tokenMixer: 'dens' as never }),
+      /tokenMixer must be one of .* \(did you mean 'dense'\?\)/,
+    );
     assert.throws(() => resolveModelConfig('dmm', { hiddenSize: 6.5 }), /hiddenSize must be an integer/);
     assert.throws(() => resolveModelConfig('dc', { dropout: 1 }), /dropout must be a number in \[0, 0.999\]/);
-    assert.throws(() => resolveModelConfig('dmamba', { channelMlp: 'no' as never }), /channelMlp must be true or false/);
-    assert.throws(() => resolveModelConfig('transformer' as never, {}), /model must be one of dmm, dmamba, dt, dc/);
+    assert.throws(
+      () => resolveModelConfig('dmamba', { channelMlp: 'no' as never }),
+      /channelMlp must be true or false/,
+    );
+    assert.throws(
+      () => resolveModelConfig('transformer' as never, {} as never),
+      /model must be one of dmm, dmamba, dt, dc/,
+    );
   });
 
   it('rejects contradictory options, naming them', () => {
-    assert.throws(() => resolveModelConfig('dmm', { dsmMode: 'shared-frozen', tokenMixer: 'dc-conv' }), /dsmMode 'shared-frozen' needs tokenMixer 'dense'/);
-    assert.throws(() => resolveModelConfig('dmm', { tokenMixer: 'none', windowSize: 3 }), /windowSize has no effect with tokenMixer 'none'/);
-    assert.throws(() => resolveModelConfig('dmm', { globalMixer: 'mamba2', mambaConv: 4 }), /mambaConv applies to globalMixer 'mamba1' only/);
+    assert.throws(
+      () => resolveModelConfig('dmm', { dsmMode: 'shared-frozen', tokenMixer: 'dc-conv' }),
+      /dsmMode 'shared-frozen' needs tokenMixer 'dense'/,
+    );
+    assert.throws(
+      () => resolveModelConfig('dmm', { tokenMixer: 'none', windowSize: 3 }),
+      /windowSize has no effect with tokenMixer 'none'/,
+    );
+    assert.throws(
+      () => resolveModelConfig('dmm', { globalMixer: 'mamba2', mambaConv: 4 }),
+      /mambaConv applies to globalMixer 'mamba1' only/,
+    );
     assert.throws(() => resolveModelConfig('dmm', { globalMixer: 'mamba2', hiddenSize: 40 }), /multiple of 16/);
     assert.throws(() => resolveModelConfig('dt', { nHead: 3 }), /divisible by nHead/);
   });

@@ -20,7 +20,7 @@ function erf64(x: number): number {
     }
     return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
   }
-  return Math.sign(x) * (1 - Math.exp(-t * t) / (t * Math.sqrt(Math.PI)) * (1 - 1 / (2 * t * t) + 3 / (4 * t ** 4)));
+  return Math.sign(x) * (1 - (Math.exp(-t * t) / (t * Math.sqrt(Math.PI))) * (1 - 1 / (2 * t * t) + 3 / (4 * t ** 4)));
 }
 
 describe('nn building blocks', () => {
@@ -57,7 +57,9 @@ describe('nn building blocks', () => {
     const x = tf.tensor1d(xs);
     const want = xs.map((v) => 0.5 * v * (1 + erf64(v / Math.SQRT2)));
     assert.ok(relErr(gelu(x).dataSync(), want) < 2e-6);
-    const dwant = xs.map((v) => 0.5 * (1 + erf64(v / Math.SQRT2)) + (v * Math.exp((-v * v) / 2)) / Math.sqrt(2 * Math.PI));
+    const dwant = xs.map(
+      (v) => 0.5 * (1 + erf64(v / Math.SQRT2)) + (v * Math.exp((-v * v) / 2)) / Math.sqrt(2 * Math.PI),
+    );
     assert.ok(relErr(tf.grad(gelu)(x).dataSync(), dwant) < 2e-6);
     const sp = softplus(tf.tensor1d([-30, 0, 19.9, 20.5, 80])).dataSync();
     assert.ok(relErr(sp, [Math.log1p(Math.exp(-30)), Math.log(2), Math.log1p(Math.exp(19.9)), 20.5, 80]) < 1e-6);
@@ -65,12 +67,35 @@ describe('nn building blocks', () => {
 
   it('Embedding lookup and its scatter-add gradient (repeated ids accumulate)', () => {
     const e = new Embedding(5, 2, new Rng(1));
-    const ids = tf.tensor2d([[1, 1], [4, 0]], [2, 2], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 1],
+        [4, 0],
+      ],
+      [2, 2],
+      'int32',
+    );
     const table = e.weight.arraySync() as number[][];
-    assert.deepEqual(Array.from(e.apply(ids).dataSync()), [table[1], table[1], table[4], table[0]].flat().map(Math.fround));
+    assert.deepEqual(
+      Array.from(e.apply(ids).dataSync()),
+      [table[1], table[1], table[4], table[0]].flat().map(Math.fround),
+    );
     // tfjs' own gather gradient needs UnsortedSegmentSum (absent on wasm); ours scatters.
-    const { grads } = tf.variableGrads(() => e.apply(ids).mul(tf.tensor1d([1, 10])).sum() as tf.Scalar, [e.weight]);
-    assert.deepEqual(grads[e.weight.name].arraySync(), [[1, 10], [2, 20], [0, 0], [0, 0], [1, 10]]);
+    const { grads } = tf.variableGrads(
+      () =>
+        e
+          .apply(ids)
+          .mul(tf.tensor1d([1, 10]))
+          .sum() as tf.Scalar,
+      [e.weight],
+    );
+    assert.deepEqual(grads[e.weight.name].arraySync(), [
+      [1, 10],
+      [2, 20],
+      [0, 0],
+      [0, 0],
+      [1, 10],
+    ]);
   });
 
   it('causal depthwise conv: y_l = b + Σ_j w[j] x_{l−k+1+j}, zeros before the start', () => {
@@ -79,7 +104,9 @@ describe('nn building blocks', () => {
     const xs = (x.arraySync() as number[][][])[0];
     const w = conv.weight.arraySync() as number[][][];
     const b = conv.bias.dataSync();
-    const want = xs.map((_, l) => [0, 1].map((c) => [0, 1, 2].reduce((s, j) => s + w[c][0][j] * (l - 2 + j >= 0 ? xs[l - 2 + j][c] : 0), b[c])));
+    const want = xs.map((_, l) =>
+      [0, 1].map((c) => [0, 1, 2].reduce((s, j) => s + w[c][0][j] * (l - 2 + j >= 0 ? xs[l - 2 + j][c] : 0), b[c])),
+    );
     assert.ok(relErr(conv.apply(x).dataSync(), want.flat()) < 1e-6);
   });
 

@@ -7,8 +7,12 @@ describe('safetensors', () => {
   it('writes the exact format: u64 LE header length, JSON header padded with spaces to 8, raw LE data', () => {
     const a = new Float32Array([1.5, -2, 3.25, 0, 7, 8]);
     const b = new Int32Array([-1, 2]);
-    const bytes = encodeSafetensors({ 'x.weight': { dtype: 'F32', shape: [2, 3], data: a }, idx: { dtype: 'I32', shape: [2], data: b } }, { format: 'pt' });
-    const json = '{"__metadata__":{"format":"pt"},"x.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"idx":{"dtype":"I32","shape":[2],"data_offsets":[24,32]}}';
+    const bytes = encodeSafetensors(
+      { 'x.weight': { dtype: 'F32', shape: [2, 3], data: a }, idx: { dtype: 'I32', shape: [2], data: b } },
+      { format: 'pt' },
+    );
+    const json =
+      '{"__metadata__":{"format":"pt"},"x.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"idx":{"dtype":"I32","shape":[2],"data_offsets":[24,32]}}';
     const padded = json + ' '.repeat((8 - (json.length % 8)) % 8);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     assert.equal(Number(view.getBigUint64(0, true)), padded.length);
@@ -29,21 +33,35 @@ describe('safetensors', () => {
       i16: { dtype: 'I16' as const, shape: [1], data: new Int16Array([-300]) },
       scalar: { dtype: 'F32' as const, shape: [], data: new Float32Array([42]) },
     };
-    const { tensors: back, metadata } = decodeSafetensors(encodeSafetensors(tensors, { note: 'héllo', config: '{"a":1}' }));
+    const { tensors: back, metadata } = decodeSafetensors(
+      encodeSafetensors(tensors, { note: 'héllo', config: '{"a":1}' }),
+    );
     assert.deepEqual(metadata, { note: 'héllo', config: '{"a":1}' });
     assert.deepEqual(Object.keys(back), Object.keys(tensors));
     for (const [k, t] of Object.entries(tensors)) {
       assert.deepEqual(back[k].shape, t.shape);
       assert.equal(back[k].dtype, t.dtype);
-      assert.deepEqual(Array.from(back[k].data as ArrayLike<number | bigint>), Array.from(t.data as ArrayLike<number | bigint>));
+      assert.deepEqual(
+        Array.from(back[k].data as ArrayLike<number | bigint>),
+        Array.from(t.data as ArrayLike<number | bigint>),
+      );
     }
   });
 
   it('rejects inconsistent input with one-line messages', () => {
-    assert.throws(() => encodeSafetensors({ a: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } }), /'a' data length must equal the product of shape \[2,2\] \(4\), got 3/);
-    assert.throws(() => encodeSafetensors({ a: { dtype: 'F64', shape: [2], data: new Float32Array(2) } }), /8 bytes per element for F64/);
+    assert.throws(
+      () => encodeSafetensors({ a: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } }),
+      /'a' data length must equal the product of shape \[2,2\] \(4\), got 3/,
+    );
+    assert.throws(
+      () => encodeSafetensors({ a: { dtype: 'F64', shape: [2], data: new Float32Array(2) } }),
+      /8 bytes per element for F64/,
+    );
     assert.throws(() => decodeSafetensors(new Uint8Array(4)), /at least the 8-byte header length/);
     const good = encodeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array(2) } });
-    assert.throws(() => decodeSafetensors(good.subarray(0, good.length - 4)), /data_offsets of 'a' must span 8 bytes inside the data/);
+    assert.throws(
+      () => decodeSafetensors(good.subarray(0, good.length - 4)),
+      /data_offsets of 'a' must span 8 bytes inside the data/,
+    );
   });
 });

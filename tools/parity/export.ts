@@ -70,11 +70,24 @@ async function main(): Promise<void> {
     const k = (model.config as { contextLength: number }).contextLength;
     const x = batch(rng, 4, k);
     const pred = model.forward(x, { training: false });
-    const lossFn = (s: tf.Tensor, a: tf.Tensor, r: tf.Tensor) => maskedActionLoss(model.forward({ ...x, states: s, actions: a, returnsToGo: r }, { training: false }), x.target, x.mask);
+    const lossFn = (s: tf.Tensor, a: tf.Tensor, r: tf.Tensor) =>
+      maskedActionLoss(
+        model.forward({ ...x, states: s, actions: a, returnsToGo: r }, { training: false }),
+        x.target,
+        x.mask,
+      );
     const [gS, gA, gR] = tf.grads(lossFn)([x.states, x.actions, x.returnsToGo]);
-    const { value: loss, grads } = tf.variableGrads(() => lossFn(x.states, x.actions, x.returnsToGo), [...model.trainableParameters().values()]);
-    const paramGrads = new Map([...model.trainableParameters()].map(([name, v]) => [`grad.${name}`, grads[v.name] ?? tf.zerosLike(v)]));
-    writeFileAtomic(path.join(out, `${c.name}.weights.safetensors`), saveModelWeights(model, { jitter: String(jitter), seed: String(seed) }));
+    const { value: loss, grads } = tf.variableGrads(
+      () => lossFn(x.states, x.actions, x.returnsToGo),
+      [...model.trainableParameters().values()],
+    );
+    const paramGrads = new Map(
+      [...model.trainableParameters()].map(([name, v]) => [`grad.${name}`, grads[v.name] ?? tf.zerosLike(v)]),
+    );
+    writeFileAtomic(
+      path.join(out, `${c.name}.weights.safetensors`),
+      saveModelWeights(model, { jitter: String(jitter), seed: String(seed) }),
+    );
     const inputs = new Map<string, tf.Tensor>([
       ['states', x.states],
       ['actions', x.actions],
@@ -83,10 +96,25 @@ async function main(): Promise<void> {
       ['mask', x.mask],
       ['target', x.target],
     ]);
-    const results = new Map<string, tf.Tensor>([['pred', pred], ['loss', loss.reshape([1])], ['grad_input.states', gS], ['grad_input.actions', gA], ['grad_input.returns_to_go', gR], ...paramGrads]);
-    writeFileAtomic(path.join(out, `${c.name}.inputs.safetensors`), encodeSafetensors(tensorsToRecords(inputs), { config: JSON.stringify(model.config) }));
-    writeFileAtomic(path.join(out, `${c.name}.kit.safetensors`), encodeSafetensors(tensorsToRecords(results), { backend: tf.getBackend() }));
-    console.log(`${c.name}: ${model.parameterCount()} parameters, K=${k}, loss ${loss.dataSync()[0].toFixed(6)} → ${out}`);
+    const results = new Map<string, tf.Tensor>([
+      ['pred', pred],
+      ['loss', loss.reshape([1])],
+      ['grad_input.states', gS],
+      ['grad_input.actions', gA],
+      ['grad_input.returns_to_go', gR],
+      ...paramGrads,
+    ]);
+    writeFileAtomic(
+      path.join(out, `${c.name}.inputs.safetensors`),
+      encodeSafetensors(tensorsToRecords(inputs), { config: JSON.stringify(model.config) }),
+    );
+    writeFileAtomic(
+      path.join(out, `${c.name}.kit.safetensors`),
+      encodeSafetensors(tensorsToRecords(results), { backend: tf.getBackend() }),
+    );
+    console.log(
+      `${c.name}: ${model.parameterCount()} parameters, K=${k}, loss ${loss.dataSync()[0].toFixed(6)} → ${out}`,
+    );
     model.dispose();
   }
 }

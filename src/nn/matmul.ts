@@ -1,0 +1,35 @@
+/**
+ * Matrix products whose forward and backward passes use only un-transposed `tf.matMul` calls plus
+ * explicit transposes. On the wasm backend (tfjs 4.22) a matMul with `transposeA`/`transposeB` or
+ * broadcast batch dims leaves XNNPACK's fast path and is about 10× slower (bench/train-step.ts:
+ * [1536, 384]·[384, 64] 17 ms plain vs 148 ms with transposeB under load), and tfjs' own matMul gradient
+ * uses those flags. Transposing the smaller operand explicitly is far cheaper.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+function t(x: tf.Tensor): tf.Tensor {
+  const r = x.rank;
+  return x.rank === 2 ? x.transpose() : x.transpose([...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
+}
+
+const plainMatMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, t(sb)), tf.matMul(t(sa), dy)],
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
+}) as any) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** a [..., n, k] · b [..., k, m] (equal batch dims, no broadcasting) → [..., n, m]. */
+export function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return plainMatMul(a, b);
+}
+
+/** x [n, in] · Wᵀ for a PyTorch-layout weight W [out, in] → [n, out]. */
+export function matMulWT(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  return plainMatMul(x, w.transpose());
+}
+
+/** The transpose of the last two axes. */
+export const transposeLast = t;
