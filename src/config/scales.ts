@@ -52,8 +52,8 @@ export const RUN_SCALES: Readonly<Record<Scale, Readonly<RunScale>>> = Object.fr
   }),
   quick: Object.freeze({
     iterations: 4,
-    stepsPerIteration: 750,
-    warmupSteps: 300,
+    stepsPerIteration: 1000,
+    warmupSteps: 400,
     episodesPerTarget: 10,
     maxEpisodeSteps: 1000,
     seeds: Object.freeze([12, 23]),

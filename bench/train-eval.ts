@@ -1,0 +1,134 @@
+/**
+ * Training and evaluation speed for DMM on hopper-medium (issue 6):
+ *   1. training steps/s (batch 64, K 8, D 64: forward, masked MSE, backward, clip, AdamW);
+ *   2. one paper-protocol evaluation round, 4 targets × 100 episodes × up to 1000 steps, batched on VecEnv.
+ *      Episode lengths depend on the policy, so two numbers: hopper with the given model (a trained
+ *      checkpoint via --checkpoint, else a fresh one whose episodes end early), and the full-length bound:
+ *      halfcheetah, which never terminates, so all 400 episodes run 1000 steps;
+ *   3. the wall time of one full `quick` run (dmm train --scale quick, one seed), unless --no-quick.
+ * Targets on the 2-core machine: a round ≤ 3 min, a quick run ≤ 10 min.
+ *
+ *   node --import tsx bench/train-eval.ts [--steps 30] [--episodes 100] [--checkpoint DIR] [--no-quick]
+ * Writes bench/results/train-eval.json (or $OUT/train-eval.json) and prints a short table.
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { initBackend, tf } from '../src/backend';
+import { evaluate } from '../src/eval/rollout';
+import { rtgTargets } from '../src/eval/targets';
+import { createModel, maskedActionLoss, officialModelConfig } from '../src/models';
+import { latestCheckpoint, loadCheckpoint, restoreWeights } from '../src/train/checkpoint';
+import { defaultDeps, type SequenceModel } from '../src/train/deps';
+import { runTraining } from '../src/train/run';
+import { resolveTrainConfig, Trainer } from '../src/train/trainer';
+import { BatchSampler } from '../src/data/sampler';
+import { writeJsonAtomic } from '../src/util/atomic';
+import { Rng, deriveSeed } from '../src/util/rng';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const STEPS = Number(flag('steps') ?? 30);
+const EPISODES = Number(flag('episodes') ?? 100);
+
+/** Random hopper-shaped trajectories: the step cost does not depend on the data's values. */
+function syntheticData(stateDim: number, actDim: number) {
+  const rng = new Rng(1);
+  const trajectories = Array.from({ length: 40 }, () => {
+    const T = 300;
+    return {
+      observations: Float32Array.from({ length: T * stateDim }, () => rng.normal()),
+      actions: Float32Array.from({ length: T * actDim }, () => rng.range(-1, 1)),
+      rewards: Float32Array.from({ length: T }, () => 3),
+      terminals: new Uint8Array(T),
+      timeouts: new Uint8Array(T).fill(1, T - 1),
+    };
+  });
+  return { trajectories, stateMean: new Float64Array(stateDim), stateStd: new Float64Array(stateDim).fill(1) };
+}
+
+function dmm(env: string, dims: { stateDim: number; actDim: number }): SequenceModel {
+  return createModel('dmm', officialModelConfig('dmm', env, 'medium'), dims, 1) as unknown as SequenceModel;
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend();
+  const deps = defaultDeps();
+  const rows: { measure: string; value: string; note: string }[] = [];
+  const out: Record<string, unknown> = { backend, cores: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg: os.loadavg(), node: process.version, date: new Date().toISOString() };
+
+  // 1. Training steps/s.
+  const hopper = { stateDim: 11, actDim: 3 };
+  const model = dmm('hopper', hopper);
+  const trainer = new Trainer(model, new BatchSampler(syntheticData(11, 3), { contextLength: 8, batchSize: 64, seed: 1 }), resolveTrainConfig({}), 1, maskedActionLoss);
+  trainer.train(3);
+  const t0 = performance.now();
+  trainer.train(STEPS);
+  const stepsPerSecond = STEPS / ((performance.now() - t0) / 1000);
+  out.training = { steps: STEPS, stepsPerSecond, batch: 64, parameters: model.parameterCount() };
+  rows.push({ measure: 'training steps/s (DMM hopper, batch 64)', value: stepsPerSecond.toFixed(2), note: `${STEPS} steps; paper run 100k steps ≈ ${(100000 / stepsPerSecond / 3600).toFixed(1)} h` });
+  trainer.dispose();
+
+  // 2. Evaluation rounds.
+  const ckptArg = flag('checkpoint');
+  let evalModel = model;
+  let stateMean: ArrayLike<number> = new Float64Array(11);
+  let stateStd: ArrayLike<number> = new Float64Array(11).fill(1);
+  let which = 'fresh model (episodes end early)';
+  if (ckptArg) {
+    const ck = loadCheckpoint(latestCheckpoint(ckptArg) ?? ckptArg);
+    const run = ck.state.run as { config: { model: Record<string, unknown> }; dims: { stateDim: number; actDim: number } };
+    evalModel = deps.createModel('dmm', run.config.model, run.dims, deriveSeed(ck.state.seed, 'init'));
+    restoreWeights(evalModel, ck);
+    stateMean = ck.state.stateMean;
+    stateStd = ck.state.stateStd;
+    which = `checkpoint ${ck.dir}`;
+  }
+  const round = async (env: string, m: SequenceModel, mean: ArrayLike<number>, std: ArrayLike<number>) => {
+    const t = performance.now();
+    const res = await evaluate(m, { env, stateMean: mean, stateStd: std, seed: 1, createVecEnv: deps.createVecEnv, config: { targets: rtgTargets('dmm', env), episodesPerTarget: EPISODES, maxEpisodeSteps: 1000, maxEpLen: 1000, returnScale: 1000, evalPadding: 'official' } });
+    const seconds = (performance.now() - t) / 1000;
+    const envSteps = res.reduce((n, r) => n + r.lengths.reduce((a, b) => a + b, 0), 0);
+    const longest = Math.max(...res.flatMap((r) => r.lengths));
+    return { seconds, envSteps, longest, meanLength: envSteps / (res.length * EPISODES) };
+  };
+  const hop = await round('hopper', evalModel, stateMean, stateStd);
+  out.evalHopper = { ...hop, model: which, episodesPerTarget: EPISODES };
+  rows.push({ measure: `eval round hopper (4 × ${EPISODES} episodes)`, value: `${hop.seconds.toFixed(1)} s`, note: `${which}; mean length ${hop.meanLength.toFixed(0)}, longest ${hop.longest}, ${(hop.envSteps / hop.seconds).toFixed(0)} env steps/s` });
+  const cheetah = dmm('halfcheetah', { stateDim: 17, actDim: 6 });
+  const hc = await round('halfcheetah', cheetah, new Float64Array(17), new Float64Array(17).fill(1));
+  out.evalFullLength = { ...hc, env: 'halfcheetah', episodesPerTarget: EPISODES };
+  rows.push({ measure: `eval round, full length (halfcheetah 4 × ${EPISODES} × 1000)`, value: `${hc.seconds.toFixed(1)} s`, note: `upper bound for any policy; ${(hc.envSteps / hc.seconds).toFixed(0)} env steps/s` });
+  cheetah.dispose();
+  if (evalModel !== model) evalModel.dispose();
+  model.dispose();
+
+  // 3. One quick run.
+  if (!args.includes('--no-quick')) {
+    const dir = path.join(os.tmpdir(), `dmm-bench-${process.pid}`);
+    const t = performance.now();
+    try {
+      const rec = await runTraining({ model: 'dmm', env: 'hopper', dataset: 'hopper-medium', seed: 12, scale: 'quick', experiment: 'bench' }, { resultsDir: dir, resume: false });
+      const seconds = (performance.now() - t) / 1000;
+      const train = rec.iterations.reduce((a, it) => a + it.trainSeconds, 0);
+      const evals = rec.iterations.reduce((a, it) => a + it.evalSeconds, 0);
+      out.quickRun = { seconds, trainSeconds: train, evalSeconds: evals, scores: rec.scores, record: path.join(dir, 'bench', `${rec.specHash}.json`) };
+      rows.push({ measure: 'quick run (DMM hopper-medium, 1 seed)', value: `${(seconds / 60).toFixed(1)} min`, note: `train ${train.toFixed(0)} s, eval ${evals.toFixed(0)} s; best_official ${rec.scores?.best_official.toFixed(1)}, final ${rec.scores?.final.toFixed(1)}` });
+    } catch (err) {
+      out.quickRun = { error: (err as Error).message.split('\n')[0] };
+      rows.push({ measure: 'quick run (DMM hopper-medium, 1 seed)', value: 'failed', note: (err as Error).message.split('\n')[0] });
+    }
+  }
+
+  out.rows = rows;
+  const file = process.env.OUT ? path.join(process.env.OUT, 'train-eval.json') : path.join(__dirname, 'results', 'train-eval.json');
+  writeJsonAtomic(file, out);
+  const w = Math.max(...rows.map((r) => r.measure.length));
+  console.log(`\nbackend ${backend}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${tf.memory().numTensors} live tensors`);
+  for (const r of rows) console.log(`${r.measure.padEnd(w)}  ${r.value.padStart(10)}  ${r.note}`);
+  console.log(`wrote ${file}`);
+}
+
+void main();
