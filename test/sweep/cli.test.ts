@@ -5,7 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -33,16 +33,19 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** Runs the sweep command file as a user would; resolves with its exit code and output. */
 function sweep(
   args: string[],
   env: Record<string, string> = {},
-): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', SWEEP_CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', SWEEP_CLI, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function oneLineError(r: { code: number | null; stderr: string }, pattern: RegExp): void {
@@ -53,16 +56,7 @@ function oneLineError(r: { code: number | null; stderr: string }, pattern: RegEx
 }
 
 test('unreachable queue, bad grid, unknown option: one line and a non-zero exit', { timeout: 60_000 }, async () => {
-  const closed = await freePort();
-  oneLineError(
-    sweep(['--grid', 'grids/smoke-6.json', '--queue', `redis://127.0.0.1:${closed}`]),
-    /^Error in enqueueGrid: the queue must be a reachable Redis, got no answer at redis:\/\/127\.0\.0\.1:\d+\/0 .*Start redis-server there or fix --queue\.$/,
-  );
-  oneLineError(
-    sweep(['--status', '--queue', `redis://127.0.0.1:${closed}`]),
-    /^Error in sweepStatus: the queue must be a reachable Redis/,
-  );
-  oneLineError(sweep(['--status', '--queue', 'http://x:1']), /must start with redis:\/\/ or rediss:\/\//);
+  const closed = `redis://127.0.0.1:${await freePort()}`;
   const bad = writeGrid(tmp, 'bad', {
     experiment: 'x',
     scale: 'smoke',
@@ -71,15 +65,29 @@ test('unreachable queue, bad grid, unknown option: one line and a non-zero exit'
     datasets: ['medium'],
     seeds: [1],
   });
-  oneLineError(
-    sweep(['--grid', bad, '--queue', `redis://127.0.0.1:${closed}`]),
-    /env must be one of hopper, halfcheetah, walker2d, got "hoper"\. Did you mean 'hopper'\?/,
-  );
-  oneLineError(
-    sweep(['--grid', 'grids/smoke-6.json', '--queu', 'redis://x']),
-    /^Error in dmm sweep: unknown option '--queu'\. Did you mean '--queue'\?/,
-  );
-  oneLineError(sweep(['--grid', 'grids/smoke-6.json'], { DMM_QUEUE: '' }), /a queue address is needed/);
+  // The six commands run at once; each must fail alone, in one line.
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [
+      ['--grid', 'grids/smoke-6.json', '--queue', closed],
+      {},
+      /^Error in enqueueGrid: the queue must be a reachable Redis, got no answer at redis:\/\/127\.0\.0\.1:\d+\/0 \(connect ECONNREFUSED .*\)\. Start redis-server there or fix --queue\.$/,
+    ],
+    [['--status', '--queue', closed], {}, /^Error in sweepStatus: the queue must be a reachable Redis/],
+    [['--status', '--queue', 'http://x:1'], {}, /must start with redis:\/\/ or rediss:\/\//],
+    [
+      ['--grid', bad, '--queue', closed],
+      {},
+      /env must be one of hopper, halfcheetah, walker2d, got "hoper"\. Did you mean 'hopper'\?/,
+    ],
+    [
+      ['--grid', 'grids/smoke-6.json', '--queu', 'redis://x'],
+      {},
+      /^Error in dmm sweep: unknown option '--queu'\. Did you mean '--queue'\?/,
+    ],
+    [['--grid', 'grids/smoke-6.json'], { DMM_QUEUE: '' }, /a queue address is needed/],
+  ];
+  const runs = await Promise.all(cases.map(([args, env]) => sweep(args, env)));
+  runs.forEach((r, i) => oneLineError(r, cases[i][2]));
 });
 
 test(
@@ -131,17 +139,17 @@ test(
     });
     assert.equal(s.waiting, 0);
 
-    const status = sweep(['--status', '--queue', redis.url]);
+    const status = await sweep(['--status', '--queue', redis.url]);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /^done 1, running 0, failed 0, waiting 0; workers 1; ETA 0s/);
-    const collect = sweep(['--collect', '--queue', redis.url, '--results', results]);
+    const collect = await sweep(['--collect', '--queue', redis.url, '--results', results]);
     assert.equal(collect.code, 0, collect.stderr);
     assert.match(collect.stdout, /collected 1 new record\(s\); 0 already local/);
     const recordFile = collect.stdout.trim().split('\n')[1].trim();
     const record = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as { runOptions: unknown; spec: { seed: number } };
     assert.deepEqual(record.runOptions, { source: 'd4rl' }, "the submitter's run options reach the runner");
     assert.equal(record.spec.seed, 5);
-    const again = sweep(['--grid', grid, '--queue', redis.url, '--results', results]);
+    const again = await sweep(['--grid', grid, '--queue', redis.url, '--results', results]);
     assert.match(again.stdout, /1 cells; 1 already in .*; added 0/);
     assert.equal(await stopProcess(lenient), 0);
   },
