@@ -52,18 +52,24 @@ function batch(rng: Rng, k: number): ModelInputs & { target: tf.Tensor } {
 }
 
 /** Runs `fn` repeatedly for about `seconds` after `warmup` calls; returns calls per second and ms per call. */
+/**
+ * Runs `fn` for about `seconds` after `warmup` calls. Reports wall time and this process's CPU time
+ * per call: on a shared, overloaded machine the CPU time is the better estimate of one idle core.
+ */
 function timeLoop(
   fn: (i: number) => void,
   seconds: number,
   warmup = 2,
   maxIters = 1000,
-): { perSecond: number; msPerCall: number; iters: number } {
+): { perSecond: number; msPerCall: number; cpuMsPerCall: number; iters: number } {
   for (let i = 0; i < warmup; i++) fn(-1 - i);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let iters = 0;
   while (iters < maxIters && performance.now() - t0 < seconds * 1000) fn(iters++);
   const ms = (performance.now() - t0) / iters;
-  return { perSecond: 1000 / ms, msPerCall: ms, iters };
+  const c = process.cpuUsage(c0);
+  return { perSecond: 1000 / ms, msPerCall: ms, cpuMsPerCall: (c.user + c.system) / 1000 / iters, iters };
 }
 
 function trainStepFn(name: ModelName) {
@@ -131,7 +137,7 @@ async function main(): Promise<void> {
   for (const name of names) {
     const { model, step, dispose } = trainStepFn(name);
     const before = tf.memory().numTensors;
-    const r = timeLoop(step, seconds);
+    const r = timeLoop(step, seconds, 1);
     const leaked = tf.memory().numTensors - before;
     rows.push({
       kind: 'train-step',
@@ -141,6 +147,8 @@ async function main(): Promise<void> {
       batch: BATCH,
       stepsPerSecond: r.perSecond,
       msPerStep: r.msPerCall,
+      cpuMsPerStep: r.cpuMsPerCall,
+      stepsPerCpuSecond: 1000 / r.cpuMsPerCall,
       iters: r.iters,
       leakedTensorsPerRun: leaked,
     });
@@ -157,6 +165,8 @@ async function main(): Promise<void> {
       const fb = timeLoop(s.fwdBwd, seconds / 2, 1);
       rows.push({
         kind: 'scan',
+        fwdCpuMs: fwd.cpuMsPerCall,
+        fwdBwdCpuMs: fb.cpuMsPerCall,
         shape: `B=${b} L=${l} D=${d} N=${n}`,
         fwdMs: fwd.msPerCall,
         fwdBwdMs: fb.msPerCall,
@@ -203,18 +213,24 @@ async function main(): Promise<void> {
   console.log(
     `\ntrain-step on ${backend} (tfjs ${tf.version.tfjs}, 1 thread), ${os.cpus()[0]?.model}; load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)} on ${os.cpus().length} cores`,
   );
-  console.log('| model (hopper) | config | params | steps/s | ms/step |');
-  console.log('|---|---|---|---|---|');
-  for (const r of rows.filter((r) => r.kind === 'train-step'))
+  console.log(
+    '| model (hopper) | config | params | steps/s (wall) | ms/step (wall) | ms/step (CPU) | steps per CPU-second |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows.filter((r) => r.kind === 'train-step')) {
+    const f = (k: string, d = 1) => (r[k] as number).toFixed(d);
     console.log(
-      `| ${r.model} | ${r.config} | ${(r.parameters as number).toLocaleString('en')} | ${(r.stepsPerSecond as number).toFixed(2)} | ${(r.msPerStep as number).toFixed(1)} |`,
+      `| ${r.model} | ${r.config} | ${(r.parameters as number).toLocaleString('en')} | ${f('stepsPerSecond', 2)} | ${f('msPerStep')} | ${f('cpuMsPerStep')} | ${f('stepsPerCpuSecond', 2)} |`,
     );
+  }
   const scans = rows.filter((r) => r.kind === 'scan');
   if (scans.length) {
-    console.log('\n| selectiveScan | fwd ms | fwd+bwd ms |');
-    console.log('|---|---|---|');
+    console.log('\n| selectiveScan | fwd ms (wall) | fwd+bwd ms (wall) | fwd ms (CPU) | fwd+bwd ms (CPU) |');
+    console.log('|---|---|---|---|---|');
     for (const r of scans)
-      console.log(`| ${r.shape} | ${(r.fwdMs as number).toFixed(2)} | ${(r.fwdBwdMs as number).toFixed(2)} |`);
+      console.log(
+        `| ${r.shape} | ${(r.fwdMs as number).toFixed(2)} | ${(r.fwdBwdMs as number).toFixed(2)} | ${(r.fwdCpuMs as number).toFixed(2)} | ${(r.fwdBwdCpuMs as number).toFixed(2)} |`,
+      );
   }
   if (profile.length) {
     const total = profile.reduce((s, p) => s + p.ms, 0);

@@ -220,3 +220,24 @@ describe('official initialisation (spec §3.4, §5, §6)', () => {
     d.dispose();
   });
 });
+
+describe('DT padding mask (spec §6.1)', () => {
+  before(setupBackend);
+  it('padded steps have no effect on the predictions at real steps; DMM has no mask, so they do', () => {
+    for (const [label, masked] of [
+      ['dt', true],
+      ['dmm dense', false],
+    ] as const) {
+      const m = tinyModel(byLabel(label));
+      const inputs = randomInputs(TINY_DIMS, 1, 3, 5, 20, true); // step 0 of window 0 is padding
+      const states = tf.tidy(() => inputs.states.add(tf.oneHot([0], 3).reshape([1, 3, 1]).mul(5)));
+      const a = m.forward(inputs, { training: false }).arraySync() as number[][][];
+      const b = m.forward({ ...inputs, states }, { training: false }).arraySync() as number[][][];
+      const same = JSON.stringify(a[0].slice(1)) === JSON.stringify(b[0].slice(1));
+      assert.equal(same, masked, label);
+      states.dispose();
+      disposeInputs(inputs);
+      m.dispose();
+    }
+  });
+});
