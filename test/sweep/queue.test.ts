@@ -108,6 +108,10 @@ test(
     });
     victim.proc.kill('SIGKILL');
     assert.equal(await victim.exited, null, 'worker 0 died by signal');
+    // Progress events reach the queue: a running job shows its fraction and the runner's info line.
+    await waitFor('progress of a running job', async () =>
+      (await sweepStatus(q)).running_jobs.some((r) => (r.progress ?? 0) > 0 && /^step \d\/8$/.test(r.info ?? '')),
+    );
 
     const status = await waitFor(
       'all jobs to finish',
