@@ -57,18 +57,35 @@ async function main(): Promise<void> {
   const backend = await initBackend();
   const deps = defaultDeps();
   const rows: { measure: string; value: string; note: string }[] = [];
-  const out: Record<string, unknown> = { backend, cores: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg: os.loadavg(), node: process.version, date: new Date().toISOString() };
+  const out: Record<string, unknown> = {
+    backend,
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    loadavg: os.loadavg(),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
 
   // 1. Training steps/s.
   const hopper = { stateDim: 11, actDim: 3 };
   const model = dmm('hopper', hopper);
-  const trainer = new Trainer(model, new BatchSampler(syntheticData(11, 3), { contextLength: 8, batchSize: 64, seed: 1 }), resolveTrainConfig({}), 1, maskedActionLoss);
+  const trainer = new Trainer(
+    model,
+    new BatchSampler(syntheticData(11, 3), { contextLength: 8, batchSize: 64, seed: 1 }),
+    resolveTrainConfig({}),
+    1,
+    maskedActionLoss,
+  );
   trainer.train(3);
   const t0 = performance.now();
   trainer.train(STEPS);
   const stepsPerSecond = STEPS / ((performance.now() - t0) / 1000);
   out.training = { steps: STEPS, stepsPerSecond, batch: 64, parameters: model.parameterCount() };
-  rows.push({ measure: 'training steps/s (DMM hopper, batch 64)', value: stepsPerSecond.toFixed(2), note: `${STEPS} steps; paper run 100k steps ≈ ${(100000 / stepsPerSecond / 3600).toFixed(1)} h` });
+  rows.push({
+    measure: 'training steps/s (DMM hopper, batch 64)',
+    value: stepsPerSecond.toFixed(2),
+    note: `${STEPS} steps; paper run 100k steps ≈ ${(100000 / stepsPerSecond / 3600).toFixed(1)} h`,
+  });
   trainer.dispose();
 
   // 2. Evaluation rounds.
@@ -79,7 +96,10 @@ async function main(): Promise<void> {
   let which = 'fresh model (episodes end early)';
   if (ckptArg) {
     const ck = loadCheckpoint(latestCheckpoint(ckptArg) ?? ckptArg);
-    const run = ck.state.run as { config: { model: Record<string, unknown> }; dims: { stateDim: number; actDim: number } };
+    const run = ck.state.run as {
+      config: { model: Record<string, unknown> };
+      dims: { stateDim: number; actDim: number };
+    };
     evalModel = deps.createModel('dmm', run.config.model, run.dims, deriveSeed(ck.state.seed, 'init'));
     restoreWeights(evalModel, ck);
     stateMean = ck.state.stateMean;
@@ -88,7 +108,21 @@ async function main(): Promise<void> {
   }
   const round = async (env: string, m: SequenceModel, mean: ArrayLike<number>, std: ArrayLike<number>) => {
     const t = performance.now();
-    const res = await evaluate(m, { env, stateMean: mean, stateStd: std, seed: 1, createVecEnv: deps.createVecEnv, config: { targets: rtgTargets('dmm', env), episodesPerTarget: EPISODES, maxEpisodeSteps: 1000, maxEpLen: 1000, returnScale: 1000, evalPadding: 'official' } });
+    const res = await evaluate(m, {
+      env,
+      stateMean: mean,
+      stateStd: std,
+      seed: 1,
+      createVecEnv: deps.createVecEnv,
+      config: {
+        targets: rtgTargets('dmm', env),
+        episodesPerTarget: EPISODES,
+        maxEpisodeSteps: 1000,
+        maxEpLen: 1000,
+        returnScale: 1000,
+        evalPadding: 'official',
+      },
+    });
     const seconds = (performance.now() - t) / 1000;
     const envSteps = res.reduce((n, r) => n + r.lengths.reduce((a, b) => a + b, 0), 0);
     const longest = Math.max(...res.flatMap((r) => r.lengths));
@@ -96,11 +130,19 @@ async function main(): Promise<void> {
   };
   const hop = await round('hopper', evalModel, stateMean, stateStd);
   out.evalHopper = { ...hop, model: which, episodesPerTarget: EPISODES };
-  rows.push({ measure: `eval round hopper (4 × ${EPISODES} episodes)`, value: `${hop.seconds.toFixed(1)} s`, note: `${which}; mean length ${hop.meanLength.toFixed(0)}, longest ${hop.longest}, ${(hop.envSteps / hop.seconds).toFixed(0)} env steps/s` });
+  rows.push({
+    measure: `eval round hopper (4 × ${EPISODES} episodes)`,
+    value: `${hop.seconds.toFixed(1)} s`,
+    note: `${which}; mean length ${hop.meanLength.toFixed(0)}, longest ${hop.longest}, ${(hop.envSteps / hop.seconds).toFixed(0)} env steps/s`,
+  });
   const cheetah = dmm('halfcheetah', { stateDim: 17, actDim: 6 });
   const hc = await round('halfcheetah', cheetah, new Float64Array(17), new Float64Array(17).fill(1));
   out.evalFullLength = { ...hc, env: 'halfcheetah', episodesPerTarget: EPISODES };
-  rows.push({ measure: `eval round, full length (halfcheetah 4 × ${EPISODES} × 1000)`, value: `${hc.seconds.toFixed(1)} s`, note: `upper bound for any policy; ${(hc.envSteps / hc.seconds).toFixed(0)} env steps/s` });
+  rows.push({
+    measure: `eval round, full length (halfcheetah 4 × ${EPISODES} × 1000)`,
+    value: `${hc.seconds.toFixed(1)} s`,
+    note: `upper bound for any policy; ${(hc.envSteps / hc.seconds).toFixed(0)} env steps/s`,
+  });
   cheetah.dispose();
   if (evalModel !== model) evalModel.dispose();
   model.dispose();
@@ -110,23 +152,47 @@ async function main(): Promise<void> {
     const dir = path.join(os.tmpdir(), `dmm-bench-${process.pid}`);
     const t = performance.now();
     try {
-      const rec = await runTraining({ model: 'dmm', env: 'hopper', dataset: 'hopper-medium', seed: 12, scale: 'quick', experiment: 'bench' }, { resultsDir: dir, resume: false });
+      const rec = await runTraining(
+        { model: 'dmm', env: 'hopper', dataset: 'hopper-medium', seed: 12, scale: 'quick', experiment: 'bench' },
+        { resultsDir: dir, resume: false },
+      );
       const seconds = (performance.now() - t) / 1000;
       const train = rec.iterations.reduce((a, it) => a + it.trainSeconds, 0);
       const evals = rec.iterations.reduce((a, it) => a + it.evalSeconds, 0);
-      out.quickRun = { seconds, trainSeconds: train, evalSeconds: evals, scores: rec.scores, record: path.join(dir, 'bench', `${rec.specHash}.json`) };
-      rows.push({ measure: 'quick run (DMM hopper-medium, 1 seed)', value: `${(seconds / 60).toFixed(1)} min`, note: `train ${train.toFixed(0)} s, eval ${evals.toFixed(0)} s; best_official ${rec.scores?.best_official.toFixed(1)}, final ${rec.scores?.final.toFixed(1)}` });
+      out.quickRun = {
+        seconds,
+        trainSeconds: train,
+        evalSeconds: evals,
+        scores: rec.scores,
+        record: path.join(dir, 'bench', `${rec.specHash}.json`),
+      };
+      rows.push({
+        measure: 'quick run (DMM hopper-medium, 1 seed)',
+        value: `${(seconds / 60).toFixed(1)} min`,
+        note: `train ${train.toFixed(0)} s, eval ${evals.toFixed(0)} s; best_official ${rec.scores?.best_official.toFixed(1)}, final ${rec.scores?.final.toFixed(1)}`,
+      });
     } catch (err) {
       out.quickRun = { error: (err as Error).message.split('\n')[0] };
-      rows.push({ measure: 'quick run (DMM hopper-medium, 1 seed)', value: 'failed', note: (err as Error).message.split('\n')[0] });
+      rows.push({
+        measure: 'quick run (DMM hopper-medium, 1 seed)',
+        value: 'failed',
+        note: (err as Error).message.split('\n')[0],
+      });
     }
   }
 
   out.rows = rows;
-  const file = process.env.OUT ? path.join(process.env.OUT, 'train-eval.json') : path.join(__dirname, 'results', 'train-eval.json');
+  const file = process.env.OUT
+    ? path.join(process.env.OUT, 'train-eval.json')
+    : path.join(__dirname, 'results', 'train-eval.json');
   writeJsonAtomic(file, out);
   const w = Math.max(...rows.map((r) => r.measure.length));
-  console.log(`\nbackend ${backend}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${tf.memory().numTensors} live tensors`);
+  console.log(
+    `\nbackend ${backend}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}, ${tf.memory().numTensors} live tensors`,
+  );
   for (const r of rows) console.log(`${r.measure.padEnd(w)}  ${r.value.padStart(10)}  ${r.note}`);
   console.log(`wrote ${file}`);
 }

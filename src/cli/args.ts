@@ -29,11 +29,16 @@ const HELP: FlagSpec = { type: 'boolean', help: 'show this help' };
 
 export function helpText(spec: CommandSpec): string {
   const flags = { ...spec.flags, help: HELP };
-  const width = Math.max(...Object.entries(flags).map(([k, f]) => k.length + (f.type === 'string' ? (f.value ?? 'X').length + 1 : 0))) + 4;
+  const width =
+    Math.max(
+      ...Object.entries(flags).map(([k, f]) => k.length + (f.type === 'string' ? (f.value ?? 'X').length + 1 : 0)),
+    ) + 4;
   const lines = [`Usage: ${spec.usage}`, '', spec.summary, '', 'Options:'];
   for (const [k, f] of Object.entries(flags)) {
     const left = `--${k}${f.type === 'string' ? ` ${f.value ?? 'X'}` : ''}`;
-    lines.push(`  ${left.padEnd(width)}${f.help}${f.default !== undefined ? ` (default: ${f.default})` : ''}${f.repeatable ? ' (repeatable)' : ''}`);
+    lines.push(
+      `  ${left.padEnd(width)}${f.help}${f.default !== undefined ? ` (default: ${f.default})` : ''}${f.repeatable ? ' (repeatable)' : ''}`,
+    );
   }
   if (spec.examples?.length) lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
   return lines.join('\n');
@@ -48,12 +53,17 @@ export function parseFlags(spec: CommandSpec, argv: string[]): FlagValues {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
-      throw new KitError(`Error in ${cmd}: arguments must be flags (--name value), got '${arg}'. See dmm ${spec.name} --help.`);
+      throw new KitError(
+        `Error in ${cmd}: arguments must be flags (--name value), got '${arg}'. See dmm ${spec.name} --help.`,
+      );
     }
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     const f = flags[name];
-    if (!f) throw new KitError(`Error in ${cmd}: unknown flag '--${name}'. Did you mean '--${nearest(name, names)}'? See dmm ${spec.name} --help.`);
+    if (!f)
+      throw new KitError(
+        `Error in ${cmd}: unknown flag '--${name}'. Did you mean '--${nearest(name, names)}'? See dmm ${spec.name} --help.`,
+      );
     let value: string | boolean;
     if (f.type === 'boolean') {
       if (eq >= 0) throw new KitError(`Error in ${cmd}: --${name} takes no value, got '${arg}'.`);
@@ -62,7 +72,10 @@ export function parseFlags(spec: CommandSpec, argv: string[]): FlagValues {
       value = arg.slice(eq + 1);
     } else {
       const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) throw new KitError(`Error in ${cmd}: --${name} must be followed by a value${f.value ? ` (${f.value})` : ''}, got none.`);
+      if (next === undefined || next.startsWith('--'))
+        throw new KitError(
+          `Error in ${cmd}: --${name} must be followed by a value${f.value ? ` (${f.value})` : ''}, got none.`,
+        );
       value = next;
       i++;
     }
@@ -80,7 +93,9 @@ export function parseIntList(cmd: string, flag: string, value: string): number[]
   const parts = value.split(',').map((s) => s.trim());
   const nums = parts.map(Number);
   if (parts.some((p) => p === '') || nums.some((n) => !Number.isInteger(n) || n < 0)) {
-    throw new KitError(`Error in dmm ${cmd}: --${flag} must be a comma-separated list of non-negative integers, got '${value}'.`);
+    throw new KitError(
+      `Error in dmm ${cmd}: --${flag} must be a comma-separated list of non-negative integers, got '${value}'.`,
+    );
   }
   return nums;
 }
@@ -88,7 +103,8 @@ export function parseIntList(cmd: string, flag: string, value: string): number[]
 export function parsePositiveInt(cmd: string, flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new KitError(`Error in dmm ${cmd}: --${flag} must be a positive integer, got '${value}'.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new KitError(`Error in dmm ${cmd}: --${flag} must be a positive integer, got '${value}'.`);
   return n;
 }
 
@@ -100,7 +116,8 @@ export function parseOverrides(cmd: string, items: string[] | undefined): Record
     if (eq <= 0) throw new KitError(`Error in dmm ${cmd}: --set must look like key=value, got '${item}'.`);
     const key = item.slice(0, eq);
     const raw = item.slice(eq + 1);
-    out[key] = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    out[key] =
+      raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
   return out;
 }

@@ -74,7 +74,10 @@ export async function runLocalSweep(specs: RunSpec[], opts: LocalSweepOptions = 
     if (isFinished(recordPath(spec, resultsDir))) result.skipped.push(specLabel(spec));
     else todo.push(spec);
   }
-  if (result.skipped.length) log(`skipping ${result.skipped.length} finished run(s); ${todo.length} to run on ${Math.min(jobs, todo.length)} process(es)`);
+  if (result.skipped.length)
+    log(
+      `skipping ${result.skipped.length} finished run(s); ${todo.length} to run on ${Math.min(jobs, todo.length)} process(es)`,
+    );
   const bar = progress('sweep', todo.length, { silent: opts.silent });
   const child = path.join(__dirname, 'run-child.ts');
   const runOne = (spec: RunSpec): Promise<void> =>
@@ -100,7 +103,8 @@ export async function runLocalSweep(specs: RunSpec[], opts: LocalSweepOptions = 
             reported?.type === 'error'
               ? reported.message
               : `run process exited with ${signal ?? `code ${code}`}: ${stderr.trim().split('\n').filter(Boolean).pop() ?? 'no message'}`;
-          if (reported?.type !== 'error' || !fs.existsSync(file) || readRecordStatus(file) !== 'failed') writeCrashRecord(spec, file, error);
+          if (reported?.type !== 'error' || !fs.existsSync(file) || readRecordStatus(file) !== 'failed')
+            writeCrashRecord(spec, file, error);
           result.failed.push({ label, error });
           bar.tick(1, `${label} FAILED`);
           log(`FAILED ${label}: ${error}`);

@@ -29,7 +29,9 @@ const SUMMARIES: Record<string, string> = {
 function commandNames(): string[] {
   const files = fs.existsSync(COMMANDS_DIR) ? fs.readdirSync(COMMANDS_DIR) : [];
   const found = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.slice(0, -3));
-  return [...new Set([...Object.keys(SUMMARIES).filter((n) => found.includes(n)), ...found.filter((n) => !HELPERS.has(n))])];
+  return [
+    ...new Set([...Object.keys(SUMMARIES).filter((n) => found.includes(n)), ...found.filter((n) => !HELPERS.has(n))]),
+  ];
 }
 
 function load(name: string): Runner {
@@ -37,7 +39,10 @@ function load(name: string): Runner {
   const mod = require(path.join(COMMANDS_DIR, name)) as Record<string, unknown>;
   const cmd = mod.command as CliCommand | undefined;
   const fn = cmd?.run ?? mod[`${name}Command`] ?? mod.main ?? mod.run;
-  if (typeof fn !== 'function') throw new KitError(`Error in dmm: src/cli/commands/${name}.ts must export command: CliCommand (or ${name}Command(argv)), got neither.`);
+  if (typeof fn !== 'function')
+    throw new KitError(
+      `Error in dmm: src/cli/commands/${name}.ts must export command: CliCommand (or ${name}Command(argv)), got neither.`,
+    );
   return fn as Runner;
 }
 
@@ -61,7 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 1 : 0;
   }
   const names = commandNames();
-  if (!names.includes(name)) throw new KitError(`Error in dmm: unknown command '${name}'. Did you mean '${nearest(name, names)}'? Commands: ${names.join(', ')}.`);
+  if (!names.includes(name))
+    throw new KitError(
+      `Error in dmm: unknown command '${name}'. Did you mean '${nearest(name, names)}'? Commands: ${names.join(', ')}.`,
+    );
   return load(name)(rest);
 }
 
@@ -70,7 +78,10 @@ if (require.main === module || require.main?.filename.endsWith(path.join('bin', 
     (code) => process.exit(code),
     (err: Error) => {
       if (process.env.DMM_DEBUG) console.error(err);
-      else console.error(err instanceof KitError ? err.message.split('\n')[0] : `Error: ${String(err?.message ?? err).split('\n')[0]}`);
+      else
+        console.error(
+          err instanceof KitError ? err.message.split('\n')[0] : `Error: ${String(err?.message ?? err).split('\n')[0]}`,
+        );
       process.exit(err instanceof KitError ? 2 : 1);
     },
   );

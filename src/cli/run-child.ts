@@ -26,7 +26,9 @@ async function main(req: Request): Promise<void> {
     }
     process.send!({ type: 'done' }, () => process.exit(0));
   } catch (err) {
-    process.send!({ type: 'error', message: String((err as Error)?.message ?? err).split('\n')[0] }, () => process.exit(1));
+    process.send!({ type: 'error', message: String((err as Error)?.message ?? err).split('\n')[0] }, () =>
+      process.exit(1),
+    );
   }
 }
 

@@ -10,7 +10,11 @@ export type Scale = (typeof SCALES)[number];
 
 export function parseScale(value: string | undefined, fallback: Scale = 'quick'): Scale {
   const s = value === undefined || value === '' ? fallback : value;
-  check((SCALES as readonly string[]).includes(s), () => `Error in parseScale: scale must be one of ${SCALES.join(', ')}, got '${s}'. Did you mean '${nearest(s, SCALES)}'?`);
+  check(
+    (SCALES as readonly string[]).includes(s),
+    () =>
+      `Error in parseScale: scale must be one of ${SCALES.join(', ')}, got '${s}'. Did you mean '${nearest(s, SCALES)}'?`,
+  );
   return s as Scale;
 }
 

@@ -33,7 +33,10 @@ export function bestPerTarget(m: ScoreMatrix): Record<string, number> {
 export function finalScore(m: ScoreMatrix, primary: number): number {
   check(m.scores.length > 0, () => 'Error in finalScore: the run must have at least one evaluation, got none.');
   const j = m.targets.indexOf(primary);
-  check(j >= 0, () => `Error in finalScore: targets must include the primary target ${primary}, got [${m.targets.join(', ')}].`);
+  check(
+    j >= 0,
+    () => `Error in finalScore: targets must include the primary target ${primary}, got [${m.targets.join(', ')}].`,
+  );
   return m.scores[m.scores.length - 1][j];
 }
 

@@ -69,16 +69,28 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
   const E = config.episodesPerTarget;
   const targets = config.targets;
   const rows = targets.length * E;
-  check(Number.isInteger(E) && E > 0, () => `Error in evaluate: episodesPerTarget must be a positive integer, got ${E}.`);
-  check(opts.stateMean.length === s && opts.stateStd.length === s, () => `Error in evaluate: stateMean/stateStd must have ${s} entries, got ${opts.stateMean.length}/${opts.stateStd.length}.`);
+  check(
+    Number.isInteger(E) && E > 0,
+    () => `Error in evaluate: episodesPerTarget must be a positive integer, got ${E}.`,
+  );
+  check(
+    opts.stateMean.length === s && opts.stateStd.length === s,
+    () =>
+      `Error in evaluate: stateMean/stateStd must have ${s} entries, got ${opts.stateMean.length}/${opts.stateStd.length}.`,
+  );
 
   const cores = os.cpus().length;
   const workers = opts.workers ?? Math.max(1, Math.round(cores / targets.length));
   const envs: VecEnvLike[] = [];
   try {
-    for (const target of targets) envs.push(await opts.createVecEnv(env, E, { seed: deriveSeed(opts.seed, 'eval', target), workers }));
+    for (const target of targets)
+      envs.push(await opts.createVecEnv(env, E, { seed: deriveSeed(opts.seed, 'eval', target), workers }));
     for (const v of envs) {
-      check(v.observationDim === s && v.actionDim === a, () => `Error in evaluate: env ${env} must have dims ${s}/${a} like the model, got ${v.observationDim}/${v.actionDim}.`);
+      check(
+        v.observationDim === s && v.actionDim === a,
+        () =>
+          `Error in evaluate: env ${env} must have dims ${s}/${a} like the model, got ${v.observationDim}/${v.actionDim}.`,
+      );
     }
 
     const official = config.evalPadding === 'official';
@@ -123,7 +135,9 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
       }
     }
 
-    const bar = makeProgress(opts.label ?? `eval ${model.name} ${env}`, config.maxEpisodeSteps, { silent: opts.silent });
+    const bar = makeProgress(opts.label ?? `eval ${model.name} ${env}`, config.maxEpisodeSteps, {
+      silent: opts.silent,
+    });
     const actions = targets.map(() => new Float32Array(E * a));
     for (let t = 0; t < config.maxEpisodeSteps; t++) {
       const active: number[] = [];
@@ -189,7 +203,15 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
       const rets = Array.from(returns.subarray(ti * E, (ti + 1) * E));
       const lens = Array.from(lengths.subarray(ti * E, (ti + 1) * E));
       const { mean, std } = meanStd(rets);
-      return { target, returns: rets, lengths: lens, returnMean: mean, returnStd: std, lengthMean: meanStd(lens).mean, normalizedScore: normalizedScore(env, mean) };
+      return {
+        target,
+        returns: rets,
+        lengths: lens,
+        returnMean: mean,
+        returnStd: std,
+        lengthMean: meanStd(lens).mean,
+        normalizedScore: normalizedScore(env, mean),
+      };
     });
   } finally {
     for (const v of envs) await v.close();

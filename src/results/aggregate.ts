@@ -80,25 +80,29 @@ export function summaryTable(rows: RunRow[]): aq.ColumnTable {
   // Seed order, so the per-seed value lists read in a fixed order.
   const finished = rows.filter((r) => r.status === 'finished').sort((a, b) => a.seed - b.seed);
   if (finished.length === 0) return aq.table({});
-  return aq
-    .from(finished)
-    .groupby('experiment', 'model', 'dataset', 'source', 'scale', 'evalPadding')
-    .rollup({
-      seeds: aq.op.count(),
-      best_official_mean: aq.op.mean('best_official'),
-      best_official_std: aq.op.stdevp('best_official'),
-      best_official_values: aq.op.array_agg('best_official'),
-      final_mean: aq.op.mean('final'),
-      final_std: aq.op.stdevp('final'),
-      final_values: aq.op.array_agg('final'),
-      seed_list: aq.op.array_agg('seed'),
-    })
-    // arquero's stdevp of one value is undefined; one seed has std 0.
-    .derive({
-      best_official_std: aq.escape((d: { seeds: number; best_official_std?: number }) => (d.seeds === 1 ? 0 : d.best_official_std)),
-      final_std: aq.escape((d: { seeds: number; final_std?: number }) => (d.seeds === 1 ? 0 : d.final_std)),
-    })
-    .orderby('experiment', 'dataset', 'model');
+  return (
+    aq
+      .from(finished)
+      .groupby('experiment', 'model', 'dataset', 'source', 'scale', 'evalPadding')
+      .rollup({
+        seeds: aq.op.count(),
+        best_official_mean: aq.op.mean('best_official'),
+        best_official_std: aq.op.stdevp('best_official'),
+        best_official_values: aq.op.array_agg('best_official'),
+        final_mean: aq.op.mean('final'),
+        final_std: aq.op.stdevp('final'),
+        final_values: aq.op.array_agg('final'),
+        seed_list: aq.op.array_agg('seed'),
+      })
+      // arquero's stdevp of one value is undefined; one seed has std 0.
+      .derive({
+        best_official_std: aq.escape((d: { seeds: number; best_official_std?: number }) =>
+          d.seeds === 1 ? 0 : d.best_official_std,
+        ),
+        final_std: aq.escape((d: { seeds: number; final_std?: number }) => (d.seeds === 1 ? 0 : d.final_std)),
+      })
+      .orderby('experiment', 'dataset', 'model')
+  );
 }
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
@@ -106,12 +110,23 @@ const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 /** Markdown with `mean ± std` cells and the values per seed; labelled with the protocols' names. */
 export function toMarkdown(summary: aq.ColumnTable): string {
   const objs = summary.objects() as Record<string, unknown>[];
-  const head = ['model', 'dataset', 'source', 'scale', 'eval padding', 'seeds', ...PROTOCOLS.map((p) => `${p} (mean ± std)`), 'values (best_official / final)'];
+  const head = [
+    'model',
+    'dataset',
+    'source',
+    'scale',
+    'eval padding',
+    'seeds',
+    ...PROTOCOLS.map((p) => `${p} (mean ± std)`),
+    'values (best_official / final)',
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const o of objs) {
     const pm = (p: string) => `${fmt(o[`${p}_mean`] as number)} ± ${fmt(o[`${p}_std`] as number)}`;
     const vals = `${(o.best_official_values as number[]).map(fmt).join(', ')} / ${(o.final_values as number[]).map(fmt).join(', ')}`;
-    lines.push(`| ${[o.model, o.dataset, o.source, o.scale, o.evalPadding, o.seeds, ...PROTOCOLS.map(pm), vals].join(' | ')} |`);
+    lines.push(
+      `| ${[o.model, o.dataset, o.source, o.scale, o.evalPadding, o.seeds, ...PROTOCOLS.map(pm), vals].join(' | ')} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -50,7 +50,9 @@ export function writeRecord(file: string, record: RunRecord): void {
 }
 
 function bad(file: string, what: string): never {
-  throw new KitError(`Error in readRecord: ${file} must be a ${RECORD_FORMAT} JSON file, got ${what}. Delete it to rerun the cell, or restore it from version control.`);
+  throw new KitError(
+    `Error in readRecord: ${file} must be a ${RECORD_FORMAT} JSON file, got ${what}. Delete it to rerun the cell, or restore it from version control.`,
+  );
 }
 
 /** Reads and validates one record; a corrupt file gives one line naming the file and the problem. */
@@ -73,7 +75,8 @@ export function readRecord(file: string): RunRecord {
   if (!rec.spec || typeof rec.spec.model !== 'string' || typeof rec.spec.env !== 'string') bad(file, 'no spec');
   if (!Array.isArray(rec.iterations)) bad(file, 'no iterations array');
   for (const it of rec.iterations) {
-    if (!Array.isArray(it.targets) || it.targets.some((t) => typeof t.normalizedScore !== 'number')) bad(file, `iteration ${it.iteration} without numeric target scores`);
+    if (!Array.isArray(it.targets) || it.targets.some((t) => typeof t.normalizedScore !== 'number'))
+      bad(file, `iteration ${it.iteration} without numeric target scores`);
   }
   return rec;
 }
@@ -81,7 +84,9 @@ export function readRecord(file: string): RunRecord {
 /** Every record under resultsDir (optionally one experiment), skipping checkpoint folders. */
 export function listRecordFiles(resultsDir: string, experiment?: string): string[] {
   if (!fs.existsSync(resultsDir)) return [];
-  const exps = experiment ? [experiment] : fs.readdirSync(resultsDir).filter((d) => fs.statSync(path.join(resultsDir, d)).isDirectory());
+  const exps = experiment
+    ? [experiment]
+    : fs.readdirSync(resultsDir).filter((d) => fs.statSync(path.join(resultsDir, d)).isDirectory());
   const files: string[] = [];
   for (const exp of exps) {
     const dir = path.join(resultsDir, exp);

@@ -16,7 +16,12 @@ export interface AdamWConfig {
   weightDecay: number;
 }
 
-export const ADAMW_DEFAULTS: Readonly<AdamWConfig> = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 });
+export const ADAMW_DEFAULTS: Readonly<AdamWConfig> = Object.freeze({
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  weightDecay: 1e-4,
+});
 
 /** Optimiser state as plain arrays, for checkpoints. */
 export interface AdamWState {
@@ -80,12 +85,26 @@ export class AdamW {
   }
 
   setState(state: AdamWState): void {
-    check(Number.isInteger(state.step) && state.step >= 0, () => `Error in AdamW.setState: step must be a non-negative integer, got ${state.step}.`);
-    for (const [label, vars, src] of [['m', this.m, state.m], ['v', this.v, state.v]] as const) {
+    check(
+      Number.isInteger(state.step) && state.step >= 0,
+      () => `Error in AdamW.setState: step must be a non-negative integer, got ${state.step}.`,
+    );
+    for (const [label, vars, src] of [
+      ['m', this.m, state.m],
+      ['v', this.v, state.v],
+    ] as const) {
       for (const [name, t] of vars) {
         const s = src[name];
-        check(s, () => `Error in AdamW.setState: optimizer state '${label}.${name}' must be present, got none. The checkpoint was written for a different model.`);
-        check(s.data.length === t.size, () => `Error in AdamW.setState: '${label}.${name}' must have ${t.size} values, got ${s.data.length}. The checkpoint was written for a different model.`);
+        check(
+          s,
+          () =>
+            `Error in AdamW.setState: optimizer state '${label}.${name}' must be present, got none. The checkpoint was written for a different model.`,
+        );
+        check(
+          s.data.length === t.size,
+          () =>
+            `Error in AdamW.setState: '${label}.${name}' must have ${t.size} values, got ${s.data.length}. The checkpoint was written for a different model.`,
+        );
         t.assign(tf.tensor(s.data, t.shape, 'float32'));
       }
     }
@@ -108,7 +127,10 @@ export function warmupLearningRate(k: number, lr: number, warmupSteps: number): 
  * c = min(maxNorm/(‖g‖ + 1e-6), 1) over all parameters together. Returns new tensors and the norm
  * (a scalar tensor, not read back so GPU backends need no sync).
  */
-export function clipGlobalNorm(grads: Map<string, Tensor>, maxNorm: number): { grads: Map<string, Tensor>; norm: Scalar } {
+export function clipGlobalNorm(
+  grads: Map<string, Tensor>,
+  maxNorm: number,
+): { grads: Map<string, Tensor>; norm: Scalar } {
   const out = new Map<string, Tensor>();
   const norm = tf.tidy(() => tf.addN([...grads.values()].map((g) => g.square().sum())).sqrt() as Scalar);
   const coef = tf.tidy(() => tf.minimum(tf.scalar(maxNorm).div(norm.add(1e-6)), 1));

@@ -44,23 +44,37 @@ export function iterationDir(root: string, iteration: number): string {
   return path.join(root, `iter-${String(iteration).padStart(4, '0')}`);
 }
 
-export function saveCheckpoint(root: string, model: SequenceModel, optimizer: AdamWState, state: Omit<CheckpointState, 'format'>): string {
+export function saveCheckpoint(
+  root: string,
+  model: SequenceModel,
+  optimizer: AdamWState,
+  state: Omit<CheckpointState, 'format'>,
+): string {
   const dir = iterationDir(root, state.iteration);
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   const weights: TensorRecord = {};
-  for (const [name, v] of model.trainableParameters()) weights[name] = { dtype: 'F32', shape: v.shape.slice(), data: v.dataSync() as Float32Array };
+  for (const [name, v] of model.trainableParameters())
+    weights[name] = { dtype: 'F32', shape: v.shape.slice(), data: v.dataSync() as Float32Array };
   const frozenNames: string[] = [];
   for (const [name, t] of model.frozenTensors()) {
     weights[name] = { dtype: 'F32', shape: t.shape.slice(), data: t.dataSync() as Float32Array };
     frozenNames.push(name);
   }
-  writeFileAtomic(path.join(tmp, 'model.safetensors'), encodeSafetensors(weights, { format: CHECKPOINT_FORMAT, model: model.name, frozen: JSON.stringify(frozenNames) }));
+  writeFileAtomic(
+    path.join(tmp, 'model.safetensors'),
+    encodeSafetensors(weights, { format: CHECKPOINT_FORMAT, model: model.name, frozen: JSON.stringify(frozenNames) }),
+  );
   const opt: TensorRecord = {};
-  for (const [name, s] of Object.entries(optimizer.m)) opt[`m.${name}`] = { dtype: 'F32', shape: s.shape, data: s.data };
-  for (const [name, s] of Object.entries(optimizer.v)) opt[`v.${name}`] = { dtype: 'F32', shape: s.shape, data: s.data };
-  writeFileAtomic(path.join(tmp, 'optimizer.safetensors'), encodeSafetensors(opt, { format: CHECKPOINT_FORMAT, step: String(optimizer.step) }));
+  for (const [name, s] of Object.entries(optimizer.m))
+    opt[`m.${name}`] = { dtype: 'F32', shape: s.shape, data: s.data };
+  for (const [name, s] of Object.entries(optimizer.v))
+    opt[`v.${name}`] = { dtype: 'F32', shape: s.shape, data: s.data };
+  writeFileAtomic(
+    path.join(tmp, 'optimizer.safetensors'),
+    encodeSafetensors(opt, { format: CHECKPOINT_FORMAT, step: String(optimizer.step) }),
+  );
   writeFileAtomic(path.join(tmp, 'state.json'), stableStringify({ format: CHECKPOINT_FORMAT, ...state }, 2) + '\n');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
@@ -68,10 +82,15 @@ export function saveCheckpoint(root: string, model: SequenceModel, optimizer: Ad
 }
 
 function fail(dir: string, what: string): never {
-  throw new KitError(`Error in loadCheckpoint: ${dir} must be a complete ${CHECKPOINT_FORMAT} folder, got ${what}. Delete it and resume from an earlier iteration, or retrain.`);
+  throw new KitError(
+    `Error in loadCheckpoint: ${dir} must be a complete ${CHECKPOINT_FORMAT} folder, got ${what}. Delete it and resume from an earlier iteration, or retrain.`,
+  );
 }
 
-function readTensors(dir: string, file: string): { tensors: Map<string, { shape: number[]; data: Float32Array }>; metadata: Record<string, string> } {
+function readTensors(
+  dir: string,
+  file: string,
+): { tensors: Map<string, { shape: number[]; data: Float32Array }>; metadata: Record<string, string> } {
   const p = path.join(dir, file);
   if (!fs.existsSync(p)) fail(dir, `no ${file}`);
   let decoded: ReturnType<typeof decodeSafetensors>;
@@ -99,7 +118,8 @@ export function loadCheckpoint(dir: string): Checkpoint {
     fail(dir, `a state.json that is not JSON (${(err as Error).message.split('\n')[0]})`);
   }
   if (state.format !== CHECKPOINT_FORMAT) fail(dir, `format '${String(state.format)}' in state.json`);
-  for (const key of ['iteration', 'step', 'seed'] as const) if (!Number.isInteger(state[key])) fail(dir, `state.json without an integer '${key}'`);
+  for (const key of ['iteration', 'step', 'seed'] as const)
+    if (!Number.isInteger(state[key])) fail(dir, `state.json without an integer '${key}'`);
   const model = readTensors(dir, 'model.safetensors');
   let frozenNames: string[] = [];
   try {
@@ -131,19 +151,39 @@ export function restoreWeights(model: SequenceModel, ckpt: Checkpoint): void {
   const params = model.trainableParameters();
   for (const [name, v] of params) {
     const w = ckpt.weights.get(name);
-    check(w, () => `Error in restoreWeights: checkpoint ${ckpt.dir} must hold parameter '${name}', got none. It was written for a different model config.`);
-    check(w.data.length === v.size, () => `Error in restoreWeights: '${name}' must have ${v.size} values, got ${w.data.length} in ${ckpt.dir}. It was written for a different model config.`);
+    check(
+      w,
+      () =>
+        `Error in restoreWeights: checkpoint ${ckpt.dir} must hold parameter '${name}', got none. It was written for a different model config.`,
+    );
+    check(
+      w.data.length === v.size,
+      () =>
+        `Error in restoreWeights: '${name}' must have ${v.size} values, got ${w.data.length} in ${ckpt.dir}. It was written for a different model config.`,
+    );
     v.assign(tf.tensor(w.data, v.shape, 'float32'));
   }
   for (const name of ckpt.weights.keys()) {
-    check(params.has(name), () => `Error in restoreWeights: checkpoint parameter '${name}' must exist in model ${model.name}, got no such parameter. It was written for a different model config.`);
+    check(
+      params.has(name),
+      () =>
+        `Error in restoreWeights: checkpoint parameter '${name}' must exist in model ${model.name}, got no such parameter. It was written for a different model config.`,
+    );
   }
   for (const [name, t] of model.frozenTensors()) {
     const saved = ckpt.frozen.get(name);
-    check(saved && saved.data.length === t.size, () => `Error in restoreWeights: frozen tensor '${name}' must be in ${ckpt.dir} with ${t.size} values. It was written for a different model config.`);
+    check(
+      saved && saved.data.length === t.size,
+      () =>
+        `Error in restoreWeights: frozen tensor '${name}' must be in ${ckpt.dir} with ${t.size} values. It was written for a different model config.`,
+    );
     const now = t.dataSync();
     for (let i = 0; i < now.length; i++) {
-      check(now[i] === saved.data[i], () => `Error in restoreWeights: frozen tensor '${name}' must equal the saved one, got a difference at index ${i}. The model seed differs from the checkpoint's.`);
+      check(
+        now[i] === saved.data[i],
+        () =>
+          `Error in restoreWeights: frozen tensor '${name}' must equal the saved one, got a difference at index ${i}. The model seed differs from the checkpoint's.`,
+      );
     }
   }
 }

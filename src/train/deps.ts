@@ -25,7 +25,12 @@ export interface SequenceModel {
   dispose(): void;
 }
 
-export type CreateModel = (name: string, config: Record<string, unknown>, dims: { stateDim: number; actDim: number }, seed: number) => SequenceModel;
+export type CreateModel = (
+  name: string,
+  config: Record<string, unknown>,
+  dims: { stateDim: number; actDim: number },
+  seed: number,
+) => SequenceModel;
 
 export interface Dataset {
   id: string;
@@ -56,14 +61,19 @@ export interface VecEnvLike {
   observationDim: number;
   actionDim: number;
   reset(): Promise<Float64Array>;
-  step(actions: Float32Array): Promise<{ observations: Float64Array; rewards: Float64Array; terminated: Uint8Array; truncated: Uint8Array }>;
+  step(
+    actions: Float32Array,
+  ): Promise<{ observations: Float64Array; rewards: Float64Array; terminated: Uint8Array; truncated: Uint8Array }>;
   close(): void | Promise<void>;
 }
 
 export interface EngineDeps {
   createModel: CreateModel;
   loadDataset(id: string, opts: { source: 'kit' | 'd4rl'; scale: Scale }): Promise<Dataset>;
-  createSampler(dataset: Dataset, opts: { contextLength: number; batchSize: number; returnScale: number; maxEpLen: number; seed: number }): BatchSource;
+  createSampler(
+    dataset: Dataset,
+    opts: { contextLength: number; batchSize: number; returnScale: number; maxEpLen: number; seed: number },
+  ): BatchSource;
   createVecEnv(env: string, n: number, opts: { seed: number; workers?: number }): Promise<VecEnvLike>;
   /** The model's loss; default the masked action MSE of src/models/loss.ts. */
   maskedActionLoss(pred: tfjs.Tensor, target: tfjs.Tensor, mask: tfjs.Tensor): tfjs.Scalar;
@@ -80,13 +90,27 @@ export function defaultDeps(): EngineDeps {
     }
   };
   return {
-    createModel: (name, config, dims, seed) => need<{ createModel: CreateModel }>('../models', 'src/models').createModel(name, config, dims, seed),
-    loadDataset: (id, opts) => need<{ loadDataset: EngineDeps['loadDataset'] }>('../data', 'src/data').loadDataset(id, opts),
+    createModel: (name, config, dims, seed) =>
+      need<{ createModel: CreateModel }>('../models', 'src/models').createModel(name, config, dims, seed),
+    loadDataset: (id, opts) =>
+      need<{ loadDataset: EngineDeps['loadDataset'] }>('../data', 'src/data').loadDataset(id, opts),
     createSampler: (dataset, opts) => {
-      const { BatchSampler } = need<{ BatchSampler: new (d: Dataset, o: object) => BatchSource }>('../data', 'src/data');
+      const { BatchSampler } = need<{ BatchSampler: new (d: Dataset, o: object) => BatchSource }>(
+        '../data',
+        'src/data',
+      );
       return new BatchSampler(dataset, opts);
     },
-    createVecEnv: (env, n, opts) => need<{ VecEnv: { create(id: string, n: number, o: object): Promise<VecEnvLike> } }>('../envs', 'src/envs').VecEnv.create(env, n, { ...opts, autoReset: false }),
-    maskedActionLoss: (pred, target, mask) => need<{ maskedActionLoss: EngineDeps['maskedActionLoss'] }>('../models/loss', 'src/models/loss').maskedActionLoss(pred, target, mask),
+    createVecEnv: (env, n, opts) =>
+      need<{ VecEnv: { create(id: string, n: number, o: object): Promise<VecEnvLike> } }>(
+        '../envs',
+        'src/envs',
+      ).VecEnv.create(env, n, { ...opts, autoReset: false }),
+    maskedActionLoss: (pred, target, mask) =>
+      need<{ maskedActionLoss: EngineDeps['maskedActionLoss'] }>('../models/loss', 'src/models/loss').maskedActionLoss(
+        pred,
+        target,
+        mask,
+      ),
   };
 }

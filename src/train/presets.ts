@@ -19,7 +19,14 @@ export interface OfficialPreset {
   weightDecay: number;
 }
 
-const SHARED = { batchSize: 64, iterations: 10, returnScale: 1000, stepsPerIteration: 10000, warmupSteps: 10000, weightDecay: 1e-4 } as const;
+const SHARED = {
+  batchSize: 64,
+  iterations: 10,
+  returnScale: 1000,
+  stepsPerIteration: 10000,
+  warmupSteps: 10000,
+  weightDecay: 1e-4,
+} as const;
 
 /** DMa's per-dataset learning rate (§5 table). */
 function dmambaLearningRate(env: string, dataset: string): number {
@@ -28,7 +35,11 @@ function dmambaLearningRate(env: string, dataset: string): number {
 }
 
 export function officialPreset(model: string, env: string, dataset: string): OfficialPreset {
-  check((MODEL_NAMES as readonly string[]).includes(model), () => `Error in officialPreset: model must be one of ${MODEL_NAMES.join(', ')}, got '${model}'. Did you mean '${nearest(model, MODEL_NAMES)}'?`);
+  check(
+    (MODEL_NAMES as readonly string[]).includes(model),
+    () =>
+      `Error in officialPreset: model must be one of ${MODEL_NAMES.join(', ')}, got '${model}'. Did you mean '${nearest(model, MODEL_NAMES)}'?`,
+  );
   const mujoco = ['hopper', 'halfcheetah', 'walker2d'].includes(env);
   const returnScale = mujoco ? 1000 : 1;
   switch (model as ModelName) {

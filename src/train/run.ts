@@ -50,7 +50,12 @@ export interface RunOptions {
  * the spec's overrides. Override keys that name trainer settings (learningRate, batchSize, ...) go to the
  * trainer; all others are model-config keys.
  */
-export function resolveRunConfigs(spec: RunSpec): { spec: ResolvedRunSpec; model: Record<string, unknown>; train: Readonly<TrainConfig>; eval: EvalConfig } {
+export function resolveRunConfigs(spec: RunSpec): {
+  spec: ResolvedRunSpec;
+  model: Record<string, unknown>;
+  train: Readonly<TrainConfig>;
+  eval: EvalConfig;
+} {
   const s = normaliseRunSpec(spec, 'runTraining');
   const kind = s.dataset.slice(s.env.length + 1);
   const preset = officialPreset(s.model, s.env, kind);
@@ -85,7 +90,10 @@ export function resolveRunConfigs(spec: RunSpec): { spec: ResolvedRunSpec; model
 
 export function gitCommit(): string {
   try {
-    return execSync('git rev-parse HEAD', { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'ignore'] })
+    return execSync('git rev-parse HEAD', {
+      cwd: path.resolve(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .trim();
   } catch {
@@ -95,7 +103,8 @@ export function gitCommit(): string {
 
 export function kitVersion(): string {
   try {
-    return (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -103,8 +112,15 @@ export function kitVersion(): string {
 
 function scoresOf(rec: RunRecord): RunRecord['scores'] {
   if (rec.iterations.length === 0) return undefined;
-  const m: ScoreMatrix = { targets: rec.config.eval.targets as number[], scores: rec.iterations.map((it) => it.targets.map((t) => t.normalizedScore)) };
-  return { best_official: bestOfficial(m), final: finalScore(m, primaryTarget(rec.spec.env)), bestPerTarget: bestPerTarget(m) };
+  const m: ScoreMatrix = {
+    targets: rec.config.eval.targets as number[],
+    scores: rec.iterations.map((it) => it.targets.map((t) => t.normalizedScore)),
+  };
+  return {
+    best_official: bestOfficial(m),
+    final: finalScore(m, primaryTarget(rec.spec.env)),
+    bestPerTarget: bestPerTarget(m),
+  };
 }
 
 export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise<RunRecord> {
@@ -137,7 +153,12 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
   let trainer: Trainer | undefined;
   try {
     const dataset = await deps.loadDataset(s.dataset, { source, scale: s.scale });
-    record.dataset = { id: dataset.id, source: dataset.provenance.source, checksum: dataset.provenance.checksum, provenance: dataset.provenance };
+    record.dataset = {
+      id: dataset.id,
+      source: dataset.provenance.source,
+      checksum: dataset.provenance.checksum,
+      provenance: dataset.provenance,
+    };
     const stateDim = dataset.stateMean.length;
     const t0len = dataset.trajectories[0].rewards.length;
     const actDim = dataset.trajectories[0].actions.length / t0len;
@@ -157,8 +178,16 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     if (latest) {
       const ckpt = loadCheckpoint(latest);
       const run = ckpt.state.run as { specHash?: string; datasetChecksum?: string; iterations?: IterationRecord[] };
-      check(run.specHash === hash, () => `Error in runTraining: checkpoint ${latest} must belong to spec ${hash}, got ${run.specHash}. Remove ${ckptRoot} to restart.`);
-      check(run.datasetChecksum === record.dataset.checksum, () => `Error in runTraining: checkpoint ${latest} must use dataset checksum ${record.dataset.checksum}, got ${run.datasetChecksum}. The dataset changed; remove ${ckptRoot} to restart.`);
+      check(
+        run.specHash === hash,
+        () =>
+          `Error in runTraining: checkpoint ${latest} must belong to spec ${hash}, got ${run.specHash}. Remove ${ckptRoot} to restart.`,
+      );
+      check(
+        run.datasetChecksum === record.dataset.checksum,
+        () =>
+          `Error in runTraining: checkpoint ${latest} must use dataset checksum ${record.dataset.checksum}, got ${run.datasetChecksum}. The dataset changed; remove ${ckptRoot} to restart.`,
+      );
       restoreWeights(model, ckpt);
       trainer.optimizer.setState(ckpt.optimizer);
       sampler.setState(ckpt.state.samplerState);
@@ -167,14 +196,17 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     writeRecord(file, record);
 
     const { iterations, stepsPerIteration } = cfg.train;
-    const report = (it: number, phase: string) => opts.onProgress?.(it / iterations, `iteration ${it}/${iterations} ${phase}`);
+    const report = (it: number, phase: string) =>
+      opts.onProgress?.(it / iterations, `iteration ${it}/${iterations} ${phase}`);
     for (let it = record.iterations.length + 1; it <= iterations; it++) {
       if (opts.stopAfterIteration !== undefined && it > opts.stopAfterIteration) {
         trainer.dispose();
         model.dispose();
         return record;
       }
-      const bar = progress(`train ${s.model} ${s.dataset} seed ${s.seed} iter ${it}/${iterations}`, stepsPerIteration, { silent: opts.silent });
+      const bar = progress(`train ${s.model} ${s.dataset} seed ${s.seed} iter ${it}/${iterations}`, stepsPerIteration, {
+        silent: opts.silent,
+      });
       const { meanLoss, seconds: trainSeconds } = trainer.train(stepsPerIteration, () => bar.tick());
       bar.done(`loss ${meanLoss.toPrecision(4)}`);
       report(it - 0.5, 'evaluating');
@@ -190,7 +222,14 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
         silent: opts.silent,
         label: `eval ${s.model} ${s.dataset} seed ${s.seed} iter ${it}`,
       });
-      record.iterations.push({ iteration: it, step: trainer.step, loss: meanLoss, trainSeconds, evalSeconds: (Date.now() - e0) / 1000, targets });
+      record.iterations.push({
+        iteration: it,
+        step: trainer.step,
+        loss: meanLoss,
+        trainSeconds,
+        evalSeconds: (Date.now() - e0) / 1000,
+        targets,
+      });
       saveCheckpoint(ckptRoot, model, trainer.optimizer.getState(), {
         iteration: it,
         step: trainer.step,
@@ -198,7 +237,16 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
         samplerState: sampler.getState(),
         stateMean: Array.from(dataset.stateMean),
         stateStd: Array.from(dataset.stateStd),
-        run: { specHash: hash, spec: s, config: record.config, dims: { stateDim, actDim }, source, datasetId: record.dataset.id, datasetChecksum: record.dataset.checksum, iterations: record.iterations },
+        run: {
+          specHash: hash,
+          spec: s,
+          config: record.config,
+          dims: { stateDim, actDim },
+          source,
+          datasetId: record.dataset.id,
+          datasetChecksum: record.dataset.checksum,
+          iterations: record.iterations,
+        },
       });
       record.scores = scoresOf(record);
       writeRecord(file, record);

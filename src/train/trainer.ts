@@ -41,17 +41,32 @@ const TRAIN_KEYS = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
 
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
   for (const key of Object.keys(partial)) {
-    check((TRAIN_KEYS as string[]).includes(key), () => `Error in resolveTrainConfig: unknown option '${key}'. Valid options: ${TRAIN_KEYS.join(', ')}.`);
+    check(
+      (TRAIN_KEYS as string[]).includes(key),
+      () => `Error in resolveTrainConfig: unknown option '${key}'. Valid options: ${TRAIN_KEYS.join(', ')}.`,
+    );
   }
   const c = { ...TRAIN_DEFAULTS, ...partial };
   for (const key of ['iterations', 'stepsPerIteration', 'batchSize', 'maxEpLen'] as const) {
-    check(Number.isInteger(c[key]) && c[key] > 0, () => `Error in resolveTrainConfig: ${key} must be a positive integer, got ${c[key]}.`);
+    check(
+      Number.isInteger(c[key]) && c[key] > 0,
+      () => `Error in resolveTrainConfig: ${key} must be a positive integer, got ${c[key]}.`,
+    );
   }
-  check(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0, () => `Error in resolveTrainConfig: warmupSteps must be a non-negative integer, got ${c.warmupSteps}.`);
+  check(
+    Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0,
+    () => `Error in resolveTrainConfig: warmupSteps must be a non-negative integer, got ${c.warmupSteps}.`,
+  );
   for (const key of ['learningRate', 'gradClip', 'returnScale'] as const) {
-    check(Number.isFinite(c[key]) && c[key] > 0, () => `Error in resolveTrainConfig: ${key} must be a positive number, got ${c[key]}.`);
+    check(
+      Number.isFinite(c[key]) && c[key] > 0,
+      () => `Error in resolveTrainConfig: ${key} must be a positive number, got ${c[key]}.`,
+    );
   }
-  check(Number.isFinite(c.weightDecay) && c.weightDecay >= 0, () => `Error in resolveTrainConfig: weightDecay must be a non-negative number, got ${c.weightDecay}.`);
+  check(
+    Number.isFinite(c.weightDecay) && c.weightDecay >= 0,
+    () => `Error in resolveTrainConfig: weightDecay must be a non-negative number, got ${c.weightDecay}.`,
+  );
   return Object.freeze(c);
 }
 
@@ -70,7 +85,11 @@ export class Trainer {
     this.params = model.trainableParameters();
     this.optimizer = new AdamW(this.params, { weightDecay: config.weightDecay });
     this.K = Number(model.config.contextLength);
-    check(Number.isInteger(this.K) && this.K > 0, () => `Error in Trainer: model.config.contextLength must be a positive integer, got ${model.config.contextLength}.`);
+    check(
+      Number.isInteger(this.K) && this.K > 0,
+      () =>
+        `Error in Trainer: model.config.contextLength must be a positive integer, got ${model.config.contextLength}.`,
+    );
   }
 
   /** Optimiser steps taken so far. */
@@ -112,7 +131,10 @@ export class Trainer {
         const g = grads[vars[i].name];
         if (g) byName.set(names[i], g);
       }
-      check(byName.size > 0, () => 'Error in Trainer.trainStep: the loss must depend on at least one trainable parameter, got none.');
+      check(
+        byName.size > 0,
+        () => 'Error in Trainer.trainStep: the loss must depend on at least one trainable parameter, got none.',
+      );
       const clipped = clipGlobalNorm(byName, this.config.gradClip);
       this.optimizer.apply(clipped.grads, lr);
       return value;
@@ -133,7 +155,11 @@ export class Trainer {
     }
     const meanLoss = sum.dataSync()[0] / steps;
     sum.dispose();
-    check(Number.isFinite(meanLoss), () => `Error in Trainer.train: the training loss must be finite, got ${meanLoss} near step ${this.step}. Lower the learning rate or check the dataset.`);
+    check(
+      Number.isFinite(meanLoss),
+      () =>
+        `Error in Trainer.train: the training loss must be finite, got ${meanLoss} near step ${this.step}. Lower the learning rate or check the dataset.`,
+    );
     return { meanLoss, seconds: (Date.now() - t0) / 1000 };
   }
 

@@ -26,18 +26,43 @@ test('every command answers --help with its usage and exits 0', async () => {
 });
 
 test('an unknown flag or command gives one line naming the nearest valid one', async () => {
-  await assert.rejects(main(['train', '--seed', '3']), /^KitError: Error in dmm train: unknown flag '--seed'. Did you mean '--seeds'\?/);
+  await assert.rejects(
+    main(['train', '--seed', '3']),
+    /^KitError: Error in dmm train: unknown flag '--seed'. Did you mean '--seeds'\?/,
+  );
   await assert.rejects(main(['report', '--modle', 'dmm']), /Did you mean '--model'\?/);
   await assert.rejects(main(['trian']), /unknown command 'trian'. Did you mean 'train'\?/);
-  await assert.rejects(main(['train', '--scale', 'quik']), /scale must be one of smoke, quick, paper, got 'quik'. Did you mean 'quick'\?/);
-  await assert.rejects(main(['train', '--model', 'dmn', '--scale', 'smoke']), /model must be one of dmm, dmamba, dt, dc, got "dmn". Did you mean 'dmm'\?/);
+  await assert.rejects(
+    main(['train', '--scale', 'quik']),
+    /scale must be one of smoke, quick, paper, got 'quik'. Did you mean 'quick'\?/,
+  );
+  await assert.rejects(
+    main(['train', '--model', 'dmn', '--scale', 'smoke']),
+    /model must be one of dmm, dmamba, dt, dc, got "dmn". Did you mean 'dmm'\?/,
+  );
   await assert.rejects(main(['eval']), /--checkpoint must name a checkpoint folder/);
 });
 
 test('flag forms: --k v, --k=v, repeatable --set with typed values', () => {
-  const spec: CommandSpec = { name: 'x', summary: '', usage: '', flags: { a: { type: 'string', help: '' }, b: { type: 'boolean', help: '' }, set: { type: 'string', help: '', repeatable: true } } };
-  assert.deepEqual(parseFlags(spec, ['--a=1', '--b', '--set', 'hiddenSize=32', '--set', 'dsmMode=shared-frozen']), { a: '1', b: true, set: ['hiddenSize=32', 'dsmMode=shared-frozen'] });
+  const spec: CommandSpec = {
+    name: 'x',
+    summary: '',
+    usage: '',
+    flags: {
+      a: { type: 'string', help: '' },
+      b: { type: 'boolean', help: '' },
+      set: { type: 'string', help: '', repeatable: true },
+    },
+  };
+  assert.deepEqual(parseFlags(spec, ['--a=1', '--b', '--set', 'hiddenSize=32', '--set', 'dsmMode=shared-frozen']), {
+    a: '1',
+    b: true,
+    set: ['hiddenSize=32', 'dsmMode=shared-frozen'],
+  });
   assert.throws(() => parseFlags(spec, ['--a']), /--a must be followed by a value/);
   assert.throws(() => parseFlags(spec, ['--a', '1', '--a', '2']), /--a must be given once/);
-  assert.deepEqual(parseOverrides('x', ['hiddenSize=32', 'learningRate=3e-4', 'channelMlp=true', 'dsmMode=per-layer']), { hiddenSize: 32, learningRate: 3e-4, channelMlp: true, dsmMode: 'per-layer' });
+  assert.deepEqual(
+    parseOverrides('x', ['hiddenSize=32', 'learningRate=3e-4', 'channelMlp=true', 'dsmMode=per-layer']),
+    { hiddenSize: 32, learningRate: 3e-4, channelMlp: true, dsmMode: 'per-layer' },
+  );
 });

@@ -8,7 +8,14 @@ import { readRecord } from '../../src/results/record';
 import { recordPath, type RunSpec } from '../../src/sweep/spec';
 
 const runner = path.join(__dirname, '..', 'helpers', 'train-toy-runner.ts');
-const cell = (seed: number): RunSpec => ({ model: 'dmm', env: 'hopper', dataset: 'hopper-medium', seed, scale: 'smoke', experiment: 'sweep-test' });
+const cell = (seed: number): RunSpec => ({
+  model: 'dmm',
+  env: 'hopper',
+  dataset: 'hopper-medium',
+  seed,
+  scale: 'smoke',
+  experiment: 'sweep-test',
+});
 
 test('a sweep with a failing and a crashing cell completes the others and records both failures; a rerun skips finished cells', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-sweep-'));
@@ -26,7 +33,13 @@ test('a sweep with a failing and a crashing cell completes the others and record
   assert.equal(crashed.status, 'failed');
   assert.match(crashed.error!, /SIGKILL/);
 
-  const again = await runLocalSweep([cell(12), cell(23)], { resultsDir: dir, jobs: 2, runner, silent: true, log: () => undefined });
+  const again = await runLocalSweep([cell(12), cell(23)], {
+    resultsDir: dir,
+    jobs: 2,
+    runner,
+    silent: true,
+    log: () => undefined,
+  });
   assert.equal(again.skipped.length, 2);
   assert.equal(again.finished.length + again.failed.length, 0);
 });

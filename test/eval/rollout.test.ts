@@ -12,11 +12,20 @@ before(async () => {
 });
 
 /** The official loop of model-spec §10 for one episode, written plainly with growing history lists. */
-async function referenceEpisode(model: SequenceModel, target: number, episode: number, seed: number, cfg: EvalConfig, mean: Float64Array, std: Float64Array) {
+async function referenceEpisode(
+  model: SequenceModel,
+  target: number,
+  episode: number,
+  seed: number,
+  cfg: EvalConfig,
+  mean: Float64Array,
+  std: Float64Array,
+) {
   const K = Number(model.config.contextLength);
   const { stateDim: s, actDim: a } = model.dims;
   const env = new ToyVecEnv(cfg.episodesPerTarget, deriveSeed(seed, 'eval', target));
-  const norm = (obs: Float64Array, off: number) => Array.from({ length: s }, (_, j) => (obs[off + j] - mean[j]) / std[j]);
+  const norm = (obs: Float64Array, off: number) =>
+    Array.from({ length: s }, (_, j) => (obs[off + j] - mean[j]) / std[j]);
   const obs0 = await env.reset();
   const histS = [norm(obs0, episode * s)];
   const histA: number[][] = [];
@@ -24,7 +33,8 @@ async function referenceEpisode(model: SequenceModel, target: number, episode: n
   const histT = [0];
   let ret = 0;
   let len = 0;
-  const padS = cfg.evalPadding === 'official' ? Array(s).fill(0) : Array.from({ length: s }, (_, j) => -mean[j] / std[j]);
+  const padS =
+    cfg.evalPadding === 'official' ? Array(s).fill(0) : Array.from({ length: s }, (_, j) => -mean[j] / std[j]);
   const padA = cfg.evalPadding === 'official' ? 0 : -10;
   for (let t = 0; t < cfg.maxEpisodeSteps; t++) {
     histA.push(Array(a).fill(0));
@@ -40,7 +50,16 @@ async function referenceEpisode(model: SequenceModel, target: number, episode: n
     const ts = [...Array(pad).fill(0), ...T];
     const mask = [...Array(pad).fill(0), ...Array(S.length).fill(1)];
     const out = tf.tidy(() =>
-      model.forward({ states: tf.tensor3d(states, [1, K, s]), actions: tf.tensor3d(actions, [1, K, a]), returnsToGo: tf.tensor3d(rtg, [1, K, 1]), timesteps: tf.tensor2d(ts, [1, K], 'int32'), mask: tf.tensor2d(mask, [1, K]) }, { training: false }),
+      model.forward(
+        {
+          states: tf.tensor3d(states, [1, K, s]),
+          actions: tf.tensor3d(actions, [1, K, a]),
+          returnsToGo: tf.tensor3d(rtg, [1, K, 1]),
+          timesteps: tf.tensor2d(ts, [1, K], 'int32'),
+          mask: tf.tensor2d(mask, [1, K]),
+        },
+        { training: false },
+      ),
     );
     const act = Array.from(out.dataSync()).slice((K - 1) * a);
     out.dispose();
@@ -62,15 +81,33 @@ for (const evalPadding of ['official', 'train-consistent'] as const) {
   test(`batched evaluation equals the one-episode-at-a-time loop of §10 (${evalPadding} padding)`, async () => {
     const data = toyDataset();
     const model = linearPolicy({ contextLength: 4 }, TOY_DIMS, 3);
-    const cfg: EvalConfig = { targets: [3600, 7200], episodesPerTarget: 3, maxEpisodeSteps: 25, maxEpLen: 1000, returnScale: 1000, evalPadding };
+    const cfg: EvalConfig = {
+      targets: [3600, 7200],
+      episodesPerTarget: 3,
+      maxEpisodeSteps: 25,
+      maxEpLen: 1000,
+      returnScale: 1000,
+      evalPadding,
+    };
     const before = tf.memory().numTensors;
-    const results = await evaluate(model, { env: 'hopper', stateMean: data.stateMean, stateStd: data.stateStd, config: cfg, seed: 5, silent: true, createVecEnv: async (_e, n, o) => new ToyVecEnv(n, o.seed) });
+    const results = await evaluate(model, {
+      env: 'hopper',
+      stateMean: data.stateMean,
+      stateStd: data.stateStd,
+      config: cfg,
+      seed: 5,
+      silent: true,
+      createVecEnv: async (_e, n, o) => new ToyVecEnv(n, o.seed),
+    });
     assert.equal(tf.memory().numTensors, before);
     const lengths = new Set<number>();
     for (const r of results) {
       for (let e = 0; e < cfg.episodesPerTarget; e++) {
         const ref = await referenceEpisode(model, r.target, e, 5, cfg, data.stateMean, data.stateStd);
-        assert.ok(Math.abs(r.returns[e] - ref.ret) <= 1e-9 * Math.max(1, Math.abs(ref.ret)), `target ${r.target} episode ${e}: ${r.returns[e]} vs ${ref.ret}`);
+        assert.ok(
+          Math.abs(r.returns[e] - ref.ret) <= 1e-9 * Math.max(1, Math.abs(ref.ret)),
+          `target ${r.target} episode ${e}: ${r.returns[e]} vs ${ref.ret}`,
+        );
         assert.equal(r.lengths[e], ref.len);
         lengths.add(ref.len);
       }
@@ -87,7 +124,22 @@ test('the two paddings give different actions (the window is padded, not truncat
   const data = toyDataset();
   const model = linearPolicy({ contextLength: 4 }, TOY_DIMS, 3);
   const run = (evalPadding: 'official' | 'train-consistent') =>
-    evaluate(model, { env: 'hopper', stateMean: data.stateMean, stateStd: data.stateStd, config: { targets: [3600], episodesPerTarget: 2, maxEpisodeSteps: 10, maxEpLen: 1000, returnScale: 1000, evalPadding }, seed: 5, silent: true, createVecEnv: async (_e, n, o) => new ToyVecEnv(n, o.seed) });
+    evaluate(model, {
+      env: 'hopper',
+      stateMean: data.stateMean,
+      stateStd: data.stateStd,
+      config: {
+        targets: [3600],
+        episodesPerTarget: 2,
+        maxEpisodeSteps: 10,
+        maxEpLen: 1000,
+        returnScale: 1000,
+        evalPadding,
+      },
+      seed: 5,
+      silent: true,
+      createVecEnv: async (_e, n, o) => new ToyVecEnv(n, o.seed),
+    });
   const [a, b] = [await run('official'), await run('train-consistent')];
   assert.notDeepEqual(a[0].returns, b[0].returns);
   model.dispose();

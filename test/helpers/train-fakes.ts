@@ -12,7 +12,11 @@ import { Rng, deriveSeed } from '../../src/util/rng';
 export const TOY_DIMS = { stateDim: 3, actDim: 2 };
 
 /** â_t = tanh(W_s s_t + w_R R_t + b + W_m mean_window(s)) with input dropout; plus one frozen matrix (like the shared DSM, quirk 5). */
-export function linearPolicy(config: Record<string, unknown>, dims: { stateDim: number; actDim: number }, seed: number): SequenceModel {
+export function linearPolicy(
+  config: Record<string, unknown>,
+  dims: { stateDim: number; actDim: number },
+  seed: number,
+): SequenceModel {
   const rng = new Rng(seed);
   const { stateDim: s, actDim: a } = dims;
   const init = (n: number) => Float32Array.from({ length: n }, () => rng.range(-0.5, 0.5));
@@ -39,7 +43,10 @@ export function linearPolicy(config: Record<string, unknown>, dims: { stateDim: 
         let x = inputs.states.reshape([B * K, s]);
         if (opts.training) x = tf.dropout(x, Number(resolved.dropout), undefined, opts.dropoutSeed);
         const r = inputs.returnsToGo.reshape([B * K, 1]);
-        const y = x.matMul(params.get('policy.weight')!).add(r.matMul(params.get('policy.rtg')!)).add(params.get('policy.bias')!);
+        const y = x
+          .matMul(params.get('policy.weight')!)
+          .add(r.matMul(params.get('policy.rtg')!))
+          .add(params.get('policy.bias')!);
         // Window mixing (mean state of the window), so evaluation padding changes the actions.
         const mix = x.reshape([B, K, s]).mean(1).matMul(params.get('policy.mix')!).reshape([B, 1, a]);
         return y.reshape([B, K, a]).add(mix).tanh();
@@ -63,7 +70,8 @@ export function toyDataset(seed = 1, trajectories = 12): Dataset {
     const T = 5 + rng.int(20);
     const observations = Float32Array.from({ length: T * s }, () => rng.normal());
     const actions = new Float32Array(T * a);
-    for (let t = 0; t < T; t++) for (let j = 0; j < a; j++) actions[t * a + j] = Math.tanh(0.8 * observations[t * s + j] - 0.3);
+    for (let t = 0; t < T; t++)
+      for (let j = 0; j < a; j++) actions[t * a + j] = Math.tanh(0.8 * observations[t * s + j] - 0.3);
     const rewards = Float32Array.from({ length: T }, () => rng.range(0, 2));
     return { observations, actions, rewards, terminals: new Uint8Array(T), timeouts: new Uint8Array(T).fill(1, T - 1) };
   });
@@ -80,7 +88,15 @@ export function toyDataset(seed = 1, trajectories = 12): Dataset {
     stateMean[j] = m;
     stateStd[j] = Math.sqrt(v / n) + 1e-6;
   }
-  return { id: 'hopper-medium', env: 'hopper', kind: 'medium', provenance: { source: 'kit', checksum: `toy-${seed}` }, trajectories: trajs, stateMean, stateStd };
+  return {
+    id: 'hopper-medium',
+    env: 'hopper',
+    kind: 'medium',
+    provenance: { source: 'kit', checksum: `toy-${seed}` },
+    trajectories: trajs,
+    stateMean,
+    stateStd,
+  };
 }
 
 /**
@@ -120,7 +136,11 @@ export class ToyVecEnv implements VecEnvLike {
       const a0 = actions[i * 2];
       const a1 = actions[i * 2 + 1];
       rewards[i] = 1 - ((a0 - 0.5) ** 2 + (a1 - 0.5) ** 2) / 2 + this.x[i * 3];
-      const nx = [0.9 * this.x[i * 3] + 0.3 * a0, 0.9 * this.x[i * 3 + 1] + 0.3 * a1, 0.9 * this.x[i * 3 + 2] + 0.1 * (a0 + a1)];
+      const nx = [
+        0.9 * this.x[i * 3] + 0.3 * a0,
+        0.9 * this.x[i * 3 + 1] + 0.3 * a1,
+        0.9 * this.x[i * 3 + 2] + 0.1 * (a0 + a1),
+      ];
       this.x.set(nx, i * 3);
       this.t[i] += 1;
       terminated[i] = Math.abs(nx[0]) > 1.5 ? 1 : 0;

@@ -8,8 +8,21 @@ import { RECORD_FORMAT, readRecord, writeRecord, type RunRecord } from '../../sr
 import { normaliseRunSpec, recordPath, specHash } from '../../src/sweep/spec';
 
 /** A synthetic finished record whose scores follow from a given (iteration × target) score matrix. */
-function record(model: 'dmm' | 'dt', seed: number, best: number, final: number, status: RunRecord['status'] = 'finished'): RunRecord {
-  const spec = normaliseRunSpec({ model, env: 'hopper', dataset: 'medium', seed, scale: 'quick', experiment: 'synthetic' });
+function record(
+  model: 'dmm' | 'dt',
+  seed: number,
+  best: number,
+  final: number,
+  status: RunRecord['status'] = 'finished',
+): RunRecord {
+  const spec = normaliseRunSpec({
+    model,
+    env: 'hopper',
+    dataset: 'medium',
+    seed,
+    scale: 'quick',
+    experiment: 'synthetic',
+  });
   return {
     format: RECORD_FORMAT,
     specHash: specHash(spec),
@@ -29,7 +42,13 @@ function record(model: 'dmm' | 'dt', seed: number, best: number, final: number, 
 
 function fixture(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-agg-'));
-  const recs = [record('dmm', 12, 60, 50), record('dmm', 23, 70, 40), record('dmm', 34, 80, 30), record('dt', 12, 55, 55), record('dt', 23, 0, 0, 'failed')];
+  const recs = [
+    record('dmm', 12, 60, 50),
+    record('dmm', 23, 70, 40),
+    record('dmm', 34, 80, 30),
+    record('dt', 12, 55, 55),
+    record('dt', 23, 0, 0, 'failed'),
+  ];
   for (const r of recs) writeRecord(recordPath(r.spec, dir), r);
   return dir;
 }
@@ -49,7 +68,10 @@ test('summary: per model and dataset, mean ± population std over seeds for both
   assert.equal(dt.final_std, 0);
   const md = toMarkdown(summaryTable(rows));
   assert.match(md, /\| dmm \| hopper-medium \| kit \| quick \| official \| 3 \| 70\.0 ± 8\.2 \| 40\.0 ± 8\.2 \|/);
-  assert.match(toCSV(summaryTable(rows)), /^experiment,model,dataset,source,scale,evalPadding,seeds,best_official_mean/);
+  assert.match(
+    toCSV(summaryTable(rows)),
+    /^experiment,model,dataset,source,scale,evalPadding,seeds,best_official_mean/,
+  );
 });
 
 test('filters by model, env, dataset (id or kind), scale', () => {
@@ -71,11 +93,17 @@ test('a corrupt record gives one line naming the file and the fix', () => {
   const dir = fixture();
   const file = path.join(dir, 'synthetic', 'broken.json');
   fs.writeFileSync(file, '{"format": "dmm-kit/run-record@1", "status": ');
-  assert.throws(() => loadRows(dir), (err: Error) => {
-    assert.match(err.message, /^Error in readRecord: .*broken\.json must be a dmm-kit\/run-record@1 JSON file, got invalid JSON .*Delete it to rerun the cell/);
-    assert.ok(!err.message.includes('\n'));
-    return true;
-  });
+  assert.throws(
+    () => loadRows(dir),
+    (err: Error) => {
+      assert.match(
+        err.message,
+        /^Error in readRecord: .*broken\.json must be a dmm-kit\/run-record@1 JSON file, got invalid JSON .*Delete it to rerun the cell/,
+      );
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    },
+  );
   fs.writeFileSync(file, JSON.stringify({ format: 'something-else' }));
   assert.throws(() => readRecord(file), /got format 'something-else'/);
 });

@@ -14,7 +14,15 @@ before(async () => {
   await initBackend({ log: false });
 });
 
-const spec = { model: 'dmm', env: 'hopper', dataset: 'medium', seed: 12, scale: 'smoke', experiment: 'toy', overrides: { iterations: 3, stepsPerIteration: 5, batchSize: 6, learningRate: 0.01 } } as const;
+const spec = {
+  model: 'dmm',
+  env: 'hopper',
+  dataset: 'medium',
+  seed: 12,
+  scale: 'smoke',
+  experiment: 'toy',
+  overrides: { iterations: 3, stepsPerIteration: 5, batchSize: 6, learningRate: 0.01 },
+} as const;
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-run-'));
@@ -33,10 +41,16 @@ test('a run writes a finished record with the (iteration × target) matrix and b
   assert.equal(rec.status, 'finished');
   const onDisk = readRecord(recordPath(spec, dir));
   assert.equal(onDisk.iterations.length, 3);
-  assert.deepEqual(onDisk.iterations.map((it) => it.step), [5, 10, 15]);
+  assert.deepEqual(
+    onDisk.iterations.map((it) => it.step),
+    [5, 10, 15],
+  );
   for (const it of onDisk.iterations) {
     assert.ok(Number.isFinite(it.loss));
-    assert.deepEqual(it.targets.map((t) => t.target), [3600, 7200, 36000, 72000]);
+    assert.deepEqual(
+      it.targets.map((t) => t.target),
+      [3600, 7200, 36000, 72000],
+    );
     for (const t of it.targets) assert.equal(t.returns.length, 2);
   }
   assert.ok(onDisk.scores!.best_official >= 0);
@@ -58,12 +72,18 @@ test('a run stopped after an iteration and resumed ends with bitwise the same we
   const ckB = path.join(b, 'toy', 'checkpoints', resumed.specHash);
   assert.deepEqual(weightsOf(ckB), weightsOf(ckA));
   assert.deepEqual(loadCheckpoint(latestCheckpoint(ckB)!).optimizer, loadCheckpoint(latestCheckpoint(ckA)!).optimizer);
-  assert.deepEqual(resumed.iterations.map((it) => [it.loss, it.targets.map((t) => t.returns)]), full.iterations.map((it) => [it.loss, it.targets.map((t) => t.returns)]));
+  assert.deepEqual(
+    resumed.iterations.map((it) => [it.loss, it.targets.map((t) => t.returns)]),
+    full.iterations.map((it) => [it.loss, it.targets.map((t) => t.returns)]),
+  );
 });
 
 test('training lowers the loss on a learnable toy dataset', async () => {
   const dir = tmp();
-  const rec = await runTraining({ ...spec, overrides: { iterations: 3, stepsPerIteration: 40, batchSize: 16, learningRate: 0.03, warmupSteps: 0 } }, { resultsDir: dir, deps: toyDeps(), silent: true });
+  const rec = await runTraining(
+    { ...spec, overrides: { iterations: 3, stepsPerIteration: 40, batchSize: 16, learningRate: 0.03, warmupSteps: 0 } },
+    { resultsDir: dir, deps: toyDeps(), silent: true },
+  );
   const losses = rec.iterations.map((it) => it.loss);
   assert.ok(losses[2] < 0.7 * losses[0], `loss ${losses.join(' → ')}`);
 });
@@ -71,7 +91,15 @@ test('training lowers the loss on a learnable toy dataset', async () => {
 test('a failure inside a run is written to the record as failed with its error', async () => {
   const dir = tmp();
   await assert.rejects(
-    runTraining(spec, { resultsDir: dir, silent: true, deps: toyDeps({ loadDataset: async () => { throw new Error('Error in loadDataset: no such file'); } }) }),
+    runTraining(spec, {
+      resultsDir: dir,
+      silent: true,
+      deps: toyDeps({
+        loadDataset: async () => {
+          throw new Error('Error in loadDataset: no such file');
+        },
+      }),
+    }),
     /no such file/,
   );
   const rec = readRecord(recordPath(spec, dir));
@@ -85,7 +113,10 @@ test('a corrupt checkpoint gives a one-line error naming the folder, not a tfjs 
   const ck = latestCheckpoint(path.join(dir, 'toy', 'checkpoints', part.specHash))!;
   fs.writeFileSync(path.join(ck, 'model.safetensors'), Buffer.from([1, 2, 3]));
   await assert.rejects(runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true }), (err: Error) => {
-    assert.match(err.message, /^Error in loadCheckpoint: .*iter-0001 must be a complete dmm-kit\/checkpoint@1 folder, got an unreadable model.safetensors/);
+    assert.match(
+      err.message,
+      /^Error in loadCheckpoint: .*iter-0001 must be a complete dmm-kit\/checkpoint@1 folder, got an unreadable model.safetensors/,
+    );
     assert.ok(!err.message.includes('\n'));
     return true;
   });

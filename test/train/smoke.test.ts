@@ -42,7 +42,13 @@ async function randomHopperEpisodes(n: number): Promise<Dataset> {
       if (r.terminated) break;
     }
     const T = rews.length;
-    trajectories.push({ observations: Float32Array.from(obs), actions: Float32Array.from(acts), rewards: Float32Array.from(rews), terminals: new Uint8Array(T), timeouts: new Uint8Array(T).fill(1, T - 1) });
+    trajectories.push({
+      observations: Float32Array.from(obs),
+      actions: Float32Array.from(acts),
+      rewards: Float32Array.from(rews),
+      terminals: new Uint8Array(T),
+      timeouts: new Uint8Array(T).fill(1, T - 1),
+    });
   }
   env.close();
   const mean = new Float64Array(11);
@@ -52,14 +58,34 @@ async function randomHopperEpisodes(n: number): Promise<Dataset> {
     mean[j] = col.reduce((x, y) => x + y, 0) / col.length;
     std[j] = Math.sqrt(col.reduce((x, y) => x + (y - mean[j]) ** 2, 0) / col.length) + 1e-6;
   }
-  return { id: 'hopper-medium', env: 'hopper', kind: 'medium', provenance: { source: 'kit', checksum: 'random-hopper-test' }, trajectories, stateMean: mean, stateStd: std };
+  return {
+    id: 'hopper-medium',
+    env: 'hopper',
+    kind: 'medium',
+    provenance: { source: 'kit', checksum: 'random-hopper-test' },
+    trajectories,
+    stateMean: mean,
+    stateStd: std,
+  };
 }
 
 test('smoke run of DMM on hopper: a valid finished record, a loadable checkpoint, and dmm eval on it', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-smoke-'));
   const data = await randomHopperEpisodes(6);
-  const spec = { model: 'dmm', env: 'hopper', dataset: 'medium', seed: 12, scale: 'smoke', experiment: 'smoke-test' } as const;
-  const rec = await runTraining(spec, { resultsDir: dir, silent: true, workers: 0, deps: { loadDataset: async () => data } });
+  const spec = {
+    model: 'dmm',
+    env: 'hopper',
+    dataset: 'medium',
+    seed: 12,
+    scale: 'smoke',
+    experiment: 'smoke-test',
+  } as const;
+  const rec = await runTraining(spec, {
+    resultsDir: dir,
+    silent: true,
+    workers: 0,
+    deps: { loadDataset: async () => data },
+  });
   const onDisk = readRecord(recordPath(spec, dir));
   assert.equal(onDisk.status, 'finished');
   assert.equal(onDisk.backend, rec.backend);
@@ -68,7 +94,10 @@ test('smoke run of DMM on hopper: a valid finished record, a loadable checkpoint
   assert.equal(onDisk.iterations.length, 2);
   for (const it of onDisk.iterations) {
     assert.ok(Number.isFinite(it.loss) && it.loss > 0);
-    assert.deepEqual(it.targets.map((t) => t.target), [3600, 7200, 36000, 72000]);
+    assert.deepEqual(
+      it.targets.map((t) => t.target),
+      [3600, 7200, 36000, 72000],
+    );
     for (const t of it.targets) {
       assert.equal(t.returns.length, 2);
       assert.ok(t.lengths.every((l) => l >= 1 && l <= 20));
@@ -82,7 +111,16 @@ test('smoke run of DMM on hopper: a valid finished record, a loadable checkpoint
   const log = console.log;
   console.log = (...a: unknown[]) => void lines.push(a.join(' '));
   try {
-    const code = await evalMain(['--checkpoint', rec.checkpointDir!, '--episodes', '1', '--max-steps', '5', '--targets', '3600']);
+    const code = await evalMain([
+      '--checkpoint',
+      rec.checkpointDir!,
+      '--episodes',
+      '1',
+      '--max-steps',
+      '5',
+      '--targets',
+      '3600',
+    ]);
     assert.equal(code, 0);
   } finally {
     console.log = log;

@@ -11,10 +11,15 @@ import type { CliCommand } from '../command';
 
 export const EVAL_SPEC: CommandSpec = {
   name: 'eval',
-  summary: 'Evaluates a checkpoint with return-conditioned rollouts (model-spec §10): per target, return mean ± std, length and normalised score.',
+  summary:
+    'Evaluates a checkpoint with return-conditioned rollouts (model-spec §10): per target, return mean ± std, length and normalised score.',
   usage: 'dmm eval --checkpoint PATH [--episodes N] [--targets 3600,7200] [--eval-padding official|train-consistent]',
   flags: {
-    checkpoint: { type: 'string', value: 'PATH', help: 'an iter-NNNN folder, or a run’s checkpoints folder (its latest iteration)' },
+    checkpoint: {
+      type: 'string',
+      value: 'PATH',
+      help: 'an iter-NNNN folder, or a run’s checkpoints folder (its latest iteration)',
+    },
     episodes: { type: 'string', value: 'N', help: 'episodes per target', default: 'the run’s' },
     targets: { type: 'string', value: 'LIST', help: 'RTG targets (raw return units)', default: 'the run’s' },
     'eval-padding': { type: 'string', value: 'MODE', help: 'official | train-consistent', default: 'the run’s' },
@@ -36,18 +41,31 @@ export async function evalMain(argv: string[]): Promise<number> {
     console.log(helpText(EVAL_SPEC));
     return 0;
   }
-  check(typeof v.checkpoint === 'string', () => 'Error in dmm eval: --checkpoint must name a checkpoint folder, got none. See dmm eval --help.');
-  const dir = /iter-\d{4}\/?$/.test(v.checkpoint as string) ? (v.checkpoint as string) : (latestCheckpoint(v.checkpoint as string) ?? (v.checkpoint as string));
+  check(
+    typeof v.checkpoint === 'string',
+    () => 'Error in dmm eval: --checkpoint must name a checkpoint folder, got none. See dmm eval --help.',
+  );
+  const dir = /iter-\d{4}\/?$/.test(v.checkpoint as string)
+    ? (v.checkpoint as string)
+    : (latestCheckpoint(v.checkpoint as string) ?? (v.checkpoint as string));
   const ckpt = loadCheckpoint(dir);
   const run = ckpt.state.run as unknown as RunState;
-  if (!run?.spec || !run.config?.eval || !run.dims) throw new KitError(`Error in dmm eval: ${dir}/state.json must hold the run's spec, configs and dims, got an incomplete one. Was it written by runTraining?`);
+  if (!run?.spec || !run.config?.eval || !run.dims)
+    throw new KitError(
+      `Error in dmm eval: ${dir}/state.json must hold the run's spec, configs and dims, got an incomplete one. Was it written by runTraining?`,
+    );
   const padding = (v['eval-padding'] as string | undefined) ?? run.config.eval.evalPadding;
-  check((EVAL_PADDINGS as readonly string[]).includes(padding), () => `Error in dmm eval: --eval-padding must be one of ${EVAL_PADDINGS.join(', ')}, got '${padding}'.`);
+  check(
+    (EVAL_PADDINGS as readonly string[]).includes(padding),
+    () => `Error in dmm eval: --eval-padding must be one of ${EVAL_PADDINGS.join(', ')}, got '${padding}'.`,
+  );
   const config: EvalConfig = {
     ...run.config.eval,
     targets: v.targets ? parseIntList('eval', 'targets', v.targets as string) : run.config.eval.targets,
-    episodesPerTarget: parsePositiveInt('eval', 'episodes', v.episodes as string | undefined) ?? run.config.eval.episodesPerTarget,
-    maxEpisodeSteps: parsePositiveInt('eval', 'max-steps', v['max-steps'] as string | undefined) ?? run.config.eval.maxEpisodeSteps,
+    episodesPerTarget:
+      parsePositiveInt('eval', 'episodes', v.episodes as string | undefined) ?? run.config.eval.episodesPerTarget,
+    maxEpisodeSteps:
+      parsePositiveInt('eval', 'max-steps', v['max-steps'] as string | undefined) ?? run.config.eval.maxEpisodeSteps,
     evalPadding: padding as EvalPadding,
   };
   const seed = v.seed !== undefined ? parseIntList('eval', 'seed', v.seed as string)[0] : run.spec.seed;
@@ -56,14 +74,34 @@ export async function evalMain(argv: string[]): Promise<number> {
   const model = deps.createModel(run.spec.model, run.config.model, run.dims, deriveSeed(ckpt.state.seed, 'init'));
   restoreWeights(model, ckpt);
   const t0 = Date.now();
-  const results = await evaluate(model, { env: run.spec.env, stateMean: ckpt.state.stateMean, stateStd: ckpt.state.stateStd, config, seed, createVecEnv: deps.createVecEnv });
+  const results = await evaluate(model, {
+    env: run.spec.env,
+    stateMean: ckpt.state.stateMean,
+    stateStd: ckpt.state.stateStd,
+    config,
+    seed,
+    createVecEnv: deps.createVecEnv,
+  });
   const seconds = (Date.now() - t0) / 1000;
   model.dispose();
-  console.log(`${run.spec.model} ${run.spec.env} checkpoint ${dir} (step ${ckpt.state.step}), ${config.episodesPerTarget} episodes per target, padding ${config.evalPadding}, ${backend}, ${seconds.toFixed(1)} s`);
+  console.log(
+    `${run.spec.model} ${run.spec.env} checkpoint ${dir} (step ${ckpt.state.step}), ${config.episodesPerTarget} episodes per target, padding ${config.evalPadding}, ${backend}, ${seconds.toFixed(1)} s`,
+  );
   console.log('| target | return (mean ± std) | length | normalised score |\n|---|---|---|---|');
-  for (const r of results) console.log(`| ${r.target} | ${r.returnMean.toFixed(1)} ± ${r.returnStd.toFixed(1)} | ${r.lengthMean.toFixed(1)} | ${r.normalizedScore.toFixed(1)} |`);
-  if (v.out) writeFileAtomic(v.out as string, stableStringify({ checkpoint: dir, step: ckpt.state.step, seed, backend, config, seconds, results }, 2) + '\n');
+  for (const r of results)
+    console.log(
+      `| ${r.target} | ${r.returnMean.toFixed(1)} ± ${r.returnStd.toFixed(1)} | ${r.lengthMean.toFixed(1)} | ${r.normalizedScore.toFixed(1)} |`,
+    );
+  if (v.out)
+    writeFileAtomic(
+      v.out as string,
+      stableStringify({ checkpoint: dir, step: ckpt.state.step, seed, backend, config, seconds, results }, 2) + '\n',
+    );
   return 0;
 }
 
-export const command: CliCommand = { name: 'eval', summary: 'evaluate a checkpoint (§10 rollouts, normalised scores)', run: evalMain };
+export const command: CliCommand = {
+  name: 'eval',
+  summary: 'evaluate a checkpoint (§10 rollouts, normalised scores)',
+  run: evalMain,
+};

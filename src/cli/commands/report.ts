@@ -6,8 +6,10 @@ import type { CliCommand } from '../command';
 
 export const REPORT_SPEC: CommandSpec = {
   name: 'report',
-  summary: 'Aggregates run records into a table: per model and dataset, best_official and final (model-spec §10) as mean ± population std over seeds, with the values. Writes CSV and Markdown.',
-  usage: 'dmm report [--model dmm] [--env hopper] [--dataset medium] [--scale quick] [--source kit] [--experiment NAME]',
+  summary:
+    'Aggregates run records into a table: per model and dataset, best_official and final (model-spec §10) as mean ± population std over seeds, with the values. Writes CSV and Markdown.',
+  usage:
+    'dmm report [--model dmm] [--env hopper] [--dataset medium] [--scale quick] [--source kit] [--experiment NAME]',
   flags: {
     model: { type: 'string', value: 'NAME', help: 'only this model' },
     env: { type: 'string', value: 'ENV', help: 'only this environment' },
@@ -30,14 +32,27 @@ export async function reportMain(argv: string[]): Promise<number> {
   }
   const resultsDir = (v.results as string | undefined) ?? 'results';
   const s = (k: string) => v[k] as string | undefined;
-  const rows = filterRows(loadRows(resultsDir, s('experiment')), { model: s('model'), env: s('env'), dataset: s('dataset'), scale: s('scale'), source: s('source') });
+  const rows = filterRows(loadRows(resultsDir, s('experiment')), {
+    model: s('model'),
+    env: s('env'),
+    dataset: s('dataset'),
+    scale: s('scale'),
+    source: s('source'),
+  });
   const table = summaryTable(rows);
   const finished = rows.filter((r) => r.status === 'finished').length;
-  console.log(`${rows.length} run(s) in ${resultsDir}/ match; ${finished} finished, ${rows.filter((r) => r.status === 'failed').length} failed, ${rows.filter((r) => r.status === 'running').length} running or stopped.\n`);
+  console.log(
+    `${rows.length} run(s) in ${resultsDir}/ match; ${finished} finished, ${rows.filter((r) => r.status === 'failed').length} failed, ${rows.filter((r) => r.status === 'running').length} running or stopped.\n`,
+  );
   console.log(toMarkdown(table));
   if (v.runs) {
-    console.log('| model | dataset | scale | seed | status | best_official | final | record |\n|---|---|---|---|---|---|---|---|');
-    for (const r of rows) console.log(`| ${r.model} | ${r.dataset} | ${r.scale} | ${r.seed} | ${r.status} | ${r.best_official?.toFixed(1) ?? '–'} | ${r.final?.toFixed(1) ?? '–'} | ${r.experiment}/${r.specHash.slice(0, 12)}… |`);
+    console.log(
+      '| model | dataset | scale | seed | status | best_official | final | record |\n|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of rows)
+      console.log(
+        `| ${r.model} | ${r.dataset} | ${r.scale} | ${r.seed} | ${r.status} | ${r.best_official?.toFixed(1) ?? '–'} | ${r.final?.toFixed(1) ?? '–'} | ${r.experiment}/${r.specHash.slice(0, 12)}… |`,
+      );
   }
   if (finished > 0) {
     const out = writeReport(table, s('out') ?? path.join(resultsDir, 'reports'), s('name') ?? 'report');
@@ -46,4 +61,8 @@ export async function reportMain(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const command: CliCommand = { name: 'report', summary: 'table of results from the run records (CSV + Markdown)', run: reportMain };
+export const command: CliCommand = {
+  name: 'report',
+  summary: 'table of results from the run records (CSV + Markdown)',
+  run: reportMain,
+};

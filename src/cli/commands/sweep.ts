@@ -13,12 +13,17 @@ export const SWEEP_SPEC: CommandSpec = {
   name: 'sweep',
   summary:
     'Runs every cell of a grid file on local worker processes, one per core. Cells with a finished record are skipped, so rerunning resumes; a failed cell is recorded as failed with its error and the rest go on. For many machines add --queue (see dmm sweep --queue --help).',
-  usage: 'dmm sweep --grid FILE [--jobs N] [--results DIR]   |   dmm sweep --grid FILE --queue redis://host:6379   |   dmm sweep --status | --collect',
+  usage:
+    'dmm sweep --grid FILE [--jobs N] [--results DIR]   |   dmm sweep --grid FILE --queue redis://host:6379   |   dmm sweep --status | --collect',
   flags: {
     grid: { type: 'string', value: 'FILE', help: 'grid JSON (grids/*.json)' },
     jobs: { type: 'string', value: 'N', help: 'processes at once', default: 'one per core' },
     results: { type: 'string', value: 'DIR', help: 'results folder', default: 'results' },
-    runner: { type: 'string', value: 'FILE', help: 'module exporting runJob(spec, ctx) instead of runTraining (tests, benchmarks)' },
+    runner: {
+      type: 'string',
+      value: 'FILE',
+      help: 'module exporting runJob(spec, ctx) instead of runTraining (tests, benchmarks)',
+    },
     queue: { type: 'string', value: 'URL', help: 'enqueue on a Redis job queue instead (issue 9)' },
     status: { type: 'boolean', help: 'queue status (issue 9)' },
     collect: { type: 'boolean', help: 'pull finished records from the queue (issue 9)' },
@@ -27,7 +32,9 @@ export const SWEEP_SPEC: CommandSpec = {
 };
 
 export async function sweepMain(argv: string[]): Promise<number> {
-  const queueMode = argv.some((a) => a === '--queue' || a.startsWith('--queue=') || a === '--status' || a === '--collect');
+  const queueMode = argv.some(
+    (a) => a === '--queue' || a.startsWith('--queue=') || a === '--status' || a === '--collect',
+  );
   if (queueMode) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads bullmq only when the queue is used
     const { sweepQueueCommand } = require('./sweep-queue') as { sweepQueueCommand(argv: string[]): Promise<number> };
@@ -38,15 +45,28 @@ export async function sweepMain(argv: string[]): Promise<number> {
     console.log(helpText(SWEEP_SPEC));
     return 0;
   }
-  check(typeof v.grid === 'string', () => 'Error in dmm sweep: --grid must name a grid file, got none. See dmm sweep --help.');
+  check(
+    typeof v.grid === 'string',
+    () => 'Error in dmm sweep: --grid must name a grid file, got none. See dmm sweep --help.',
+  );
   const { cells } = loadGrid(v.grid as string);
   const r = await runLocalSweep(
     cells.map((c) => c.spec),
-    { resultsDir: v.results as string | undefined, jobs: parsePositiveInt('sweep', 'jobs', v.jobs as string | undefined), runner: v.runner ? path.resolve(v.runner as string) : undefined },
+    {
+      resultsDir: v.results as string | undefined,
+      jobs: parsePositiveInt('sweep', 'jobs', v.jobs as string | undefined),
+      runner: v.runner ? path.resolve(v.runner as string) : undefined,
+    },
   );
-  console.log(`${v.grid}: ${cells.length} cells; ${r.finished.length} finished now, ${r.skipped.length} already finished, ${r.failed.length} failed.`);
+  console.log(
+    `${v.grid}: ${cells.length} cells; ${r.finished.length} finished now, ${r.skipped.length} already finished, ${r.failed.length} failed.`,
+  );
   for (const f of r.failed) console.log(`  failed ${f.label}: ${f.error}`);
   return r.failed.length ? 1 : 0;
 }
 
-export const command: CliCommand = { name: 'sweep', summary: 'run a grid of runs (local processes, or a job queue with --queue)', run: sweepMain };
+export const command: CliCommand = {
+  name: 'sweep',
+  summary: 'run a grid of runs (local processes, or a job queue with --queue)',
+  run: sweepMain,
+};

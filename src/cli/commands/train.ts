@@ -10,23 +10,52 @@ import { runLocalSweep } from '../local-sweep';
 
 export const TRAIN_SPEC: CommandSpec = {
   name: 'train',
-  summary: 'Trains a model on an offline dataset with the official protocol (model-spec §9), evaluating after every iteration (§10), and writes one record per seed.',
+  summary:
+    'Trains a model on an offline dataset with the official protocol (model-spec §9), evaluating after every iteration (§10), and writes one record per seed.',
   usage: 'dmm train --model dmm --env hopper --dataset medium [--seeds 12,23] [--scale quick] [--source kit|d4rl]',
   flags: {
     model: { type: 'string', value: 'NAME', help: 'dmm | dmamba | dt | dc', default: 'dmm' },
     env: { type: 'string', value: 'ENV', help: 'hopper | halfcheetah | walker2d', default: 'hopper' },
-    dataset: { type: 'string', value: 'KIND', help: 'medium | medium-replay | medium-expert | expert | random', default: 'medium' },
-    seeds: { type: 'string', value: 'LIST', help: 'comma-separated seeds', default: 'the scale’s seeds (quick: 12,23)' },
+    dataset: {
+      type: 'string',
+      value: 'KIND',
+      help: 'medium | medium-replay | medium-expert | expert | random',
+      default: 'medium',
+    },
+    seeds: {
+      type: 'string',
+      value: 'LIST',
+      help: 'comma-separated seeds',
+      default: 'the scale’s seeds (quick: 12,23)',
+    },
     scale: { type: 'string', value: 'SCALE', help: 'smoke | quick | paper', default: '$DMM_SCALE or quick' },
-    source: { type: 'string', value: 'SRC', help: 'kit (kit-generated D4RL-format data) | d4rl (original files)', default: 'kit' },
+    source: {
+      type: 'string',
+      value: 'SRC',
+      help: 'kit (kit-generated D4RL-format data) | d4rl (original files)',
+      default: 'kit',
+    },
     experiment: { type: 'string', value: 'NAME', help: 'results/<experiment>/ folder', default: DEFAULT_EXPERIMENT },
-    'eval-padding': { type: 'string', value: 'MODE', help: 'official | train-consistent (quirk 1)', default: 'official' },
-    set: { type: 'string', value: 'KEY=VALUE', help: 'override a model or trainer setting (hiddenSize=32, learningRate=3e-4, stepsPerIteration=500)', repeatable: true },
+    'eval-padding': {
+      type: 'string',
+      value: 'MODE',
+      help: 'official | train-consistent (quirk 1)',
+      default: 'official',
+    },
+    set: {
+      type: 'string',
+      value: 'KEY=VALUE',
+      help: 'override a model or trainer setting (hiddenSize=32, learningRate=3e-4, stepsPerIteration=500)',
+      repeatable: true,
+    },
     jobs: { type: 'string', value: 'N', help: 'processes for several seeds', default: 'one per core' },
     results: { type: 'string', value: 'DIR', help: 'results folder', default: 'results' },
     restart: { type: 'boolean', help: 'ignore existing checkpoints and start again' },
   },
-  examples: ['dmm train --model dmm --env hopper --dataset medium --scale quick', 'dmm train --model dt --seeds 12 --scale smoke --set hiddenSize=32'],
+  examples: [
+    'dmm train --model dmm --env hopper --dataset medium --scale quick',
+    'dmm train --model dt --seeds 12 --scale smoke --set hiddenSize=32',
+  ],
 };
 
 export async function trainMain(argv: string[]): Promise<number> {
@@ -38,24 +67,31 @@ export async function trainMain(argv: string[]): Promise<number> {
   const scale = parseScale(v.scale as string | undefined, parseScale(process.env.DMM_SCALE));
   const seeds = v.seeds ? parseIntList('train', 'seeds', v.seeds as string) : [...RUN_SCALES[scale].seeds];
   const source = ((v.source as string | undefined) ?? 'kit') as 'kit' | 'd4rl';
-  check(source === 'kit' || source === 'd4rl', () => `Error in dmm train: --source must be kit or d4rl, got '${source}'.`);
-  const resultsDir = (v.results as string | undefined) ?? 'results';
-  const specs: RunSpec[] = seeds.map((seed) =>
-    normaliseRunSpec(
-      {
-        model: (v.model as string | undefined) ?? 'dmm',
-        env: (v.env as string | undefined) ?? 'hopper',
-        dataset: (v.dataset as string | undefined) ?? 'medium',
-        seed,
-        scale,
-        experiment: v.experiment as string | undefined,
-        evalPadding: v['eval-padding'] as string | undefined,
-        overrides: Object.keys(parseOverrides('train', v.set as string[] | undefined)).length ? parseOverrides('train', v.set as string[] | undefined) : undefined,
-      },
-      'dmm train',
-    ) as RunSpec,
+  check(
+    source === 'kit' || source === 'd4rl',
+    () => `Error in dmm train: --source must be kit or d4rl, got '${source}'.`,
   );
-  const jobs = parsePositiveInt('train', 'jobs', v.jobs as string | undefined) ?? Math.min(os.cpus().length, specs.length);
+  const resultsDir = (v.results as string | undefined) ?? 'results';
+  const specs: RunSpec[] = seeds.map(
+    (seed) =>
+      normaliseRunSpec(
+        {
+          model: (v.model as string | undefined) ?? 'dmm',
+          env: (v.env as string | undefined) ?? 'hopper',
+          dataset: (v.dataset as string | undefined) ?? 'medium',
+          seed,
+          scale,
+          experiment: v.experiment as string | undefined,
+          evalPadding: v['eval-padding'] as string | undefined,
+          overrides: Object.keys(parseOverrides('train', v.set as string[] | undefined)).length
+            ? parseOverrides('train', v.set as string[] | undefined)
+            : undefined,
+        },
+        'dmm train',
+      ) as RunSpec,
+  );
+  const jobs =
+    parsePositiveInt('train', 'jobs', v.jobs as string | undefined) ?? Math.min(os.cpus().length, specs.length);
   const runOptions = { source, resume: !v.restart };
   let failed = 0;
   if (jobs === 1) {
@@ -64,21 +100,38 @@ export async function trainMain(argv: string[]): Promise<number> {
     for (const spec of specs) {
       try {
         const rec = await runTraining(spec, { resultsDir, ...runOptions });
-        console.log(`${spec.model} ${spec.dataset} seed ${spec.seed}: best_official ${rec.scores?.best_official.toFixed(1)}, final ${rec.scores?.final.toFixed(1)} → ${recordPath(spec, resultsDir)}`);
+        console.log(
+          `${spec.model} ${spec.dataset} seed ${spec.seed}: best_official ${rec.scores?.best_official.toFixed(1)}, final ${rec.scores?.final.toFixed(1)} → ${recordPath(spec, resultsDir)}`,
+        );
       } catch (err) {
         failed++;
-        console.error(`${spec.model} ${spec.dataset} seed ${spec.seed} failed: ${(err as Error).message.split('\n')[0]}`);
+        console.error(
+          `${spec.model} ${spec.dataset} seed ${spec.seed} failed: ${(err as Error).message.split('\n')[0]}`,
+        );
       }
     }
   } else {
-    check(!v.restart, () => 'Error in dmm train: --restart must be used with --jobs 1, got it with several processes. Delete the checkpoints folder instead.');
+    check(
+      !v.restart,
+      () =>
+        'Error in dmm train: --restart must be used with --jobs 1, got it with several processes. Delete the checkpoints folder instead.',
+    );
     const r = await runLocalSweep(specs, { resultsDir, jobs, runOptions: { source } });
     failed = r.failed.length;
   }
   const spec0 = specs[0];
-  const rows = filterRows(loadRows(resultsDir, spec0.experiment), { model: spec0.model, dataset: spec0.dataset, scale: spec0.scale, source });
+  const rows = filterRows(loadRows(resultsDir, spec0.experiment), {
+    model: spec0.model,
+    dataset: spec0.dataset,
+    scale: spec0.scale,
+    source,
+  });
   if (rows.some((r) => r.status === 'finished')) console.log('\n' + toMarkdown(summaryTable(rows)));
   return failed ? 1 : 0;
 }
 
-export const command: CliCommand = { name: 'train', summary: 'train a model (one run per seed) and evaluate it', run: trainMain };
+export const command: CliCommand = {
+  name: 'train',
+  summary: 'train a model (one run per seed) and evaluate it',
+  run: trainMain,
+};
