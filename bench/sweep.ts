@@ -3,8 +3,10 @@
  *   1. queue overhead per job: trivial jobs through BullMQ with an in-process processor (the queue alone),
  *      then through `runWorker` (each job in a child process, as real runs go), and enqueueGrid per cell;
  *   2. wall time of a grid through 1 worker process against 2 worker processes.
- * Usage: node --import tsx bench/sweep.ts [--jobs 200] [--child-jobs 20] [--grid-runner smoke|sleep] [--sleep-ms 2000]
- * `smoke` runs real smoke-scale training (runTraining) for the grid; `sleep` runs fake jobs that sleep.
+ * Usage: node --import tsx bench/sweep.ts [--jobs 200] [--child-jobs 20] [--grid-runner smoke|sleep] [--grid-cells 6]
+ *        [--grid-kind random|medium] [--sleep-ms 2000]
+ * `smoke` runs real smoke-scale training (runTraining, dt on hopper-<grid-kind>; `random` needs no behaviour
+ * policies) for the grid; `sleep` runs fake jobs that sleep.
  * Prints a table and writes bench/results/sweep.json.
  */
 import { execFileSync } from 'child_process';
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     'grid-runner': { type: 'string', default: 'smoke' },
     'grid-cells': { type: 'string', default: '6' },
     'sleep-ms': { type: 'string', default: '2000' },
+    'grid-kind': { type: 'string', default: 'random' },
   },
 });
 const N = Number(args.jobs);
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
         scale: 'smoke',
         models: ['dt'],
         envs: ['hopper'],
-        datasets: ['medium'],
+        datasets: [args['grid-kind']],
         seeds,
         ...(runner === 'sleep' ? { overrides: { steps: 4, stepMs: sleepMs / 4 } } : {}),
       });
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
         measure: `grid wall time, ${nWorkers} worker process(es)`,
         value: wall[nWorkers],
         unit: 's',
-        note: `${seeds.length} ${runner === 'sleep' ? `sleep jobs of ${sleepMs} ms` : 'smoke training runs (dt hopper-medium)'}`,
+        note: `${seeds.length} ${runner === 'sleep' ? `sleep jobs of ${sleepMs} ms` : `smoke training runs (dt hopper-${args['grid-kind']})`}`,
       });
     }
     rows.push({
