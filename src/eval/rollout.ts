@@ -50,7 +50,7 @@ export interface EvaluateOptions {
   /** Run seed; the env reset seed of a target is deriveSeed(seed, 'eval', target) (VecEnv derives one per episode). */
   seed: number;
   createVecEnv(env: string, n: number, opts: { seed: number; workers?: number }): Promise<VecEnvLike>;
-  /** Worker threads per VecEnv; default: the cores shared among the targets. */
+  /** Worker threads per VecEnv; default: the cores shared among the targets from 100 episodes on, else 0 (this thread). */
   workers?: number;
   label?: string;
   silent?: boolean;
@@ -80,7 +80,9 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
   );
 
   const cores = os.cpus().length;
-  const workers = opts.workers ?? Math.max(1, Math.round(cores / targets.length));
+  // Worker threads pay off for the paper's 400 episodes; for a few dozen, stepping in this thread is
+  // cheaper than starting workers at every evaluation.
+  const workers = opts.workers ?? (rows >= 100 ? Math.max(1, Math.round(cores / targets.length)) : 0);
   const envs: VecEnvLike[] = [];
   try {
     for (const target of targets)

@@ -130,7 +130,8 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
   const hash = specHash(s);
   const resultsDir = opts.resultsDir ?? 'results';
   const file = recordPath(s, resultsDir);
-  const source: DataSource = opts.source ?? 'kit';
+  // `source` belongs in the spec (it changes the run); until src/sweep/spec.ts carries it, it comes as an option.
+  const source: DataSource = opts.source ?? (s as { source?: DataSource }).source ?? 'kit';
   const ckptRoot = opts.checkpointDir ?? path.join(resultsDir, s.experiment, 'checkpoints', hash);
   const deps: EngineDeps = { ...defaultDeps(), ...opts.deps };
   const backend = await initBackend({ log: !opts.silent });
