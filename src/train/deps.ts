@@ -37,7 +37,13 @@ export interface Dataset {
   env: string;
   kind: string;
   provenance: { source: string; checksum: string; file?: string; generator?: unknown };
-  trajectories: { observations: Float32Array; actions: Float32Array; rewards: Float32Array }[];
+  trajectories: {
+    observations: Float32Array;
+    actions: Float32Array;
+    rewards: Float32Array;
+    terminals: Uint8Array;
+    timeouts: Uint8Array;
+  }[];
   stateMean: Float64Array;
   stateStd: Float64Array;
 }
