@@ -122,13 +122,41 @@ export function runNotebook(
   ];
   const start = Date.now();
   const tty = Boolean(process.stdout.isTTY);
+  // The notebook's progress bars keep their current line here (src/util/progress.ts).
+  const progressFile = path.join(root, '.cache', 'progress', `${entry.name}.txt`);
+  fs.mkdirSync(path.dirname(progressFile), { recursive: true });
+  fs.rmSync(progressFile, { force: true });
   let codeSeen = 0;
+  let cellNumber = 0;
   let failure: { index: number; text: string } | undefined;
   let stderrTail = '';
+  const status = (): string => {
+    let bar = '';
+    try {
+      bar = fs.readFileSync(progressFile, 'utf8').trim().split('\n')[0];
+    } catch {
+      // no progress bar yet
+    }
+    const t = ((Date.now() - start) / 1000).toFixed(0);
+    return `  ${entry.name}: cell ${cellNumber} (code cell ${codeSeen}/${codeCells}), ${t} s${bar ? ` | ${bar}` : ''}`;
+  };
+  // Live status: redrawn every second in a terminal; a heartbeat line a minute in logs.
+  const ticker = setInterval(
+    () => {
+      if (codeSeen === 0) return;
+      if (tty) {
+        const width = process.stdout.columns || 120;
+        process.stdout.write(`\r${status().slice(0, width - 1)}\x1b[K`);
+      } else {
+        console.log(status());
+      }
+    },
+    tty ? 1000 : 60_000,
+  );
   return new Promise((resolve) => {
     const child = spawn(jupyterCommand(env), args, {
       cwd: path.dirname(entry.file),
-      env: { ...env, DMM_FAILED_NOTEBOOK: failedCopy, DMM_NOTEBOOK: entry.name },
+      env: { ...env, DMM_FAILED_NOTEBOOK: failedCopy, DMM_NOTEBOOK: entry.name, DMM_PROGRESS_FILE: progressFile },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let buffered = '';
@@ -143,12 +171,8 @@ export function runNotebook(
           const event = JSON.parse(line.slice(6)) as { event: string; index: number; text?: string };
           if (event.event === 'cell') {
             codeSeen++;
-            if (tty) {
-              const t = ((Date.now() - start) / 1000).toFixed(0);
-              process.stdout.write(
-                `\r  ${entry.name}: cell ${event.index + 1} (code cell ${codeSeen}/${codeCells}), ${t} s\x1b[K`,
-              );
-            }
+            cellNumber = event.index + 1;
+            fs.rmSync(progressFile, { force: true }); // a new cell starts without the last cell's bar
           } else if (event.event === 'error' && !failure) {
             failure = { index: event.index, text: event.text ?? '' };
           }
@@ -158,6 +182,7 @@ export function runNotebook(
       }
     });
     child.on('close', (code, signal) => {
+      clearInterval(ticker);
       if (tty) process.stdout.write('\r\x1b[K');
       const seconds = (Date.now() - start) / 1000;
       if (code !== 0) {

@@ -1,8 +1,12 @@
 /**
  * Progress bars for loops that can run longer than a few seconds (training, rollouts, data
  * generation). In a terminal the bar redraws in place; elsewhere (a notebook, CI logs) it prints at
- * most `maxLines` lines, so executed notebooks do not fill up with bar updates.
+ * most `maxLines` lines, so executed notebooks do not fill up with bar updates. When the notebook
+ * runner sets DMM_PROGRESS_FILE, the current line is also kept in that file (at most once a second),
+ * so `npm run reproduce` can show a notebook's progress in the terminal while the notebook runs.
  */
+import * as fs from 'fs';
+
 export interface Progress {
   /** Advance by `n` (default 1); `info` is shown after the bar (a loss, a score). */
   tick(n?: number, info?: string): void;
@@ -35,6 +39,15 @@ export function progress(label: string, total: number, options: ProgressOptions 
   let count = 0;
   let lastDraw = 0;
   let linesPrinted = 0;
+  const sideFile = process.env.DMM_PROGRESS_FILE;
+  let lastSide = 0;
+  const writeSide = (text: string): void => {
+    try {
+      fs.writeFileSync(sideFile!, text);
+    } catch {
+      // Progress must never break a run.
+    }
+  };
 
   const line = (info?: string): string => {
     const elapsed = (Date.now() - start) / 1000;
@@ -49,8 +62,12 @@ export function progress(label: string, total: number, options: ProgressOptions 
   return {
     tick(n = 1, info) {
       count += n;
-      if (silent) return;
       const now = Date.now();
+      if (sideFile && (now - lastSide > 1000 || count >= total)) {
+        writeSide(line(info));
+        lastSide = now;
+      }
+      if (silent) return;
       if (tty) {
         if (now - lastDraw > 100 || count >= total) {
           stream.write(`\r${line(info)}\x1b[K`);
@@ -65,8 +82,9 @@ export function progress(label: string, total: number, options: ProgressOptions 
       }
     },
     done(info) {
-      if (silent) return;
       const text = `${label}: ${count}/${total} done in ${formatSeconds((Date.now() - start) / 1000)}${info ? ` | ${info}` : ''}`;
+      if (sideFile) writeSide(text);
+      if (silent) return;
       stream.write(tty ? `\r${text}\x1b[K\n` : text + '\n');
     },
   };

@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { progress } from '../../src/util/progress';
@@ -33,4 +36,19 @@ test('silent bars print nothing', () => {
   bar.tick(10);
   bar.done();
   assert.equal(out.text(), '');
+});
+
+test('with DMM_PROGRESS_FILE set, the current line is kept in that file for the notebook runner', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-progress-')), 'bar.txt');
+  process.env.DMM_PROGRESS_FILE = file;
+  try {
+    const bar = progress('rollouts', 4, { silent: true });
+    bar.tick(4, 'return 12.5');
+    assert.match(fs.readFileSync(file, 'utf8'), /^rollouts \[#+\] 4\/4 100% .* \| return 12\.5$/);
+    bar.done('ok');
+    assert.match(fs.readFileSync(file, 'utf8'), /^rollouts: 4\/4 done in \d+s \| ok$/);
+  } finally {
+    delete process.env.DMM_PROGRESS_FILE;
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
 });

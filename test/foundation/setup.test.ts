@@ -1,0 +1,43 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { kitRoot } from '../../src/figures/paths';
+
+const root = kitRoot();
+const setup = path.join(root, 'environment/setup.sh');
+
+test('not root and packages missing: setup prints the exact install command and exits non-zero', () => {
+  // Fake `id` (a normal user) and `dpkg-query` (chromium and redis-server missing) ahead of the real ones.
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-fakebin-'));
+  fs.writeFileSync(path.join(bin, 'id'), '#!/bin/sh\necho 1000\n', { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'dpkg-query'),
+    '#!/bin/sh\nfor p; do :; done\ncase "$p" in chromium|redis-server) exit 1;; esac\nprintf "install ok installed"\n',
+    { mode: 0o755 },
+  );
+  try {
+    const r = spawnSync('bash', [setup], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr.trim(),
+      "Error in setup: Debian packages missing: chromium redis-server. Install them with: sudo sh -c 'apt-get update && apt-get install -y chromium redis-server'",
+    );
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+});
+
+test('a second set-up run finds everything in place and changes nothing', () => {
+  const kernel = path.join(root, '.jupyter/share/jupyter/kernels/tslab/kernel.json');
+  const before = fs.existsSync(kernel) ? fs.statSync(kernel).mtimeMs : undefined;
+  const r = spawnSync('bash', [setup], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr.trim(), '[setup] ready', 'no installs, no npm ci, no kernel registration');
+  if (before !== undefined) assert.equal(fs.statSync(kernel).mtimeMs, before);
+});
