@@ -108,7 +108,11 @@ function readTensors(
 }
 
 export function loadCheckpoint(dir: string): Checkpoint {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) fail(dir, 'no such folder');
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new KitError(
+      `Error in loadCheckpoint: ${dir} must be a checkpoint folder (results/<experiment>/checkpoints/<specHash>/iter-NNNN), got no such folder. Check the path.`,
+    );
+  }
   const statePath = path.join(dir, 'state.json');
   if (!fs.existsSync(statePath)) fail(dir, 'no state.json');
   let state: CheckpointState;
