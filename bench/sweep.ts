@@ -3,7 +3,7 @@
  *   1. queue overhead per job: trivial jobs through BullMQ with an in-process processor (the queue alone),
  *      then through `runWorker` (each job in a child process, as real runs go), and enqueueGrid per cell;
  *   2. wall time of a grid through 1 worker process against 2 worker processes.
- * Usage: node --import tsx bench/sweep.ts [--jobs 200] [--child-jobs 20] [--grid-runner smoke|sleep] [--grid-cells 6]
+ * Usage: node --import tsx bench/sweep.ts [--jobs 200] [--child-jobs 20] [--grid-runner both|smoke|sleep] [--grid-cells 4]
  *        [--grid-kind random|medium] [--sleep-ms 2000]
  * `smoke` runs real smoke-scale training (runTraining, dt on hopper-<grid-kind>; `random` needs no behaviour
  * policies) for the grid; `sleep` runs fake jobs that sleep.
@@ -34,8 +34,8 @@ const { values: args } = parseArgs({
   options: {
     jobs: { type: 'string', default: '200' },
     'child-jobs': { type: 'string', default: '20' },
-    'grid-runner': { type: 'string', default: 'smoke' },
-    'grid-cells': { type: 'string', default: '6' },
+    'grid-runner': { type: 'string', default: 'both' },
+    'grid-cells': { type: 'string', default: '4' },
     'sleep-ms': { type: 'string', default: '2000' },
     'grid-kind': { type: 'string', default: 'random' },
   },
@@ -142,79 +142,83 @@ async function main(): Promise<void> {
       });
     }
 
-    // 2. A grid through 1 worker process, then through 2.
-    const runner = args['grid-runner'];
+    // 2. A grid through 1 worker process, then through 2; for each grid runner asked for.
+    const runners = args['grid-runner'] === 'both' ? ['sleep', 'smoke'] : [args['grid-runner']];
     const sleepMs = Number(args['sleep-ms']);
     const seeds = Array.from({ length: GRID_CELLS }, (_, i) => 100 + i);
-    const wall: Record<string, number> = {};
-    for (const nWorkers of [1, 2]) {
-      const name = `bench-grid-${nWorkers}`;
-      const grid = writeGrid(tmp, name, {
-        experiment: name,
-        scale: 'smoke',
-        models: ['dt'],
-        envs: ['hopper'],
-        datasets: [args['grid-kind']],
-        seeds,
-        ...(runner === 'sleep' ? { overrides: { steps: 4, stepMs: sleepMs / 4 } } : {}),
-      });
-      const ws: TestWorker[] = [];
-      for (let i = 0; i < nWorkers; i++) {
-        const wargs = [
-          '--queue',
-          redis.url,
-          '--name',
+    for (const runner of runners) {
+      const what =
+        runner === 'sleep' ? `sleep jobs of ${sleepMs} ms` : `smoke training runs (dt hopper-${args['grid-kind']})`;
+      const wall: Record<string, number> = {};
+      for (const nWorkers of [1, 2]) {
+        const name = `bench-grid-${runner}-${nWorkers}`;
+        const grid = writeGrid(tmp, name, {
+          experiment: name,
+          scale: 'smoke',
+          models: ['dt'],
+          envs: ['hopper'],
+          datasets: [args['grid-kind']],
+          seeds,
+          ...(runner === 'sleep' ? { overrides: { steps: 4, stepMs: sleepMs / 4 } } : {}),
+        });
+        const ws: TestWorker[] = [];
+        for (let i = 0; i < nWorkers; i++) {
+          const wargs = [
+            '--queue',
+            redis.url,
+            '--name',
+            name,
+            '--concurrency',
+            '1',
+            '--results',
+            path.join(tmp, `results-${name}-${i}`),
+          ];
+          if (runner === 'sleep') wargs.push('--runner', FAKE_RUNNER);
+          const w = startWorker(wargs, { DMM_COMMIT: COMMIT });
+          ws.push(w);
+          workers.push(w);
+        }
+        await waitFor(
+          'workers to connect',
+          async () => (await sweepStatus({ queue: redis.url, name })).workers === nWorkers,
+          60_000,
+          100,
+        );
+        const t0 = process.hrtime.bigint();
+        await enqueueGrid(grid, {
+          queue: redis.url,
           name,
-          '--concurrency',
-          '1',
-          '--results',
-          path.join(tmp, `results-${name}-${i}`),
-        ];
-        if (runner === 'sleep') wargs.push('--runner', FAKE_RUNNER);
-        const w = startWorker(wargs, { DMM_COMMIT: COMMIT });
-        ws.push(w);
-        workers.push(w);
+          commit: COMMIT,
+          resultsDir: path.join(tmp, 'none'),
+          attempts: 1,
+        });
+        const s = await waitFor(
+          `grid on ${nWorkers} worker(s)`,
+          async () => {
+            const st = await sweepStatus({ queue: redis.url, name });
+            return st.done + st.failed === seeds.length ? st : undefined;
+          },
+          600_000,
+          200,
+        );
+        wall[nWorkers] = ms(t0) / 1000;
+        if (s.failed > 0)
+          throw new Error(`${s.failed} grid job(s) failed: ${s.failed_jobs[0]?.error} | ${ws[0].output().slice(-500)}`);
+        for (const w of ws) await stopProcess(w);
+        rows.push({
+          measure: `${runner} grid wall time, ${nWorkers} worker process(es)`,
+          value: wall[nWorkers],
+          unit: 's',
+          note: `${seeds.length} ${what}`,
+        });
       }
-      await waitFor(
-        'workers to connect',
-        async () => (await sweepStatus({ queue: redis.url, name })).workers === nWorkers,
-        60_000,
-        100,
-      );
-      const t0 = process.hrtime.bigint();
-      await enqueueGrid(grid, {
-        queue: redis.url,
-        name,
-        commit: COMMIT,
-        resultsDir: path.join(tmp, 'none'),
-        attempts: 1,
-      });
-      const s = await waitFor(
-        `grid on ${nWorkers} worker(s)`,
-        async () => {
-          const st = await sweepStatus({ queue: redis.url, name });
-          return st.done + st.failed === seeds.length ? st : undefined;
-        },
-        600_000,
-        200,
-      );
-      wall[nWorkers] = ms(t0) / 1000;
-      if (s.failed > 0)
-        throw new Error(`${s.failed} grid job(s) failed: ${s.failed_jobs[0]?.error} | ${ws[0].output().slice(-500)}`);
-      for (const w of ws) await stopProcess(w);
       rows.push({
-        measure: `grid wall time, ${nWorkers} worker process(es)`,
-        value: wall[nWorkers],
-        unit: 's',
-        note: `${seeds.length} ${runner === 'sleep' ? `sleep jobs of ${sleepMs} ms` : `smoke training runs (dt hopper-${args['grid-kind']})`}`,
+        measure: `${runner} grid speed-up, 2 workers vs 1`,
+        value: wall[1] / wall[2],
+        unit: '×',
+        note: `${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end`,
       });
     }
-    rows.push({
-      measure: 'speed-up, 2 workers vs 1',
-      value: wall[1] / wall[2],
-      unit: '×',
-      note: `${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end`,
-    });
 
     console.log('\n| measure | value | unit | note |\n|---|---:|---|---|');
     for (const r of rows)
@@ -238,7 +242,7 @@ async function main(): Promise<void> {
         bullmq,
         redis: redisVersion,
       },
-      gridRunner: runner,
+      gridRunners: runners,
       rows,
     });
     console.log(`\nwrote bench/results/sweep.json`);
