@@ -5,7 +5,7 @@
  */
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../backend';
-import { check } from '../util/check';
+import { check, checkKnownKeys } from '../util/check';
 import { deriveSeed } from '../util/rng';
 import { AdamW, clipGlobalNorm, warmupLearningRate } from './adamw';
 import type { Batch, BatchSource, EngineDeps, SequenceModel } from './deps';
@@ -40,12 +40,7 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
 const TRAIN_KEYS = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
 
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
-  for (const key of Object.keys(partial)) {
-    check(
-      (TRAIN_KEYS as string[]).includes(key),
-      () => `Error in resolveTrainConfig: unknown option '${key}'. Valid options: ${TRAIN_KEYS.join(', ')}.`,
-    );
-  }
+  checkKnownKeys('resolveTrainConfig', partial, TRAIN_KEYS);
   const c = { ...TRAIN_DEFAULTS, ...partial };
   for (const key of ['iterations', 'stepsPerIteration', 'batchSize', 'maxEpLen'] as const) {
     check(
