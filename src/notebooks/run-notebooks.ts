@@ -156,7 +156,14 @@ export function runNotebook(
   return new Promise((resolve) => {
     const child = spawn(jupyterCommand(env), args, {
       cwd: path.dirname(entry.file),
-      env: { ...env, DMM_FAILED_NOTEBOOK: failedCopy, DMM_NOTEBOOK: entry.name, DMM_PROGRESS_FILE: progressFile },
+      env: {
+        ...env,
+        DMM_FAILED_NOTEBOOK: failedCopy,
+        DMM_NOTEBOOK: entry.name,
+        DMM_PROGRESS_FILE: progressFile,
+        // The kernel compiles a fixed tree: no file watching (environment/tslab-preload.js).
+        DMM_TSLAB_STATIC: '1',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let buffered = '';
