@@ -78,13 +78,21 @@ export async function runLocalSweep(specs: RunSpec[], opts: LocalSweepOptions = 
     log(
       `skipping ${result.skipped.length} finished run(s); ${todo.length} to run on ${Math.min(jobs, todo.length)} process(es)`,
     );
-  const bar = progress('sweep', todo.length, { silent: opts.silent });
+  // The bar counts thousandths of runs, from the children's progress messages, so its ETA moves during a run.
+  const UNITS = 1000;
+  const bar = progress('sweep', todo.length * UNITS, { silent: opts.silent });
   const child = path.join(__dirname, 'run-child.ts');
   const runOne = (spec: RunSpec): Promise<void> =>
     new Promise((resolve) => {
       const file = recordPath(spec, resultsDir);
       const label = specLabel(spec);
       let reported: { type: 'done' } | { type: 'error'; message: string } | undefined;
+      let shown = 0; // units of this run already on the bar
+      const advance = (fraction: number, info?: string) => {
+        const units = Math.max(shown, Math.min(UNITS, Math.round(fraction * UNITS)));
+        if (units > shown) bar.tick(units - shown, `${label}${info ? `: ${info}` : ''}`);
+        shown = units;
+      };
       const p = fork(child, [], {
         execArgv: ['--require', require.resolve('tsx/cjs')],
         env: { ...process.env, DMM_QUIET: '1' },
@@ -92,11 +100,22 @@ export async function runLocalSweep(specs: RunSpec[], opts: LocalSweepOptions = 
       });
       let stderr = '';
       p.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-      p.on('message', (m: { type: 'done' } | { type: 'error'; message: string }) => (reported = m));
+      p.on(
+        'message',
+        (
+          m:
+            | { type: 'done' }
+            | { type: 'error'; message: string }
+            | { type: 'progress'; fraction: number; info?: string },
+        ) => {
+          if (m.type === 'progress') advance(m.fraction, m.info);
+          else reported = m;
+        },
+      );
       p.on('exit', (code, signal) => {
         if (reported?.type === 'done' && code === 0) {
           result.finished.push(label);
-          bar.tick(1, `${label} finished`);
+          advance(1, 'finished');
           log(`finished ${label} → ${file}`);
         } else {
           const error =
@@ -106,7 +125,7 @@ export async function runLocalSweep(specs: RunSpec[], opts: LocalSweepOptions = 
           if (reported?.type !== 'error' || !fs.existsSync(file) || readRecordStatus(file) !== 'failed')
             writeCrashRecord(spec, file, error);
           result.failed.push({ label, error });
-          bar.tick(1, `${label} FAILED`);
+          advance(1, 'FAILED');
           log(`FAILED ${label}: ${error}`);
         }
         resolve();

@@ -18,11 +18,21 @@ async function main(req: Request): Promise<void> {
     if (req.runner) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runner module is chosen at run time
       const { runJob } = require(req.runner) as { runJob: JobRunner };
-      await runJob(req.spec, { jobId: '', attempt: 1, resultsDir: req.resultsDir, onProgress: () => undefined });
+      await runJob(req.spec, {
+        jobId: '',
+        attempt: 1,
+        resultsDir: req.resultsDir,
+        onProgress: (fraction, info) => process.send!({ type: 'progress', fraction, info }),
+      });
     } else {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the child only (tfjs)
       const { runTraining } = require('../train/run') as typeof import('../train/run');
-      await runTraining(req.spec, { resultsDir: req.resultsDir, silent: true, ...req.runOptions });
+      await runTraining(req.spec, {
+        resultsDir: req.resultsDir,
+        silent: true,
+        onProgress: (fraction, info) => process.send!({ type: 'progress', fraction, info }),
+        ...req.runOptions,
+      });
     }
     process.send!({ type: 'done' }, () => process.exit(0));
   } catch (err) {

@@ -25,6 +25,9 @@ import { resolveTrainConfig, Trainer, TRAIN_DEFAULTS, type TrainConfig } from '.
 export type ResolvedRunSpec = ReturnType<typeof normaliseRunSpec>;
 export type DataSource = 'kit' | 'd4rl';
 
+/** Steps between progress reports (and event-loop yields) inside an iteration. */
+const PROGRESS_CHUNK = 25;
+
 export interface RunOptions {
   /** Root of the records; default 'results'. */
   resultsDir?: string;
@@ -208,9 +211,21 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
       const bar = progress(`train ${s.model} ${s.dataset} seed ${s.seed} iter ${it}/${iterations}`, stepsPerIteration, {
         silent: opts.silent,
       });
-      const { meanLoss, seconds: trainSeconds } = trainer.train(stepsPerIteration, () => bar.tick());
+      // Chunks of steps with a yield between them, so progress messages leave a child process while it trains.
+      let lossSum = 0;
+      let trainSeconds = 0;
+      for (let done = 0; done < stepsPerIteration; ) {
+        const n = Math.min(PROGRESS_CHUNK, stepsPerIteration - done);
+        const chunk = trainer.train(n, () => bar.tick());
+        lossSum += chunk.meanLoss * n;
+        trainSeconds += chunk.seconds;
+        done += n;
+        report(it - 1 + (0.8 * done) / stepsPerIteration, `training, loss ${chunk.meanLoss.toPrecision(4)}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const meanLoss = lossSum / stepsPerIteration;
       bar.done(`loss ${meanLoss.toPrecision(4)}`);
-      report(it - 0.5, 'evaluating');
+      report(it - 0.2, 'evaluating');
       const e0 = Date.now();
       const targets = await evaluate(model, {
         env: s.env,
