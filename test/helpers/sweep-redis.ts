@@ -75,6 +75,10 @@ async function ping(port: number): Promise<boolean> {
 }
 
 export async function startRedis(): Promise<TestRedis> {
+  if (!fs.existsSync(REDIS_SERVER))
+    throw new Error(
+      `the queue tests need redis-server at ${REDIS_SERVER}: apt-get install redis-server, or set DMM_REDIS_SERVER`,
+    );
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-redis-'));
   let proc: ChildProcess | undefined;
