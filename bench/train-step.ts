@@ -5,7 +5,8 @@
  * forward + backward at (B, L, D, N) = (64, 24, 64, 16) and (64, 300, 256, 16), and a per-kernel
  * profile of one DMM step. Prints a table and writes bench/results/train-step.json.
  *
- * Usage: node --import tsx bench/train-step.ts [--seconds 8] [--models dmm,dmamba,dt,dc] [--no-scan] [--no-profile]
+ * Usage: node --import tsx bench/train-step.ts [--seconds 8] [--models dmm,dmamba,dt,dc] [--no-train] [--no-scan]
+ *        [--profile dmm,dt,dc | --no-profile]
  * Runs on one core (wasm has no threads in Node); say in any report what else loaded the machine.
  */
 import * as os from 'os';
@@ -179,9 +180,13 @@ async function main(): Promise<void> {
       s.dispose();
     }
   }
-  let profile: { kernel: string; ms: number; calls: number }[] = [];
-  if (!process.argv.includes('--no-profile') && names.includes('dmm')) {
-    const { step, dispose } = trainStepFn('dmm');
+  // Per-kernel profile of one training step (after one warm-up step) for each model in --profile.
+  const profiles: Record<string, { kernel: string; ms: number; calls: number }[]> = {};
+  const toProfile = (process.argv.includes('--no-profile') ? '' : (arg('profile') ?? 'dmm'))
+    .split(',')
+    .filter(Boolean) as ModelName[];
+  for (const name of toProfile) {
+    const { step, dispose } = trainStepFn(name);
     step(0);
     const info = await tf.profile(() => step(1));
     const agg = new Map<string, { ms: number; calls: number }>();
@@ -191,7 +196,7 @@ async function main(): Promise<void> {
       e.calls += 1;
       agg.set(k.name, e);
     }
-    profile = [...agg].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
+    profiles[name] = [...agg].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
     dispose();
   }
   const load1 = os.loadavg();
@@ -206,7 +211,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     seconds,
     rows,
-    dmmStepProfile: profile,
+    stepProfiles: profiles,
   };
   writeJsonAtomic(path.join(__dirname, 'results', 'train-step.json'), result);
 
@@ -232,10 +237,11 @@ async function main(): Promise<void> {
         `| ${r.shape} | ${(r.fwdMs as number).toFixed(2)} | ${(r.fwdBwdMs as number).toFixed(2)} | ${(r.fwdCpuMs as number).toFixed(2)} | ${(r.fwdBwdCpuMs as number).toFixed(2)} |`,
       );
   }
-  if (profile.length) {
-    const total = profile.reduce((s, p) => s + p.ms, 0);
-    console.log(`\nDMM step profile (kernel time ${total.toFixed(1)} ms, top 10):`);
-    for (const p of profile.slice(0, 10))
+  for (const [name, profile] of Object.entries(profiles)) {
+    const total = profile.reduce((acc, p) => acc + p.ms, 0);
+    const calls = profile.reduce((acc, p) => acc + p.calls, 0);
+    console.log(`\n${name} step profile (kernel time ${total.toFixed(1)} ms in ${calls} kernel calls, top 8):`);
+    for (const p of profile.slice(0, 8))
       console.log(`  ${p.kernel.padEnd(28)} ${p.ms.toFixed(2).padStart(8)} ms  ${p.calls} calls`);
   }
 }
