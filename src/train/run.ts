@@ -200,8 +200,9 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     writeRecord(file, record);
 
     const { iterations, stepsPerIteration } = cfg.train;
-    const report = (it: number, phase: string) =>
-      opts.onProgress?.(it / iterations, `iteration ${it}/${iterations} ${phase}`);
+    /** `done` iterations (fractional) of `iterations`, while in iteration `it`. */
+    const report = (done: number, it: number, phase: string) =>
+      opts.onProgress?.(done / iterations, `iteration ${it}/${iterations} ${phase}`);
     for (let it = record.iterations.length + 1; it <= iterations; it++) {
       if (opts.stopAfterIteration !== undefined && it > opts.stopAfterIteration) {
         trainer.dispose();
@@ -220,12 +221,12 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
         lossSum += chunk.meanLoss * n;
         trainSeconds += chunk.seconds;
         done += n;
-        report(it - 1 + (0.8 * done) / stepsPerIteration, `training, loss ${chunk.meanLoss.toPrecision(4)}`);
+        report(it - 1 + (0.8 * done) / stepsPerIteration, it, `training, loss ${chunk.meanLoss.toPrecision(4)}`);
         await new Promise((resolve) => setImmediate(resolve));
       }
       const meanLoss = lossSum / stepsPerIteration;
       bar.done(`loss ${meanLoss.toPrecision(4)}`);
-      report(it - 0.2, 'evaluating');
+      report(it - 0.2, it, 'evaluating');
       const e0 = Date.now();
       const targets = await evaluate(model, {
         env: s.env,
@@ -266,7 +267,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
       });
       record.scores = scoresOf(record);
       writeRecord(file, record);
-      report(it, 'done');
+      report(it, it, 'done');
     }
     record.status = 'finished';
     record.scores = scoresOf(record);
