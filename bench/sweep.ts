@@ -203,7 +203,7 @@ async function main(): Promise<void> {
         );
         wall[nWorkers] = ms(t0) / 1000;
         if (s.failed > 0)
-          throw new Error(`${s.failed} grid job(s) failed: ${s.failed_jobs[0]?.error} | ${ws[0].output().slice(-500)}`);
+          throw new Error(`${s.failed} grid job(s) failed: ${s.failedJobs[0]?.error} | ${ws[0].output().slice(-500)}`);
         for (const w of ws) await stopProcess(w);
         rows.push({
           measure: `${runner} grid wall time, ${nWorkers} worker process(es)`,

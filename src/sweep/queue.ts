@@ -259,8 +259,8 @@ export interface SweepStatus {
   etaSeconds: number;
   /** Workers connected now (BullMQ's client list). */
   workers: number;
-  running_jobs: StatusRow[];
-  failed_jobs: StatusRow[];
+  runningJobs: StatusRow[];
+  failedJobs: StatusRow[];
 }
 
 function progressOf(job: Job): { fraction?: number; info?: string } {
@@ -336,8 +336,8 @@ export async function sweepStatus(target: QueueTarget = {}): Promise<SweepStatus
       waiting,
       etaSeconds,
       workers,
-      running_jobs: runningRows,
-      failed_jobs: failed.map((j) => row(j, 'failed')),
+      runningJobs: runningRows,
+      failedJobs: failed.map((j) => row(j, 'failed')),
     };
   } finally {
     await queue.close();

@@ -110,7 +110,7 @@ test(
     assert.equal(await victim.exited, null, 'worker 0 died by signal');
     // Progress events reach the queue: a running job shows its fraction and the runner's info line.
     await waitFor('progress of a running job', async () =>
-      (await sweepStatus(q)).running_jobs.some((r) => (r.progress ?? 0) > 0 && /^step \d\/8$/.test(r.info ?? '')),
+      (await sweepStatus(q)).runningJobs.some((r) => (r.progress ?? 0) > 0 && /^step \d\/8$/.test(r.info ?? '')),
     );
 
     const status = await waitFor(
@@ -124,9 +124,9 @@ test(
     );
     assert.equal(status.done, 7);
     assert.equal(status.failed, 1);
-    assert.match(status.failed_jobs[0].label, /dc hopper-medium s7/);
-    assert.match(status.failed_jobs[0].error ?? '', /planned failure of seed 7 on attempt 2/);
-    assert.equal(status.failed_jobs[0].attemptsMade, 2);
+    assert.match(status.failedJobs[0].label, /dc hopper-medium s7/);
+    assert.match(status.failedJobs[0].error ?? '', /planned failure of seed 7 on attempt 2/);
+    assert.equal(status.failedJobs[0].attemptsMade, 2);
 
     // Every run finished exactly once: the killed run's orphan did not go on, and it ran again only once.
     const finished = fs

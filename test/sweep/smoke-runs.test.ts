@@ -106,7 +106,7 @@ test(
       200_000,
       500,
     );
-    assert.equal(status.failed, 0, JSON.stringify(status.failed_jobs));
+    assert.equal(status.failed, 0, JSON.stringify(status.failedJobs));
     assert.equal(status.done, 2);
     assert.match(workers[1].output(), /stalled \(its worker died\)/);
 

@@ -35,11 +35,11 @@ export function printStatus(s: SweepStatus, out: (line: string) => void = consol
   out(
     `done ${s.done}, running ${s.running}, failed ${s.failed}, waiting ${s.waiting}; workers ${s.workers}; ETA ${formatDuration(s.etaSeconds)}`,
   );
-  for (const r of s.running_jobs)
+  for (const r of s.runningJobs)
     out(
       `  running  ${r.label}  ${r.progress === undefined ? '' : `${Math.round(r.progress * 100)}%`}${r.info ? `  ${r.info}` : ''}`,
     );
-  for (const r of s.failed_jobs)
+  for (const r of s.failedJobs)
     out(`  failed   ${r.label}  after ${r.attemptsMade} attempt(s): ${r.error ?? 'unknown error'}`);
 }
 
