@@ -10,11 +10,14 @@ import * as path from 'path';
 import { before, test } from 'node:test';
 import { initBackend, tf } from '../../src/backend';
 import { evalMain } from '../../src/cli/commands/eval';
+import { BatchSampler } from '../../src/data/sampler';
 import { makeEnv } from '../../src/envs';
+import { createModel, maskedActionLoss } from '../../src/models';
 import { readRecord } from '../../src/results/record';
 import { recordPath } from '../../src/sweep/spec';
 import type { Dataset } from '../../src/train/deps';
 import { runTraining } from '../../src/train/run';
+import { resolveTrainConfig, Trainer } from '../../src/train/trainer';
 import { Rng } from '../../src/util/rng';
 
 before(async () => {
@@ -127,4 +130,22 @@ test('smoke run of DMM on hopper: a valid finished record, a loadable checkpoint
   }
   assert.match(lines.join('\n'), /\| 3600 \| -?\d+\.\d ± 0\.0 \| [1-5]\.0 \| -?\d+\.\d \|/);
   assert.ok(tf.memory().numTensors < 200);
+});
+
+test('training steps of the real DMM keep the live tensor count flat', async () => {
+  const data = await randomHopperEpisodes(3);
+  const model = createModel('dmm', { hiddenSize: 16, nLayer: 1 }, { stateDim: 11, actDim: 3 }, 5);
+  const trainer = new Trainer(
+    model as never,
+    new BatchSampler(data, { contextLength: 8, batchSize: 4, seed: 1 }),
+    resolveTrainConfig({ batchSize: 4 }),
+    5,
+    maskedActionLoss,
+  );
+  trainer.train(2);
+  const before = tf.memory().numTensors;
+  trainer.train(3);
+  assert.equal(tf.memory().numTensors, before);
+  trainer.dispose();
+  model.dispose();
 });
