@@ -68,17 +68,14 @@ export class MambaBlock extends Module {
     const [b, l] = u.shape;
     const e = this.inner;
     const { stateSize: n, dtRank: r } = this.options;
-    const xz = this.inProj.apply(u); // [B, L, 2E]
-    let x = xz.slice([0, 0, 0], [b, l, e]);
-    const z = xz.slice([0, 0, e], [b, l, e]);
+    const [xPre, z] = tf.split(this.inProj.apply(u), 2, 2); // [B, L, E] each
+    let x = xPre;
     if (this.conv1d) x = this.conv1d.apply(x);
     x = silu(x); // [B, L, E]
     tap(ctx, `${prefix}.scanInput`, x);
     const xDbl = this.xProj.apply(x); // [B, L, r + 2N]
-    const deltaLow = xDbl.slice([0, 0, 0], [b, l, r]);
-    const bc = xDbl.slice([0, 0, r], [b, l, 2 * n]).transpose([0, 2, 1]); // [B, 2N, L]
-    const bMat = bc.slice([0, 0, 0], [b, n, l]);
-    const cMat = bc.slice([0, n, 0], [b, n, l]);
+    const [deltaLow, bc] = tf.split(xDbl, [r, 2 * n], 2);
+    const [bMat, cMat] = tf.split(bc.transpose([0, 2, 1]), 2, 1); // [B, N, L] each
     const delta = matMulWT(deltaLow.reshape([b * l, r]), this.dtProj.weight).reshape([b, l, e]); // bias goes into the scan
     const a = tf.neg(tf.exp(this.aLog)); // [E, N]
     const y = selectiveScan(

@@ -26,9 +26,19 @@ export function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return plainMatMul(a, b);
 }
 
+const linearMatMul = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w.transpose()),
+    // dX = dY·W needs no transpose of W; dW = dYᵀ·X transposes the gradient once.
+    gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => [tf.matMul(dy, sw), tf.matMul(dy.transpose(), sx)],
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
+}) as any) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
+
 /** x [n, in] · Wᵀ for a PyTorch-layout weight W [out, in] → [n, out]. */
 export function matMulWT(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
-  return plainMatMul(x, w.transpose());
+  return linearMatMul(x, w);
 }
 
 /** The transpose of the last two axes. */
