@@ -27,7 +27,7 @@ import { selectiveScan, type ScanPath } from '../src/ops/scan';
 import { fusedScanBackward, fusedScanForward, type ScanBuffers } from '../src/ops/scan/cpu';
 import { SCAN_INPUT_NAMES } from '../src/ops/scan/kernel-names';
 import type { ScanDims } from '../src/ops/scan/reference';
-import { dispatchGrid, setScanPoison } from '../src/ops/scan/webgpu';
+import { dispatchGrid, setScanBlock, setScanPoison } from '../src/ops/scan/webgpu';
 import { AdamW } from '../src/train/adamw';
 import { writeJsonAtomic } from '../src/util/atomic';
 import { Rng } from '../src/util/rng';
@@ -50,57 +50,37 @@ function scanBytes(s: ScanDims): number {
   return 4 * (4 * bdl + 2 * bnl + 7 * bdl + 4 * bnl);
 }
 
-/** Random inputs as tensors (the models' ranges), in SCAN_INPUT_NAMES order. */
+/** Random inputs as tensors in SCAN_INPUT_NAMES order, kept per shape for reuse (uniform draws: fast to make). */
+const inputCache = new Map<string, { xs: tf.Tensor[]; dy: tf.Tensor }>();
 function scanTensors(s: ScanDims, seed: number): { xs: tf.Tensor[]; dy: tf.Tensor } {
+  const key = `${label(s)} ${seed}`;
+  const hit = inputCache.get(key);
+  if (hit) return hit;
   const rng = new Rng(seed);
   const { batch, dim, len, nState: N } = s;
-  const fill = (n: number, f: () => number): Float32Array => {
+  const fill = (n: number, lo: number, hi: number): Float32Array => {
     const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = f();
+    for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rng.uniform();
     return a;
   };
   const bdl = batch * dim * len;
+  const bnl = batch * N * len;
   const xs = [
+    tf.tensor(fill(bdl, -1.7, 1.7), [batch, dim, len]),
+    tf.tensor(fill(bdl, -2, 0), [batch, dim, len]),
     tf.tensor(
-      fill(bdl, () => rng.normal()),
-      [batch, dim, len],
-    ),
-    tf.tensor(
-      fill(bdl, () => rng.normal() * 0.5 - 1),
-      [batch, dim, len],
-    ),
-    tf.tensor(
-      fill(dim * N, () => -Math.exp(rng.range(-1, 1.5))),
+      Float32Array.from(fill(dim * N, -1, 1.5), (v) => -Math.exp(v)),
       [dim, N],
     ),
-    tf.tensor(
-      fill(batch * N * len, () => rng.normal()),
-      [batch, N, len],
-    ),
-    tf.tensor(
-      fill(batch * N * len, () => rng.normal()),
-      [batch, N, len],
-    ),
-    tf.tensor(
-      fill(dim, () => rng.normal()),
-      [dim],
-    ),
-    tf.tensor(
-      fill(bdl, () => rng.normal()),
-      [batch, dim, len],
-    ),
-    tf.tensor(
-      fill(dim, () => rng.range(-4, 0)),
-      [dim],
-    ),
+    tf.tensor(fill(bnl, -1.7, 1.7), [batch, N, len]),
+    tf.tensor(fill(bnl, -1.7, 1.7), [batch, N, len]),
+    tf.tensor(fill(dim, -1, 1), [dim]),
+    tf.tensor(fill(bdl, -1.7, 1.7), [batch, dim, len]),
+    tf.tensor(fill(dim, -4, 0), [dim]),
   ];
-  return {
-    xs,
-    dy: tf.tensor(
-      fill(bdl, () => rng.normal()),
-      [batch, dim, len],
-    ),
-  };
+  const made = { xs, dy: tf.tensor(fill(bdl, -1.7, 1.7), [batch, dim, len]) };
+  inputCache.set(key, made);
+  return made;
 }
 
 /** ms per forward + backward of the op on the active backend (grads of all 8 inputs, synced by reading ∂A). */
@@ -121,7 +101,31 @@ async function timeScan(s: ScanDims, path: ScanPath, iters: number, warmup = 2):
   }
   await last[2].data();
   const ms = (performance.now() - t0) / iters;
-  tf.dispose([...last, ...xs, dy]);
+  tf.dispose(last);
+  return ms;
+}
+
+/** ms per forward call only (synced by reading one element). */
+async function timeScanForward(s: ScanDims, iters: number): Promise<number> {
+  const { xs } = scanTensors(s, 7);
+  const once = (): tf.Tensor => selectiveScan(xs[0], xs[1], xs[2], xs[3], xs[4], xs[5], xs[6], xs[7], true, 'fused');
+  const sync = async (t: tf.Tensor): Promise<void> => {
+    const one = t.slice([0, 0, 0], [1, 1, 1]);
+    await one.data();
+    one.dispose();
+  };
+  const w = once();
+  await sync(w);
+  w.dispose();
+  const t0 = performance.now();
+  let last: tf.Tensor | undefined;
+  for (let i = 0; i < iters; i++) {
+    last?.dispose();
+    last = once();
+  }
+  await sync(last!);
+  const ms = (performance.now() - t0) / iters;
+  last!.dispose();
   return ms;
 }
 
@@ -288,7 +292,18 @@ async function wasmPart(): Promise<Record<string, unknown>> {
   r.scanDmmFusedMs = await attempt('wasm fused', () => timeScan(DMM_SHAPE, 'fused', 10));
   r.cpuLoopsDmmMs = timeCpuLoops(DMM_SHAPE, 10);
   if (!process.argv.includes('--quick')) {
-    r.cpuLoopsLargeMs = LARGE.map((s) => ({ shape: label(s), ms: timeCpuLoops(s, 1) }));
+    // The loops are exactly linear in the batch (independent rows): time B/8 rows, scale by 8 (labelled).
+    r.cpuLoopsLargeMs = LARGE.map((s) => {
+      const part = { ...s, batch: s.batch / 8 };
+      const measured = timeCpuLoops(part, 1);
+      return {
+        shape: label(s),
+        measuredAt: label(part),
+        measuredMs: measured,
+        ms: measured * 8,
+        scaled: 'x8 in batch',
+      };
+    });
   }
   r.trainStepMs = {
     b64: await attempt('wasm train 64', () => timeTrainStep(64, 5)),
@@ -354,6 +369,29 @@ async function gpuPart(): Promise<Record<string, unknown>> {
       composite: `not run: needs about ${compositeGb.toFixed(0)} GB of GPU memory`,
     });
   }
+  // 3b. block length T of the WGSL kernels: correctness and time at T = 8 (default), 16, 32
+  const sweep = [];
+  for (const T of [8, 16, 32]) {
+    setScanBlock(T);
+    setScanPoison(true);
+    const errs = [];
+    for (const [k, dims] of [DMM_SHAPE, { batch: 1, dim: 20, len: 3000, nState: 16 }].entries()) {
+      const e = await attempt(`T=${T} check ${label(dims)}`, () => pathErrors('fused', dims, 1300 + k, {}));
+      errs.push(
+        'error' in e ? Infinity : Math.max(...Object.values(e).map((v) => (Number.isFinite(v) ? v : Infinity))),
+      );
+    }
+    setScanPoison(false);
+    sweep.push({
+      block: T,
+      maxRelError: Math.max(...errs),
+      dmmFusedMs: await attempt(`T=${T} fused dmm`, () => timeScan(DMM_SHAPE, 'fused', 50)),
+      large1ForwardMs: await attempt(`T=${T} fwd ${label(LARGE[0])}`, () => timeScanForward(LARGE[0], 5)),
+      large1FwdBwdMs: await attempt(`T=${T} fwd+bwd ${label(LARGE[0])}`, () => timeScan(LARGE[0], 'fused', 3, 1)),
+    });
+  }
+  setScanBlock(8);
+  r.blockSweep = sweep;
   // 4. training step
   r.trainStepMs = {
     b64: await attempt('webgpu train 64', () => timeTrainStep(64, 20)),
@@ -405,6 +443,11 @@ async function main(): Promise<void> {
       const cpu = w.cpuLoopsLargeMs?.[k]?.ms;
       lines.push(
         `scan fwd+bwd ${l.shape}: fused ${fmt(l.fusedMs, 2)} ms, ${fmt(l.achievedGbPerS, 0)} GB/s = ${fmt(100 * l.fractionOfCopy, 0)}% of copy (target 50%); CPU loops ${fmt(cpu, 0)} ms`,
+      );
+    }
+    for (const t of g.blockSweep as Loose[]) {
+      lines.push(
+        `  block T=${t.block}: max rel err ${fmt(t.maxRelError, 7)}, dmm fused ${fmt(t.dmmFusedMs, 3)} ms, ${label(LARGE[0])} fwd ${fmt(t.large1ForwardMs, 2)} ms, fwd+bwd ${fmt(t.large1FwdBwdMs, 2)} ms`,
       );
     }
     for (const b of ['b64', 'b1024']) {

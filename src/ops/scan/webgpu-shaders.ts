@@ -25,13 +25,16 @@
 /** Baked-in shape of one scan shader. */
 export interface ScanShaderSpec {
   N: number;
+  /** Block length T (steps staged per pass); 8 unless a benchmark asks for another. */
+  block: number;
   hasZ: boolean;
   deltaSoftplus: boolean;
 }
 
 /** Block length T, channels per workgroup CH, blocks per checkpoint segment SB, threads per workgroup. */
-export function scanTiling(N: number): { T: number; CH: number; SB: number; WG: number } {
-  const T = Math.min(8, N);
+export function scanTiling(N: number, block = 8): { T: number; CH: number; SB: number; WG: number } {
+  // T ≤ N keeps CH·T ≤ CH·N = WG, so one thread per (channel, step) slot suffices.
+  const T = Math.min(block, N);
   const CH = Math.max(1, Math.floor(128 / N));
   return { T, CH, SB: 8, WG: CH * N };
 }
@@ -60,7 +63,7 @@ export type ScanUniforms = Record<(typeof UNIFORM_FIELDS)[number], number>;
 
 function header(spec: ScanShaderSpec, bindings: [string, 'read' | 'read_write'][]): string {
   const { N } = spec;
-  const { T, CH, SB, WG } = scanTiling(N);
+  const { T, CH, SB, WG } = scanTiling(N, spec.block);
   const decls = bindings.map(
     ([name, access], i) => `@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<f32>;`,
   );
@@ -91,7 +94,7 @@ fn stepGrad(r: f32) -> f32 { return ${spec.deltaSoftplus ? 'select(sigm(r), 1.0,
 /** Forward ('fwd': writes out) or backward pre-pass ('pre': writes ∂z, ∂o and checkpoints). */
 export function forwardShader(spec: ScanShaderSpec, mode: 'fwd' | 'pre'): string {
   const { N, hasZ } = spec;
-  const { T, CH, WG } = scanTiling(N);
+  const { T, CH, WG } = scanTiling(N, spec.block);
   const bindings: [string, 'read' | 'read_write'][] =
     mode === 'fwd'
       ? [
@@ -199,7 +202,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
 /** The reverse pass: ∂u, ∂δ and the partial sums ws2 = [∂B part | ∂C part | ∂A part | ∂D part | ∂β part]. */
 export function backwardMainShader(spec: ScanShaderSpec): string {
   const { N } = spec;
-  const { T, CH, SB, WG } = scanTiling(N);
+  const { T, CH, SB, WG } = scanTiling(N, spec.block);
   const bindings: [string, 'read' | 'read_write'][] = [
     ['du', 'read_write'],
     ['ddelta', 'read_write'],

@@ -63,6 +63,12 @@ interface WebGpuBackendLike {
 }
 
 let poison = false;
+let block = 8;
+/** Benchmarks: the block length T of the WGSL kernels (default 8). */
+export function setScanBlock(t: number): void {
+  block = t;
+}
+
 /** Tests: fill every buffer a scan shader writes with NaN before it runs, so an unwritten element shows. */
 export function setScanPoison(on: boolean): void {
   poison = on;
@@ -165,8 +171,8 @@ function prepare(backend: unknown, inputs: unknown, attrs: SelectiveScanAttrs): 
   const x = namedInputs(inputs as Record<string, TensorInfo>, attrs);
   const [batch, dim, len] = x.u.shape;
   const N = x.A.shape[1];
-  const spec: ScanShaderSpec = { N, hasZ: attrs.hasZ, deltaSoftplus: attrs.deltaSoftplus };
-  const { T, CH, SB } = scanTiling(N);
+  const spec: ScanShaderSpec = { N, block, hasZ: attrs.hasZ, deltaSoftplus: attrs.deltaSoftplus };
+  const { T, CH, SB } = scanTiling(N, block);
   const groups = Math.ceil(dim / CH);
   const nBlk = Math.ceil(len / T);
   const nSeg = Math.ceil(nBlk / SB);
@@ -200,7 +206,7 @@ function prepare(backend: unknown, inputs: unknown, attrs: SelectiveScanAttrs): 
     offDBias: 2 * partBC + batch * dim * N + batch * dim,
     total: 0,
   };
-  const key = `dmmScan_N${N}_z${+attrs.hasZ}_sp${+attrs.deltaSoftplus}`;
+  const key = `dmmScan_N${N}_T${T}_z${+attrs.hasZ}_sp${+attrs.deltaSoftplus}`;
   return { be, x, spec, key, P, BC, U, workgroups: batch * groups };
 }
 
