@@ -1,0 +1,343 @@
+/**
+ * Notebook 05 (DMM Figure 3): output activations per layer of a Mamba stack (Decision Mamba) against DMM's
+ * DSM + modified Mamba (spec §11 F3): taps at the last step of an evaluation episode, 24 tokens (K=8) ×
+ * channels, colour range [−5, 5]; the mean |activation| per token type (R, s, a) per layer; and an offline
+ * explorer page (model, layer, tap, step). Both models are the K=8 hopper-medium cells of notebook 07.
+ */
+import { tf } from '../backend';
+import type { Data, Layout } from '../figures';
+import type { FigureSpec, StandalonePageSpec } from '../figures';
+import { forwardWithTaps } from '../models';
+import type { RunRecord } from '../results/record';
+import { budgetFor } from './budget';
+import { runCells } from './cells';
+import { contextCells } from './plan';
+import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, type NotebookResult } from './report';
+import { episodeWindows, loadTrained, windowsToInputs, type Trained } from './trained';
+
+export const TOKEN_TYPES = ['R', 's', 'a'] as const;
+/** Token j of a 3K sequence is (R, s, a)[j mod 3] of step ⌊j/3⌋ + 1. */
+export const tokenLabels = (K: number) =>
+  Array.from({ length: 3 * K }, (_, j) => `${TOKEN_TYPES[j % 3]}${Math.floor(j / 3) + 1}`);
+
+const MODEL_TITLE: Record<string, string> = { dmamba: 'Decision Mamba', dmm: 'DMM' };
+/** Taps shown in the static figure (spec §11 F3), per model. */
+const FIGURE_TAPS: Record<string, { tap: string; title: string; scale: string }[]> = {
+  dmamba: [
+    { tap: 'scanInput', title: 'DMa scan input x', scale: 'Viridis' },
+    { tap: 'scanOutput', title: 'DMa scan output y', scale: 'Viridis' },
+  ],
+  dmm: [
+    { tap: 'mixerInput', title: 'DMM DSM input', scale: 'YlGn' },
+    { tap: 'localMixerOutput', title: 'DMM DSM output', scale: 'YlGn' },
+    { tap: 'scanInput', title: 'DMM scan input x', scale: 'Viridis' },
+    { tap: 'scanOutput', title: 'DMM scan output y', scale: 'Viridis' },
+  ],
+};
+
+export interface TapSet {
+  model: string;
+  K: number;
+  layers: number;
+  steps: number[];
+  episode: { length: number; ret: number };
+  /** taps[tap][stepIndex][layer] = [3K][C] values (rounded). */
+  taps: Record<string, number[][][][]>;
+}
+
+export function tapActivations(t: Trained, windows: Awaited<ReturnType<typeof episodeWindows>>): TapSet {
+  const K = Number((t.model.config as Record<string, unknown>).contextLength);
+  const { stateDim: s, actDim: a } = t.model.dims;
+  const inputs = windowsToInputs(windows.windows, K, s, a);
+  const { output, taps } = forwardWithTaps(t.model, inputs, { training: false });
+  const out: Record<string, number[][][][]> = {};
+  let layers = 0;
+  for (const [name, tensor] of Object.entries(taps)) {
+    const m = /^layers\.(\d+)\.(\w+)$/.exec(name);
+    if (!m) continue;
+    const layer = Number(m[1]);
+    layers = Math.max(layers, layer + 1);
+    const arr = tensor.arraySync() as number[][][]; // [B, 3K, C]
+    const byStep = (out[m[2]] ??= arr.map(() => []));
+    arr.forEach((win, b) => (byStep[b][layer] = win.map((tok) => tok.map((v) => Math.round(v * 100) / 100))));
+  }
+  tf.dispose([output, ...Object.values(taps), ...Object.values(inputs)]);
+  return {
+    model: t.record.spec.model,
+    K,
+    layers,
+    steps: windows.windows.map((w) => w.step),
+    episode: { length: windows.length, ret: windows.ret },
+    taps: out,
+  };
+}
+
+/** Mean |value| of each token type over channels, tokens of that type, and the given steps. */
+export function typeMeans(perStep: number[][][][], layer: number): Record<string, number> {
+  const acc: Record<string, { s: number; n: number }> = { R: { s: 0, n: 0 }, s: { s: 0, n: 0 }, a: { s: 0, n: 0 } };
+  for (const step of perStep)
+    step[layer]?.forEach((tok, j) => {
+      const k = TOKEN_TYPES[j % 3];
+      for (const v of tok) {
+        acc[k].s += Math.abs(v);
+        acc[k].n++;
+      }
+    });
+  return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, v.n ? v.s / v.n : NaN]));
+}
+
+function heatmapFigure(sets: TapSet[]): { data: Data[]; layout: Partial<Layout>; cols: number; rows: number } {
+  const columns = sets.flatMap((set) =>
+    (FIGURE_TAPS[set.model] ?? []).filter((c) => set.taps[c.tap]).map((c) => ({ set, ...c })),
+  );
+  const rows = Math.max(...sets.map((s) => s.layers));
+  const data: Data[] = [];
+  const layout: Record<string, unknown> = {
+    title: { text: 'Activations at the last step of an evaluation episode (tokens × channels)' },
+    annotations: [] as unknown[],
+    margin: { t: 80, l: 50, r: 20, b: 60 },
+  };
+  const gap = 0.02;
+  const w = (1 - gap * (columns.length - 1)) / columns.length;
+  const h = (1 - 0.06 * (rows - 1)) / rows;
+  let axis = 0;
+  columns.forEach((col, c) => {
+    const last = col.set.taps[col.tap].length - 1;
+    for (let layer = 0; layer < col.set.layers; layer++) {
+      axis++;
+      const xa = axis === 1 ? 'x' : `x${axis}`;
+      const ya = axis === 1 ? 'y' : `y${axis}`;
+      const tokens = col.set.taps[col.tap][last][layer]; // [3K][C]
+      const z = tokens[0].map((_, ch) => tokens.map((tok) => tok[ch])); // [C][3K]
+      data.push({
+        type: 'heatmap',
+        z,
+        x: tokenLabels(col.set.K),
+        zmin: -5,
+        zmax: 5,
+        colorscale: col.scale,
+        showscale: c === columns.length - 1 && layer === 0,
+        xaxis: xa,
+        yaxis: ya,
+      } as Data);
+      const x0 = c * (w + gap);
+      const y1 = 1 - layer * (h + 0.06);
+      layout[`xaxis${axis === 1 ? '' : axis}`] = {
+        domain: [x0, x0 + w],
+        anchor: ya,
+        tickfont: { size: 7 },
+        tickangle: -90,
+        dtick: 3,
+      };
+      layout[`yaxis${axis === 1 ? '' : axis}`] = {
+        domain: [y1 - h, y1],
+        anchor: xa,
+        showticklabels: c === 0,
+        title: c === 0 ? { text: `layer ${layer + 1}` } : undefined,
+      };
+      if (layer === 0)
+        (layout.annotations as unknown[]).push({
+          text: col.title,
+          x: x0 + w / 2,
+          y: 1.03,
+          xref: 'paper',
+          yref: 'paper',
+          showarrow: false,
+          font: { size: 11 },
+        });
+    }
+  });
+  return { data, layout: layout as Partial<Layout>, cols: columns.length, rows };
+}
+
+const EXPLORER_BODY = `<div class="controls">
+<label>model <select id="model"></select></label>
+<label>layer <select id="layer"></select></label>
+<label>tap <select id="tap"></select></label>
+<label>step <select id="step"></select></label>
+</div>
+<div id="heat" style="width:100%;height:620px"></div>
+<p id="info"></p>`;
+
+const EXPLORER_SCRIPT = `(function () {
+  var D = DMM_DATA, sets = D.sets;
+  function $(id) { return document.getElementById(id); }
+  function fill(sel, values, labels) {
+    var cur = sel.value; sel.innerHTML = '';
+    values.forEach(function (v, i) { var o = document.createElement('option'); o.value = String(v); o.textContent = labels ? labels[i] : String(v); sel.appendChild(o); });
+    if (values.map(String).indexOf(cur) >= 0) sel.value = cur;
+  }
+  function set() { return sets[Number($('model').value)]; }
+  function refill() {
+    var s = set();
+    fill($('layer'), s.layersList, s.layersList.map(function (l) { return 'layer ' + (l + 1); }));
+    fill($('tap'), Object.keys(s.taps));
+    fill($('step'), s.steps.map(function (_, i) { return i; }), s.steps.map(function (t) { return 'step ' + t; }));
+    draw();
+  }
+  function draw() {
+    var s = set(), layer = Number($('layer').value), tap = $('tap').value, step = Number($('step').value);
+    var tokens = s.taps[tap][step][layer];
+    var z = tokens[0].map(function (_, ch) { return tokens.map(function (tok) { return tok[ch]; }); });
+    Plotly.react('heat', [{ type: 'heatmap', z: z, x: s.labels, zmin: -5, zmax: 5, colorscale: /scan/.test(tap) ? 'Viridis' : 'YlGn' }],
+      { title: { text: s.title + ' · layer ' + (layer + 1) + ' · ' + tap + ' · step ' + s.steps[step] }, xaxis: { title: { text: 'token (R, s, a per step)' } }, yaxis: { title: { text: 'channel' } } },
+      { responsive: true, displaylogo: false });
+    $('info').textContent = s.title + ': episode of ' + s.episode.length + ' steps, return ' + s.episode.ret.toFixed(0) + '. Channels: ' + z.length + '.';
+  }
+  fill($('model'), sets.map(function (_, i) { return i; }), sets.map(function (s) { return s.title; }));
+  $('model').onchange = refill; $('layer').onchange = draw; $('tap').onchange = draw; $('step').onchange = draw;
+  refill();
+})();`;
+
+export function explorerPage(sets: TapSet[], scale: string, records: RunRecord[]): StandalonePageSpec {
+  return {
+    name: '05-heatmap-explorer',
+    title: 'Activation explorer: Decision Mamba and DMM',
+    notebook: '05-activation-heatmaps',
+    scale,
+    seeds: records.map((r) => r.seed),
+    dataSource: dataSourceOf(records),
+    backend: records[0]?.backend,
+    caption: `Pick a model, layer, tap and step of one evaluation episode (primary target); colours fixed to [−5, 5]. Models: the K=8 hopper-medium cells. ${protocolNote(scale)}`,
+    body: EXPLORER_BODY,
+    script: EXPLORER_SCRIPT,
+    style: '.controls label{margin-right:1.2em}',
+    data: {
+      sets: sets.map((s) => ({
+        title: MODEL_TITLE[s.model] ?? s.model,
+        labels: tokenLabels(s.K),
+        layersList: Array.from({ length: s.layers }, (_, i) => i),
+        steps: s.steps,
+        episode: s.episode,
+        taps: s.taps,
+      })),
+    },
+  };
+}
+
+function cellsFor(scale: string) {
+  return contextCells(scale).filter(
+    (c) =>
+      (c.model === 'dmm' || c.model === 'dmamba') &&
+      Number((c.overrides?.contextLength as number | undefined) ?? 8) === 8 &&
+      (c.model === 'dmm' ? c.experiment === 'main-results' : true),
+  );
+}
+
+export async function activationHeatmaps(scale: string): Promise<NotebookResult> {
+  const specs = cellsFor(scale);
+  const cells = await runCells(specs, { scale, workers: budgetFor(scale).workers });
+  const b = budgetFor(scale);
+  const maxSteps = b.scale === 'smoke' ? 20 : 200;
+  const sets: TapSet[] = [];
+  const records: RunRecord[] = [];
+  const notes: string[] = [];
+  for (const o of cells.outcomes) {
+    const t = await loadTrained(o, scale);
+    if (!t) {
+      notes.push(`${o.spec.model}: no trained model (${o.error ?? 'missing checkpoint'})`);
+      continue;
+    }
+    if (t.retrained) notes.push(`${o.spec.model}: checkpoint was missing, the cell was retrained into .cache`);
+    const ws = await episodeWindows(t, maxSteps, 4, 7);
+    sets.push(tapActivations(t, ws));
+    records.push(t.record);
+    t.model.dispose();
+  }
+  const figures: FigureSpec[] = [];
+  const tables: string[] = [];
+  let finding = `No trained models: ${notes.join('; ')}. ${cellsLine(cells)}`;
+  if (sets.length) {
+    const hm = heatmapFigure(sets);
+    const common = {
+      notebook: '05-activation-heatmaps',
+      scale,
+      seeds: records.map((r) => r.seed),
+      dataSource: dataSourceOf(records),
+      backend: records[0].backend,
+    };
+    figures.push({
+      ...common,
+      name: '05-activation-heatmaps',
+      data: hm.data,
+      layout: hm.layout,
+      width: Math.min(4000, 190 * hm.cols + 120),
+      height: Math.min(4000, 240 * hm.rows + 140),
+      caption: `Channels (y) × 24 tokens (x: R, s, a per step, K=8) at the last step of one evaluation episode (primary target, reset seed 7, capped at ${maxSteps} steps; lengths ${sets.map((s) => `${MODEL_TITLE[s.model]} ${s.episode.length}`).join(', ')}). Colour range [−5, 5]; viridis for the scan, YlGn for the mixer. ${protocolNote(scale)}`,
+    });
+    // Mean |activation| per token type per layer, scan output (and DSM output for DMM).
+    const rows: (string | number)[][] = [];
+    const bars: Data[] = [];
+    for (const set of sets) {
+      for (const tap of ['scanOutput', 'localMixerOutput'].filter((x) => set.taps[x])) {
+        for (let l = 0; l < set.layers; l++) {
+          const m = typeMeans(set.taps[tap], l);
+          rows.push([
+            MODEL_TITLE[set.model],
+            tap,
+            l + 1,
+            fmt(m.R, 3),
+            fmt(m.s, 3),
+            fmt(m.a, 3),
+            fmt(m.a / Math.max(1e-9, Math.min(m.R, m.s)), 2),
+          ]);
+        }
+        for (const k of TOKEN_TYPES)
+          bars.push({
+            type: 'bar',
+            name: `${MODEL_TITLE[set.model]} ${tap} · ${k}`,
+            x: Array.from({ length: set.layers }, (_, l) => `layer ${l + 1}`),
+            y: Array.from({ length: set.layers }, (_, l) => typeMeans(set.taps[tap], l)[k]),
+            legendgroup: `${set.model}${tap}`,
+          } as Data);
+      }
+    }
+    tables.push(markdownTable(['model', 'tap', 'layer', 'mean |R|', 'mean |s|', 'mean |a|', 'a / min(R, s)'], rows));
+    figures.push({
+      ...common,
+      name: '05-token-type-activity',
+      data: bars,
+      layout: {
+        title: { text: 'Mean |activation| per token type and layer' },
+        barmode: 'group' as const,
+        yaxis: { title: { text: 'mean |activation|' } },
+        legend: { font: { size: 9 } },
+      },
+      width: 900,
+      caption: `Mean absolute activation over channels and tokens of each type (R, s, a), over ${sets[0].steps.length} kept steps of the episode. The DMM paper's claim: in a Mamba stack the scan output of R and s tokens nearly vanishes against a tokens. ${protocolNote(scale)}`,
+    });
+    const ratio = (set: TapSet) => {
+      const rs = Array.from({ length: set.layers }, (_, l) => typeMeans(set.taps.scanOutput ?? [], l));
+      return rs.map((m) => m.a / Math.max(1e-9, Math.min(m.R, m.s)));
+    };
+    const dma = sets.find((s) => s.model === 'dmamba');
+    const dmm = sets.find((s) => s.model === 'dmm');
+    const rd = dma ? ratio(dma) : [];
+    const rm = dmm ? ratio(dmm) : [];
+    const avg = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / Math.max(1, xs.length);
+    finding =
+      `Scan output, ratio of mean |a| to the weaker of mean |R| and mean |s| per layer: Decision Mamba ${rd.map((x) => fmt(x, 2)).join(', ') || '–'}; DMM ${rm.map((x) => fmt(x, 2)).join(', ') || '–'}. ` +
+      (rd.length && rm.length
+        ? avg(rd) > avg(rm) && avg(rd) > 2
+          ? "Action tokens dominate the Mamba stack's scan output more than DMM's, the direction of the paper's Figure 3. "
+          : "The kit does NOT see the paper's pattern clearly here: action tokens do not dominate the Mamba stack's scan output much more than DMM's. "
+        : '') +
+      `One episode of models trained at ${scale} scale; activations of barely trained models may not show what trained ones do. ${notes.join('; ')} ${cellsLine(cells)}`;
+    return {
+      figures,
+      pages: [explorerPage(sets, scale, records)],
+      tables,
+      finding,
+      cells,
+      numbers: { ratioDmamba: rd, ratioDmm: rm },
+    };
+  }
+  return { figures, tables, finding, cells };
+}
+
+export function heatmapPaperNote(measured: readonly RunRecord[]): string {
+  return paperNote('05-activation-heatmaps', cellsFor('paper'), measured, [
+    'grids/03-main-results.json',
+    'grids/07-context-length.json (the trained models it reads)',
+  ]);
+}

@@ -1,0 +1,203 @@
+/**
+ * Notebook 01: a card for every dataset the notebooks train on (kit-generated at smoke and quick scale;
+ * the D4RL files too when they are on disk): returns and normalised scores, episode lengths, state
+ * statistics (danfojs `describe`), and stick-figure snapshots of each behaviour policy.
+ */
+import * as fs from 'fs';
+import type { Data } from '../figures';
+import {
+  d4rlDir,
+  loadDataset,
+  loadPolicySet,
+  normalizedScore,
+  PolicyRunner,
+  trajectoryLength,
+  trajectoryReturn,
+  type Dataset,
+} from '../data';
+import { d4rlFileName } from '../data/d4rl-ids';
+import { makeEnv, recordRollout, type EnvId } from '../envs';
+import type { Rollout } from '../envs/stick-figure';
+import { budgetFor } from './budget';
+import { fmt, markdownTable, type NotebookResult } from './report';
+import * as path from 'path';
+
+function describeStates(d: Dataset): string {
+  // danfojs describe: count, mean, std, min, median, max per observation dimension.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dfd = require('danfojs-node') as typeof import('danfojs-node');
+  const s = d.stateMean.length;
+  const rows: number[][] = [];
+  const step = Math.max(1, Math.floor(d.card.transitions / 5000)); // a subsample keeps describe fast
+  let i = 0;
+  for (const t of d.trajectories) {
+    const T = t.rewards.length;
+    for (let k = 0; k < T; k++, i++)
+      if (i % step === 0) rows.push(Array.from(t.observations.subarray(k * s, (k + 1) * s)));
+  }
+  const df = new dfd.DataFrame(rows, { columns: Array.from({ length: s }, (_, j) => `s${j}`) });
+  const desc = df.describe() as unknown as { index: (string | number)[]; columns: string[]; values: number[][] };
+  return markdownTable(
+    ['', ...desc.columns],
+    desc.values.map((r, j) => [String(desc.index[j]), ...r.map((v) => fmt(Number(v), 2))]),
+  );
+}
+
+/** Snapshots of one rollout drawn as capsules at their world positions (a chronophotograph), offset vertically per row. */
+function rolloutTraces(r: Rollout, row: number, name: string, colour: string, panels = 8): Data[] {
+  const n = r.frames.length;
+  const picks = Array.from({ length: Math.min(panels, n) }, (_, j) =>
+    Math.round((j * (n - 1)) / Math.max(1, Math.min(panels, n) - 1)),
+  );
+  const x: (number | null)[] = [];
+  const y: (number | null)[] = [];
+  for (const t of picks) {
+    const s = r.frames[t];
+    for (let g = 0; g < s.length; g += 4) {
+      x.push(s[g], s[g + 2], null);
+      y.push(s[g + 1] - row * 2.5, s[g + 3] - row * 2.5, null);
+    }
+  }
+  return [
+    { type: 'scatter', mode: 'lines', name, x, y, line: { width: 4, color: colour }, connectgaps: false } as Data,
+  ];
+}
+
+export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
+  const b = budgetFor(scale);
+  const ids = b.envs.flatMap((e) => b.datasets.map((k) => `${e}-${k}`));
+  const loaded: Dataset[] = [];
+  const failures: string[] = [];
+  for (const id of ids) {
+    try {
+      loaded.push(await loadDataset(id, { source: 'kit', scale: b.scale }));
+    } catch (err) {
+      failures.push(`${id}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  // D4RL files, when someone downloaded them (never downloaded here).
+  for (const id of ids) {
+    const file = path.join(d4rlDir(), d4rlFileName(id as never));
+    if (fs.existsSync(file)) {
+      try {
+        loaded.push(await loadDataset(id, { source: 'd4rl', download: false }));
+      } catch (err) {
+        failures.push(`${id} (D4RL): ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  const label = (d: Dataset) => `${d.id} (${d.provenance.source === 'kit' ? 'kit' : 'D4RL'})`;
+  const cardTable = markdownTable(
+    ['dataset', 'sha256', 'episodes', 'transitions', 'length mean', 'return mean ± std', 'normalised mean (min–max)'],
+    loaded.map((d) => [
+      label(d),
+      d.provenance.checksum.slice(0, 8),
+      d.card.episodes,
+      d.card.transitions,
+      fmt(d.card.episodeLength.mean, 0),
+      `${fmt(d.card.episodeReturn.mean, 0)} ± ${fmt(d.card.episodeReturn.std, 0)}`,
+      `${fmt(d.card.normalizedScore.mean)} (${fmt(d.card.normalizedScore.min)}–${fmt(d.card.normalizedScore.max)})`,
+    ]),
+  );
+  const dataSource =
+    loaded
+      .map(
+        (d) =>
+          `${d.provenance.source === 'kit' ? 'kit-generated' : 'D4RL'} ${d.id} (sha256 ${d.provenance.checksum.slice(0, 8)})`,
+      )
+      .join(', ') || 'none loaded';
+  const common = { notebook: '01-datasets', scale, dataSource };
+  const hist = (values: (d: Dataset) => number[], name: string, title: string, xlabel: string) => ({
+    ...common,
+    name,
+    data: loaded.map((d) => ({ type: 'histogram', name: label(d), x: values(d), opacity: 0.6, nbinsx: 40 }) as Data),
+    layout: {
+      title: { text: title },
+      barmode: 'overlay' as const,
+      xaxis: { title: { text: xlabel } },
+      yaxis: { title: { text: 'episodes' } },
+    },
+    caption: `${title}, one histogram per dataset (episodes as split in model-spec §8.1). Kit-generated data come from the kit's own ARS behaviour policies, not D4RL's SAC policies.`,
+  });
+  const figures = [
+    hist(
+      (d) => d.trajectories.map((t) => normalizedScore(d.env, trajectoryReturn(t))),
+      '01-datasets-scores',
+      'Normalised episode score (D4RL reference min/max)',
+      'normalised score',
+    ),
+    hist((d) => d.trajectories.map((t) => trajectoryLength(t)), '01-datasets-lengths', 'Episode length', 'steps'),
+  ];
+  // Stick figures of each behaviour policy (medium, expert; medium-replay mixes snapshots of the same training run).
+  const colours = ['#1f3b73', '#d1495b', '#00798c'];
+  const policyLines: string[] = [];
+  const steps = b.scale === 'smoke' ? 60 : 300;
+  for (const env of b.envs) {
+    let set;
+    try {
+      set = loadPolicySet(env as never);
+    } catch (err) {
+      policyLines.push(`${env}: no behaviour policies (${(err as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    const traces: Data[] = [];
+    const rows: { name: string; policy: PolicyRunner | null }[] = [
+      { name: `medium (iteration ${set.medium.iteration})`, policy: PolicyRunner.of(set.medium) },
+      { name: `expert (iteration ${set.expert.iteration})`, policy: PolicyRunner.of(set.expert) },
+      { name: 'random (uniform actions)', policy: null },
+    ];
+    for (const [row, { name, policy }] of rows.entries()) {
+      const e = await makeEnv(env as EnvId, { seed: 7 });
+      const act = new Float64Array(e.actionDim);
+      let rng = 12345;
+      const r = recordRollout(
+        e,
+        (obs) => {
+          if (policy) policy.meanAction(obs, act);
+          else
+            for (let i = 0; i < act.length; i++) act[i] = ((rng = (rng * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+          return Array.from(act, (v) => Math.max(-1, Math.min(1, v)));
+        },
+        { maxSteps: steps, label: name },
+      );
+      e.close();
+      const ret = r.rewards.reduce((a, v) => a + v, 0);
+      policyLines.push(
+        `${env} ${name}: ${r.rewards.length} steps, return ${fmt(ret, 0)} (normalised ${fmt(normalizedScore(env as never, ret))})${r.terminated ? ', fell (terminated)' : ''}`,
+      );
+      traces.push(...rolloutTraces(r, row, `${name}: ${r.rewards.length} steps`, colours[row]));
+    }
+    figures.push({
+      ...common,
+      name: `01-behaviour-${env}`,
+      data: traces,
+      layout: {
+        title: { text: `${env}: behaviour policies, snapshots of one rollout` },
+        xaxis: { title: { text: 'x (m)' } },
+        yaxis: { title: { text: 'z (m), rows offset' }, scaleanchor: 'x' },
+        legend: { orientation: 'h' as const, y: -0.2 },
+      } as never,
+      caption: `Eight snapshots of one ${steps}-step rollout (mean action, no noise, reset seed 7) of each behaviour policy, drawn at the body's world position; rows: medium, expert, random. Policies: the kit's ARS linear policies (data/policies).`,
+    });
+  }
+  const describeTables = loaded
+    .filter((d) => d.kind === 'medium')
+    .map((d) => `**${label(d)}: state statistics (danfojs describe, subsampled)**\n\n${describeStates(d)}`);
+  const findings = loaded.map(
+    (d) => `${label(d)}: ${d.card.episodes} episodes, mean normalised score ${fmt(d.card.normalizedScore.mean)}`,
+  );
+  const finding =
+    (loaded.length ? `Loaded ${loaded.length} dataset(s). ${findings.join('; ')}. ` : 'No dataset could be loaded. ') +
+    (failures.length ? `Not available: ${failures.join('; ')}. ` : '') +
+    (policyLines.length ? `Behaviour rollouts: ${policyLines.join('; ')}. ` : '') +
+    'D4RL datasets: ' +
+    (loaded.some((d) => d.provenance.source === 'd4rl')
+      ? 'present and shown.'
+      : 'not on this machine (`npx dmm data download` fetches them); the kit-generated ones stand in, so scores below are not D4RL scores.');
+  return {
+    figures,
+    tables: [cardTable, ...describeTables],
+    finding,
+    numbers: { loaded: loaded.map((d) => d.id), failures },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Notebook 09: Ota's Decision Mamba ablations on hopper-medium (spec §11 DMa A1: no channel MLP; A2:
+ * K ∈ {5, 10, 20, 30, 50}), with DT beside it. The defaults are the main table's runs.
+ */
+import type { RunRecord } from '../results/record';
+import { budgetFor } from './budget';
+import { runCells } from './cells';
+import { EXPERIMENTS, dmambaCells } from './plan';
+import {
+  backendOf,
+  cellsLine,
+  dataSourceOf,
+  finished,
+  fmt,
+  paperNote,
+  protocolNote,
+  seedsOf,
+  type NotebookResult,
+} from './report';
+import { variantBars, variantDeltas, variantScores, variantTable } from './variants';
+
+export async function decisionMamba(scale: string): Promise<NotebookResult> {
+  const plan = dmambaCells(scale);
+  const cells = await runCells(
+    plan.map((p) => p.cell),
+    { scale, workers: budgetFor(scale).workers },
+  );
+  const records = finished(cells);
+  const scores = variantScores(plan.map((p, i) => ({ variant: p.variant, outcome: cells.outcomes[i] })));
+  const figure = {
+    name: '09-decision-mamba',
+    notebook: '09-decision-mamba',
+    scale,
+    seeds: seedsOf(records),
+    dataSource: dataSourceOf(records),
+    backend: backendOf(records),
+    data: variantBars(scores),
+    layout: {
+      title: { text: 'Decision Mamba ablations on hopper-medium' },
+      barmode: 'group' as const,
+      xaxis: { title: { text: 'normalised score' } },
+      yaxis: { automargin: true, autorange: 'reversed' as const },
+      margin: { l: 260 },
+    },
+    width: 900,
+    height: 140 + 40 * scores.length,
+    caption: `Decision Mamba at its official hopper-medium setting (D=${scale === 'smoke' ? 16 : 256}, K=20, channel MLP) and one change per bar; DT at its official setting. ${protocolNote(scale)}`,
+  };
+  const ref = scores.find((s) => s.label.startsWith('with MLP'));
+  const noMlp = scores.find((s) => s.label === 'without MLP');
+  const dt = scores.find((s) => s.group === 'baseline');
+  const finding = ref?.best.n
+    ? `Decision Mamba (default) scores ${fmt(ref.best.mean)}; differences: ${variantDeltas(scores, ref).join(', ')}. ` +
+      (noMlp?.best.n
+        ? noMlp.best.mean < ref.best.mean
+          ? 'Removing the channel MLP lowers the score, as Ota reports (A1). '
+          : "Removing the channel MLP does NOT lower the score here, unlike Ota's A1. "
+        : '') +
+      (dt?.best.n
+        ? ref.best.mean > dt.best.mean
+          ? 'Decision Mamba is ahead of DT here. '
+          : 'Decision Mamba is NOT ahead of DT here, unlike the paper. '
+        : '') +
+      `${seedsOf(records).length} seed(s) at ${scale} scale: indicative only. ${cellsLine(cells)}`
+    : `The default Decision Mamba run did not finish. ${cellsLine(cells)}`;
+  return { figures: [figure], tables: [variantTable(scores)], finding, cells };
+}
+
+export function dmambaPaperNote(measured: readonly RunRecord[]): string {
+  return paperNote(
+    '09-decision-mamba',
+    dmambaCells('paper')
+      .map((p) => p.cell)
+      .filter((c) => c.experiment === EXPERIMENTS.dmamba),
+    measured,
+    ['grids/03-main-results.json (defaults and DT)'],
+  );
+}

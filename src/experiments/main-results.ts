@@ -1,0 +1,173 @@
+/**
+ * Notebook 03: DT, DC, Decision Mamba and DMM on hopper/halfcheetah/walker2d × medium/medium-replay/
+ * medium-expert (model-spec §11 T-MuJoCo, T1), both protocols of §10, a table and a grouped bar chart.
+ * Paper numbers are shown only where §11 "Known numbers" gives them.
+ */
+import type { Data } from '../figures';
+import type { RunRecord } from '../results/record';
+import { budgetFor } from './budget';
+import { runCells } from './cells';
+import { MODEL_LABELS, MODELS, mainCells, type Model } from './plan';
+import {
+  backendOf,
+  cellsLine,
+  dataSourceOf,
+  finished,
+  fmt,
+  fmtMs,
+  markdownTable,
+  meanStd,
+  paperNote,
+  protocolNote,
+  seedsOf,
+  type NotebookResult,
+} from './report';
+
+/** Literature DT values often copied into tables (jannerm/diffuser; spec §11 "Known numbers"). */
+export const LITERATURE_DT: Readonly<Record<string, number>> = Object.freeze({
+  'halfcheetah-medium-expert': 86.8,
+  'hopper-medium-expert': 107.6,
+  'walker2d-medium-expert': 108.1,
+  'halfcheetah-medium': 42.6,
+  'hopper-medium': 67.6,
+  'walker2d-medium': 74.0,
+  'halfcheetah-medium-replay': 36.6,
+  'hopper-medium-replay': 82.7,
+  'walker2d-medium-replay': 66.6,
+});
+/** DMa's paper value on hopper-medium (max during training). */
+export const PAPER_DMAMBA_HOPPER_MEDIUM = { mean: 83.5, std: 12.5 };
+
+export type Protocol = 'best_official' | 'final';
+
+/** Scores of one model on one dataset under one protocol, over seeds. */
+export function scoresOf(records: readonly RunRecord[], model: string, dataset: string, protocol: Protocol): number[] {
+  return records
+    .filter((r) => r.spec.model === model && r.dataset.id === dataset && r.scores)
+    .map((r) => r.scores![protocol]);
+}
+
+export function datasetsOf(scale: string): string[] {
+  const b = budgetFor(scale);
+  return b.envs.flatMap((e) => b.datasets.map((k) => `${e}-${k}`));
+}
+
+export function groupedBars(records: readonly RunRecord[], datasets: readonly string[], protocol: Protocol): Data[] {
+  const traces: Data[] = MODELS.map((m: Model) => {
+    const s = datasets.map((d) => meanStd(scoresOf(records, m, d, protocol)));
+    return {
+      type: 'bar',
+      name: MODEL_LABELS[m],
+      x: [...datasets],
+      y: s.map((v) => (v.n ? v.mean : null)),
+      error_y: { type: 'data', array: s.map((v) => (v.n > 1 ? v.std : 0)), visible: true },
+    } as Data;
+  });
+  traces.push({
+    type: 'scatter',
+    mode: 'markers',
+    name: 'DT, literature (D4RL data)',
+    x: datasets.filter((d) => d in LITERATURE_DT),
+    y: datasets.filter((d) => d in LITERATURE_DT).map((d) => LITERATURE_DT[d]),
+    marker: { symbol: 'line-ew-open', size: 18, color: 'black', line: { width: 2 } },
+  } as Data);
+  if (datasets.includes('hopper-medium') && protocol === 'best_official')
+    traces.push({
+      type: 'scatter',
+      mode: 'markers',
+      name: 'Decision Mamba, paper (83.5 ± 12.5)',
+      x: ['hopper-medium'],
+      y: [PAPER_DMAMBA_HOPPER_MEDIUM.mean],
+      error_y: { type: 'data', array: [PAPER_DMAMBA_HOPPER_MEDIUM.std], visible: true },
+      marker: { symbol: 'diamond', size: 10, color: '#d1495b' },
+    } as Data);
+  return traces;
+}
+
+export async function mainResults(scale: string): Promise<NotebookResult> {
+  const cells = await runCells(mainCells(scale), { scale, workers: budgetFor(scale).workers });
+  const records = finished(cells);
+  const datasets = datasetsOf(scale);
+  const rows = datasets.map((d) => [
+    d,
+    ...MODELS.flatMap((m) => [
+      fmtMs(meanStd(scoresOf(records, m, d, 'best_official'))),
+      fmtMs(meanStd(scoresOf(records, m, d, 'final'))),
+    ]),
+    d in LITERATURE_DT ? fmt(LITERATURE_DT[d]) : '–',
+  ]);
+  const head = [
+    'dataset',
+    ...MODELS.flatMap((m) => [`${MODEL_LABELS[m]} best`, `${MODEL_LABELS[m]} final`]),
+    'DT lit. (D4RL)',
+  ];
+  const table = markdownTable(head, rows);
+  const seeds = seedsOf(records);
+  const common = {
+    notebook: '03-main-results',
+    scale,
+    seeds,
+    dataSource: dataSourceOf(records),
+    backend: backendOf(records),
+  };
+  const figures = (['best_official', 'final'] as Protocol[]).map((protocol) => ({
+    ...common,
+    name: protocol === 'best_official' ? '03-main-results' : '03-main-results-final',
+    data: groupedBars(records, datasets, protocol),
+    layout: {
+      title: { text: `Normalised score per dataset, protocol ${protocol}` },
+      barmode: 'group' as const,
+      yaxis: { title: { text: 'normalised score' } },
+      xaxis: { tickangle: -30 },
+      legend: { orientation: 'h' as const, y: -0.35 },
+      margin: { b: 150 },
+    },
+    width: 900,
+    height: 520,
+    caption:
+      `Normalised score (mean ± population std over seeds; protocol ${protocol}, §10) of DT, DC, Decision Mamba and DMM. ` +
+      `Black bars: literature DT values on the original D4RL data; red diamond: the Decision Mamba paper's hopper-medium value. ${protocolNote(scale)}`,
+  }));
+  // Finding: per-dataset winner and the average rank of each model.
+  const winners: Record<string, number> = {};
+  const avg: Record<string, number[]> = {};
+  for (const d of datasets) {
+    const ms = MODELS.map((m) => ({ m, s: meanStd(scoresOf(records, m, d, 'best_official')) })).filter(
+      (x) => x.s.n > 0,
+    );
+    if (ms.length === 0) continue;
+    ms.sort((a, b) => b.s.mean - a.s.mean);
+    winners[ms[0].m] = (winners[ms[0].m] ?? 0) + 1;
+    for (const x of ms) (avg[x.m] ??= []).push(x.s.mean);
+  }
+  const means = MODELS.filter((m) => avg[m]).map((m) => ({ m, v: meanStd(avg[m]).mean }));
+  means.sort((a, b) => b.v - a.v);
+  let finding: string;
+  if (means.length === 0) finding = `No run finished, so there is nothing to compare. ${cellsLine(cells)}`;
+  else {
+    const top = means[0].m as Model;
+    finding =
+      `Averaged over ${Object.values(avg)[0]?.length ?? 0} dataset(s) (best_official), the order is ${means.map((x) => `${MODEL_LABELS[x.m as Model]} ${fmt(x.v)}`).join(' > ')}. ` +
+      `Best per dataset: ${Object.entries(winners)
+        .map(([m, n]) => `${MODEL_LABELS[m as Model]} ${n}×`)
+        .join(', ')}. ` +
+      (top === 'dmm'
+        ? 'At this scale the kit agrees with the DMM paper that DMM scores highest on average. '
+        : `At this scale the kit does NOT reproduce the DMM paper's claim that DMM scores highest: ${MODEL_LABELS[top]} is ahead. `) +
+      (scale !== 'paper'
+        ? `This is a ${scale}-scale run (far fewer steps, episodes and seeds than the papers) on kit-generated data, so absolute scores are not comparable to the papers'. `
+        : '') +
+      cellsLine(cells);
+  }
+  return {
+    figures,
+    tables: [table],
+    finding,
+    cells,
+    numbers: { means: Object.fromEntries(means.map((x) => [x.m, x.v])) },
+  };
+}
+
+export function mainPaperNote(measured: readonly RunRecord[]): string {
+  return paperNote('03-main-results', mainCells('paper'), measured);
+}

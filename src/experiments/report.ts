@@ -1,0 +1,188 @@
+/**
+ * What every paper notebook hands back and shows: figures (saved through saveFigure), Markdown tables,
+ * and the computed "what we see" text. Also the caption parts built from run records (data source with
+ * checksum prefix, backend, seeds) and, at paper scale, the grid file and cost estimate.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { kitRoot, saveFigure, saveStandalonePage, type StandalonePageSpec } from '../figures';
+import type { FigureSpec } from '../figures';
+import type { RunRecord } from '../results/record';
+import { stableStringify, writeFileAtomic } from '../util/atomic';
+import { normaliseRunSpec, type RunSpec } from '../sweep/spec';
+import { cellCounts, deviation } from './budget';
+import type { CellsReport } from './cells';
+
+export interface NotebookResult {
+  figures: FigureSpec[];
+  pages?: StandalonePageSpec[];
+  /** Markdown tables, shown in order. */
+  tables: string[];
+  /** The computed "what we see" text. */
+  finding: string;
+  /** Training cells behind this notebook (cached/trained/failed counts). */
+  cells?: CellsReport;
+  /** Free-form numbers for tests and docs/results.md. */
+  numbers?: Record<string, unknown>;
+}
+
+function insideTslab(): boolean {
+  return '__tslab__' in globalThis;
+}
+
+/** Saves the figures and pages and shows the tables (Markdown inside tslab, plain text elsewhere). */
+export async function show(result: NotebookResult): Promise<void> {
+  const written: string[] = [];
+  for (const t of result.tables) {
+    if (insideTslab()) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      (require('tslab') as typeof import('tslab')).display.markdown(t);
+    } else console.log(t);
+  }
+  for (const f of result.figures) written.push((await saveFigure(f)).html);
+  for (const p of result.pages ?? []) written.push(saveStandalonePage(p));
+  console.log(`Wrote ${written.length} figure page(s): ${written.map((f) => f.split('/').pop()).join(', ')}`);
+}
+
+/** `kit-generated hopper-medium (sha256 1a2b3c4d)`, one per dataset, from records. */
+export function dataSourceOf(records: readonly RunRecord[]): string {
+  const seen = new Map<string, string>();
+  for (const r of records) {
+    const src = r.dataset.source === 'd4rl' ? 'D4RL' : 'kit-generated';
+    seen.set(`${r.dataset.id}`, `${src} ${r.dataset.id} (sha256 ${r.dataset.checksum.slice(0, 8)})`);
+  }
+  if (seen.size === 0) return 'no finished runs';
+  const list = [...seen.values()].sort();
+  return list.length > 4
+    ? `${list.slice(0, 3).join(', ')} and ${list.length - 3} more (${list.filter((s) => s.startsWith('kit')).length} kit-generated)`
+    : list.join(', ');
+}
+
+export function backendOf(records: readonly RunRecord[]): string | undefined {
+  const b = [...new Set(records.map((r) => r.backend))];
+  return b.length ? b.join('+') : undefined;
+}
+
+export function seedsOf(records: readonly RunRecord[]): number[] {
+  return [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b);
+}
+
+/** Caption tail: the scale's deviation from the official protocol (labelled on every training figure). */
+export function protocolNote(scale: string): string {
+  return deviation(scale) + '.';
+}
+
+/** One line about the cells: how many were read from cache, trained now, failed. */
+export function cellsLine(r: CellsReport): string {
+  return `${r.outcomes.length} run(s) behind this notebook: ${r.cached} read from the results cache, ${r.trained} trained now, ${r.failed} failed (${r.seconds.toFixed(0)} s).`;
+}
+
+/** Records of finished outcomes. */
+export function finished(r: CellsReport): RunRecord[] {
+  return r.outcomes.filter((o) => o.record).map((o) => o.record!);
+}
+
+/** mean and population std. */
+export function meanStd(xs: readonly number[]): { mean: number; std: number; n: number } {
+  const n = xs.length;
+  if (n === 0) return { mean: NaN, std: NaN, n };
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / n), n };
+}
+
+export function fmt(x: number, digits = 1): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : '–';
+}
+
+export function fmtMs(m: { mean: number; std: number; n: number }): string {
+  if (m.n === 0) return '–';
+  return m.n > 1 ? `${fmt(m.mean)} ± ${fmt(m.std)}` : fmt(m.mean);
+}
+
+/** A Markdown table. */
+export function markdownTable(head: string[], rows: (string | number)[][]): string {
+  const line = (r: (string | number)[]) => `| ${r.map(String).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** The grid file for a notebook's own paper-scale cells (cells shared with 03 live in its grid). */
+export function gridFile(notebook: string): string {
+  return path.join('grids', `${notebook}.json`);
+}
+
+export function paperGrid(
+  notebook: string,
+  experiment: string,
+  cells: readonly RunSpec[],
+  description: string,
+): Record<string, unknown> {
+  const own = cells.map((c) => normaliseRunSpec(c)).filter((c) => c.experiment === experiment);
+  const seen = new Set<string>();
+  const list: Record<string, unknown>[] = [];
+  for (const c of own) {
+    const cell: Record<string, unknown> = { model: c.model, env: c.env, dataset: c.dataset, seed: c.seed };
+    if (c.overrides) cell.overrides = c.overrides;
+    if (c.evalPadding !== 'official') cell.evalPadding = c.evalPadding;
+    const key = stableStringify(cell);
+    if (!seen.has(key)) {
+      seen.add(key);
+      list.push(cell);
+    }
+  }
+  return { description, experiment, scale: 'paper', cells: list };
+}
+
+/** Writes grids/NAME.json (used by `npm run` scripts and checked by a test to equal the plan). */
+export function writePaperGrid(notebook: string, grid: Record<string, unknown>): string {
+  const file = path.join(kitRoot(), gridFile(notebook));
+  writeFileAtomic(file, JSON.stringify(grid, null, 2) + '\n');
+  return file;
+}
+
+/**
+ * Paper-scale cost of `cells`, from the quick records' measured speed (train seconds per step, eval
+ * seconds per episode) on this machine; undefined when there is nothing to measure from.
+ */
+export function paperCost(
+  cells: readonly RunSpec[],
+  measured: readonly RunRecord[],
+): { cpuHours: number; basis: string } | undefined {
+  const timed = measured.filter((r) => r.iterations.length > 0);
+  if (timed.length === 0) return undefined;
+  let perStep = 0;
+  let perEpisode = 0;
+  for (const r of timed) {
+    const steps = r.iterations.length * Number(r.config.train.stepsPerIteration);
+    perStep += r.iterations.reduce((a, it) => a + it.trainSeconds, 0) / steps;
+    const episodes = r.iterations.reduce((a, it) => a + it.targets.reduce((b, t) => b + t.returns.length, 0), 0);
+    perEpisode += r.iterations.reduce((a, it) => a + it.evalSeconds, 0) / Math.max(1, episodes);
+  }
+  perStep /= timed.length;
+  perEpisode /= timed.length;
+  const p = cellCounts('paper');
+  const oneRun = p.steps * perStep + p.iterations * 4.5 * p.episodesPerTarget * perEpisode;
+  return {
+    cpuHours: (cells.length * oneRun) / 3600,
+    basis: `${timed.length} timed run(s) here: ${(perStep * 1000).toFixed(0)} ms per training step, ${perEpisode.toFixed(2)} s per evaluation episode (batched), ~4.5 targets per evaluation`,
+  };
+}
+
+/** The text a notebook prints at paper scale (and in its "how to run at paper scale" cell at every scale). */
+export function paperNote(
+  notebook: string,
+  cells: readonly RunSpec[],
+  measured: readonly RunRecord[],
+  extraGrids: string[] = [],
+): string {
+  const file = gridFile(notebook);
+  const exists = fs.existsSync(path.join(kitRoot(), file));
+  const cost = paperCost(cells, measured);
+  const grids = [exists ? file : undefined, ...extraGrids].filter(Boolean) as string[];
+  return (
+    `Paper scale: ${cells.length} run(s) of ${cellCounts('paper').steps} steps. ` +
+    (cost
+      ? `Estimated cost ≈ ${cost.cpuHours.toFixed(0)} process-hours on this machine's backend (${cost.basis}). `
+      : 'No timed runs yet to estimate the cost from. ') +
+    (grids.length ? `Run with: ${grids.map((g) => `npx dmm sweep --grid ${g}`).join(' ; ')}` : '')
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * Notebook 04 (DMM Figure 1): parameter count (log x) against normalised score for each model at several
+ * widths D on `medium` (spec §11 F1). The official-width points are the main table's runs.
+ */
+import type { Data } from '../figures';
+import type { RunRecord } from '../results/record';
+import { budgetFor } from './budget';
+import { runCells } from './cells';
+import { EXPERIMENTS, MODEL_LABELS, MODELS, sizeCells, type Model } from './plan';
+import {
+  backendOf,
+  cellsLine,
+  dataSourceOf,
+  finished,
+  fmt,
+  markdownTable,
+  meanStd,
+  paperNote,
+  protocolNote,
+  seedsOf,
+  type NotebookResult,
+} from './report';
+
+export interface SizePoint {
+  model: Model;
+  width: number;
+  parameters: number;
+  best: number;
+  final: number;
+  seeds: number;
+}
+
+export function sizePoints(records: readonly RunRecord[]): SizePoint[] {
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    const key = `${r.spec.model}|${r.config.model.hiddenSize}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const out: SizePoint[] = [];
+  for (const rs of groups.values()) {
+    out.push({
+      model: rs[0].spec.model as Model,
+      width: Number(rs[0].config.model.hiddenSize),
+      parameters: rs[0].parameterCount ?? NaN,
+      best: meanStd(rs.map((r) => r.scores!.best_official)).mean,
+      final: meanStd(rs.map((r) => r.scores!.final)).mean,
+      seeds: rs.length,
+    });
+  }
+  return out.sort((a, b) => a.model.localeCompare(b.model) || a.width - b.width);
+}
+
+export async function sizeVsScore(scale: string): Promise<NotebookResult> {
+  const cells = await runCells(sizeCells(scale), { scale, workers: budgetFor(scale).workers });
+  const records = finished(cells);
+  const pts = sizePoints(records);
+  const data: Data[] = MODELS.map((m) => {
+    const p = pts.filter((x) => x.model === m);
+    return {
+      type: 'scatter',
+      mode: 'lines+markers+text',
+      name: MODEL_LABELS[m],
+      x: p.map((x) => x.parameters),
+      y: p.map((x) => x.best),
+      text: p.map((x) => `D=${x.width}`),
+      textposition: 'top center',
+    } as Data;
+  });
+  const figure = {
+    name: '04-size-vs-score',
+    notebook: '04-size-vs-score',
+    scale,
+    seeds: seedsOf(records),
+    dataSource: dataSourceOf(records),
+    backend: backendOf(records),
+    data,
+    layout: {
+      title: { text: 'Parameters against normalised score (best_official)' },
+      xaxis: { type: 'log' as const, title: { text: 'trainable parameters (log scale)' } },
+      yaxis: { title: { text: 'normalised score' } },
+    },
+    caption: `Each point is one model at one width D, trained on ${[...new Set(records.map((r) => r.dataset.id))].join(', ') || 'medium'}; parameter counts are read from the instantiated models. ${protocolNote(scale)}`,
+  };
+  const table = markdownTable(
+    ['model', 'D', 'parameters', 'best_official', 'final', 'seeds'],
+    pts.map((p) => [
+      MODEL_LABELS[p.model],
+      p.width,
+      p.parameters.toLocaleString('en-US'),
+      fmt(p.best),
+      fmt(p.final),
+      p.seeds,
+    ]),
+  );
+  // Finding: at the smallest parameter count where a model reaches its best, and whether DMM's smallest point beats the others' best.
+  const best = MODELS.map((m) => {
+    const p = pts.filter((x) => x.model === m);
+    const top = p.reduce<SizePoint | undefined>((a, b) => (!a || b.best > a.best ? b : a), undefined);
+    return { m, top };
+  }).filter((x) => x.top);
+  let finding = `No run finished. ${cellsLine(cells)}`;
+  if (best.length) {
+    const dmm = pts.filter((p) => p.model === 'dmm');
+    const others = pts.filter((p) => p.model !== 'dmm');
+    const dmmSmall = dmm.length ? dmm.reduce((a, b) => (b.parameters < a.parameters ? b : a)) : undefined;
+    const biggerBetter = dmmSmall
+      ? others.filter((o) => o.parameters > dmmSmall.parameters && o.best > dmmSmall.best)
+      : [];
+    finding =
+      `Best point per model: ${best.map((x) => `${MODEL_LABELS[x.m]} ${fmt(x.top!.best)} at ${x.top!.parameters.toLocaleString('en-US')} parameters (D=${x.top!.width})`).join('; ')}. ` +
+      (dmmSmall
+        ? biggerBetter.length === 0
+          ? `DMM's smallest model (${dmmSmall.parameters.toLocaleString('en-US')} parameters, ${fmt(dmmSmall.best)}) is not beaten by any larger baseline here, in line with Figure 1's claim. `
+          : `DMM's smallest model (${dmmSmall.parameters.toLocaleString('en-US')} parameters, ${fmt(dmmSmall.best)}) is beaten by ${biggerBetter.length} larger baseline point(s), so at this scale the kit does not reproduce Figure 1's claim in full. `
+        : '') +
+      `Single seed per point at ${scale} scale: differences of a few points are within noise. ${cellsLine(cells)}`;
+  }
+  return { figures: [figure], tables: [table], finding, cells, numbers: { points: pts } };
+}
+
+export function sizePaperNote(measured: readonly RunRecord[]): string {
+  return paperNote(
+    '04-size-vs-score',
+    sizeCells('paper').filter((c) => c.experiment === EXPERIMENTS.size),
+    measured,
+    ['grids/03-main-results.json (the official-width points)'],
+  );
+}

@@ -1,0 +1,80 @@
+/** Shared drawing for the ablation notebooks (08, 09): one horizontal bar per variant, grouped. */
+import type { Data } from '../figures';
+import type { RunRecord } from '../results/record';
+import type { CellOutcome } from './cells';
+import { fmt, markdownTable, meanStd } from './report';
+import type { Variant } from './plan';
+
+export interface VariantScore {
+  group: string;
+  label: string;
+  best: { mean: number; std: number; n: number };
+  final: { mean: number; std: number; n: number };
+  parameters?: number;
+  failed?: string;
+}
+
+export function variantScores(items: readonly { variant: Variant; outcome: CellOutcome }[]): VariantScore[] {
+  const byLabel = new Map<string, { variant: Variant; recs: RunRecord[]; failed?: string }>();
+  for (const { variant, outcome } of items) {
+    const key = `${variant.group}|${variant.label}`;
+    const e = byLabel.get(key) ?? { variant, recs: [] };
+    if (outcome.record) e.recs.push(outcome.record);
+    else e.failed = outcome.error;
+    byLabel.set(key, e);
+  }
+  return [...byLabel.values()].map(({ variant, recs, failed }) => ({
+    group: variant.group,
+    label: variant.label,
+    best: meanStd(recs.map((r) => r.scores!.best_official)),
+    final: meanStd(recs.map((r) => r.scores!.final)),
+    parameters: recs[0]?.parameterCount,
+    failed,
+  }));
+}
+
+export function variantBars(scores: readonly VariantScore[]): Data[] {
+  const y = scores.map((s) => `${s.group}: ${s.label}`);
+  return [
+    {
+      type: 'bar',
+      orientation: 'h',
+      name: 'best_official',
+      y,
+      x: scores.map((s) => (s.best.n ? s.best.mean : null)),
+      error_x: { type: 'data', array: scores.map((s) => s.best.std || 0), visible: true },
+    } as Data,
+    {
+      type: 'bar',
+      orientation: 'h',
+      name: 'final',
+      y,
+      x: scores.map((s) => (s.final.n ? s.final.mean : null)),
+      error_x: { type: 'data', array: scores.map((s) => s.final.std || 0), visible: true },
+    } as Data,
+  ];
+}
+
+export function variantTable(scores: readonly VariantScore[]): string {
+  return markdownTable(
+    ['group', 'variant', 'parameters', 'best_official', 'final', 'seeds'],
+    scores.map((s) => [
+      s.group,
+      s.label,
+      s.parameters?.toLocaleString('en-US') ?? '–',
+      s.best.n ? fmt(s.best.mean) : s.failed ? `failed: ${s.failed.slice(0, 80)}` : '–',
+      s.final.n ? fmt(s.final.mean) : '–',
+      s.best.n,
+    ]),
+  );
+}
+
+/** "variant X differs from the default by +d points" lines, relative to the first variant of each group. */
+export function variantDeltas(scores: readonly VariantScore[], reference: VariantScore | undefined): string[] {
+  if (!reference || !reference.best.n) return [];
+  return scores
+    .filter((s) => s !== reference && s.best.n)
+    .map(
+      (s) => `${s.label} ${s.best.mean - reference.best.mean >= 0 ? '+' : ''}${fmt(s.best.mean - reference.best.mean)}`,
+    );
+}
