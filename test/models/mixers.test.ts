@@ -6,6 +6,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { DenseSequenceMixer, Mamba2Block } from '../../src/models';
+import { ConvolutionTokenMixer } from '../../src/models/decision-convformer';
 import { Rng } from '../../src/util/rng';
 import { randomTensor, relErr, setupBackend } from '../helpers/models-fixtures';
 
@@ -42,6 +43,29 @@ describe('local and global mixers vs float64 definitions', () => {
           }
       assert.ok(relErr(got, want) < 1e-5, `k=${k} L=${l}: ${relErr(got, want)}`);
     }
+  });
+
+  it('DC token mixer: y_i[c] = b_τ[c] + Σ_j w_τ[c, j] · X[i−5+j][c] with τ = i mod 3 (spec §6.2)', () => {
+    const [d, k, l] = [4, 6, 12];
+    const mixer = new ConvolutionTokenMixer(d, k, new Rng(8));
+    const x = randomTensor([2, l, d], 12);
+    const got = mixer.apply(x).dataSync();
+    const X = arr(x);
+    const w = mixer.convs.map((c) => arr(c.weight)); // [D, 1, k] each
+    const bias = mixer.convs.map((c) => arr(c.bias));
+    const want: number[] = [];
+    for (let b = 0; b < 2; b++)
+      for (let i = 0; i < l; i++)
+        for (let c = 0; c < d; c++) {
+          const tau = i % 3;
+          let s = bias[tau][c];
+          for (let j = 0; j < k; j++) {
+            const p = i - k + 1 + j;
+            if (p >= 0) s += w[tau][c * k + j] * X[(b * l + p) * d + c];
+          }
+          want.push(s);
+        }
+    assert.ok(relErr(got, want) < 1e-5, `relative error ${relErr(got, want)}`);
   });
 
   it('Mamba-2 block equals the float64 per-head recurrence S_h ← exp(Δ_h A_h) S_h + Δ_h x_h Bᵀ', () => {
