@@ -42,15 +42,11 @@ test('in headless runs (DMM_TSLAB_STATIC=1) the kernel preload turns off file wa
     'console.log(ts.sys.watchFile.name, ts.sys.watchDirectory.name);',
   ].join('\n');
   const run = (env: NodeJS.ProcessEnv): string =>
-    execFileSync(
-      process.execPath,
-      ['--require', path.join(root, 'environment/tslab-preload.js'), '-e', script],
-      {
-        cwd: root,
-        env,
-        encoding: 'utf8',
-      },
-    ).trim();
+    execFileSync(process.execPath, ['--require', path.join(root, 'environment/tslab-preload.js'), '-e', script], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    }).trim();
   assert.equal(run({ ...process.env, DMM_TSLAB_STATIC: '1' }), 'unwatched unwatched');
   assert.notEqual(run({ ...process.env, DMM_TSLAB_STATIC: '' }), 'unwatched unwatched');
 });
