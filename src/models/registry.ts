@@ -211,7 +211,9 @@ export function officialModelConfig(name: ModelName, env: string, dataset = 'med
   const sparse = env === 'antmaze' || env.includes('kitchen');
   switch (name) {
     case 'dmm':
-      return sparse ? { hiddenSize: 128, dsmMode: 'shared-frozen' } : { hiddenSize: 64, dsmMode: 'per-layer' };
+      if (sparse) return { hiddenSize: 128, dsmMode: 'shared-frozen' };
+      // Maze2D has no official DMM setup; the kit's protocol uses D = 128 (spec §11, T-Maze2D).
+      return { hiddenSize: env.includes('maze2d') ? 128 : 64, dsmMode: 'per-layer' };
     case 'dmamba':
       return { hiddenSize: env === 'hopper' && (dataset === 'medium' || dataset === 'medium-replay') ? 256 : 128 };
     case 'dt':

@@ -57,6 +57,8 @@ describe('resolveModelConfig', () => {
   it('official per-environment settings pick the DSM mode and widths (spec §3.5, §5, §6)', () => {
     assert.deepEqual(officialModelConfig('dmm', 'antmaze'), { hiddenSize: 128, dsmMode: 'shared-frozen' });
     assert.deepEqual(officialModelConfig('dmm', 'hopper'), { hiddenSize: 64, dsmMode: 'per-layer' });
+    assert.deepEqual(officialModelConfig('dmm', 'kitchen-partial'), { hiddenSize: 128, dsmMode: 'shared-frozen' });
+    assert.deepEqual(officialModelConfig('dmm', 'maze2d'), { hiddenSize: 128, dsmMode: 'per-layer' });
     assert.equal(officialModelConfig('dmamba', 'hopper', 'medium').hiddenSize, 256);
     assert.equal(officialModelConfig('dmamba', 'hopper', 'medium-expert').hiddenSize, 128);
     assert.equal(officialModelConfig('dc', 'hopper', 'medium').hiddenSize, 256);
