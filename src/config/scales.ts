@@ -55,9 +55,11 @@ export const RUN_SCALES: Readonly<Record<Scale, Readonly<RunScale>>> = Object.fr
     batchSize: 4,
   }),
   quick: Object.freeze({
+    // Sized from DMM at ~0.7 steps/s on the shared machine under load ~12 (about 1/6 of a core); on an idle
+    // core that is ~4 steps/s, so 2,000 steps plus 4 evaluations of 40 episodes fit in ~10 minutes.
     iterations: 4,
-    stepsPerIteration: 1000,
-    warmupSteps: 400,
+    stepsPerIteration: 500,
+    warmupSteps: 200,
     episodesPerTarget: 10,
     maxEpisodeSteps: 1000,
     seeds: Object.freeze([12, 23]),
