@@ -1,0 +1,326 @@
+/**
+ * The WebAssembly SIMD programs of the selective scan (spec §4): f32x4 over the state dimension N.
+ * They run the (b, d, l, n) recurrences only; simd.ts does the per-element work around them (softplus of
+ * Δ, the SiLU(z) gate, transposes, the D and Δ-bias sums) in JS.
+ *
+ * Memory layout (byte pointers passed as arguments, all float32):
+ *   u, dt (softplus already applied), y, dy, gradients of u and Δ: [B, d, L];
+ *   A, ∂A: [d, N]; Bt, Ct, ∂Bt, ∂Ct: [B, L, N] (B and C transposed so n is contiguous).
+ * N must be a multiple of 4.
+ *
+ * exp(x) is a vector polynomial with range reduction: x clamped to [−87, 88], k = nearest(x·log₂e),
+ * f = x − k·ln2 (ln2 split in a high part exact under multiplication by k, and a low part), e^f by its
+ * degree-7 Taylor polynomial (|f| ≤ ln2/2, truncation < 1e-8), times 2^k built in the exponent bits.
+ * Below −87 it returns e^−87 ≈ 1.6e-38 rather than a subnormal or 0: Ā·h is then ~1e-38·h, immaterial.
+ */
+import { F32, FuncBuilder, I32, OP, SIMD, V128, assembleModule } from './simd-wasm';
+
+const EXP_CONSTS: [string, number][] = [
+  ['cHi', 88],
+  ['cLo', -87],
+  ['cLog2e', Math.LOG2E],
+  ['cLn2Hi', 0.693359375],
+  ['cLn2Lo', -2.1219444e-4],
+  ['c1', 1],
+  ['c2', 1 / 2],
+  ['c3', 1 / 6],
+  ['c4', 1 / 24],
+  ['c5', 1 / 120],
+  ['c6', 1 / 720],
+  ['c7', 1 / 5040],
+];
+
+/** Hoists the exp constants into v128 locals (once per call, outside the loops). */
+function expConstants(f: FuncBuilder): void {
+  for (const [name, v] of EXP_CONSTS) {
+    f.local(name, V128);
+    f.f32(v).simd(SIMD.f32x4Splat).set(name);
+  }
+  f.local('i127', V128);
+  f.i32(127).simd(SIMD.i32x4Splat).set('i127');
+  f.local('ex', V128);
+  f.local('ek', V128);
+}
+
+/** Replaces the v128 on top of the stack by its lane-wise exp. */
+function exp4(f: FuncBuilder): void {
+  const mul = (): void => void f.simd(SIMD.f32x4Mul);
+  const add = (): void => void f.simd(SIMD.f32x4Add);
+  f.get('cHi').simd(SIMD.f32x4Min).get('cLo').simd(SIMD.f32x4Max).tee('ex');
+  f.get('cLog2e');
+  mul();
+  f.simd(SIMD.f32x4Nearest).set('ek');
+  // f = x − k·ln2_hi − k·ln2_lo
+  f.get('ex').get('ek').get('cLn2Hi');
+  mul();
+  f.simd(SIMD.f32x4Sub).get('ek').get('cLn2Lo');
+  mul();
+  f.simd(SIMD.f32x4Sub).set('ex');
+  // Horner: ((c7·f + c6)·f + … + c1)·f + 1
+  f.get('c7');
+  for (const c of ['c6', 'c5', 'c4', 'c3', 'c2', 'c1', 'c1']) {
+    f.get('ex');
+    mul();
+    f.get(c);
+    add();
+  }
+  // · 2^k: (k + 127) << 23 reinterpreted as f32.
+  f.get('ek').simd(SIMD.i32x4TruncSatF32x4S).get('i127').simd(SIMD.i32x4Add).i32(23).simd(SIMD.i32x4Shl);
+  mul();
+}
+
+/** Pushes the sum of the four lanes of a v128 local. */
+function hsum(f: FuncBuilder, name: string): void {
+  f.get(name).simd(SIMD.f32x4ExtractLane, 0);
+  for (let lane = 1; lane < 4; lane++) f.get(name).simd(SIMD.f32x4ExtractLane, lane).op(OP.f32Add);
+}
+
+/** ptr + 4·(index expression already on the stack). */
+function scale4(f: FuncBuilder): FuncBuilder {
+  return f.i32(2).op(OP.i32Shl);
+}
+
+/** `loop … (counter += step) while counter < limit` (a do-while: the body runs at least once). */
+function countUp(f: FuncBuilder, counter: string, step: number, limit: string, body: () => void): void {
+  f.i32(0).set(counter);
+  f.op(OP.loop, 0x40);
+  body();
+  f.get(counter).i32(step).op(OP.i32Add).tee(counter).get(limit).op(OP.i32LtS).op(OP.brIf, 0);
+  f.op(OP.end);
+}
+
+const I32_PARAMS = (names: string[]): [string, typeof I32][] => names.map((n) => [n, I32]);
+
+/**
+ * scan_fwd: y[b,d,l] = Σ_n h[l,n]·C[b,n,l], h[l] = exp(dt·A)·h[l−1] + dt·u·B[l]. `pH` is N floats of scratch.
+ */
+function forwardFunc(): FuncBuilder {
+  const f = new FuncBuilder(
+    'scan_fwd',
+    I32_PARAMS(['batch', 'dim', 'len', 'nState', 'pU', 'pDt', 'pA', 'pBt', 'pCt', 'pY', 'pH']),
+  );
+  for (const n of ['b', 'd', 'l', 'nb', 'nBytes', 'i', 'pAd', 'pBl', 'pCl', 'bc']) f.local(n, I32);
+  f.local('dt', F32);
+  for (const n of ['dtv', 'dtu', 'yacc', 'hv']) f.local(n, V128);
+  expConstants(f);
+  scale4(f.get('nState')).set('nBytes');
+  countUp(f, 'b', 1, 'batch', () => {
+    // bc = byte offset of row b of Bt/Ct: b·L·N·4
+    scale4(f.get('b').get('len').op(OP.i32Mul).get('nState').op(OP.i32Mul)).set('bc');
+    countUp(f, 'd', 1, 'dim', () => {
+      countUp(f, 'nb', 16, 'nBytes', () => {
+        f.get('pH').get('nb').op(OP.i32Add).f32(0).simd(SIMD.f32x4Splat).storeV();
+      });
+      f.get('pA').get('d').get('nBytes').op(OP.i32Mul).op(OP.i32Add).set('pAd');
+      // i = (b·dim + d)·L
+      f.get('b').get('dim').op(OP.i32Mul).get('d').op(OP.i32Add).get('len').op(OP.i32Mul).set('i');
+      f.get('pBt').get('bc').op(OP.i32Add).set('pBl');
+      f.get('pCt').get('bc').op(OP.i32Add).set('pCl');
+      countUp(f, 'l', 1, 'len', () => {
+        f.get('pDt');
+        scale4(f.get('i')).op(OP.i32Add).loadF32().tee('dt').simd(SIMD.f32x4Splat).set('dtv');
+        f.get('dt').get('pU');
+        scale4(f.get('i')).op(OP.i32Add).loadF32().op(OP.f32Mul).simd(SIMD.f32x4Splat).set('dtu');
+        f.f32(0).simd(SIMD.f32x4Splat).set('yacc');
+        countUp(f, 'nb', 16, 'nBytes', () => {
+          f.get('dtv').get('pAd').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
+          exp4(f);
+          f.get('pH').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
+          f.get('dtu').get('pBl').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set('hv');
+          f.get('pH').get('nb').op(OP.i32Add).get('hv').storeV();
+          f.get('yacc').get('hv').get('pCl').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
+          f.simd(SIMD.f32x4Add).set('yacc');
+        });
+        f.get('pY');
+        scale4(f.get('i')).op(OP.i32Add);
+        hsum(f, 'yacc');
+        f.storeF32();
+        f.get('i').i32(1).op(OP.i32Add).set('i');
+        f.get('pBl').get('nBytes').op(OP.i32Add).set('pBl');
+        f.get('pCl').get('nBytes').op(OP.i32Add).set('pCl');
+      });
+    });
+  });
+  return f;
+}
+
+/**
+ * scan_bwd: per (b, d) row, replays h (into pHs, whose first row of N is zero so h[−1] = 0) and Ā (pAbar),
+ * then runs the reverse recurrence ĥ[l] = dO[l]·C[l] + Ā[l+1]·ĥ[l+1] (carry = Ā[l+1]·ĥ[l+1], pCarry).
+ * With hasZ, dO = dy·z·σ(z) and ∂z = dy·o·σ(z)·(1 + z·(1 − σ(z))), o = y + D·u; σ(z) comes in pSg.
+ * Writes ∂u, ∂ρ (= ∂dt · dsp, dsp = softplus′ or 1), ∂z, dOg (the gated dO, for ∂D in JS) per element and
+ * accumulates ∂A, ∂Bt, ∂Ct (zeroed by the caller).
+ */
+function backwardFunc(): FuncBuilder {
+  const f = new FuncBuilder(
+    'scan_bwd',
+    I32_PARAMS([
+      'batch',
+      'dim',
+      'len',
+      'nState',
+      'hasZ',
+      'pU',
+      'pDt',
+      'pDsp',
+      'pZ',
+      'pSg',
+      'pDy',
+      'pA',
+      'pD',
+      'pBt',
+      'pCt',
+      'pGu',
+      'pGdelta',
+      'pGz',
+      'pDOg',
+      'pDA',
+      'pDBt',
+      'pDCt',
+      'pHs',
+      'pAbar',
+      'pCarry',
+    ]),
+  );
+  for (const n of ['b', 'd', 'l', 'nb', 'nBytes', 'i0', 'i4', 'pAd', 'pDAd', 'bc', 'lN', 'pHl', 'pAbl', 'k'])
+    f.local(n, I32);
+  for (const n of ['dt', 'dS', 'dO', 'uu', 'sg', 'zz', 'o']) f.local(n, F32);
+  for (const n of ['dtv', 'dtu', 'dOv', 'uv', 'hh', 'hv', 'bn', 'ab', 'prev', 'acc', 'shb', 'ddt']) f.local(n, V128);
+  expConstants(f);
+  const ptr = (base: string, off: string): void => void f.get(base).get(off).op(OP.i32Add);
+  scale4(f.get('nState')).set('nBytes');
+  countUp(f, 'b', 1, 'batch', () => {
+    scale4(f.get('b').get('len').op(OP.i32Mul).get('nState').op(OP.i32Mul)).set('bc');
+    countUp(f, 'd', 1, 'dim', () => {
+      f.get('d').get('nBytes').op(OP.i32Mul).set('k');
+      ptr('pA', 'k');
+      f.set('pAd');
+      ptr('pDA', 'k');
+      f.set('pDAd');
+      f.get('pD');
+      scale4(f.get('d')).op(OP.i32Add).loadF32().set('dS');
+      f.get('b').get('dim').op(OP.i32Mul).get('d').op(OP.i32Add).get('len').op(OP.i32Mul).set('i0');
+      // Replay: lN = bc + l·N·4 (row l of Bt/Ct), pHl = pHs + (l+1)·N·4, pAbl = pAbar + l·N·4.
+      countUp(f, 'l', 1, 'len', () => {
+        scale4(f.get('i0').get('l').op(OP.i32Add)).set('i4');
+        ptr('pDt', 'i4');
+        f.loadF32().tee('dt').simd(SIMD.f32x4Splat).set('dtv');
+        f.get('dt');
+        ptr('pU', 'i4');
+        f.loadF32().op(OP.f32Mul).simd(SIMD.f32x4Splat).set('dtu');
+        f.get('l').get('nBytes').op(OP.i32Mul).tee('k').get('bc').op(OP.i32Add).set('lN');
+        ptr('pAbar', 'k');
+        f.set('pAbl');
+        f.get('pHs').get('k').op(OP.i32Add).get('nBytes').op(OP.i32Add).set('pHl');
+        countUp(f, 'nb', 16, 'nBytes', () => {
+          f.get('pAbl').get('nb').op(OP.i32Add);
+          f.get('dtv').get('pAd').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
+          exp4(f);
+          f.tee('ab').storeV();
+          f.get('pHl').get('nb').op(OP.i32Add);
+          f.get('ab').get('pHl').get('nb').op(OP.i32Add).get('nBytes').op(OP.i32Sub).loadV().simd(SIMD.f32x4Mul);
+          f.get('dtu').get('pBt').get('lN').op(OP.i32Add).get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
+          f.simd(SIMD.f32x4Add).storeV();
+        });
+      });
+      countUp(f, 'nb', 16, 'nBytes', () => {
+        f.get('pCarry').get('nb').op(OP.i32Add).f32(0).simd(SIMD.f32x4Splat).storeV();
+      });
+      // Reverse: l from L−1 down to 0.
+      f.get('len').i32(1).op(OP.i32Sub).set('l');
+      f.op(OP.loop, 0x40);
+      {
+        scale4(f.get('i0').get('l').op(OP.i32Add)).set('i4');
+        f.get('l').get('nBytes').op(OP.i32Mul).tee('k').get('bc').op(OP.i32Add).set('lN');
+        ptr('pAbar', 'k');
+        f.set('pAbl');
+        f.get('pHs').get('k').op(OP.i32Add).get('nBytes').op(OP.i32Add).set('pHl');
+        ptr('pDy', 'i4');
+        f.loadF32().set('dO');
+        ptr('pU', 'i4');
+        f.loadF32().set('uu');
+        ptr('pDt', 'i4');
+        f.loadF32().set('dt');
+        f.get('hasZ').op(OP.if, 0x40);
+        {
+          f.f32(0).simd(SIMD.f32x4Splat).set('acc');
+          countUp(f, 'nb', 16, 'nBytes', () => {
+            f.get('acc').get('pHl').get('nb').op(OP.i32Add).loadV();
+            f.get('pCt').get('lN').op(OP.i32Add).get('nb').op(OP.i32Add).loadV();
+            f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set('acc');
+          });
+          hsum(f, 'acc');
+          f.get('dS').get('uu').op(OP.f32Mul).op(OP.f32Add).set('o');
+          ptr('pSg', 'i4');
+          f.loadF32().set('sg');
+          ptr('pZ', 'i4');
+          f.loadF32().set('zz');
+          // ∂z = dO·o·σ·(1 + z·(1 − σ))
+          ptr('pGz', 'i4');
+          f.get('dO').get('o').op(OP.f32Mul).get('sg').op(OP.f32Mul);
+          f.f32(1).get('zz').f32(1).get('sg').op(OP.f32Sub).op(OP.f32Mul).op(OP.f32Add).op(OP.f32Mul);
+          f.storeF32();
+          f.get('dO').get('zz').op(OP.f32Mul).get('sg').op(OP.f32Mul).set('dO');
+        }
+        f.op(OP.end);
+        ptr('pDOg', 'i4');
+        f.get('dO').storeF32();
+        f.get('dO').simd(SIMD.f32x4Splat).set('dOv');
+        f.get('dt').simd(SIMD.f32x4Splat).set('dtv');
+        f.get('uu').simd(SIMD.f32x4Splat).set('uv');
+        f.get('dt').get('uu').op(OP.f32Mul).simd(SIMD.f32x4Splat).set('dtu');
+        f.f32(0).simd(SIMD.f32x4Splat).tee('shb').set('ddt');
+        countUp(f, 'nb', 16, 'nBytes', () => {
+          const vAt = (base: string): void => void f.get(base).get('lN').op(OP.i32Add).get('nb').op(OP.i32Add);
+          // hh = dO·C + carry
+          f.get('dOv');
+          vAt('pCt');
+          f.loadV().simd(SIMD.f32x4Mul).get('pCarry').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Add).set('hh');
+          f.get('pHl').get('nb').op(OP.i32Add).loadV().set('hv');
+          vAt('pBt');
+          f.loadV().set('bn');
+          f.get('pAbl').get('nb').op(OP.i32Add).loadV().tee('ab');
+          // prev = Ā[l]·h[l−1]
+          f.get('pHl').get('nb').op(OP.i32Add).get('nBytes').op(OP.i32Sub).loadV().simd(SIMD.f32x4Mul).set('prev');
+          // ∂Ct += dO·h
+          vAt('pDCt');
+          vAt('pDCt');
+          f.loadV().get('dOv').get('hv').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).storeV();
+          // shb += hh·B
+          f.get('shb').get('hh').get('bn').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set('shb');
+          // ddt += hh·(A·prev + B·u)
+          f.get('ddt').get('hh').get('pAd').get('nb').op(OP.i32Add).loadV().get('prev').simd(SIMD.f32x4Mul);
+          f.get('bn').get('uv').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).simd(SIMD.f32x4Mul);
+          f.simd(SIMD.f32x4Add).set('ddt');
+          // ∂A += hh·dt·prev
+          f.get('pDAd').get('nb').op(OP.i32Add).get('pDAd').get('nb').op(OP.i32Add).loadV();
+          f.get('hh').get('dtv').simd(SIMD.f32x4Mul).get('prev').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).storeV();
+          // ∂Bt += hh·dt·u
+          vAt('pDBt');
+          vAt('pDBt');
+          f.loadV().get('hh').get('dtu').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).storeV();
+          // carry = Ā[l]·hh
+          f.get('pCarry').get('nb').op(OP.i32Add).get('ab').get('hh').simd(SIMD.f32x4Mul).storeV();
+        });
+        // ∂u = dO·D + dt·Σ hh·B
+        ptr('pGu', 'i4');
+        f.get('dO').get('dS').op(OP.f32Mul).get('dt');
+        hsum(f, 'shb');
+        f.op(OP.f32Mul).op(OP.f32Add).storeF32();
+        // ∂ρ = (Σ ddt)·dsp
+        ptr('pGdelta', 'i4');
+        hsum(f, 'ddt');
+        ptr('pDsp', 'i4');
+        f.loadF32().op(OP.f32Mul).storeF32();
+        f.get('l').i32(1).op(OP.i32Sub).tee('l').i32(0).op(OP.i32GeS).op(OP.brIf, 0);
+      }
+      f.op(OP.end);
+    });
+  });
+  return f;
+}
+
+/** The module's bytes: exports `mem`, `scan_fwd`, `scan_bwd`. */
+export function scanModuleBytes(): Uint8Array {
+  return assembleModule([forwardFunc(), backwardFunc()]);
+}

@@ -1,0 +1,188 @@
+/**
+ * A tiny WebAssembly binary assembler: just the sections and opcodes the SIMD selective scan (simd.ts)
+ * needs, so the kernel builds from TypeScript alone (no wabt, no generated binary in the tree).
+ * Encoding follows the WebAssembly core spec §5 (binary format) and the fixed-width SIMD proposal;
+ * `WebAssembly.validate` checks every module built here before it is instantiated.
+ */
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+export type ValType = typeof I32 | typeof F32 | typeof V128;
+
+/** Plain (one-byte) opcodes used by the kernel. */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  f32Load: 0x2a,
+  f32Store: 0x38,
+  i32Const: 0x41,
+  f32Const: 0x43,
+  i32LtS: 0x48,
+  i32GeS: 0x4e,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32Shl: 0x74,
+  f32Add: 0x92,
+  f32Sub: 0x93,
+  f32Mul: 0x94,
+} as const;
+
+/** SIMD opcodes (prefix 0xfd, then the LEB128 index). */
+export const SIMD = {
+  load: 0x00,
+  store: 0x0b,
+  i32x4Splat: 0x11,
+  f32x4Splat: 0x13,
+  f32x4ExtractLane: 0x1f,
+  f32x4Nearest: 0x6a,
+  i32x4Shl: 0xab,
+  i32x4Add: 0xae,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Min: 0xe8,
+  f32x4Max: 0xe9,
+  i32x4TruncSatF32x4S: 0xf8,
+} as const;
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function f32Bytes(v: number): number[] {
+  return Array.from(new Uint8Array(Float32Array.of(v).buffer));
+}
+
+function utf8(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(Buffer.from(s, 'utf8'))];
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+/** One function body under construction: named locals and an instruction stream. */
+export class FuncBuilder {
+  readonly code: number[] = [];
+  private readonly names = new Map<string, number>();
+  private readonly localTypes: ValType[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly params: [string, ValType][],
+  ) {
+    params.forEach(([n], k) => this.names.set(n, k));
+  }
+
+  /** Declares a local (once) and returns its index. */
+  local(name: string, type: ValType): number {
+    const have = this.names.get(name);
+    if (have !== undefined) return have;
+    const idx = this.params.length + this.localTypes.length;
+    this.names.set(name, idx);
+    this.localTypes.push(type);
+    return idx;
+  }
+
+  private idx(name: string): number {
+    const k = this.names.get(name);
+    if (k === undefined) throw new Error(`simd-wasm: unknown local '${name}' in ${this.name}`);
+    return k;
+  }
+
+  op(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+  get(name: string): this {
+    return this.op(OP.localGet, ...uleb(this.idx(name)));
+  }
+  set(name: string): this {
+    return this.op(OP.localSet, ...uleb(this.idx(name)));
+  }
+  tee(name: string): this {
+    return this.op(OP.localTee, ...uleb(this.idx(name)));
+  }
+  i32(v: number): this {
+    return this.op(OP.i32Const, ...sleb(v));
+  }
+  f32(v: number): this {
+    return this.op(OP.f32Const, ...f32Bytes(v));
+  }
+  simd(opcode: number, ...imm: number[]): this {
+    return this.op(0xfd, ...uleb(opcode), ...imm);
+  }
+  /** f32.load / f32.store at the address on the stack (align 2^2, offset 0). */
+  loadF32(): this {
+    return this.op(OP.f32Load, 2, 0);
+  }
+  storeF32(): this {
+    return this.op(OP.f32Store, 2, 0);
+  }
+  /** v128.load / v128.store; the alignment hint is 2^2 (f32), which is all the kernel guarantees. */
+  loadV(): this {
+    return this.simd(SIMD.load, 2, 0);
+  }
+  storeV(): this {
+    return this.simd(SIMD.store, 2, 0);
+  }
+
+  /** Encoded body: locals grouped in runs of one type, then the code and `end`. */
+  body(): number[] {
+    const runs: number[][] = [];
+    for (const t of this.localTypes) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    const bytes = [...vec(runs.map(([count, t]) => [...uleb(count), t])), ...this.code, OP.end];
+    return [...uleb(bytes.length), ...bytes];
+  }
+}
+
+function section(id: number, payload: number[]): number[] {
+  return [id, ...uleb(payload.length), ...payload];
+}
+
+/** A module of void functions over one exported memory `mem` (initial `pages` of 64 KiB). */
+export function assembleModule(funcs: FuncBuilder[], pages = 1): Uint8Array {
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map(([, t]) => [t])), 0]);
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(3, vec(funcs.map((_, k) => uleb(k)))),
+    ...section(5, vec([[0x00, ...uleb(pages)]])),
+    ...section(7, vec([[...utf8('mem'), 0x02, 0], ...funcs.map((f, k) => [...utf8(f.name), 0x00, ...uleb(k)])])),
+    ...section(10, vec(funcs.map((f) => f.body()))),
+  ];
+  return Uint8Array.from(bytes);
+}

@@ -1,0 +1,240 @@
+/**
+ * The WebAssembly SIMD selective scan for the `cpu` and `wasm` backends: same signatures as the JS loops of
+ * cpu.ts, which stay as the fallback (N not a multiple of 4, or no WebAssembly SIMD in this runtime).
+ * Set DMM_SCAN_CPU=js to force the JS loops (e.g. to compare them; bench/scan.ts reports both).
+ *
+ * Arithmetic is float32 (the JS loops use float64); the per-element work around the recurrence
+ * (softplus of Δ, σ(z), transposes of B and C, and the float64 sums for ∂D and ∂Δ-bias) runs here in JS,
+ * the (b, d, l, n) loops in simd-program.ts. The backward replays h and Ā per row like the JS loops do:
+ * with the vector exp, recomputing is cheaper than carrying B·d·L·N floats from the forward.
+ */
+import { fusedScanBackward as jsBackward, fusedScanForward as jsForward, type ScanBuffers } from './cpu';
+import type { ScanDims } from './reference';
+import { scanModuleBytes } from './simd-program';
+
+interface ScanExports {
+  mem: WebAssembly.Memory;
+  scan_fwd: (...args: number[]) => void;
+  scan_bwd: (...args: number[]) => void;
+}
+
+let instance: ScanExports | null | undefined;
+
+function exportsOrNull(): ScanExports | null {
+  if (instance !== undefined) return instance;
+  try {
+    const bytes = scanModuleBytes();
+    instance = WebAssembly.validate(bytes)
+      ? (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as ScanExports)
+      : null;
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+/** Whether the SIMD kernel runs for these dims (else the JS loops do). */
+export function simdScanUsable(dims: ScanDims): boolean {
+  const forced = typeof process !== 'undefined' ? process.env?.DMM_SCAN_CPU : undefined;
+  return forced !== 'js' && dims.nState % 4 === 0 && exportsOrNull() !== null;
+}
+
+/** Bump allocator over the module memory, reset per call; grows the memory when needed. */
+class Arena {
+  private top = 0;
+  private readonly spans: [number, number][] = [];
+  alloc(floats: number): number {
+    const ptr = this.top;
+    this.spans.push([ptr, floats]);
+    this.top += Math.ceil(floats / 4) * 16; // 16-byte aligned
+    return ptr;
+  }
+  /** Grows the memory to hold everything allocated and returns a fresh f32 view. */
+  view(mem: WebAssembly.Memory): Float32Array {
+    const need = this.top - mem.buffer.byteLength;
+    if (need > 0) mem.grow(Math.ceil(need / 65536));
+    return new Float32Array(mem.buffer);
+  }
+}
+
+function softplusDt(
+  x: ScanBuffers,
+  dims: ScanDims,
+  deltaSoftplus: boolean,
+  dt: Float32Array,
+  dsp?: Float32Array,
+): void {
+  const { batch, dim, len } = dims;
+  const { delta, deltaBias } = x;
+  for (let b = 0, i = 0; b < batch; b++) {
+    for (let d = 0; d < dim; d++) {
+      const bias = deltaBias ? deltaBias[d] : 0;
+      for (let l = 0; l < len; l++, i++) {
+        const r = delta[i] + bias;
+        if (!deltaSoftplus || r > 20) {
+          dt[i] = r;
+          if (dsp) dsp[i] = 1;
+        } else {
+          const e = Math.exp(r);
+          dt[i] = Math.log1p(e);
+          if (dsp) dsp[i] = e / (1 + e);
+        }
+      }
+    }
+  }
+}
+
+/** [B, N, L] → [B, L, N] (or back with `inverse`), into `dst` at float offset `off`. */
+function transposeNL(src: Float32Array, dst: Float32Array, off: number, dims: ScanDims, inverse = false): void {
+  const { batch, len, nState: N } = dims;
+  for (let b = 0; b < batch; b++) {
+    const base = b * N * len;
+    for (let n = 0; n < N; n++) {
+      for (let l = 0; l < len; l++) {
+        if (inverse) dst[base + n * len + l] = src[off + base + l * N + n];
+        else dst[off + base + l * N + n] = src[base + n * len + l];
+      }
+    }
+  }
+}
+
+/** out[b,d,l] = (Σ_n h·C + D·u) · SiLU(z). Falls back to the JS loops when the SIMD kernel cannot run. */
+export function fusedScanForward(x: ScanBuffers, dims: ScanDims, deltaSoftplus: boolean, out: Float32Array): void {
+  if (!simdScanUsable(dims)) return jsForward(x, dims, deltaSoftplus, out);
+  const w = exportsOrNull()!;
+  const { batch, dim, len, nState: N } = dims;
+  const size = batch * dim * len;
+  const bc = batch * N * len;
+  const a = new Arena();
+  const [pU, pDt, pA, pBt, pCt, pY, pH] = [size, size, dim * N, bc, bc, size, N].map((n) => a.alloc(n));
+  const m = a.view(w.mem);
+  m.set(x.u, pU / 4);
+  softplusDt(x, dims, deltaSoftplus, m.subarray(pDt / 4, pDt / 4 + size));
+  m.set(x.A, pA / 4);
+  transposeNL(x.B, m, pBt / 4, dims);
+  transposeNL(x.C, m, pCt / 4, dims);
+  w.scan_fwd(batch, dim, len, N, pU, pDt, pA, pBt, pCt, pY, pH);
+  const { u, D, z } = x;
+  const y = pY / 4;
+  for (let b = 0, i = 0; b < batch; b++) {
+    for (let d = 0; d < dim; d++) {
+      const dSkip = D ? D[d] : 0;
+      for (let l = 0; l < len; l++, i++) {
+        const o = m[y + i] + dSkip * u[i];
+        if (z) {
+          const zz = z[i];
+          out[i] = (o * zz) / (1 + Math.exp(-zz));
+        } else out[i] = o;
+      }
+    }
+  }
+}
+
+/** Gradients of Σ dy·out into `g` (same contract as cpu.ts's fusedScanBackward). */
+export function fusedScanBackward(
+  x: ScanBuffers,
+  dims: ScanDims,
+  deltaSoftplus: boolean,
+  dy: Float32Array,
+  g: ScanBuffers,
+): void {
+  if (!simdScanUsable(dims)) return jsBackward(x, dims, deltaSoftplus, dy, g);
+  const w = exportsOrNull()!;
+  const { batch, dim, len, nState: N } = dims;
+  const size = batch * dim * len;
+  const bc = batch * N * len;
+  const a = new Arena();
+  const sizes = {
+    u: size,
+    dt: size,
+    dsp: size,
+    z: x.z ? size : 4,
+    sg: x.z ? size : 4,
+    dy: size,
+    A: dim * N,
+    D: dim,
+    Bt: bc,
+    Ct: bc,
+    gu: size,
+    gdelta: size,
+    gz: x.z ? size : 4,
+    dOg: size,
+    dA: dim * N,
+    dBt: bc,
+    dCt: bc,
+    hs: (len + 1) * N,
+    abar: len * N,
+    carry: N,
+  };
+  const p = {} as Record<keyof typeof sizes, number>;
+  for (const [k, n] of Object.entries(sizes)) p[k as keyof typeof sizes] = a.alloc(n);
+  const m = a.view(w.mem);
+  const at = (k: keyof typeof sizes): Float32Array => m.subarray(p[k] / 4, p[k] / 4 + sizes[k]);
+  at('u').set(x.u);
+  softplusDt(x, dims, deltaSoftplus, at('dt'), at('dsp'));
+  if (x.z) {
+    at('z').set(x.z);
+    const sg = at('sg');
+    for (let i = 0; i < size; i++) sg[i] = 1 / (1 + Math.exp(-x.z[i]));
+  }
+  at('dy').set(dy);
+  at('A').set(x.A);
+  if (x.D) at('D').set(x.D);
+  else at('D').fill(0);
+  transposeNL(x.B, m, p.Bt / 4, dims);
+  transposeNL(x.C, m, p.Ct / 4, dims);
+  at('dA').fill(0);
+  at('dBt').fill(0);
+  at('dCt').fill(0);
+  at('hs').fill(0, 0, N);
+  w.scan_bwd(
+    batch,
+    dim,
+    len,
+    N,
+    x.z ? 1 : 0,
+    p.u,
+    p.dt,
+    p.dsp,
+    p.z,
+    p.sg,
+    p.dy,
+    p.A,
+    p.D,
+    p.Bt,
+    p.Ct,
+    p.gu,
+    p.gdelta,
+    p.gz,
+    p.dOg,
+    p.dA,
+    p.dBt,
+    p.dCt,
+    p.hs,
+    p.abar,
+    p.carry,
+  );
+  g.u.set(at('gu'));
+  g.delta.set(at('gdelta'));
+  if (g.z) g.z.set(at('gz'));
+  g.A.set(at('dA'));
+  transposeNL(m, g.B, p.dBt / 4, dims, true);
+  transposeNL(m, g.C, p.dCt / 4, dims, true);
+  if (g.D || g.deltaBias) {
+    const dOg = at('dOg');
+    const gd = at('gdelta');
+    const u = x.u;
+    for (let d = 0; d < dim; d++) {
+      let sD = 0;
+      let sBias = 0;
+      for (let b = 0; b < batch; b++) {
+        for (let l = 0, i = (b * dim + d) * len; l < len; l++, i++) {
+          sD += dOg[i] * u[i];
+          sBias += gd[i];
+        }
+      }
+      if (g.D) g.D[d] = sD;
+      if (g.deltaBias) g.deltaBias[d] = sBias;
+    }
+  }
+}
