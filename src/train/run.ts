@@ -13,6 +13,7 @@ import { evaluate, type EvalConfig } from '../eval/rollout';
 import { primaryTarget, rtgTargets } from '../eval/targets';
 import { RECORD_FORMAT, writeRecord, type IterationRecord, type RunRecord } from '../results/record';
 import { normaliseRunSpec, recordPath, specHash, type RunSpec } from '../sweep/spec';
+import { stableStringify } from '../util/atomic';
 import { check } from '../util/check';
 import { progress } from '../util/progress';
 import { deriveSeed } from '../util/rng';
@@ -181,7 +182,12 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     const latest = opts.resume === false ? undefined : latestCheckpoint(ckptRoot);
     if (latest) {
       const ckpt = loadCheckpoint(latest);
-      const run = ckpt.state.run as { specHash?: string; datasetChecksum?: string; iterations?: IterationRecord[] };
+      const run = ckpt.state.run as {
+        specHash?: string;
+        datasetChecksum?: string;
+        iterations?: IterationRecord[];
+        config?: RunRecord['config'];
+      };
       check(
         run.specHash === hash,
         () =>
@@ -192,6 +198,15 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
         () =>
           `Error in runTraining: checkpoint ${latest} must use dataset checksum ${record.dataset.checksum}, got ${run.datasetChecksum}. The dataset changed; remove ${ckptRoot} to restart.`,
       );
+      // The scale's numbers live in src/config/scales.ts, not in the spec: a checkpoint made under other
+      // numbers must not be continued with these.
+      for (const part of ['train', 'eval'] as const) {
+        check(
+          stableStringify(run.config?.[part]) === stableStringify(record.config[part]),
+          () =>
+            `Error in runTraining: checkpoint ${latest} must have this run's ${part} config, got a different one (were the scale's numbers changed?). Remove ${ckptRoot} to restart.`,
+        );
+      }
       restoreWeights(model, ckpt);
       trainer.optimizer.setState(ckpt.optimizer);
       sampler.setState(ckpt.state.samplerState);

@@ -123,3 +123,16 @@ test('a corrupt checkpoint gives a one-line error naming the folder, not a tfjs 
   fs.writeFileSync(path.join(ck, 'state.json'), '{"format": "dmm-kit/checkpoint@1", "iter');
   assert.throws(() => loadCheckpoint(ck), /got a state.json that is not JSON/);
 });
+
+test('a checkpoint made under other scale numbers is not continued', async () => {
+  const dir = tmp();
+  const part = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true, stopAfterIteration: 1 });
+  const ck = latestCheckpoint(path.join(dir, 'toy', 'checkpoints', part.specHash))!;
+  const state = JSON.parse(fs.readFileSync(path.join(ck, 'state.json'), 'utf8'));
+  state.run.config.train.stepsPerIteration = 999;
+  fs.writeFileSync(path.join(ck, 'state.json'), JSON.stringify(state));
+  await assert.rejects(
+    runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true }),
+    /must have this run's train config, got a different one/,
+  );
+});
