@@ -5,7 +5,9 @@
  * and detach earlier views).
  */
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { fusedScanBackward, fusedScanForward, type ScanBuffers } from './cpu';
+import type { ScanBuffers } from './cpu';
+// The SIMD kernel, which falls back to cpu.ts's JS loops (DMM_SCAN_CPU=js forces them).
+import { fusedScanBackward, fusedScanForward } from './simd';
 import { namedInputs, presentInputs, type SelectiveScanAttrs } from './kernel-names';
 import type { ScanDims } from './reference';
 

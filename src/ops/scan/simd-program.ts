@@ -320,7 +320,48 @@ function backwardFunc(): FuncBuilder {
   return f;
 }
 
-/** The module's bytes: exports `mem`, `scan_fwd`, `scan_bwd`. */
+/**
+ * Element-wise helpers over `count` floats (rounded up to whole vectors; buffers are 16-byte padded):
+ * softplus4: dt = softplus(r) = max(r, 0) + log1p(e^−|r|) and dsp = σ(r) (softplus′);
+ * sigmoid4: sg = σ(z). With t = e^−|x| ∈ (0, 1]: σ(x) = 1/(1 + t) for x ≥ 0, t/(1 + t) otherwise, and
+ * log1p(t) = 2·atanh(s), s = t/(2 + t) ∈ (0, 1/3], by its odd series to s^15 (next term < 2e-9 relative),
+ * computed from t directly so small t loses nothing to 1 + t.
+ */
+function elementwiseFunc(name: 'softplus4' | 'sigmoid4'): FuncBuilder {
+  const withLog = name === 'softplus4';
+  const f = new FuncBuilder(name, I32_PARAMS(withLog ? ['count', 'pR', 'pDt', 'pDsp'] : ['count', 'pR', 'pSg']));
+  f.local('k', I32);
+  f.local('limit', I32);
+  for (const n of ['r', 't', 'q', 's', 's2']) f.local(n, V128);
+  expConstants(f);
+  scale4(f.get('count')).set('limit');
+  countUp(f, 'k', 16, 'limit', () => {
+    f.get('pR').get('k').op(OP.i32Add).loadV().tee('r');
+    f.simd(SIMD.f32x4Abs).simd(SIMD.f32x4Neg);
+    exp4(f);
+    f.set('t');
+    // q = 1/(1 + t); σ = r ≥ 0 ? q : t·q
+    f.get('c1').get('c1').get('t').simd(SIMD.f32x4Add).simd(SIMD.f32x4Div).set('q');
+    f.get(withLog ? 'pDsp' : 'pSg')
+      .get('k')
+      .op(OP.i32Add);
+    f.get('q').get('t').get('q').simd(SIMD.f32x4Mul).get('r').f32(0).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Ge);
+    f.simd(SIMD.bitselect).storeV();
+    if (!withLog) return;
+    f.get('t').get('c1').get('c1').simd(SIMD.f32x4Add).get('t').simd(SIMD.f32x4Add).simd(SIMD.f32x4Div).tee('s');
+    f.get('s').simd(SIMD.f32x4Mul).set('s2');
+    f.f32(1 / 15).simd(SIMD.f32x4Splat);
+    for (const c of [1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3, 1]) {
+      f.get('s2').simd(SIMD.f32x4Mul).f32(c).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Add);
+    }
+    f.get('s').simd(SIMD.f32x4Mul).tee('q').get('q').simd(SIMD.f32x4Add).set('q');
+    f.get('pDt').get('k').op(OP.i32Add);
+    f.get('r').f32(0).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Max).get('q').simd(SIMD.f32x4Add).storeV();
+  });
+  return f;
+}
+
+/** The module's bytes: exports `mem`, `scan_fwd`, `scan_bwd`, `softplus4`, `sigmoid4`. */
 export function scanModuleBytes(): Uint8Array {
-  return assembleModule([forwardFunc(), backwardFunc()]);
+  return assembleModule([forwardFunc(), backwardFunc(), elementwiseFunc('softplus4'), elementwiseFunc('sigmoid4')]);
 }

@@ -16,6 +16,8 @@ interface ScanExports {
   mem: WebAssembly.Memory;
   scan_fwd: (...args: number[]) => void;
   scan_bwd: (...args: number[]) => void;
+  softplus4: (count: number, pR: number, pDt: number, pDsp: number) => void;
+  sigmoid4: (count: number, pZ: number, pSg: number) => void;
 }
 
 let instance: ScanExports | null | undefined;
@@ -57,31 +59,33 @@ class Arena {
   }
 }
 
-function softplusDt(
+/**
+ * dt = softplus(δ + bias) (or δ + bias without softplus) into `dt`, and softplus′ into `dsp` (1 without
+ * softplus). `dt` and `dsp` are views of module memory at byte offsets pDt, pDsp.
+ */
+function deltaStep(
+  w: ScanExports,
   x: ScanBuffers,
   dims: ScanDims,
   deltaSoftplus: boolean,
-  dt: Float32Array,
-  dsp?: Float32Array,
+  m: Float32Array,
+  pDt: number,
+  pDsp: number,
 ): void {
   const { batch, dim, len } = dims;
   const { delta, deltaBias } = x;
-  for (let b = 0, i = 0; b < batch; b++) {
-    for (let d = 0; d < dim; d++) {
-      const bias = deltaBias ? deltaBias[d] : 0;
-      for (let l = 0; l < len; l++, i++) {
-        const r = delta[i] + bias;
-        if (!deltaSoftplus || r > 20) {
-          dt[i] = r;
-          if (dsp) dsp[i] = 1;
-        } else {
-          const e = Math.exp(r);
-          dt[i] = Math.log1p(e);
-          if (dsp) dsp[i] = e / (1 + e);
-        }
+  const size = batch * dim * len;
+  const dt = m.subarray(pDt / 4, pDt / 4 + size);
+  if (deltaBias) {
+    for (let b = 0, i = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        const bias = deltaBias[d];
+        for (let l = 0; l < len; l++, i++) dt[i] = delta[i] + bias;
       }
     }
-  }
+  } else dt.set(delta);
+  if (deltaSoftplus) w.softplus4(size, pDt, pDt, pDsp);
+  else m.fill(1, pDsp / 4, pDsp / 4 + size);
 }
 
 /** [B, N, L] → [B, L, N] (or back with `inverse`), into `dst` at float offset `off`. */
@@ -106,25 +110,29 @@ export function fusedScanForward(x: ScanBuffers, dims: ScanDims, deltaSoftplus: 
   const size = batch * dim * len;
   const bc = batch * N * len;
   const a = new Arena();
-  const [pU, pDt, pA, pBt, pCt, pY, pH] = [size, size, dim * N, bc, bc, size, N].map((n) => a.alloc(n));
+  const [pU, pDt, pDsp, pSg, pA, pBt, pCt, pY, pH] = [size, size, size, size, dim * N, bc, bc, size, N].map((n) =>
+    a.alloc(n),
+  );
   const m = a.view(w.mem);
   m.set(x.u, pU / 4);
-  softplusDt(x, dims, deltaSoftplus, m.subarray(pDt / 4, pDt / 4 + size));
+  deltaStep(w, x, dims, deltaSoftplus, m, pDt, pDsp);
+  if (x.z) {
+    m.set(x.z, pY / 4); // y is free until scan_fwd: σ(z) is computed from there
+    w.sigmoid4(size, pY, pSg);
+  }
   m.set(x.A, pA / 4);
   transposeNL(x.B, m, pBt / 4, dims);
   transposeNL(x.C, m, pCt / 4, dims);
   w.scan_fwd(batch, dim, len, N, pU, pDt, pA, pBt, pCt, pY, pH);
   const { u, D, z } = x;
   const y = pY / 4;
+  const sg = pSg / 4;
   for (let b = 0, i = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
       const dSkip = D ? D[d] : 0;
       for (let l = 0; l < len; l++, i++) {
         const o = m[y + i] + dSkip * u[i];
-        if (z) {
-          const zz = z[i];
-          out[i] = (o * zz) / (1 + Math.exp(-zz));
-        } else out[i] = o;
+        out[i] = z ? o * z[i] * m[sg + i] : o;
       }
     }
   }
@@ -171,11 +179,10 @@ export function fusedScanBackward(
   const m = a.view(w.mem);
   const at = (k: keyof typeof sizes): Float32Array => m.subarray(p[k] / 4, p[k] / 4 + sizes[k]);
   at('u').set(x.u);
-  softplusDt(x, dims, deltaSoftplus, at('dt'), at('dsp'));
+  deltaStep(w, x, dims, deltaSoftplus, m, p.dt, p.dsp);
   if (x.z) {
     at('z').set(x.z);
-    const sg = at('sg');
-    for (let i = 0; i < size; i++) sg[i] = 1 / (1 + Math.exp(-x.z[i]));
+    w.sigmoid4(size, p.z, p.sg);
   }
   at('dy').set(dy);
   at('A').set(x.A);
