@@ -121,7 +121,9 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
       winT.copyWithin(r * K, r * K + 1, (r + 1) * K);
       winM.copyWithin(r * K, r * K + 1, (r + 1) * K);
       const last = r * K + K - 1;
-      for (let j = 0; j < s; j++) winS[last * s + j] = (obs[offset + j] - opts.stateMean[j]) / opts.stateStd[j];
+      // As the official loop: the observation becomes float32, is normalised in float64, then cast (quirk 17).
+      for (let j = 0; j < s; j++)
+        winS[last * s + j] = (Math.fround(obs[offset + j]) - opts.stateMean[j]) / opts.stateStd[j];
       winA.fill(0, last * a, last * a + a); // placeholder for the current action (§10)
       winR[last] = R;
       winT[last] = Math.min(tau, config.maxEpLen - 1);

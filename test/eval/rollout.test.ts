@@ -25,7 +25,7 @@ async function referenceEpisode(
   const { stateDim: s, actDim: a } = model.dims;
   const env = new ToyVecEnv(cfg.episodesPerTarget, deriveSeed(seed, 'eval', target));
   const norm = (obs: Float64Array, off: number) =>
-    Array.from({ length: s }, (_, j) => (obs[off + j] - mean[j]) / std[j]);
+    Array.from({ length: s }, (_, j) => (Math.fround(obs[off + j]) - mean[j]) / std[j]);
   const obs0 = await env.reset();
   const histS = [norm(obs0, episode * s)];
   const histA: number[][] = [];
