@@ -14,7 +14,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { writeJsonAtomic } from '../src/util/atomic';
 import { Rng } from '../src/util/rng';
-import { BatchSampler, datasetFromFile, generateDataset, writeHdf5, type H5Entry } from '../src/data';
+import { BatchSampler, datasetFromFile, generateDataset, writeHdf5, type Dataset, type H5Entry } from '../src/data';
 
 const { values: args } = parseArgs({
   options: { transitions: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '2' } },
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   await writeHdf5(plain, entries);
   await writeHdf5(gzip, entries, { gzip: 4 });
   const loads: Record<string, unknown> = {};
-  let dataset;
+  let dataset: Dataset | undefined;
   for (const [label, file] of [
     ['kit layout (no compression)', plain],
     ['D4RL layout (gzip 4)', gzip],

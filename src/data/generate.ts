@@ -2,7 +2,8 @@
  * Kit-generated datasets in D4RL's gym-mujoco v2 layout (envs-and-d4rl.md §3.2, §3.4), from the
  * committed behaviour policies (data/policies/<env>.json) in the kit's own environments:
  * - random: uniform actions in [−1, 1]^a (collect_data.py --random), log-prob −a·log 2;
- * - medium / expert: rollouts of one snapshot with Gaussian exploration noise, cut at exactly N rows;
+ * - medium / expert: rollouts of one snapshot with Gaussian exploration noise (σ of the policy file, the
+ *   one its snapshots were selected with), cut at exactly N rows;
  * - medium-replay: the training run's snapshots up to medium, in training order, equal shares of N, whole
  *   episodes (D4RL used SAC's replay buffer; its policies also improved along the buffer);
  * - medium-expert: the medium file cut after its last episode end, then the expert file, as
@@ -211,7 +212,7 @@ async function generateColumns(
         env,
         cols,
         PolicyRunner.of(kind === 'medium' ? set!.medium : set!.expert),
-        recipe.actionNoise,
+        set!.ars.actionNoise,
         rng,
         n,
         tick,
@@ -220,9 +221,17 @@ async function generateColumns(
       // medium-replay: snapshot j starts episodes until (j+1)/J of N rows exist.
       const snaps = set!.replay;
       snaps.forEach((p, j) =>
-        collect(env, cols, PolicyRunner.of(p), recipe.actionNoise, rng, Math.round((n * (j + 1)) / snaps.length), tick),
+        collect(
+          env,
+          cols,
+          PolicyRunner.of(p),
+          set!.ars.actionNoise,
+          rng,
+          Math.round((n * (j + 1)) / snaps.length),
+          tick,
+        ),
       );
-      collect(env, cols, PolicyRunner.of(snaps[snaps.length - 1]), recipe.actionNoise, rng, n, tick);
+      collect(env, cols, PolicyRunner.of(snaps[snaps.length - 1]), set!.ars.actionNoise, rng, n, tick);
     }
   } finally {
     env.close();
@@ -269,7 +278,7 @@ export async function generateDataset(nameOrId: string, options: GenerateOptions
     'metadata/dataset': { data: name.name },
     'metadata/scale': { data: scale },
     'metadata/seed': { data: seed, dtype: '<i' },
-    'metadata/action_noise': { data: name.kind === 'random' ? 0 : recipe.actionNoise, dtype: '<d' },
+    'metadata/action_noise': { data: set ? set.ars.actionNoise : 0, dtype: '<d' },
     ...(iteration !== undefined ? { 'metadata/iteration': { data: iteration, dtype: '<i' } } : {}),
   };
   const file = options.file ?? datasetCachePath(name.name, scale, seed);

@@ -1,6 +1,6 @@
 /**
  * The committed generation recipe (data/recipes.json): transition counts per scale and kind, the
- * exploration noise, the default seed, the generator version and the sha256 of every generated file
+ * default seed, the generator version and the sha256 of every generated file
  * per scale. Changing the generator, the environments or a policy changes the bytes; the checksums
  * then fail loudly and are re-recorded on purpose (`npx dmm data generate --all --record`).
  */
@@ -19,8 +19,6 @@ export interface Recipe {
   generator: string;
   generatorVersion: string;
   seed: number;
-  /** Std of the Gaussian exploration noise added to the policy's action before the clip. */
-  actionNoise: number;
   /** Transitions per scale and kind; a record when the count depends on the env (medium-replay). */
   sizes: Record<Scale, Record<Kind, number | Partial<Record<DataEnv, number>>>>;
   /** sha256 of the generated file per dataset name and scale, for the recipe's seed. */

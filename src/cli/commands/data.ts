@@ -5,7 +5,7 @@
  *   dmm data generate --all [--scale smoke] [--record]
  *   dmm data download hopper-medium-v2 [walker2d-medium-replay-v2 ...] [--base-url URL]
  *   dmm data card hopper-medium [--source kit|d4rl] [--scale quick] [--json]
- *   dmm data train-policies hopper [--cpu-seconds 300] [--seed 2]
+ *   dmm data train-policies hopper [--cpu-seconds 300] [--seed 2] [--max-iterations N] [--reselect NOISE]
  */
 import { parseFlags, helpText, type CommandSpec, type FlagValues } from '../args';
 import { stableStringify, writeJsonAtomic } from '../../util/atomic';
@@ -65,7 +65,7 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
   'train-policies': {
     name: 'data train-policies',
     summary: 'Retrain the behaviour policies of one env (ARS) and overwrite data/policies/<env>.json.',
-    usage: 'dmm data train-policies <env> [--cpu-seconds N] [--seed N] [--max-iterations N]',
+    usage: 'dmm data train-policies <env> [--cpu-seconds N] [--seed N] [--max-iterations N] [--reselect NOISE]',
     flags: {
       'cpu-seconds': { type: 'string', value: 'N', help: 'CPU budget' },
       seed: { type: 'string', value: 'N', help: 'training seed' },
@@ -162,7 +162,19 @@ export async function dataCommand(argv: string[]): Promise<number> {
   const env = names[0] as DataEnv;
   if (!(DATA_ENVS as readonly string[]).includes(env))
     throw new KitError(`Error in dmm data train-policies: env must be one of ${DATA_ENVS.join(', ')}, got '${env}'.`);
-  const { trainPolicies, policySetFile } = await import('../../data/train-policies');
+  const { trainPolicies, reselectPolicies, policySetFile } = await import('../../data/train-policies');
+  if (flags.reselect !== undefined) {
+    const noise = Number(flags.reselect);
+    if (!(noise >= 0))
+      throw new KitError(
+        `Error in dmm data train-policies: --reselect must be a noise std ≥ 0, got '${flags.reselect}'.`,
+      );
+    const { loadPolicySet } = await import('../../data/generate');
+    const set = await reselectPolicies(loadPolicySet(env), noise);
+    writeJsonAtomic(policySetFile(env), set);
+    console.log(`wrote ${policySetFile(env)}`);
+    return 0;
+  }
   const set = await trainPolicies(env, {
     ...(flags['cpu-seconds'] !== undefined
       ? { cpuBudgetSeconds: int(flags, 'cpu-seconds', 'data train-policies') }
