@@ -12,8 +12,25 @@ import { fusedScanBackward as jsBackward, fusedScanForward as jsForward, type Sc
 import type { ScanDims } from './reference';
 import { scanModuleBytes } from './simd-program';
 
-interface ScanExports {
-  mem: WebAssembly.Memory;
+/** The slice of the WebAssembly JS API used here (the kit compiles without the DOM lib, which declares it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Whether this runtime accepts the module (WebAssembly with fixed-width SIMD). */
+export function validateModule(bytes: Uint8Array): boolean {
+  return wasmApi !== undefined && wasmApi.validate(bytes);
+}
+
+export interface ScanExports {
+  mem: WasmMemory;
   scan_fwd: (...args: number[]) => void;
   scan_bwd: (...args: number[]) => void;
   softplus4: (count: number, pR: number, pDt: number, pDsp: number) => void;
@@ -22,12 +39,13 @@ interface ScanExports {
 
 let instance: ScanExports | null | undefined;
 
-function exportsOrNull(): ScanExports | null {
+/** The instantiated module (null where WebAssembly SIMD is missing); exported for the tests. */
+export function exportsOrNull(): ScanExports | null {
   if (instance !== undefined) return instance;
   try {
     const bytes = scanModuleBytes();
-    instance = WebAssembly.validate(bytes)
-      ? (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as ScanExports)
+    instance = validateModule(bytes)
+      ? (new wasmApi!.Instance(new wasmApi!.Module(bytes)).exports as unknown as ScanExports)
       : null;
   } catch {
     instance = null;
@@ -52,7 +70,7 @@ class Arena {
     return ptr;
   }
   /** Grows the memory to hold everything allocated and returns a fresh f32 view. */
-  view(mem: WebAssembly.Memory): Float32Array {
+  view(mem: WasmMemory): Float32Array {
     const need = this.top - mem.buffer.byteLength;
     if (need > 0) mem.grow(Math.ceil(need / 65536));
     return new Float32Array(mem.buffer);
