@@ -19,6 +19,7 @@ import { Rng, deriveSeed } from '../util/rng';
 import { progress } from '../util/progress';
 import { makeEnv, type Env } from '../envs';
 import { ENV_DIMS, parseDatasetName, type DataEnv, type DatasetName } from './d4rl-ids';
+import { readD4rlFile } from './d4rl-file';
 import { sha256File } from './download';
 import { writeHdf5, type H5Entry } from './h5';
 import { cacheDir, COMMITTED_DATA_DIR } from './paths';
@@ -162,6 +163,38 @@ function describe(kind: string, set: PolicySet | undefined): string {
   return `ARS linear policies, medium (${snap(set.medium)}) then expert (${snap(set.expert)})`;
 }
 
+/**
+ * The columns of a part of medium-expert: read from the cache when the cached file carries the
+ * committed checksum (the same bytes a regeneration would give), else generated.
+ */
+async function cachedOrGenerated(
+  name: DatasetName,
+  scale: Scale,
+  seed: number,
+  recipe: Recipe,
+  showProgress: boolean,
+): Promise<{ cols: Columns; set?: PolicySet }> {
+  const file = datasetCachePath(name.name, scale, seed);
+  const committed = seed === recipe.seed ? recipe.checksums[name.name]?.[scale] : undefined;
+  if (committed === undefined || !fs.existsSync(file) || sha256File(file) !== committed)
+    return generateColumns(name, scale, seed, recipe, showProgress);
+  const t = await readD4rlFile(file, name.env, { withInfos: true });
+  const cols: Columns = {
+    n: t.n,
+    count: t.n,
+    observations: t.observations,
+    actions: t.actions,
+    nextObservations: t.nextObservations as Float32Array,
+    rewards: t.rewards,
+    terminals: Int8Array.from(t.terminals),
+    timeouts: Int8Array.from(t.timeouts),
+    qpos: t.qpos as Float32Array,
+    qvel: t.qvel as Float32Array,
+    logProbs: t.actionLogProbs as Float32Array,
+  };
+  return { cols, set: loadPolicySet(name.env) };
+}
+
 async function generateColumns(
   name: DatasetName,
   scale: Scale,
@@ -172,8 +205,8 @@ async function generateColumns(
   const { env: envId, kind } = name;
   if (kind === 'medium-expert') {
     // stitch_dataset.py: the medium file up to its last episode end, then the expert file, capped.
-    const medium = await generateColumns(parseDatasetName(`${envId}-medium`), scale, seed, recipe, showProgress);
-    const expert = await generateColumns(parseDatasetName(`${envId}-expert`), scale, seed, recipe, showProgress);
+    const medium = await cachedOrGenerated(parseDatasetName(`${envId}-medium`), scale, seed, recipe, showProgress);
+    const expert = await cachedOrGenerated(parseDatasetName(`${envId}-expert`), scale, seed, recipe, showProgress);
     let cut = medium.cols.count;
     while (cut > 0 && !(medium.cols.terminals[cut - 1] || medium.cols.timeouts[cut - 1])) cut--;
     const n = Math.min(cut + expert.cols.count, transitionCount(recipe, scale, envId, kind));
