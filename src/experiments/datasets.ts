@@ -15,7 +15,7 @@ import {
   trajectoryReturn,
   type Dataset,
 } from '../data';
-import { d4rlFileName } from '../data/d4rl-ids';
+import { d4rlFileName, parseDatasetName } from '../data/d4rl-ids';
 import { makeEnv, recordRollout, type EnvId } from '../envs';
 import type { Rollout } from '../envs/stick-figure';
 import { budgetFor } from './budget';
@@ -43,24 +43,37 @@ function describeStates(d: Dataset): string {
   );
 }
 
-/** Snapshots of one rollout drawn as capsules at their world positions (a chronophotograph), offset vertically per row. */
-function rolloutTraces(r: Rollout, row: number, name: string, colour: string, panels = 8): Data[] {
+/**
+ * Snapshots of one rollout as a strip: snapshot j is shifted so its first capsule (the torso) sits at
+ * x = 1.6·j, and labelled with its step and the distance travelled; rows are offset vertically.
+ */
+function rolloutTraces(
+  r: Rollout,
+  row: number,
+  name: string,
+  colour: string,
+  panels = 8,
+): { traces: Data[]; labels: { x: number; y: number; text: string }[] } {
   const n = r.frames.length;
-  const picks = Array.from({ length: Math.min(panels, n) }, (_, j) =>
-    Math.round((j * (n - 1)) / Math.max(1, Math.min(panels, n) - 1)),
-  );
+  const k = Math.min(panels, n);
+  const picks = Array.from({ length: k }, (_, j) => Math.round((j * (n - 1)) / Math.max(1, k - 1)));
   const x: (number | null)[] = [];
   const y: (number | null)[] = [];
-  for (const t of picks) {
+  const labels: { x: number; y: number; text: string }[] = [];
+  const x0 = (r.frames[0][0] + r.frames[0][2]) / 2;
+  picks.forEach((t, j) => {
     const s = r.frames[t];
+    const cx = (s[0] + s[2]) / 2;
     for (let g = 0; g < s.length; g += 4) {
-      x.push(s[g], s[g + 2], null);
+      x.push(s[g] - cx + 1.6 * j, s[g + 2] - cx + 1.6 * j, null);
       y.push(s[g + 1] - row * 2.5, s[g + 3] - row * 2.5, null);
     }
-  }
-  return [
-    { type: 'scatter', mode: 'lines', name, x, y, line: { width: 4, color: colour }, connectgaps: false } as Data,
-  ];
+    labels.push({ x: 1.6 * j, y: -row * 2.5 - 0.3, text: `t=${t}, x=${(cx - x0).toFixed(1)} m` });
+  });
+  return {
+    traces: [{ type: 'scatter', mode: 'lines', name, x, y, line: { width: 3, color: colour } } as Data],
+    labels,
+  };
 }
 
 export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
@@ -77,7 +90,7 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
   }
   // D4RL files, when someone downloaded them (never downloaded here).
   for (const id of ids) {
-    const file = path.join(d4rlDir(), d4rlFileName(id as never));
+    const file = path.join(d4rlDir(), d4rlFileName(parseDatasetName(id)));
     if (fs.existsSync(file)) {
       try {
         loaded.push(await loadDataset(id, { source: 'd4rl', download: false }));
@@ -141,6 +154,7 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
       continue;
     }
     const traces: Data[] = [];
+    const annotations: Record<string, unknown>[] = [];
     const rows: { name: string; policy: PolicyRunner | null }[] = [
       { name: `medium (iteration ${set.medium.iteration})`, policy: PolicyRunner.of(set.medium) },
       { name: `expert (iteration ${set.expert.iteration})`, policy: PolicyRunner.of(set.expert) },
@@ -165,7 +179,9 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
       policyLines.push(
         `${env} ${name}: ${r.rewards.length} steps, return ${fmt(ret, 0)} (normalised ${fmt(normalizedScore(env as never, ret))})${r.terminated ? ', fell (terminated)' : ''}`,
       );
-      traces.push(...rolloutTraces(r, row, `${name}: ${r.rewards.length} steps`, colours[row]));
+      const strip = rolloutTraces(r, row, `${name}: ${r.rewards.length} steps, return ${fmt(ret, 0)}`, colours[row]);
+      traces.push(...strip.traces);
+      annotations.push(...strip.labels.map((l) => ({ ...l, showarrow: false, font: { size: 9 } })));
     }
     figures.push({
       ...common,
@@ -177,7 +193,7 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
         yaxis: { title: { text: 'z (m), rows offset' }, scaleanchor: 'x' },
         legend: { orientation: 'h' as const, y: -0.2 },
       } as never,
-      caption: `Eight snapshots of one ${steps}-step rollout (mean action, no noise, reset seed 7) of each behaviour policy, drawn at the body's world position; rows: medium, expert, random. Policies: the kit's ARS linear policies (data/policies).`,
+      caption: `Eight snapshots of one ${steps}-step rollout (mean action, no noise, reset seed 7) of each behaviour policy, each snapshot centred on the torso and labelled with its step and the distance travelled; rows: medium, expert, random. Policies: the kit's ARS linear policies (data/policies).`,
     });
   }
   const describeTables = loaded

@@ -6,7 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { kitRoot, saveFigure, saveStandalonePage, type StandalonePageSpec } from '../figures';
-import type { FigureSpec } from '../figures';
+import type { FigureSpec, SavedFigure } from '../figures';
+import { readMeta } from '../figures/page';
+import { check } from '../util/check';
 import type { RunRecord } from '../results/record';
 import { stableStringify, writeFileAtomic } from '../util/atomic';
 import { normaliseRunSpec, type RunSpec } from '../sweep/spec';
@@ -39,9 +41,25 @@ export async function show(result: NotebookResult): Promise<void> {
       (require('tslab') as typeof import('tslab')).display.markdown(t);
     } else console.log(t);
   }
-  for (const f of result.figures) written.push((await saveFigure(f)).html);
+  for (const f of result.figures) written.push(checkSaved(await saveFigure(f)).html);
   for (const p of result.pages ?? []) written.push(saveStandalonePage(p));
   console.log(`Wrote ${written.length} figure page(s): ${written.map((f) => f.split('/').pop()).join(', ')}`);
+}
+
+/** Every figure must exist as HTML, PNG and SVG, and its page must carry the caption (issue 8 tests). */
+export function checkSaved(saved: SavedFigure): SavedFigure {
+  for (const file of [saved.html, saved.png, saved.svg])
+    check(
+      fs.existsSync(file) && fs.statSync(file).size > 0,
+      () =>
+        `Error in show: figure file ${file} must exist and be non-empty, got none. Check the figure renderer (npm run doctor).`,
+    );
+  const meta = readMeta(fs.readFileSync(saved.html, 'utf8'));
+  check(
+    meta !== undefined && meta.caption === saved.caption,
+    () => `Error in show: ${saved.html} must carry its caption, got ${meta ? 'a different one' : 'no metadata'}.`,
+  );
+  return saved;
 }
 
 /** `kit-generated hopper-medium (sha256 1a2b3c4d)`, one per dataset, from records. */
@@ -139,31 +157,37 @@ export function writePaperGrid(notebook: string, grid: Record<string, unknown>):
   return file;
 }
 
-/**
- * Paper-scale cost of `cells`, from the quick records' measured speed (train seconds per step, eval
- * seconds per episode) on this machine; undefined when there is nothing to measure from.
- */
-export function paperCost(
-  cells: readonly RunSpec[],
-  measured: readonly RunRecord[],
-): { cpuHours: number; basis: string } | undefined {
-  const timed = measured.filter((r) => r.iterations.length > 0);
-  if (timed.length === 0) return undefined;
-  let perStep = 0;
-  let perEpisode = 0;
-  for (const r of timed) {
-    const steps = r.iterations.length * Number(r.config.train.stepsPerIteration);
-    perStep += r.iterations.reduce((a, it) => a + it.trainSeconds, 0) / steps;
-    const episodes = r.iterations.reduce((a, it) => a + it.targets.reduce((b, t) => b + t.returns.length, 0), 0);
-    perEpisode += r.iterations.reduce((a, it) => a + it.evalSeconds, 0) / Math.max(1, episodes);
+/** ms per B=64 training step per model at official size, from bench/results/train-step.json (bench/train-step.ts). */
+export function benchStepMs(): Record<string, number> {
+  const file = path.join(kitRoot(), 'bench', 'results', 'train-step.json');
+  if (!fs.existsSync(file)) return {};
+  try {
+    const rows =
+      (JSON.parse(fs.readFileSync(file, 'utf8')) as { rows?: { model?: string; msPerStep?: number }[] }).rows ?? [];
+    return Object.fromEntries(
+      rows.filter((r) => r.model && typeof r.msPerStep === 'number').map((r) => [r.model!, r.msPerStep!]),
+    );
+  } catch {
+    return {};
   }
-  perStep /= timed.length;
-  perEpisode /= timed.length;
-  const p = cellCounts('paper');
-  const oneRun = p.steps * perStep + p.iterations * 4.5 * p.episodesPerTarget * perEpisode;
+}
+
+/**
+ * Paper-scale training cost of `cells` in process-hours on this machine: official steps × the benchmark's
+ * per-step time of each model at its official size (hopper). Evaluation is not included (it adds
+ * 10 × 100 episodes × 4-5 targets per run). Undefined without the benchmark file.
+ */
+export function paperCost(cells: readonly RunSpec[]): { cpuHours: number; basis: string } | undefined {
+  const ms = benchStepMs();
+  const steps = cellCounts('paper').steps;
+  const known = cells.filter((c) => ms[c.model] !== undefined);
+  if (known.length === 0) return undefined;
+  const seconds = known.reduce((a, c) => a + (steps * ms[c.model]) / 1000, 0) * (cells.length / known.length);
   return {
-    cpuHours: (cells.length * oneRun) / 3600,
-    basis: `${timed.length} timed run(s) here: ${(perStep * 1000).toFixed(0)} ms per training step, ${perEpisode.toFixed(2)} s per evaluation episode (batched), ~4.5 targets per evaluation`,
+    cpuHours: seconds / 3600,
+    basis: `training only, ${steps} steps at ${Object.entries(ms)
+      .map(([m, v]) => `${m} ${v.toFixed(0)} ms`)
+      .join(', ')} per B=64 step (bench/results/train-step.json, official hopper sizes); evaluation comes on top`,
   };
 }
 
@@ -176,7 +200,7 @@ export function paperNote(
 ): string {
   const file = gridFile(notebook);
   const exists = fs.existsSync(path.join(kitRoot(), file));
-  const cost = paperCost(cells, measured);
+  const cost = paperCost(cells);
   const grids = [exists ? file : undefined, ...extraGrids].filter(Boolean) as string[];
   return (
     `Paper scale: ${cells.length} run(s) of ${cellCounts('paper').steps} steps. ` +
