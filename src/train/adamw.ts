@@ -8,6 +8,7 @@
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../backend';
 import { check } from '../util/check';
+import { applyAdamWTyped, typedAdamWApplies } from './adamw-typed';
 
 export interface AdamWConfig {
   beta1: number;
@@ -57,6 +58,11 @@ export class AdamW {
     const stepSize = lr / (1 - Math.pow(beta1, this.step));
     const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, this.step));
     const decay = 1 - lr * weightDecay;
+    // cpu/wasm: the same float32 arithmetic in typed-array loops, far fewer kernel calls (adamw-typed.ts).
+    if (typedAdamWApplies()) {
+      const scalars = { beta1, beta2, epsilon, decay, stepSize, bc2Sqrt };
+      return applyAdamWTyped(this.params, { m: this.m, v: this.v }, grads, scalars);
+    }
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         // PyTorch skips a parameter whose .grad is None: no decay, no moment update (DT's unused wte and heads).
