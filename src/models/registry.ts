@@ -3,6 +3,7 @@
  * validates every field (unknown keys name the nearest valid key; contradictory options are rejected),
  * and `createModel(name, config, dims, seed)`. Env dimensions are arguments, never config fields.
  */
+import { useLeanWasmKernels } from '../nn/wasm-kernels';
 import { check, checkKnownKeys, nearest } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
 import { DC_DEFAULTS, DcConfig, DecisionConvFormer } from './decision-convformer';
@@ -184,6 +185,7 @@ export function createModel<N extends ModelName>(
   seed: number,
 ): CreatedModel<N> {
   const cfg = resolveModelConfig(name, config);
+  useLeanWasmKernels(); // fewer full copies on wasm (src/nn/wasm-kernels.ts)
   check(
     Number.isInteger(dims?.stateDim) && dims.stateDim > 0 && Number.isInteger(dims?.actDim) && dims.actDim > 0,
     () => `Error in createModel: dims must be { stateDim, actDim } positive integers, got ${JSON.stringify(dims)}.`,
