@@ -180,6 +180,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
       ? { cpuBudgetSeconds: int(flags, 'cpu-seconds', 'data train-policies') }
       : {}),
     ...(flags.seed !== undefined ? { seed: int(flags, 'seed', 'data train-policies') } : {}),
+    ...(flags.noise !== undefined ? { actionNoise: Number(flags.noise) } : {}),
     ...(flags['max-iterations'] !== undefined
       ? { maxIterations: int(flags, 'max-iterations', 'data train-policies'), cpuBudgetSeconds: Infinity }
       : {}),
