@@ -16,6 +16,11 @@ import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, t
 import { episodeWindows, loadTrained, windowsToInputs, type Trained } from './trained';
 
 export const TOKEN_TYPES = ['R', 's', 'a'] as const;
+/** matplotlib's `summer` (green to yellow), which the authors used for the mixer; Plotly has no such name. */
+export const SUMMER: [number, string][] = [
+  [0, 'rgb(0,128,102)'],
+  [1, 'rgb(255,255,102)'],
+];
 /** Token j of a 3K sequence is (R, s, a)[j mod 3] of step ⌊j/3⌋ + 1. */
 export const tokenLabels = (K: number) =>
   Array.from({ length: 3 * K }, (_, j) => `${TOKEN_TYPES[j % 3]}${Math.floor(j / 3) + 1}`);
@@ -28,8 +33,8 @@ const FIGURE_TAPS: Record<string, { tap: string; title: string; scale: string }[
     { tap: 'scanOutput', title: 'DMa scan output y', scale: 'Viridis' },
   ],
   dmm: [
-    { tap: 'mixerInput', title: 'DMM DSM input', scale: 'YlGn' },
-    { tap: 'localMixerOutput', title: 'DMM DSM output', scale: 'YlGn' },
+    { tap: 'mixerInput', title: 'DMM DSM input', scale: 'summer' },
+    { tap: 'localMixerOutput', title: 'DMM DSM output', scale: 'summer' },
     { tap: 'scanInput', title: 'DMM scan input x', scale: 'Viridis' },
     { tap: 'scanOutput', title: 'DMM scan output y', scale: 'Viridis' },
   ],
@@ -115,7 +120,7 @@ function heatmapFigure(sets: TapSet[]): { data: Data[]; layout: Partial<Layout>;
         x: tokenLabels(col.set.K),
         zmin: -5,
         zmax: 5,
-        colorscale: col.scale,
+        colorscale: col.scale === 'summer' ? SUMMER : col.scale,
         showscale: c === columns.length - 1 && layer === 0,
         xaxis: xa,
         yaxis: ya,
@@ -143,6 +148,7 @@ function heatmapFigure(sets: TapSet[]): { data: Data[]; layout: Partial<Layout>;
           xref: 'paper',
           yref: 'paper',
           showarrow: false,
+          xanchor: 'center',
           font: { size: 11 },
         });
     }
@@ -179,7 +185,7 @@ const EXPLORER_SCRIPT = `(function () {
     var s = set(), layer = Number($('layer').value), tap = $('tap').value, step = Number($('step').value);
     var tokens = s.taps[tap][step][layer];
     var z = tokens[0].map(function (_, ch) { return tokens.map(function (tok) { return tok[ch]; }); });
-    Plotly.react('heat', [{ type: 'heatmap', z: z, x: s.labels, zmin: -5, zmax: 5, colorscale: /scan/.test(tap) ? 'Viridis' : 'YlGn' }],
+    Plotly.react('heat', [{ type: 'heatmap', z: z, x: s.labels, zmin: -5, zmax: 5, colorscale: /scan/.test(tap) ? 'Viridis' : [[0, 'rgb(0,128,102)'], [1, 'rgb(255,255,102)']] }],
       { title: { text: s.title + ' · layer ' + (layer + 1) + ' · ' + tap + ' · step ' + s.steps[step] }, xaxis: { title: { text: 'token (R, s, a per step)' } }, yaxis: { title: { text: 'channel' } } },
       { responsive: true, displaylogo: false });
     $('info').textContent = s.title + ': episode of ' + s.episode.length + ' steps, return ' + s.episode.ret.toFixed(0) + '. Channels: ' + z.length + '.';
@@ -263,7 +269,7 @@ export async function activationHeatmaps(scale: string): Promise<NotebookResult>
       layout: hm.layout,
       width: Math.min(4000, 190 * hm.cols + 120),
       height: Math.min(4000, 240 * hm.rows + 140),
-      caption: `Channels (y) × 24 tokens (x: R, s, a per step, K=8) at the last step of one evaluation episode (primary target, reset seed 7, capped at ${maxSteps} steps; lengths ${sets.map((s) => `${MODEL_TITLE[s.model]} ${s.episode.length}`).join(', ')}). Colour range [−5, 5]; viridis for the scan, YlGn for the mixer. ${protocolNote(scale)}`,
+      caption: `Channels (y) × 24 tokens (x: R, s, a per step, K=8) at the last step of one evaluation episode (primary target, reset seed 7, capped at ${maxSteps} steps; lengths ${sets.map((s) => `${MODEL_TITLE[s.model]} ${s.episode.length}`).join(', ')}). Colour range [−5, 5]; viridis for the scan taps, matplotlib's summer for the mixer taps. ${protocolNote(scale)}`,
     });
     // Mean |activation| per token type per layer, scan output (and DSM output for DMM).
     const rows: (string | number)[][] = [];
@@ -292,7 +298,7 @@ export async function activationHeatmaps(scale: string): Promise<NotebookResult>
           } as Data);
       }
     }
-    tables.push(markdownTable(['model', 'tap', 'layer', 'mean |R|', 'mean |s|', 'mean |a|', 'a / min(R, s)'], rows));
+    tables.push(markdownTable(['model', 'tap', 'layer', 'mean |R|', 'mean |s|', 'mean |a|', 'a / mean(R, s)'], rows));
     figures.push({
       ...common,
       name: '05-token-type-activity',
@@ -308,7 +314,7 @@ export async function activationHeatmaps(scale: string): Promise<NotebookResult>
     });
     const ratio = (set: TapSet) => {
       const rs = Array.from({ length: set.layers }, (_, l) => typeMeans(set.taps.scanOutput ?? [], l));
-      return rs.map((m) => m.a / Math.max(1e-9, Math.min(m.R, m.s)));
+      return rs.map((m) => m.a / Math.max(1e-9, (m.R + m.s) / 2));
     };
     const dma = sets.find((s) => s.model === 'dmamba');
     const dmm = sets.find((s) => s.model === 'dmm');
@@ -316,7 +322,7 @@ export async function activationHeatmaps(scale: string): Promise<NotebookResult>
     const rm = dmm ? ratio(dmm) : [];
     const avg = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / Math.max(1, xs.length);
     finding =
-      `Scan output, ratio of mean |a| to the weaker of mean |R| and mean |s| per layer: Decision Mamba ${rd.map((x) => fmt(x, 2)).join(', ') || '–'}; DMM ${rm.map((x) => fmt(x, 2)).join(', ') || '–'}. ` +
+      `Scan output, ratio of mean |a| to the mean of mean |R| and mean |s|, per layer: Decision Mamba ${rd.map((x) => fmt(x, 2)).join(', ') || '–'}; DMM ${rm.map((x) => fmt(x, 2)).join(', ') || '–'}. ` +
       (rd.length && rm.length
         ? avg(rd) > avg(rm) && avg(rd) > 2
           ? "Action tokens dominate the Mamba stack's scan output more than DMM's, the direction of the paper's Figure 3. "

@@ -23,7 +23,7 @@ export interface ExperimentBudget {
   /** Local worker processes that train cells in parallel. */
   workers: number;
   /** Evaluation cut (quick only): episodes per target, and the primary RTG target only. */
-  eval?: Readonly<{ episodesPerTarget: number; primaryOnly: boolean }>;
+  eval?: Readonly<{ episodesPerTarget: number; primaryOnly: boolean; maxEpisodeSteps?: number }>;
 }
 
 export const BUDGETS: Readonly<Record<Scale, Readonly<ExperimentBudget>>> = Object.freeze({
@@ -40,16 +40,16 @@ export const BUDGETS: Readonly<Record<Scale, Readonly<ExperimentBudget>>> = Obje
   quick: Object.freeze({
     scale: 'quick',
     seeds: [12],
-    protocolSeeds: [23, 34],
-    // Two evaluations (so best-of and final can differ) after 75 steps each at batch 16, every model at D=64:
-    // the 2-core budget of ~90 core-minutes for ~65 runs allows about this much. Measured on an idle core
-    // (bench/results/train-step.json), one B=64 step takes DMM D=64 0.66 s, DT D=128 3.0 s, DC D=256 2.1 s
-    // and Decision Mamba D=256 K=20 19.9 s, so official widths do not fit.
-    train: Object.freeze({ iterations: 2, stepsPerIteration: 75, warmupSteps: 15, batchSize: 16 }),
-    model: Object.freeze({ hiddenSize: 64 }),
-    eval: Object.freeze({ episodesPerTarget: 4, primaryOnly: true }),
-    envs: ['hopper', 'halfcheetah', 'walker2d'],
-    datasets: ['medium', 'medium-replay', 'medium-expert'],
+    protocolSeeds: [23],
+    // Sized to the measured speed of this 2-core machine under the load of a shared session (load average
+    // ~13): one quick hopper-medium cell at B=16 took DMM D=64 1.6 s and Decision Mamba D=64 K=20 4.3 s per
+    // step, and a 720-step evaluation episode ~0.17 s per step. Two evaluations of 40 steps each at D=32,
+    // episodes cut at 300 steps, hopper only (the other behaviour policies were not ready): ~24 runs.
+    train: Object.freeze({ iterations: 2, stepsPerIteration: 40, warmupSteps: 8, batchSize: 16 }),
+    model: Object.freeze({ hiddenSize: 32 }),
+    eval: Object.freeze({ episodesPerTarget: 2, primaryOnly: true, maxEpisodeSteps: 300 }),
+    envs: ['hopper'],
+    datasets: ['medium', 'medium-replay'],
     workers: 2,
   }),
   paper: Object.freeze({
@@ -93,7 +93,7 @@ export function cellCounts(scale: string): {
     steps: iterations * stepsPerIteration,
     batchSize: b.train.batchSize ?? run.batchSize ?? 64,
     episodesPerTarget: b.eval?.episodesPerTarget ?? run.episodesPerTarget,
-    maxEpisodeSteps: run.maxEpisodeSteps,
+    maxEpisodeSteps: b.eval?.maxEpisodeSteps ?? run.maxEpisodeSteps,
     primaryOnly: b.eval?.primaryOnly ?? false,
   };
 }
@@ -104,13 +104,16 @@ export function deviation(scale: string): string {
   const p = cellCounts('paper');
   if (scale === 'paper')
     return `Official counts: ${p.iterations}×${p.stepsPerIteration} steps, ${p.episodesPerTarget} episodes per target.`;
-  const cap = c.maxEpisodeSteps < p.maxEpisodeSteps ? `, episodes cut at ${c.maxEpisodeSteps} steps` : '';
+  const cap =
+    c.maxEpisodeSteps < p.maxEpisodeSteps
+      ? `, episodes cut at ${c.maxEpisodeSteps} steps (official ${p.maxEpisodeSteps}; a cut episode scores at most ~${Math.round((100 * c.maxEpisodeSteps) / p.maxEpisodeSteps)}% of a full one)`
+      : '';
   return (
     `${scale} scale, NOT the official protocol: ${c.iterations}×${c.stepsPerIteration} = ${c.steps} training steps at batch ${c.batchSize} ` +
     `(official ${p.steps} at 64), ${c.episodesPerTarget} episodes per target (official ${p.episodesPerTarget})` +
     `${c.primaryOnly ? ', primary RTG target only (official: all targets)' : ''}${cap}` +
     (budgetFor(scale).model.hiddenSize
-      ? `; every model at D=${budgetFor(scale).model.hiddenSize} unless swept (official: DMM 64, DT 128, DC 128/256, Decision Mamba 128/256)`
+      ? `; every model at D=${budgetFor(scale).model.hiddenSize} unless swept (official: DMM 64, DT 128, DC 128/256, Decision Mamba 128/256); datasets: ${budgetFor(scale).envs.join(', ')} × ${budgetFor(scale).datasets.join(', ')}`
       : '') +
     (scale === 'smoke' ? '; smoke models D=16, 1 layer' : '')
   );

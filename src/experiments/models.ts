@@ -120,6 +120,7 @@ function diagram(columns: { title: string; boxes: Box[] }[]): { data: Data[]; la
       yref: 'paper',
       text: `<b>${col.title}</b>`,
       showarrow: false,
+      xanchor: 'center',
       font: { size: 13 },
     });
     const n = col.boxes.length;
@@ -150,6 +151,7 @@ function diagram(columns: { title: string; boxes: Box[] }[]): { data: Data[]; la
         yref: 'paper',
         text: `<b>${b.label}</b><br><span style="font-size:9px">${b.detail}</span>`,
         showarrow: false,
+        xanchor: 'center',
         font: { size: 10 },
       });
       if (i < n - 1)

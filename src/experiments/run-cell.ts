@@ -28,6 +28,7 @@ export function cellEvalConfig(spec: RunSpec, base: EvalConfig): EvalConfig {
     ...base,
     targets: cut.primaryOnly ? [primaryTarget(spec.env)] : base.targets,
     episodesPerTarget: cut.episodesPerTarget,
+    maxEpisodeSteps: cut.maxEpisodeSteps ?? base.maxEpisodeSteps,
   };
 }
 
