@@ -8,7 +8,7 @@
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../backend';
 import { check } from '../util/check';
-import { applyAdamWTyped, typedAdamWApplies } from './adamw-typed';
+import { applyAdamWTyped, clipGlobalNormTyped, typedAdamWApplies } from './adamw-typed';
 
 export interface AdamWConfig {
   beta1: number;
@@ -137,6 +137,7 @@ export function clipGlobalNorm(
   grads: Map<string, Tensor>,
   maxNorm: number,
 ): { grads: Map<string, Tensor>; norm: Scalar } {
+  if (typedAdamWApplies()) return clipGlobalNormTyped(grads, maxNorm); // cpu/wasm: no per-parameter kernels
   const out = new Map<string, Tensor>();
   const norm = tf.tidy(() => tf.addN([...grads.values()].map((g) => g.square().sum())).sqrt() as Scalar);
   const coef = tf.tidy(() => tf.minimum(tf.scalar(maxNorm).div(norm.add(1e-6)), 1));

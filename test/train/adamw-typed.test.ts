@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { initBackend, tf } from '../../src/backend';
-import { AdamW, warmupLearningRate } from '../../src/train/adamw';
+import { AdamW, clipGlobalNorm, warmupLearningRate } from '../../src/train/adamw';
 import { typedAdamWApplies } from '../../src/train/adamw-typed';
 import { Rng } from '../../src/util/rng';
 
@@ -135,4 +135,40 @@ test('typed AdamW resumes from getState/setState like an uninterrupted run', () 
     return params.get('w')!.dataSync() as Float32Array;
   };
   assert.deepEqual(Array.from(run(true)), Array.from(run(false)));
+});
+
+test('typed global-norm clip: unchanged below the limit, float32-close to the tf ops above it', () => {
+  const rng = new Rng(31);
+  const grads = new Map<string, Tensor>();
+  for (const [name, shape] of Object.entries(SHAPES)) {
+    const n = shape.reduce((x, y) => x * y, 1);
+    grads.set(
+      name,
+      tf.tensor(
+        Float32Array.from({ length: n }, () => rng.normal()),
+        shape,
+      ),
+    );
+  }
+  for (const maxNorm of [0.25, 1e3]) {
+    const [tfPath, typed] = (['tf', 'typed'] as const).map((path) =>
+      withAdamWPath(path, () => clipGlobalNorm(grads, maxNorm)),
+    );
+    const nTf = tfPath.norm.dataSync()[0];
+    const nTyped = typed.norm.dataSync()[0];
+    assert.ok(Math.abs(nTyped - nTf) <= 1e-6 * nTf, `norm ${nTyped} vs ${nTf}`);
+    for (const [name, g] of grads) {
+      const a = tfPath.grads.get(name)!.dataSync();
+      const b = typed.grads.get(name)!.dataSync();
+      const src = g.dataSync();
+      for (let i = 0; i < a.length; i++) {
+        if (maxNorm > nTf) assert.equal(b[i], src[i], `${name}[${i}] must be unchanged without clipping`);
+        else assert.ok(Math.abs(b[i] - a[i]) <= 2e-7 * Math.abs(a[i]) + 1e-12, `${name}[${i}]: ${b[i]} vs ${a[i]}`);
+      }
+      // Clipping really happened for the small limit.
+      if (maxNorm < nTf) assert.ok(Math.abs(b[0]) < Math.abs(src[0]));
+    }
+    tf.dispose([tfPath.norm, typed.norm, ...tfPath.grads.values(), ...typed.grads.values()]);
+  }
+  tf.dispose([...grads.values()]);
 });
