@@ -16,7 +16,7 @@ for (const path of ['fused', 'composite', 'reference'] as const) {
   CHECK_SHAPES.forEach(({ dims, opts }, k) => {
     test(`cpu ${path}: B=${dims.batch} d=${dims.dim} L=${dims.len} N=${dims.nState} ${JSON.stringify(opts)}`, async () => {
       await initBackend({ backend: 'cpu', log: false });
-      const errs = await pathErrors(path, dims, 100 + k);
+      const errs = await pathErrors(path, dims, 100 + k, opts);
       for (const [name, e] of Object.entries(errs)) assert.ok(e < TOL, `${name}: relative error ${e}`);
     });
   });

@@ -17,7 +17,7 @@ for (const path of ['fused', 'composite'] as const) {
   CHECK_SHAPES.forEach(({ dims, opts }, k) => {
     test(`wasm ${path}: B=${dims.batch} d=${dims.dim} L=${dims.len} N=${dims.nState} ${JSON.stringify(opts)}`, async () => {
       await initBackend({ backend: 'wasm', log: false });
-      const errs = await pathErrors(path, dims, 100 + k);
+      const errs = await pathErrors(path, dims, 100 + k, opts);
       for (const [name, e] of Object.entries(errs)) assert.ok(e < TOL, `${name}: relative error ${e}`);
     });
   });
