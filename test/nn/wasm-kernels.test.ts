@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import type { Tensor } from '@tensorflow/tfjs';
 import { initBackend, tf } from '../../src/backend';
 import { sliceInto, useLeanWasmKernels } from '../../src/nn/wasm-kernels';
 import { Rng } from '../../src/util/rng';
@@ -75,7 +76,7 @@ test('SplitV matches index arithmetic (equal pieces, sizes, −1) and int32 work
       const begin = [0, 0, 0];
       begin[axis] = start;
       assert.deepEqual(Array.from(p.dataSync()), Array.from(refSlice(xv, shape, begin, p.shape)));
-      start += p.shape[axis];
+      start += p.shape[axis] as number;
     }
     assert.equal(start, shape[axis]);
     tf.dispose(pieces);
@@ -102,7 +103,7 @@ test('shared Identity: a saved clone outlives its source, gradients unchanged, n
   assert.deepEqual(Array.from(c.dataSync()), [1, 2, 3, 4]);
   const w = tf.tensor([0.5, -1, 2, 3], [2, 2]);
   // square saves its input through Engine.clone; d/dw Σ(slice(w)²) = 2w on the slice, 0 elsewhere
-  const g = tf.grad((t: tf.Tensor) => tf.slice(t, [0, 1], [2, 1]).square().sum())(w);
+  const g = tf.grad((t: Tensor) => tf.slice(t, [0, 1], [2, 1]).square().sum())(w);
   assert.deepEqual(Array.from(g.dataSync()), [0, -2, 0, 6]);
   tf.dispose([c, w, g]);
   assert.equal(tf.memory().numTensors, before);

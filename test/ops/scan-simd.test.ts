@@ -37,7 +37,8 @@ function checkCase(dims: ScanDims, seed: number, opts: CaseOptions): Record<stri
 }
 
 test('the module validates and this runtime runs it (else the kernels silently fall back)', () => {
-  assert.ok(validateModule(scanModuleBytes()));
+  for (const n of [4, 16, 64]) assert.ok(validateModule(scanModuleBytes(n)), `N = ${n}`);
+  assert.throws(() => scanModuleBytes(6), /nState must be a multiple of 4/);
   assert.ok(exportsOrNull() !== null);
 });
 

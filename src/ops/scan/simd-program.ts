@@ -6,7 +6,7 @@
  * Memory layout (byte pointers passed as arguments, all float32):
  *   u, dt (softplus already applied), y, dy, gradients of u and Δ: [B, d, L];
  *   A, ∂A: [d, N]; Bt, Ct, ∂Bt, ∂Ct: [B, L, N] (B and C transposed so n is contiguous).
- * N must be a multiple of 4.
+ * N must be a multiple of 4; each module is built for one N (loops over n unrolled, vectors in locals).
  *
  * exp(x) is a vector polynomial with range reduction: x clamped to [−87, 88], k = nearest(x·log₂e),
  * f = x − k·ln2 (ln2 split in a high part exact under multiplication by k, and a low part), e^f by its
@@ -91,29 +91,45 @@ function countUp(f: FuncBuilder, counter: string, step: number, limit: string, b
 
 const I32_PARAMS = (names: string[]): [string, typeof I32][] => names.map((n) => [n, I32]);
 
+/** Declares `count` v128 locals `prefix0`, `prefix1`, … and returns their names. */
+function vecLocals(f: FuncBuilder, prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, j) => {
+    f.local(`${prefix}${j}`, V128);
+    return `${prefix}${j}`;
+  });
+}
+
 /**
- * scan_fwd: y[b,d,l] = Σ_n h[l,n]·C[b,n,l], h[l] = exp(dt·A)·h[l−1] + dt·u·B[l]. `pH` is N floats of scratch.
+ * scan_fwd: y[b,d,l] = Σ_n h[l,n]·C[b,n,l], h[l] = exp(dt·A)·h[l−1] + dt·u·B[l]. Built for one N: the N/4
+ * vectors of h and of the A row live in locals (registers) and the loop over n is unrolled.
  */
-function forwardFunc(): FuncBuilder {
+function forwardFunc(nState: number): FuncBuilder {
   const f = new FuncBuilder(
     'scan_fwd',
     I32_PARAMS(['batch', 'dim', 'len', 'nState', 'pU', 'pDt', 'pA', 'pBt', 'pCt', 'pY', 'pH']),
   );
-  for (const n of ['b', 'd', 'l', 'nb', 'nBytes', 'i', 'pAd', 'pBl', 'pCl', 'bc']) f.local(n, I32);
+  const nv = nState / 4;
+  const rowBytes = nState * 4;
+  for (const n of ['b', 'd', 'l', 'i', 'pBl', 'pCl', 'bc']) f.local(n, I32);
   f.local('dt', F32);
-  for (const n of ['dtv', 'dtu', 'yacc', 'hv']) f.local(n, V128);
+  for (const n of ['dtv', 'dtu', 'yacc']) f.local(n, V128);
+  const h = vecLocals(f, 'h', nv);
+  const a = vecLocals(f, 'a', nv);
   expConstants(f);
-  scale4(f.get('nState')).set('nBytes');
   countUp(f, 'b', 1, 'batch', () => {
-    // bc = byte offset of row b of Bt/Ct: b·L·N·4
-    scale4(f.get('b').get('len').op(OP.i32Mul).get('nState').op(OP.i32Mul)).set('bc');
+    f.get('b').get('len').op(OP.i32Mul).i32(rowBytes).op(OP.i32Mul).set('bc'); // b·L·N·4
     countUp(f, 'd', 1, 'dim', () => {
-      countUp(f, 'nb', 16, 'nBytes', () => {
-        f.get('pH').get('nb').op(OP.i32Add).f32(0).simd(SIMD.f32x4Splat).storeV();
-      });
-      f.get('pA').get('d').get('nBytes').op(OP.i32Mul).op(OP.i32Add).set('pAd');
-      // i = (b·dim + d)·L
-      f.get('b').get('dim').op(OP.i32Mul).get('d').op(OP.i32Add).get('len').op(OP.i32Mul).set('i');
+      for (let j = 0; j < nv; j++) {
+        f.f32(0).simd(SIMD.f32x4Splat).set(h[j]);
+        f.get('pA')
+          .get('d')
+          .i32(rowBytes)
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .loadV(16 * j)
+          .set(a[j]);
+      }
+      f.get('b').get('dim').op(OP.i32Mul).get('d').op(OP.i32Add).get('len').op(OP.i32Mul).set('i'); // (b·dim + d)·L
       f.get('pBt').get('bc').op(OP.i32Add).set('pBl');
       f.get('pCt').get('bc').op(OP.i32Add).set('pCl');
       countUp(f, 'l', 1, 'len', () => {
@@ -122,22 +138,30 @@ function forwardFunc(): FuncBuilder {
         f.get('dt').get('pU');
         scale4(f.get('i')).op(OP.i32Add).loadF32().op(OP.f32Mul).simd(SIMD.f32x4Splat).set('dtu');
         f.f32(0).simd(SIMD.f32x4Splat).set('yacc');
-        countUp(f, 'nb', 16, 'nBytes', () => {
-          f.get('dtv').get('pAd').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
+        for (let j = 0; j < nv; j++) {
+          f.get('dtv').get(a[j]).simd(SIMD.f32x4Mul);
           exp4(f);
-          f.get('pH').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
-          f.get('dtu').get('pBl').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set('hv');
-          f.get('pH').get('nb').op(OP.i32Add).get('hv').storeV();
-          f.get('yacc').get('hv').get('pCl').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
-          f.simd(SIMD.f32x4Add).set('yacc');
-        });
+          f.get(h[j]).simd(SIMD.f32x4Mul);
+          f.get('dtu')
+            .get('pBl')
+            .loadV(16 * j)
+            .simd(SIMD.f32x4Mul)
+            .simd(SIMD.f32x4Add)
+            .tee(h[j]);
+          f.get('pCl')
+            .loadV(16 * j)
+            .simd(SIMD.f32x4Mul)
+            .get('yacc')
+            .simd(SIMD.f32x4Add)
+            .set('yacc');
+        }
         f.get('pY');
         scale4(f.get('i')).op(OP.i32Add);
         hsum(f, 'yacc');
         f.storeF32();
         f.get('i').i32(1).op(OP.i32Add).set('i');
-        f.get('pBl').get('nBytes').op(OP.i32Add).set('pBl');
-        f.get('pCl').get('nBytes').op(OP.i32Add).set('pCl');
+        f.get('pBl').i32(rowBytes).op(OP.i32Add).set('pBl');
+        f.get('pCl').i32(rowBytes).op(OP.i32Add).set('pCl');
       });
     });
   });
@@ -145,13 +169,14 @@ function forwardFunc(): FuncBuilder {
 }
 
 /**
- * scan_bwd: per (b, d) row, replays h (into pHs, whose first row of N is zero so h[−1] = 0) and Ā (pAbar),
- * then runs the reverse recurrence ĥ[l] = dO[l]·C[l] + Ā[l+1]·ĥ[l+1] (carry = Ā[l+1]·ĥ[l+1], pCarry).
- * With hasZ, dO = dy·z·σ(z) and ∂z = dy·o·σ(z)·(1 + z·(1 − σ(z))), o = y + D·u; σ(z) comes in pSg.
- * Writes ∂u, ∂ρ (= ∂dt · dsp, dsp = softplus′ or 1), ∂z, dOg (the gated dO, for ∂D in JS) per element and
- * accumulates ∂A, ∂Bt, ∂Ct (zeroed by the caller).
+ * scan_bwd: per (b, d) row, replays h into pHs (row l at pHs + (l+1)·N·4; the first row is zero, so
+ * h[−1] = 0) and Ā into pAbar, then runs the reverse recurrence ĥ[l] = dO[l]·C[l] + Ā[l+1]·ĥ[l+1]
+ * (carry = Ā[l+1]·ĥ[l+1]). With hasZ, dO = dy·z·σ(z) and ∂z = dy·o·σ(z)·(1 + z·(1 − σ(z))), o = y + D·u,
+ * σ(z) read from pSg. Writes ∂u, ∂ρ (= ∂dt·dsp, dsp = softplus′ or 1), ∂z and dOg (the gated dO, for ∂D
+ * in JS) per element; accumulates ∂Bt, ∂Ct (zeroed by the caller) and ∂A (per row in registers, then
+ * added). Built for one N: A row, carry and the row's ∂A live in locals; the loop over n is unrolled.
  */
-function backwardFunc(): FuncBuilder {
+function backwardFunc(nState: number): FuncBuilder {
   const f = new FuncBuilder(
     'scan_bwd',
     I32_PARAMS([
@@ -182,139 +207,171 @@ function backwardFunc(): FuncBuilder {
       'pCarry',
     ]),
   );
-  for (const n of ['b', 'd', 'l', 'nb', 'nBytes', 'i0', 'i4', 'pAd', 'pDAd', 'bc', 'lN', 'pHl', 'pAbl', 'k'])
+  const nv = nState / 4;
+  const rowBytes = nState * 4;
+  for (const n of ['b', 'd', 'l', 'i0', 'i4', 'pDAd', 'bc', 'k', 'pHp', 'pAbl', 'pB', 'pC', 'pDB', 'pDC'])
     f.local(n, I32);
   for (const n of ['dt', 'dS', 'dO', 'uu', 'sg', 'zz', 'o']) f.local(n, F32);
   for (const n of ['dtv', 'dtu', 'dOv', 'uv', 'hh', 'hv', 'bn', 'ab', 'prev', 'acc', 'shb', 'ddt']) f.local(n, V128);
+  const h = vecLocals(f, 'h', nv);
+  const a = vecLocals(f, 'a', nv);
+  const carry = vecLocals(f, 'carry', nv);
+  const dA = vecLocals(f, 'dA', nv);
   expConstants(f);
-  const ptr = (base: string, off: string): void => void f.get(base).get(off).op(OP.i32Add);
-  scale4(f.get('nState')).set('nBytes');
+  const zero = (name: string): void => void f.f32(0).simd(SIMD.f32x4Splat).set(name);
+  const at = (base: string, off: string): void => void f.get(base).get(off).op(OP.i32Add);
+  /** Row pointers for step l: k = l·N·4, pHp = pHs + k (h[l−1]; h[l] is +N·4), pAbl = pAbar + k. */
+  const rowPointers = (): void => {
+    scale4(f.get('i0').get('l').op(OP.i32Add)).set('i4');
+    f.get('l').i32(rowBytes).op(OP.i32Mul).set('k');
+    at('pHs', 'k');
+    f.set('pHp');
+    at('pAbar', 'k');
+    f.set('pAbl');
+    f.get('bc').get('k').op(OP.i32Add).set('k'); // now the offset of (b, l) in Bt/Ct
+    for (const [p, base] of [
+      ['pB', 'pBt'],
+      ['pC', 'pCt'],
+      ['pDB', 'pDBt'],
+      ['pDC', 'pDCt'],
+    ]) {
+      at(base, 'k');
+      f.set(p);
+    }
+  };
   countUp(f, 'b', 1, 'batch', () => {
-    scale4(f.get('b').get('len').op(OP.i32Mul).get('nState').op(OP.i32Mul)).set('bc');
+    f.get('b').get('len').op(OP.i32Mul).i32(rowBytes).op(OP.i32Mul).set('bc');
     countUp(f, 'd', 1, 'dim', () => {
-      f.get('d').get('nBytes').op(OP.i32Mul).set('k');
-      ptr('pA', 'k');
-      f.set('pAd');
-      ptr('pDA', 'k');
-      f.set('pDAd');
+      f.get('pDA').get('d').i32(rowBytes).op(OP.i32Mul).op(OP.i32Add).set('pDAd');
+      for (let j = 0; j < nv; j++) {
+        f.get('pA')
+          .get('d')
+          .i32(rowBytes)
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .loadV(16 * j)
+          .set(a[j]);
+        zero(h[j]);
+        zero(carry[j]);
+        zero(dA[j]);
+      }
       f.get('pD');
       scale4(f.get('d')).op(OP.i32Add).loadF32().set('dS');
       f.get('b').get('dim').op(OP.i32Mul).get('d').op(OP.i32Add).get('len').op(OP.i32Mul).set('i0');
-      // Replay: lN = bc + l·N·4 (row l of Bt/Ct), pHl = pHs + (l+1)·N·4, pAbl = pAbar + l·N·4.
+      // Replay.
       countUp(f, 'l', 1, 'len', () => {
-        scale4(f.get('i0').get('l').op(OP.i32Add)).set('i4');
-        ptr('pDt', 'i4');
+        rowPointers();
+        at('pDt', 'i4');
         f.loadF32().tee('dt').simd(SIMD.f32x4Splat).set('dtv');
         f.get('dt');
-        ptr('pU', 'i4');
+        at('pU', 'i4');
         f.loadF32().op(OP.f32Mul).simd(SIMD.f32x4Splat).set('dtu');
-        f.get('l').get('nBytes').op(OP.i32Mul).tee('k').get('bc').op(OP.i32Add).set('lN');
-        ptr('pAbar', 'k');
-        f.set('pAbl');
-        f.get('pHs').get('k').op(OP.i32Add).get('nBytes').op(OP.i32Add).set('pHl');
-        countUp(f, 'nb', 16, 'nBytes', () => {
-          f.get('pAbl').get('nb').op(OP.i32Add);
-          f.get('dtv').get('pAd').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
+        for (let j = 0; j < nv; j++) {
+          f.get('pAbl');
+          f.get('dtv').get(a[j]).simd(SIMD.f32x4Mul);
           exp4(f);
-          f.tee('ab').storeV();
-          f.get('pHl').get('nb').op(OP.i32Add);
-          f.get('ab').get('pHl').get('nb').op(OP.i32Add).get('nBytes').op(OP.i32Sub).loadV().simd(SIMD.f32x4Mul);
-          f.get('dtu').get('pBt').get('lN').op(OP.i32Add).get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Mul);
-          f.simd(SIMD.f32x4Add).storeV();
-        });
-      });
-      countUp(f, 'nb', 16, 'nBytes', () => {
-        f.get('pCarry').get('nb').op(OP.i32Add).f32(0).simd(SIMD.f32x4Splat).storeV();
+          f.tee('ab').storeV(16 * j);
+          f.get('pHp');
+          f.get('ab').get(h[j]).simd(SIMD.f32x4Mul);
+          f.get('dtu')
+            .get('pB')
+            .loadV(16 * j)
+            .simd(SIMD.f32x4Mul)
+            .simd(SIMD.f32x4Add)
+            .tee(h[j]);
+          f.storeV(rowBytes + 16 * j);
+        }
       });
       // Reverse: l from L−1 down to 0.
       f.get('len').i32(1).op(OP.i32Sub).set('l');
       f.op(OP.loop, 0x40);
       {
-        scale4(f.get('i0').get('l').op(OP.i32Add)).set('i4');
-        f.get('l').get('nBytes').op(OP.i32Mul).tee('k').get('bc').op(OP.i32Add).set('lN');
-        ptr('pAbar', 'k');
-        f.set('pAbl');
-        f.get('pHs').get('k').op(OP.i32Add).get('nBytes').op(OP.i32Add).set('pHl');
-        ptr('pDy', 'i4');
+        rowPointers();
+        at('pDy', 'i4');
         f.loadF32().set('dO');
-        ptr('pU', 'i4');
+        at('pU', 'i4');
         f.loadF32().set('uu');
-        ptr('pDt', 'i4');
+        at('pDt', 'i4');
         f.loadF32().set('dt');
         f.get('hasZ').op(OP.if, 0x40);
         {
-          f.f32(0).simd(SIMD.f32x4Splat).set('acc');
-          countUp(f, 'nb', 16, 'nBytes', () => {
-            f.get('acc').get('pHl').get('nb').op(OP.i32Add).loadV();
-            f.get('pCt').get('lN').op(OP.i32Add).get('nb').op(OP.i32Add).loadV();
+          zero('acc');
+          for (let j = 0; j < nv; j++) {
+            f.get('acc')
+              .get('pHp')
+              .loadV(rowBytes + 16 * j)
+              .get('pC')
+              .loadV(16 * j);
             f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set('acc');
-          });
+          }
           hsum(f, 'acc');
           f.get('dS').get('uu').op(OP.f32Mul).op(OP.f32Add).set('o');
-          ptr('pSg', 'i4');
+          at('pSg', 'i4');
           f.loadF32().set('sg');
-          ptr('pZ', 'i4');
+          at('pZ', 'i4');
           f.loadF32().set('zz');
-          // ∂z = dO·o·σ·(1 + z·(1 − σ))
-          ptr('pGz', 'i4');
+          at('pGz', 'i4'); // ∂z = dO·o·σ·(1 + z·(1 − σ))
           f.get('dO').get('o').op(OP.f32Mul).get('sg').op(OP.f32Mul);
           f.f32(1).get('zz').f32(1).get('sg').op(OP.f32Sub).op(OP.f32Mul).op(OP.f32Add).op(OP.f32Mul);
           f.storeF32();
           f.get('dO').get('zz').op(OP.f32Mul).get('sg').op(OP.f32Mul).set('dO');
         }
         f.op(OP.end);
-        ptr('pDOg', 'i4');
+        at('pDOg', 'i4');
         f.get('dO').storeF32();
         f.get('dO').simd(SIMD.f32x4Splat).set('dOv');
         f.get('dt').simd(SIMD.f32x4Splat).set('dtv');
         f.get('uu').simd(SIMD.f32x4Splat).set('uv');
         f.get('dt').get('uu').op(OP.f32Mul).simd(SIMD.f32x4Splat).set('dtu');
-        f.f32(0).simd(SIMD.f32x4Splat).tee('shb').set('ddt');
-        countUp(f, 'nb', 16, 'nBytes', () => {
-          const vAt = (base: string): void => void f.get(base).get('lN').op(OP.i32Add).get('nb').op(OP.i32Add);
+        zero('shb');
+        zero('ddt');
+        for (let j = 0; j < nv; j++) {
+          const o = 16 * j;
           // hh = dO·C + carry
-          f.get('dOv');
-          vAt('pCt');
-          f.loadV().simd(SIMD.f32x4Mul).get('pCarry').get('nb').op(OP.i32Add).loadV().simd(SIMD.f32x4Add).set('hh');
-          f.get('pHl').get('nb').op(OP.i32Add).loadV().set('hv');
-          vAt('pBt');
-          f.loadV().set('bn');
-          f.get('pAbl').get('nb').op(OP.i32Add).loadV().tee('ab');
+          f.get('dOv').get('pC').loadV(o).simd(SIMD.f32x4Mul).get(carry[j]).simd(SIMD.f32x4Add).set('hh');
+          f.get('pHp')
+            .loadV(rowBytes + o)
+            .set('hv');
+          f.get('pB').loadV(o).set('bn');
           // prev = Ā[l]·h[l−1]
-          f.get('pHl').get('nb').op(OP.i32Add).get('nBytes').op(OP.i32Sub).loadV().simd(SIMD.f32x4Mul).set('prev');
+          f.get('pAbl').loadV(o).tee('ab').get('pHp').loadV(o).simd(SIMD.f32x4Mul).set('prev');
           // ∂Ct += dO·h
-          vAt('pDCt');
-          vAt('pDCt');
-          f.loadV().get('dOv').get('hv').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).storeV();
+          f.get('pDC').get('pDC').loadV(o).get('dOv').get('hv').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).storeV(o);
           // shb += hh·B
           f.get('shb').get('hh').get('bn').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set('shb');
           // ddt += hh·(A·prev + B·u)
-          f.get('ddt').get('hh').get('pAd').get('nb').op(OP.i32Add).loadV().get('prev').simd(SIMD.f32x4Mul);
+          f.get('ddt').get('hh').get(a[j]).get('prev').simd(SIMD.f32x4Mul);
           f.get('bn').get('uv').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).simd(SIMD.f32x4Mul);
           f.simd(SIMD.f32x4Add).set('ddt');
-          // ∂A += hh·dt·prev
-          f.get('pDAd').get('nb').op(OP.i32Add).get('pDAd').get('nb').op(OP.i32Add).loadV();
-          f.get('hh').get('dtv').simd(SIMD.f32x4Mul).get('prev').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).storeV();
+          // ∂A (row) += hh·dt·prev
+          f.get(dA[j]).get('hh').get('dtv').simd(SIMD.f32x4Mul).get('prev').simd(SIMD.f32x4Mul);
+          f.simd(SIMD.f32x4Add).set(dA[j]);
           // ∂Bt += hh·dt·u
-          vAt('pDBt');
-          vAt('pDBt');
-          f.loadV().get('hh').get('dtu').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).storeV();
+          f.get('pDB').get('pDB').loadV(o).get('hh').get('dtu').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).storeV(o);
           // carry = Ā[l]·hh
-          f.get('pCarry').get('nb').op(OP.i32Add).get('ab').get('hh').simd(SIMD.f32x4Mul).storeV();
-        });
+          f.get('ab').get('hh').simd(SIMD.f32x4Mul).set(carry[j]);
+        }
         // ∂u = dO·D + dt·Σ hh·B
-        ptr('pGu', 'i4');
+        at('pGu', 'i4');
         f.get('dO').get('dS').op(OP.f32Mul).get('dt');
         hsum(f, 'shb');
         f.op(OP.f32Mul).op(OP.f32Add).storeF32();
         // ∂ρ = (Σ ddt)·dsp
-        ptr('pGdelta', 'i4');
+        at('pGdelta', 'i4');
         hsum(f, 'ddt');
-        ptr('pDsp', 'i4');
+        at('pDsp', 'i4');
         f.loadF32().op(OP.f32Mul).storeF32();
         f.get('l').i32(1).op(OP.i32Sub).tee('l').i32(0).op(OP.i32GeS).op(OP.brIf, 0);
       }
       f.op(OP.end);
+      for (let j = 0; j < nv; j++) {
+        f.get('pDAd')
+          .get('pDAd')
+          .loadV(16 * j)
+          .get(dA[j])
+          .simd(SIMD.f32x4Add)
+          .storeV(16 * j);
+      }
     });
   });
   return f;
@@ -361,7 +418,16 @@ function elementwiseFunc(name: 'softplus4' | 'sigmoid4'): FuncBuilder {
   return f;
 }
 
-/** The module's bytes: exports `mem`, `scan_fwd`, `scan_bwd`, `softplus4`, `sigmoid4`. */
-export function scanModuleBytes(): Uint8Array {
-  return assembleModule([forwardFunc(), backwardFunc(), elementwiseFunc('softplus4'), elementwiseFunc('sigmoid4')]);
+/** The largest N the unrolled kernels are built for (beyond it the locals would only spill). */
+export const SIMD_MAX_STATE = 64;
+
+/** The module's bytes for state size N (a multiple of 4, ≤ SIMD_MAX_STATE): exports `mem`, `scan_fwd`, `scan_bwd`, `softplus4`, `sigmoid4`. */
+export function scanModuleBytes(nState: number): Uint8Array {
+  if (!(Number.isInteger(nState) && nState > 0 && nState % 4 === 0 && nState <= SIMD_MAX_STATE)) {
+    throw new Error(
+      `Error in scanModuleBytes: nState must be a multiple of 4 in [4, ${SIMD_MAX_STATE}], got ${nState}.`,
+    );
+  }
+  const funcs = [forwardFunc(nState), backwardFunc(nState), elementwiseFunc('softplus4'), elementwiseFunc('sigmoid4')];
+  return assembleModule(funcs);
 }

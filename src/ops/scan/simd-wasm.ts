@@ -153,12 +153,12 @@ export class FuncBuilder {
   storeF32(): this {
     return this.op(OP.f32Store, 2, 0);
   }
-  /** v128.load / v128.store; the alignment hint is 2^2 (f32), which is all the kernel guarantees. */
-  loadV(): this {
-    return this.simd(SIMD.load, 2, 0);
+  /** v128.load / v128.store at address + `offset` bytes; the alignment hint is 2^2 (f32), all that is guaranteed. */
+  loadV(offset = 0): this {
+    return this.simd(SIMD.load, 2, ...uleb(offset));
   }
-  storeV(): this {
-    return this.simd(SIMD.store, 2, 0);
+  storeV(offset = 0): this {
+    return this.simd(SIMD.store, 2, ...uleb(offset));
   }
 
   /** Encoded body: locals grouped in runs of one type, then the code and `end`. */

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly SIMD selective scan for the `cpu` and `wasm` backends: same signatures as the JS loops of
- * cpu.ts, which stay as the fallback (N not a multiple of 4, or no WebAssembly SIMD in this runtime).
- * Set DMM_SCAN_CPU=js to force the JS loops (e.g. to compare them; bench/scan.ts reports both).
+ * cpu.ts, which stay as the fallback (N not a multiple of 4 or above 64, or no WebAssembly SIMD here).
+ * Set DMM_SCAN_CPU=js to force the JS loops (e.g. to time them against this kernel).
  *
  * Arithmetic is float32 (the JS loops use float64); the per-element work around the recurrence
  * (softplus of Δ, σ(z), transposes of B and C, and the float64 sums for ∂D and ∂Δ-bias) runs here in JS,
@@ -10,7 +10,7 @@
  */
 import { fusedScanBackward as jsBackward, fusedScanForward as jsForward, type ScanBuffers } from './cpu';
 import type { ScanDims } from './reference';
-import { scanModuleBytes } from './simd-program';
+import { SIMD_MAX_STATE, scanModuleBytes } from './simd-program';
 
 /** The slice of the WebAssembly JS API used here (the kit compiles without the DOM lib, which declares it). */
 interface WasmMemory {
@@ -37,26 +37,29 @@ export interface ScanExports {
   sigmoid4: (count: number, pZ: number, pSg: number) => void;
 }
 
-let instance: ScanExports | null | undefined;
+const instances = new Map<number, ScanExports | null>();
 
-/** The instantiated module (null where WebAssembly SIMD is missing); exported for the tests. */
-export function exportsOrNull(): ScanExports | null {
-  if (instance !== undefined) return instance;
+/** The module instantiated for state size N (null where WebAssembly SIMD is missing); exported for the tests. */
+export function exportsOrNull(nState = 16): ScanExports | null {
+  const have = instances.get(nState);
+  if (have !== undefined) return have;
+  let made: ScanExports | null = null;
   try {
-    const bytes = scanModuleBytes();
-    instance = validateModule(bytes)
-      ? (new wasmApi!.Instance(new wasmApi!.Module(bytes)).exports as unknown as ScanExports)
-      : null;
+    const bytes = scanModuleBytes(nState);
+    if (validateModule(bytes))
+      made = new wasmApi!.Instance(new wasmApi!.Module(bytes)).exports as unknown as ScanExports;
   } catch {
-    instance = null;
+    made = null;
   }
-  return instance;
+  instances.set(nState, made);
+  return made;
 }
 
 /** Whether the SIMD kernel runs for these dims (else the JS loops do). */
 export function simdScanUsable(dims: ScanDims): boolean {
   const forced = typeof process !== 'undefined' ? process.env?.DMM_SCAN_CPU : undefined;
-  return forced !== 'js' && dims.nState % 4 === 0 && exportsOrNull() !== null;
+  const n = dims.nState;
+  return forced !== 'js' && n % 4 === 0 && n <= SIMD_MAX_STATE && exportsOrNull(n) !== null;
 }
 
 /** Bump allocator over the module memory, reset per call; grows the memory when needed. */
@@ -123,7 +126,7 @@ function transposeNL(src: Float32Array, dst: Float32Array, off: number, dims: Sc
 /** out[b,d,l] = (Σ_n h·C + D·u) · SiLU(z). Falls back to the JS loops when the SIMD kernel cannot run. */
 export function fusedScanForward(x: ScanBuffers, dims: ScanDims, deltaSoftplus: boolean, out: Float32Array): void {
   if (!simdScanUsable(dims)) return jsForward(x, dims, deltaSoftplus, out);
-  const w = exportsOrNull()!;
+  const w = exportsOrNull(dims.nState)!;
   const { batch, dim, len, nState: N } = dims;
   const size = batch * dim * len;
   const bc = batch * N * len;
@@ -165,7 +168,7 @@ export function fusedScanBackward(
   g: ScanBuffers,
 ): void {
   if (!simdScanUsable(dims)) return jsBackward(x, dims, deltaSoftplus, dy, g);
-  const w = exportsOrNull()!;
+  const w = exportsOrNull(dims.nState)!;
   const { batch, dim, len, nState: N } = dims;
   const size = batch * dim * len;
   const bc = batch * N * len;
