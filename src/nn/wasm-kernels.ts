@@ -1,9 +1,11 @@
 /**
- * Leaner versions of three tfjs-backend-wasm kernels that the training step runs hundreds of times:
+ * Leaner versions of four tfjs-backend-wasm kernels that the training step runs hundreds of times:
  * - Identity: wasm copies its input, and the engine runs Identity for every tensor an op saves for its
  *   gradient (Engine.clone): ~340 full copies per DMM step. Like the cpu backend's Identity (and wasm's
  *   own Reshape) this one shares the data and bumps its reference count. Safe because no wasm kernel
  *   writes into its inputs (Variable.assign swaps data rather than writing in place).
+ * - Cast to the dtype x already has (tf.moments casts its input; ~40 per DMM step): shared the same way,
+ *   as the cpu backend does. Real conversions keep the original kernel.
  * - Slice and SplitV: wasm's Slice reads the whole input back through readSync (a copy of all of x) on
  *   every call, and SplitV calls it once per piece. These copy just the slice out of a heap view.
  * Strings keep the original kernels. `useLeanWasmKernels` is idempotent and a no-op where wasm is not loaded.
@@ -56,6 +58,13 @@ const sharedIdentity: tf.KernelFunc = (args) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
+const sharedCast: tf.KernelFunc = (args) => {
+  const x = (args.inputs as { x: tf.TensorInfo }).x;
+  const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+  if (dtype !== x.dtype || dtype === 'string') return originals.get('Cast')!(args);
+  return sharedIdentity(args);
+};
+
 const viewSlice: tf.KernelFunc = (args) => {
   const x = (args.inputs as { x: tf.TensorInfo }).x;
   if (x.dtype === 'string') return originals.get('Slice')!(args);
@@ -80,7 +89,12 @@ const viewSplitV: tf.KernelFunc = (args) => {
   });
 };
 
-const LEAN: Record<string, tf.KernelFunc> = { Identity: sharedIdentity, Slice: viewSlice, SplitV: viewSplitV };
+const LEAN: Record<string, tf.KernelFunc> = {
+  Identity: sharedIdentity,
+  Cast: sharedCast,
+  Slice: viewSlice,
+  SplitV: viewSplitV,
+};
 
 /** Registers the lean kernels for the wasm backend (once). */
 export function useLeanWasmKernels(): void {

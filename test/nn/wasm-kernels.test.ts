@@ -33,8 +33,8 @@ function refSlice(x: Float32Array, shape: number[], begin: number[], size: numbe
 
 test('the lean kernels are the registered wasm kernels', () => {
   assert.equal(tf.getBackend(), 'wasm');
-  const names = ['Identity', 'Slice', 'SplitV'].map((k) => tf.getKernel(k, 'wasm')!.kernelFunc.name);
-  assert.deepEqual(names, ['sharedIdentity', 'viewSlice', 'viewSplitV']);
+  const names = ['Identity', 'Cast', 'Slice', 'SplitV'].map((k) => tf.getKernel(k, 'wasm')!.kernelFunc.name);
+  assert.deepEqual(names, ['sharedIdentity', 'sharedCast', 'viewSlice', 'viewSplitV']);
   useLeanWasmKernels(); // idempotent
 });
 
@@ -107,6 +107,20 @@ test('shared Identity: a saved clone outlives its source, gradients unchanged, n
   assert.deepEqual(Array.from(g.dataSync()), [0, -2, 0, 6]);
   tf.dispose([c, w, g]);
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('Cast: same dtype shares the data, a real conversion still converts', () => {
+  const x = tf.tensor([1.5, -2.25, 3], [3]);
+  const same = tf.cast(x, 'float32');
+  x.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
+  const asInt = tf.cast(same, 'int32');
+  assert.equal(asInt.dtype, 'int32');
+  assert.deepEqual(Array.from(asInt.dataSync()), [1, -2, 3]);
+  const back = tf.cast(asInt, 'float32');
+  assert.equal(back.dtype, 'float32');
+  assert.deepEqual(Array.from(back.dataSync()), [1, -2, 3]);
+  tf.dispose([same, asInt, back]);
 });
 
 test('sliceInto copies nothing for an empty box', () => {
