@@ -11,7 +11,7 @@ import { forwardWithTaps } from '../models';
 import type { RunRecord } from '../results/record';
 import { budgetFor } from './budget';
 import { runCells } from './cells';
-import { contextCells } from './plan';
+import { OFFICIAL_K, contextCells } from './plan';
 import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, type NotebookResult } from './report';
 import { episodeWindows, loadTrained, windowsToInputs, type Trained } from './trained';
 
@@ -225,8 +225,7 @@ function cellsFor(scale: string) {
   return contextCells(scale).filter(
     (c) =>
       (c.model === 'dmm' || c.model === 'dmamba') &&
-      Number((c.overrides?.contextLength as number | undefined) ?? 8) === 8 &&
-      (c.model === 'dmm' ? c.experiment === 'main-results' : true),
+      Number((c.overrides?.contextLength as number | undefined) ?? OFFICIAL_K[c.model]) === 8,
   );
 }
 

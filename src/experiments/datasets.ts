@@ -189,7 +189,11 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
       data: traces,
       layout: {
         title: { text: `${env}: behaviour policies, snapshots of one rollout` },
-        xaxis: { title: { text: 'x (m)' } },
+        annotations,
+        xaxis: {
+          title: { text: 'snapshots, each centred on the torso (labels: step, distance travelled)' },
+          showticklabels: false,
+        },
         yaxis: { title: { text: 'z (m), rows offset' }, scaleanchor: 'x' },
         legend: { orientation: 'h' as const, y: -0.2 },
       } as never,

@@ -44,7 +44,7 @@ export async function decisionMamba(scale: string): Promise<NotebookResult> {
     },
     width: 900,
     height: 140 + 40 * scores.length,
-    caption: `Decision Mamba at its official hopper-medium setting (D=${scale === 'smoke' ? 16 : 256}, K=20, channel MLP) and one change per bar; DT at its official setting. ${protocolNote(scale)}`,
+    caption: `Decision Mamba at its default setting (D=${records.find((r) => r.spec.model === 'dmamba')?.config.model.hiddenSize ?? '?'} at this scale, K=20, channel MLP) and one change per bar; DT at K=20 and the same width. ${protocolNote(scale)}`,
   };
   const ref = scores.find((s) => s.label.startsWith('with MLP'));
   const noMlp = scores.find((s) => s.label === 'without MLP');

@@ -152,7 +152,7 @@ export async function mainResults(scale: string): Promise<NotebookResult> {
         .map(([m, n]) => `${MODEL_LABELS[m as Model]} ${n}×`)
         .join(', ')}. ` +
       (top === 'dmm'
-        ? 'At this scale the kit agrees with the DMM paper that DMM scores highest on average. '
+        ? 'At this scale DMM scores highest on average, the direction the DMM paper claims (one seed per cell, so this is not evidence for the claim). '
         : `At this scale the kit does NOT reproduce the DMM paper's claim that DMM scores highest: ${MODEL_LABELS[top]} is ahead. `) +
       (scale !== 'paper'
         ? `This is a ${scale}-scale run (far fewer steps, episodes and seeds than the papers) on kit-generated data, so absolute scores are not comparable to the papers'. `
