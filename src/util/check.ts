@@ -43,6 +43,10 @@ export function nearest(key: string, valid: readonly string[]): string {
 /** Rejects keys of `given` that are not in `valid`, naming the nearest valid key. */
 export function checkKnownKeys(fn: string, given: object, valid: readonly string[]): void {
   for (const key of Object.keys(given)) {
-    check(valid.includes(key), () => `Error in ${fn}: unknown option '${key}'. Did you mean '${nearest(key, valid)}'? Valid options: ${valid.join(', ')}.`);
+    check(
+      valid.includes(key),
+      () =>
+        `Error in ${fn}: unknown option '${key}'. Did you mean '${nearest(key, valid)}'? Valid options: ${valid.join(', ')}.`,
+    );
   }
 }
