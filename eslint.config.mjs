@@ -12,7 +12,7 @@ export default tseslint.config(
       'results/',
       'bench/results/',
       '.jupyter/',
-      '.gpu/',
+      '.gpu*/',
       '.cache/',
       'data/cache/',
       'data/d4rl/',
