@@ -18,7 +18,7 @@ import { Queue, Worker } from 'bullmq';
 import { writeJsonAtomic } from '../src/util/atomic';
 import { enqueueGrid, sweepStatus } from '../src/sweep/queue';
 import { runWorker } from '../src/sweep/worker';
-import { KIT_ROOT } from '../src/sweep/version';
+import { KIT_ROOT } from '../src/util/version';
 import {
   FAKE_RUNNER,
   startRedis,

@@ -15,7 +15,8 @@ import { recordPath, specHash, type RunSpec } from '../sweep/spec';
 import type { JobContext } from '../sweep/runner';
 import { saveCheckpoint } from '../train/checkpoint';
 import { defaultDeps } from '../train/deps';
-import { gitCommit, kitVersion, resolveRunConfigs, runTraining } from '../train/run';
+import { resolveRunConfigs, runTraining } from '../train/run';
+import { kitCommit, kitVersion } from '../util/version';
 import { Trainer } from '../train/trainer';
 import { deriveSeed } from '../util/rng';
 import { budgetFor } from './budget';
@@ -55,7 +56,7 @@ export async function runCell(spec: RunSpec, opts: { resultsDir: string; checkpo
     status: 'running',
     seed: s.seed,
     backend,
-    gitCommit: gitCommit(),
+    gitCommit: kitCommit(),
     kitVersion: kitVersion(),
     config: {
       model: cfg.model,

@@ -15,7 +15,7 @@ import { writeJsonAtomic } from '../util/atomic';
 import { check, KitError } from '../util/check';
 import { loadGrid } from './grid';
 import { recordPath, specLabel, type RunSpec } from './spec';
-import { kitCommit, kitVersion } from './version';
+import { kitCommit, kitVersion } from '../util/version';
 
 /** The queue's name in Redis; one Redis can hold several sweeps under other names. */
 export const DEFAULT_QUEUE_NAME = 'dmm-sweep';

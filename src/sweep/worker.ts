@@ -23,7 +23,7 @@ import {
   type SweepJobResult,
 } from './queue';
 import { specLabel } from './spec';
-import { kitCommit } from './version';
+import { kitCommit } from '../util/version';
 
 export interface WorkerConfig extends QueueTarget {
   /** Jobs run at once on this machine. Default: one per core. */

@@ -3,8 +3,6 @@
  * dataset, build the model, then per iteration train, evaluate (§10), checkpoint and rewrite the record.
  * A run finds its latest checkpoint and resumes from it; a failure is written into the record.
  */
-import { execSync } from 'child_process';
-import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend, tf } from '../backend';
 import { RUN_SCALES } from '../config/scales';
@@ -17,6 +15,7 @@ import { stableStringify } from '../util/atomic';
 import { check } from '../util/check';
 import { progress } from '../util/progress';
 import { deriveSeed } from '../util/rng';
+import { kitCommit, kitVersion } from '../util/version';
 import { latestCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint';
 import { defaultDeps, type EngineDeps } from './deps';
 import { officialModelConfig } from '../models';
@@ -92,28 +91,6 @@ export function resolveRunConfigs(spec: RunSpec): {
   return { spec: s, model, train, eval: evalConfig };
 }
 
-export function gitCommit(): string {
-  try {
-    return execSync('git rev-parse HEAD', {
-      cwd: path.resolve(__dirname, '../..'),
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .toString()
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-export function kitVersion(): string {
-  try {
-    return (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return 'unknown';
-  }
-}
-
 function scoresOf(rec: RunRecord): RunRecord['scores'] {
   if (rec.iterations.length === 0) return undefined;
   const m: ScoreMatrix = {
@@ -147,7 +124,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     status: 'running',
     seed: s.seed,
     backend,
-    gitCommit: gitCommit(),
+    gitCommit: kitCommit(),
     kitVersion: kitVersion(),
     config: { model: cfg.model, train: { ...cfg.train }, eval: { ...cfg.eval } },
     dataset: { id: s.dataset, source, checksum: '', provenance: null },
