@@ -142,7 +142,7 @@ function heatmapFigure(sets: TapSet[]): { data: Data[]; layout: Partial<Layout>;
       };
       if (layer === 0)
         (layout.annotations as unknown[]).push({
-          text: col.title,
+          text: `${col.title}, K=${col.set.K}`,
           x: x0 + w / 2,
           y: 1.03,
           xref: 'paper',
