@@ -3,49 +3,18 @@
  * K ∈ {5, 10, 20, 30, 50}), with DT beside it. The defaults are the main table's runs.
  */
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
-import { runCells } from './cells';
 import { EXPERIMENTS, dmambaCells } from './plan';
-import {
-  backendOf,
-  cellsLine,
-  dataSourceOf,
-  finished,
-  fmt,
-  paperNote,
-  protocolNote,
-  seedsOf,
-  type NotebookResult,
-} from './report';
-import { variantBars, variantDeltas, variantScores, variantTable } from './variants';
+import { cellsLine, fmt, paperNote, protocolNote, seedsOf, type NotebookResult } from './report';
+import { runVariantStudy, variantDeltas, variantTable } from './variants';
 
 export async function decisionMamba(scale: string): Promise<NotebookResult> {
-  const plan = dmambaCells(scale);
-  const cells = await runCells(
-    plan.map((p) => p.cell),
-    { scale, workers: budgetFor(scale).workers },
-  );
-  const records = finished(cells);
-  const scores = variantScores(plan.map((p, i) => ({ variant: p.variant, outcome: cells.outcomes[i] })));
-  const figure = {
+  const { cells, records, scores, figure } = await runVariantStudy(scale, dmambaCells(scale), {
     name: '09-decision-mamba',
-    notebook: '09-decision-mamba',
-    scale,
-    seeds: seedsOf(records),
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
-    data: variantBars(scores),
-    layout: {
-      title: { text: 'Decision Mamba ablations on hopper-medium' },
-      barmode: 'group' as const,
-      xaxis: { title: { text: 'normalised score' } },
-      yaxis: { automargin: true, autorange: 'reversed' as const },
-      margin: { l: 260 },
-    },
-    width: 900,
-    height: 140 + 40 * scores.length,
-    caption: `Decision Mamba at its default setting (D=${records.find((r) => r.spec.model === 'dmamba')?.config.model.hiddenSize ?? '?'} at this scale, K=20, channel MLP) and one change per bar; DT at K=20 and the same width. ${protocolNote(scale)}`,
-  };
+    title: 'Decision Mamba ablations on hopper-medium',
+    baseHeight: 140,
+    caption: (records: RunRecord[]) =>
+      `Decision Mamba at its default setting (D=${records.find((r) => r.spec.model === 'dmamba')?.config.model.hiddenSize ?? '?'} at this scale, K=20, channel MLP) and one change per bar; DT at K=20 and the same width. ${protocolNote(scale)}`,
+  });
   const ref = scores.find((s) => s.label.startsWith('with MLP'));
   const noMlp = scores.find((s) => s.label === 'without MLP');
   const dt = scores.find((s) => s.group === 'baseline');

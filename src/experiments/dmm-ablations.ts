@@ -3,49 +3,18 @@
  * kit's LN-sharing, DSM-mode and evaluation-padding variants). The default DMM is the main table's run.
  */
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
-import { runCells } from './cells';
 import { EXPERIMENTS, dmmAblationCells } from './plan';
-import {
-  backendOf,
-  cellsLine,
-  dataSourceOf,
-  finished,
-  fmt,
-  paperNote,
-  protocolNote,
-  seedsOf,
-  type NotebookResult,
-} from './report';
-import { variantBars, variantDeltas, variantScores, variantTable } from './variants';
+import { cellsLine, fmt, paperNote, protocolNote, seedsOf, type NotebookResult } from './report';
+import { runVariantStudy, variantDeltas, variantTable } from './variants';
 
 export async function dmmAblations(scale: string): Promise<NotebookResult> {
-  const plan = dmmAblationCells(scale);
-  const cells = await runCells(
-    plan.map((p) => p.cell),
-    { scale, workers: budgetFor(scale).workers },
-  );
-  const records = finished(cells);
-  const scores = variantScores(plan.map((p, i) => ({ variant: p.variant, outcome: cells.outcomes[i] })));
-  const figure = {
+  const { cells, records, scores, figure } = await runVariantStudy(scale, dmmAblationCells(scale), {
     name: '08-dmm-ablations',
-    notebook: '08-dmm-ablations',
-    scale,
-    seeds: seedsOf(records),
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
-    data: variantBars(scores),
-    layout: {
-      title: { text: 'DMM ablations on hopper-medium' },
-      barmode: 'group' as const,
-      xaxis: { title: { text: 'normalised score' } },
-      yaxis: { automargin: true, autorange: 'reversed' as const },
-      margin: { l: 260 },
-    },
-    width: 900,
-    height: 120 + 40 * scores.length,
-    caption: `One change of DMM per bar (default: DSM k=6, per-layer DSM, shared LN, Mamba-1 without conv or timestep embedding, official padding). ${protocolNote(scale)}`,
-  };
+    title: 'DMM ablations on hopper-medium',
+    baseHeight: 120,
+    caption: () =>
+      `One change of DMM per bar (default: DSM k=6, per-layer DSM, shared LN, Mamba-1 without conv or timestep embedding, official padding). ${protocolNote(scale)}`,
+  });
   const ref = scores.find((s) => s.label === 'DSM (default)');
   const deltas = variantDeltas(scores, ref);
   const noMixer = scores.find((s) => s.label === 'none');

@@ -1,8 +1,10 @@
 /** Shared drawing for the ablation notebooks (08, 09): one horizontal bar per variant, grouped. */
 import type { Data } from '../figures';
 import type { RunRecord } from '../results/record';
-import type { CellOutcome } from './cells';
-import { fmt, markdownTable, meanStd } from './report';
+import type { RunSpec } from '../sweep/spec';
+import { budgetFor } from './budget';
+import { runCells, type CellOutcome, type CellsReport } from './cells';
+import { backendOf, dataSourceOf, finished, fmt, markdownTable, meanStd, seedsOf } from './report';
 import type { Variant } from './plan';
 
 export interface VariantScore {
@@ -77,4 +79,42 @@ export function variantDeltas(scores: readonly VariantScore[], reference: Varian
     .map(
       (s) => `${s.label} ${s.best.mean - reference.best.mean >= 0 ? '+' : ''}${fmt(s.best.mean - reference.best.mean)}`,
     );
+}
+
+/** What notebooks 08 and 09 share: train (or read) the variants' cells, score them, and draw one bar per variant. */
+export async function runVariantStudy(
+  scale: string,
+  plan: readonly { variant: Variant; cell: RunSpec }[],
+  figure: { name: string; title: string; baseHeight: number; caption: (records: RunRecord[]) => string },
+) {
+  const cells: CellsReport = await runCells(
+    plan.map((p) => p.cell),
+    { scale, workers: budgetFor(scale).workers },
+  );
+  const records = finished(cells);
+  const scores = variantScores(plan.map((p, i) => ({ variant: p.variant, outcome: cells.outcomes[i] })));
+  return {
+    cells,
+    records,
+    scores,
+    figure: {
+      name: figure.name,
+      notebook: figure.name,
+      scale,
+      seeds: seedsOf(records),
+      dataSource: dataSourceOf(records),
+      backend: backendOf(records),
+      data: variantBars(scores),
+      layout: {
+        title: { text: figure.title },
+        barmode: 'group' as const,
+        xaxis: { title: { text: 'normalised score' } },
+        yaxis: { automargin: true, autorange: 'reversed' as const },
+        margin: { l: 260 },
+      },
+      width: 900,
+      height: figure.baseHeight + 40 * scores.length,
+      caption: figure.caption(records),
+    },
+  };
 }
