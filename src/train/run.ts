@@ -45,6 +45,8 @@ export interface RunOptions {
   onProgress?: (fraction: number, info?: string) => void;
   /** Worker threads per evaluation VecEnv. */
   workers?: number;
+  /** Adjusts the scale's evaluation (the notebooks' quick budget cuts episodes and targets); recorded as run. */
+  adjustEval?: (base: EvalConfig) => EvalConfig;
 }
 
 /** The resolved configs of a spec, without running anything (also used by `dmm train --dry-run`). */
@@ -106,7 +108,8 @@ function scoresOf(rec: RunRecord): RunRecord['scores'] {
 
 export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise<RunRecord> {
   const t0 = Date.now();
-  const cfg = resolveRunConfigs(spec);
+  const resolved = resolveRunConfigs(spec);
+  const cfg = opts.adjustEval ? { ...resolved, eval: opts.adjustEval(resolved.eval) } : resolved;
   const s = cfg.spec;
   const hash = specHash(s);
   const resultsDir = opts.resultsDir ?? 'results';
