@@ -21,6 +21,7 @@ import { trainArs, rollout, type ArsConfig, type ArsSnapshot } from './ars';
 import { DATA_ENVS, normalizedScore, type DataEnv } from './d4rl-ids';
 import { COMMITTED_DATA_DIR } from './paths';
 import { PolicyRunner } from './policy';
+import { isScript } from '../util/script';
 
 /** Mean normalized scores of D4RL's *-medium-v2 datasets (the targets of the medium snapshot). */
 export const D4RL_MEDIUM_SCORES: Readonly<Record<DataEnv, number>> = Object.freeze({
@@ -185,7 +186,7 @@ export async function reselectPolicies(
   };
 }
 
-if (require.main === module) {
+if (isScript(module, 'train-policies')) {
   const env = process.argv[2] as DataEnv;
   if (!(DATA_ENVS as readonly string[]).includes(env)) {
     console.error(`Error in train-policies: env must be one of ${DATA_ENVS.join(', ')}, got '${env}'.`);

@@ -12,6 +12,7 @@ import { deriveSeed, Rng } from '../util/rng';
 import { makeEnv } from './env';
 import { recordRollout, stickFigureSvg, type Rollout } from './stick-figure';
 import { ENV_IDS, type EnvId } from './tasks';
+import { isScript } from '../util/script';
 
 /** One episode of uniform random actions in [-1, 1] (D4RL's "random" behaviour), env and policy seeded from `seed`. */
 export async function randomRollout(id: EnvId, seed: number, maxSteps?: number): Promise<Rollout> {
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${base}.svg${png ? ` and ${base}.png` : ''} (${rollout.frames.length - 1} steps)`);
 }
 
-if (require.main === module) {
+if (isScript(module, 'render-rollout')) {
   main().catch((err) => {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(1);

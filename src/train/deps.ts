@@ -85,38 +85,38 @@ export interface EngineDeps {
   maskedActionLoss(pred: tfjs.Tensor, target: tfjs.Tensor, mask: tfjs.Tensor): tfjs.Scalar;
 }
 
-/** The kit's real modules, required on first use (so a missing module is one clear error, not an import crash). */
+/**
+ * The kit's real modules, required on first use (so a missing module is one clear error, not an import crash).
+ * Each require names its module literally, so a bundler (tools/gpu/bundle-cli.sh) can follow it.
+ */
 export function defaultDeps(): EngineDeps {
-  const need = <T>(path: string, what: string): T => {
+  const need = <T>(load: () => unknown, what: string): T => {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return require(path) as T;
+      return load() as T;
     } catch (err) {
       throw new Error(`Error in defaultDeps: module ${what} must load, got: ${(err as Error).message.split('\n')[0]}`);
     }
   };
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const models = () => need<{ createModel: CreateModel }>(() => require('../models'), 'src/models');
+  const data = () =>
+    need<{ loadDataset: EngineDeps['loadDataset']; BatchSampler: new (d: Dataset, o: object) => BatchSource }>(
+      () => require('../data'),
+      'src/data',
+    );
+  const envs = () =>
+    need<{ VecEnv: { create(id: string, n: number, o: object): Promise<VecEnvLike> } }>(
+      () => require('../envs'),
+      'src/envs',
+    );
+  const loss = () =>
+    need<{ maskedActionLoss: EngineDeps['maskedActionLoss'] }>(() => require('../models/loss'), 'src/models/loss');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   return {
-    createModel: (name, config, dims, seed) =>
-      need<{ createModel: CreateModel }>('../models', 'src/models').createModel(name, config, dims, seed),
-    loadDataset: (id, opts) =>
-      need<{ loadDataset: EngineDeps['loadDataset'] }>('../data', 'src/data').loadDataset(id, opts),
-    createSampler: (dataset, opts) => {
-      const { BatchSampler } = need<{ BatchSampler: new (d: Dataset, o: object) => BatchSource }>(
-        '../data',
-        'src/data',
-      );
-      return new BatchSampler(dataset, opts);
-    },
-    createVecEnv: (env, n, opts) =>
-      need<{ VecEnv: { create(id: string, n: number, o: object): Promise<VecEnvLike> } }>(
-        '../envs',
-        'src/envs',
-      ).VecEnv.create(env, n, { ...opts, autoReset: false }),
-    maskedActionLoss: (pred, target, mask) =>
-      need<{ maskedActionLoss: EngineDeps['maskedActionLoss'] }>('../models/loss', 'src/models/loss').maskedActionLoss(
-        pred,
-        target,
-        mask,
-      ),
+    createModel: (name, config, dims, seed) => models().createModel(name, config, dims, seed),
+    loadDataset: (id, opts) => data().loadDataset(id, opts),
+    createSampler: (dataset, opts) => new (data().BatchSampler)(dataset, opts),
+    createVecEnv: (env, n, opts) => envs().VecEnv.create(env, n, { ...opts, autoReset: false }),
+    maskedActionLoss: (pred, target, mask) => loss().maskedActionLoss(pred, target, mask),
   };
 }

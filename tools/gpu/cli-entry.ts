@@ -1,0 +1,25 @@
+/**
+ * `dmm train` and `dmm report` for the GPU host, where the kit runs as one esbuild bundle
+ * (../shared/tools/gpu-bundle.sh): src/cli/main.ts loads its commands by file name, which a bundle
+ * cannot follow, so this entry imports the two commands statically. Same code path as `npx dmm`.
+ *
+ *   bash /work/shared/tools/gpu-bundle.sh tools/gpu/cli-entry.ts .gpu-cli
+ *   DMM_DATA_DIR=$PWD/data DMM_BACKEND=webgpu bash .gpu-cli/run.sh train --model dt --seeds 12 --scale quick
+ */
+import { command as train } from '../../src/cli/commands/train';
+import { command as report } from '../../src/cli/commands/report';
+
+const [name, ...rest] = process.argv.slice(2);
+const commands = { train, report } as const;
+const cmd = commands[name as keyof typeof commands];
+if (!cmd) {
+  console.error(`Error in cli-entry: command must be one of ${Object.keys(commands).join(', ')}, got '${name}'.`);
+  process.exit(2);
+}
+cmd.run(rest).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  },
+);
