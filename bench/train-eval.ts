@@ -78,9 +78,9 @@ async function main(): Promise<void> {
     1,
     maskedActionLoss,
   );
-  trainer.train(3);
+  await trainer.train(3);
   const t0 = performance.now();
-  trainer.train(STEPS);
+  await trainer.train(STEPS);
   const stepsPerSecond = STEPS / ((performance.now() - t0) / 1000);
   out.training = { steps: STEPS, stepsPerSecond, batch: 64, parameters: model.parameterCount() };
   rows.push({

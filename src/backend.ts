@@ -163,6 +163,42 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   return pending;
 }
 
+/**
+ * Makes `dataSync()` safe on these tensors. In Node the WebGPU backend's synchronous read needs an
+ * OffscreenCanvas, which only browsers have; an awaited `data()` downloads the values and the backend keeps
+ * them on the CPU, where a later `dataSync()` finds them. A no-op on the other backends (their reads are sync).
+ */
+export async function downloadForSyncRead(tensors: Iterable<tfjs.Tensor>): Promise<void> {
+  if (chosen !== 'webgpu' && tfjs.getBackend() !== 'webgpu') return;
+  await Promise.all([...tensors].map((t) => t.data()));
+}
+
+/**
+ * Sum of same-shape tensors. WebGPU's AddN binds one storage buffer per input and Dawn allows 8 per shader
+ * stage by default, so there it sums in groups of 7; elsewhere it is one tf.addN (same rounding as before).
+ */
+export function addMany<T extends tfjs.Tensor>(tensors: T[]): T {
+  return (tfjs.getBackend() === 'webgpu' ? addInGroups(tensors, 7) : tfjs.addN(tensors)) as T;
+}
+
+/** Sum of same-shape tensors by tf.addN over groups of at most `group`, level by level. */
+export function addInGroups(tensors: tfjs.Tensor[], group: number): tfjs.Tensor {
+  check(
+    tensors.length > 0 && Number.isInteger(group) && group >= 2,
+    () =>
+      `Error in addInGroups: needs at least one tensor and a group of 2 or more, got ${tensors.length} and ${group}.`,
+  );
+  return tfjs.tidy(() => {
+    let level = tensors;
+    while (level.length > 1) {
+      const next: tfjs.Tensor[] = [];
+      for (let i = 0; i < level.length; i += group) next.push(tfjs.addN(level.slice(i, i + group)));
+      level = next;
+    }
+    return level[0].clone();
+  });
+}
+
 /** The active backend; throws if `initBackend` has not run. */
 export function backendName(): BackendName {
   check(chosen, () => 'Error in backendName: no backend chosen yet. Call `await initBackend()` first.');

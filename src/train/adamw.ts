@@ -6,7 +6,7 @@
  *   θ ← θ − (lr/(1−β₁ᵏ)) · m / (√v/√(1−β₂ᵏ) + ε)          (ε after the bias correction)
  */
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
-import { tf } from '../backend';
+import { addMany, tf } from '../backend';
 import { check } from '../util/check';
 import { applyAdamWTyped, clipGlobalNormTyped, typedAdamWApplies } from './adamw-typed';
 
@@ -81,6 +81,11 @@ export class AdamW {
     });
   }
 
+  /** The moment tensors (m then v), for `downloadForSyncRead` before `getState` on a GPU backend. */
+  stateTensors(): Tensor[] {
+    return [...this.m.values(), ...this.v.values()];
+  }
+
   getState(): AdamWState {
     const read = (vars: Map<string, Variable>) => {
       const out: AdamWState['m'] = {};
@@ -139,7 +144,7 @@ export function clipGlobalNorm(
 ): { grads: Map<string, Tensor>; norm: Scalar } {
   if (typedAdamWApplies()) return clipGlobalNormTyped(grads, maxNorm); // cpu/wasm: no per-parameter kernels
   const out = new Map<string, Tensor>();
-  const norm = tf.tidy(() => tf.addN([...grads.values()].map((g) => g.square().sum())).sqrt() as Scalar);
+  const norm = tf.tidy(() => addMany([...grads.values()].map((g) => g.square().sum())).sqrt() as Scalar);
   const coef = tf.tidy(() => tf.minimum(tf.scalar(maxNorm).div(norm.add(1e-6)), 1));
   for (const [name, g] of grads) out.set(name, g.mul(coef));
   coef.dispose();

@@ -4,7 +4,7 @@
  * A run finds its latest checkpoint and resumes from it; a failure is written into the record.
  */
 import * as path from 'path';
-import { initBackend, tf } from '../backend';
+import { downloadForSyncRead, initBackend, tf } from '../backend';
 import { RUN_SCALES } from '../config/scales';
 import { bestOfficial, bestPerTarget, finalScore, type ScoreMatrix } from '../eval/protocols';
 import { evaluate, type EvalConfig } from '../eval/rollout';
@@ -187,6 +187,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
             `Error in runTraining: checkpoint ${latest} must have this run's ${part} config, got a different one (were the scale's numbers changed?). Remove ${ckptRoot} to restart.`,
         );
       }
+      await downloadForSyncRead(model.frozenTensors().values());
       restoreWeights(model, ckpt);
       trainer.optimizer.setState(ckpt.optimizer);
       sampler.setState(ckpt.state.samplerState);
@@ -212,7 +213,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
       let trainSeconds = 0;
       for (let done = 0; done < stepsPerIteration; ) {
         const n = Math.min(PROGRESS_CHUNK, stepsPerIteration - done);
-        const chunk = trainer.train(n, () => bar.tick());
+        const chunk = await trainer.train(n, () => bar.tick());
         lossSum += chunk.meanLoss * n;
         trainSeconds += chunk.seconds;
         done += n;
@@ -242,6 +243,11 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
         evalSeconds: (Date.now() - e0) / 1000,
         targets,
       });
+      await downloadForSyncRead([
+        ...model.trainableParameters().values(),
+        ...model.frozenTensors().values(),
+        ...trainer.optimizer.stateTensors(),
+      ]);
       saveCheckpoint(ckptRoot, model, trainer.optimizer.getState(), {
         iteration: it,
         step: trainer.step,

@@ -136,8 +136,11 @@ export class Trainer {
     });
   }
 
-  /** Runs `steps` steps; returns the mean loss (one read-back at the end) and the wall time. */
-  train(steps: number, onStep?: (loss: () => number) => void): { meanLoss: number; seconds: number } {
+  /**
+   * Runs `steps` steps; returns the mean loss (one read-back at the end, awaited so GPU backends need no
+   * synchronous read) and the wall time. `onStep` is called after each step.
+   */
+  async train(steps: number, onStep?: () => void): Promise<{ meanLoss: number; seconds: number }> {
     const t0 = Date.now();
     let sum: Scalar = tf.scalar(0);
     for (let i = 0; i < steps; i++) {
@@ -145,10 +148,10 @@ export class Trainer {
       const next = sum.add(loss) as Scalar;
       sum.dispose();
       sum = next;
-      if (onStep) onStep(() => loss.dataSync()[0]);
       loss.dispose();
+      onStep?.();
     }
-    const meanLoss = sum.dataSync()[0] / steps;
+    const meanLoss = (await sum.data())[0] / steps;
     sum.dispose();
     check(
       Number.isFinite(meanLoss),

@@ -142,9 +142,9 @@ test('training steps of the real DMM keep the live tensor count flat', async () 
     5,
     maskedActionLoss,
   );
-  trainer.train(2);
+  await trainer.train(2);
   const before = tf.memory().numTensors;
-  trainer.train(3);
+  await trainer.train(3);
   assert.equal(tf.memory().numTensors, before);
   trainer.dispose();
   model.dispose();
