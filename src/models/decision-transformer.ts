@@ -13,15 +13,18 @@ import { Linear } from '../nn';
 
 export const MASKED_SCORE = -1e4;
 
-/** [L, L] 1 where j ≤ i. */
-function causalMask(l: number): tf.Tensor {
-  return tf.linalg.bandPart(tf.ones([l, l]), -1, 0);
+/** The causal constants of one length L: `keep` [L, L] 1 where j ≤ i, `bias` (1 − keep)·(−1e4). */
+interface CausalConstants {
+  keep: tf.Tensor;
+  bias: tf.Tensor;
 }
 
 /** GPT-2 causal self-attention, `attn.c_attn` [D, 3D] and `attn.c_proj` [D, D]. */
 export class CausalSelfAttention extends Module {
   readonly cAttn: Conv1D;
   readonly cProj: Conv1D;
+  /** Per sequence length, kept across forwards (they were rebuilt by every call); freed by dispose. */
+  private readonly causal = new Map<number, CausalConstants>();
 
   constructor(
     readonly hidden: number,
@@ -34,35 +37,75 @@ export class CausalSelfAttention extends Module {
     this.cProj = this.registerModule('c_proj', new Conv1D(hidden, hidden, rng));
   }
 
+  private causalConstants(l: number): CausalConstants {
+    let c = this.causal.get(l);
+    if (!c) {
+      c = tf.tidy(() => {
+        const keep = tf.linalg.bandPart(tf.ones([l, l]), -1, 0);
+        return { keep: tf.keep(keep), bias: tf.keep(tf.scalar(1).sub(keep).mul(MASKED_SCORE)) };
+      });
+      this.causal.set(l, c);
+    }
+    return c;
+  }
+
+  protected releaseCaches(): void {
+    for (const c of this.causal.values()) tf.dispose([c.keep, c.bias]);
+    this.causal.clear();
+  }
+
+  /**
+   * The additive score term of one forward pass: (1 − keep)·(−1e4), plus (1 − m_j)·(−1e4) for padded keys
+   * when `padMask` [B, L] is given ([B·h, L, L] then, else the cached [L, L]). Built once per forward and
+   * shared by every layer. Every addend is 0 or −1e4, so summing them first gives the same scores as
+   * adding them one after the other: S·keep + (bias + pad) = (S·keep + bias) + pad exactly.
+   */
+  maskBias(l: number, padMask?: tf.Tensor): tf.Tensor {
+    const { bias } = this.causalConstants(l);
+    if (!padMask) return bias;
+    const b = padMask.shape[0];
+    const h = this.nHead;
+    return tf.tidy(() => {
+      const pad = tf.scalar(1).sub(padMask).mul(MASKED_SCORE).reshape([b, 1, l]);
+      const full = bias.add(pad); // [B, L, L]
+      return h === 1
+        ? full
+        : full
+            .reshape([b, 1, l, l])
+            .tile([1, h, 1, 1])
+            .reshape([b * h, l, l]);
+    });
+  }
+
   /** x [B, L, D] → [B, L, D]; `padMask` [B, L] adds −1e4 on padded keys when given (DT only). */
   apply(x: tf.Tensor, ctx: ForwardContext, site: string, padMask?: tf.Tensor): tf.Tensor {
+    const [, l] = x.shape;
+    return this.applyMasked(x, ctx, site, this.maskBias(l, padMask));
+  }
+
+  /**
+   * x [B, L, D] and the forward's `maskBias` → [B, L, D]:
+   *   S = Q Kᵀ/√hd;  S ← S·keep + bias  (future scores replaced by −1e4, padded keys −1e4 added)
+   */
+  applyMasked(x: tf.Tensor, ctx: ForwardContext, site: string, bias: tf.Tensor): tf.Tensor {
     const [b, l, d] = x.shape;
     const h = this.nHead;
     const hd = d / h;
-    const qkv = this.cAttn.apply(x); // [B, L, 3D]
-    const heads = (i: number) =>
-      qkv
-        .slice([0, 0, i * d], [b, l, d])
-        .reshape([b, l, h, hd])
-        .transpose([0, 2, 1, 3])
-        .reshape([b * h, l, hd]);
-    const [q, k, v] = [heads(0), heads(1), heads(2)]; // [B·h, L, hd]
-    let s = matMul(q, transposeLast(k)).div(Math.sqrt(hd)); // [B·h, L, L]
-    const causal = causalMask(l);
-    s = s.mul(causal).add(tf.scalar(1).sub(causal).mul(MASKED_SCORE)); // replace future scores by −1e4
-    if (padMask) {
-      const add = tf
-        .scalar(1)
-        .sub(padMask)
-        .mul(MASKED_SCORE)
-        .reshape([b, 1, 1, l])
-        .tile([1, h, 1, 1])
-        .reshape([b * h, 1, l]);
-      s = s.add(add);
-    }
-    const p = dropout(tf.softmax(s, -1), this.pDrop, ctx, `${site}.attn_pdrop`);
-    const o = matMul(p, v).reshape([b, h, l, hd]).transpose([0, 2, 1, 3]).reshape([b, l, d]);
-    return dropout(this.cProj.apply(o), this.pDrop, ctx, `${site}.resid_pdrop`);
+    // [B, L, D] → [B·h, L, hd]; with one head that is the same data, so no transpose runs.
+    const toHeads = (t: tf.Tensor) =>
+      h === 1
+        ? t
+        : t
+            .reshape([b, l, h, hd])
+            .transpose([0, 2, 1, 3])
+            .reshape([b * h, l, hd]);
+    const [q, k, v] = tf.split(this.cAttn.apply(x), 3, 2).map(toHeads); // from [B, L, 3D]
+    const s = matMul(q, transposeLast(k)).div(Math.sqrt(hd)); // [B·h, L, L]
+    const masked = s.mul(this.causalConstants(l).keep).add(bias);
+    const p = dropout(tf.softmax(masked, -1), this.pDrop, ctx, `${site}.attn_pdrop`);
+    const o = matMul(p, v); // [B·h, L, hd]
+    const merged = h === 1 ? o : o.reshape([b, h, l, hd]).transpose([0, 2, 1, 3]).reshape([b, l, d]);
+    return dropout(this.cProj.apply(merged), this.pDrop, ctx, `${site}.resid_pdrop`);
   }
 }
 
@@ -101,10 +144,11 @@ class Gpt2Block extends Module {
     this.mlp = this.registerModule('mlp', new Gpt2Mlp(hidden, rng));
   }
 
-  apply(x: tf.Tensor, ctx: ForwardContext, i: number): tf.Tensor {
+  /** `maskBias`: the attention's score mask for this forward (CausalSelfAttention.maskBias). */
+  apply(x: tf.Tensor, ctx: ForwardContext, i: number, maskBias: tf.Tensor): tf.Tensor {
     const u = this.ln1.apply(x);
     tap(ctx, `layers.${i}.mixerInput`, u);
-    const a = this.attn.apply(u, ctx, `h.${i}`, ctx.tokenMask);
+    const a = this.attn.applyMasked(u, ctx, `h.${i}`, maskBias);
     tap(ctx, `layers.${i}.localMixerOutput`, a);
     x = x.add(a);
     x = x.add(dropout(this.mlp.apply(this.ln2.apply(x)), this.pDrop, ctx, `h.${i}.mlp`));
@@ -167,7 +211,10 @@ export class DecisionTransformer extends TrajectoryModel {
   }
 
   protected backbone(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    this.transformer.blocks.forEach((block, i) => (x = block.apply(x, ctx, i)));
+    const blocks = this.transformer.blocks;
+    const [, l] = x.shape;
+    const maskBias = blocks[0].attn.maskBias(l, ctx.tokenMask); // same for every layer
+    blocks.forEach((block, i) => (x = block.apply(x, ctx, i, maskBias)));
     return this.transformer.lnF.apply(x);
   }
 }

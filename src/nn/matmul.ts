@@ -3,9 +3,11 @@
  * explicit transposes. On the wasm backend (tfjs 4.22) a matMul with `transposeA`/`transposeB` or
  * broadcast batch dims leaves XNNPACK's fast path and is about 10× slower (bench/train-step.ts:
  * [1536, 384]·[384, 64] 17 ms plain vs 148 ms with transposeB under load), and tfjs' own matMul gradient
- * uses those flags. Transposing the smaller operand explicitly is far cheaper.
+ * uses those flags. Transposing the smaller operand explicitly is far cheaper. Rank-3 products (attention)
+ * go through batch-matmul.ts's SIMD kernel on wasm, whose own BatchMatMul is scalar for batch > 1.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchMatMul } from './batch-matmul';
 
 function t(x: tf.Tensor): tf.Tensor {
   const r = x.rank;
@@ -15,8 +17,8 @@ function t(x: tf.Tensor): tf.Tensor {
 const plainMatMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, t(sb)), tf.matMul(t(sa), dy)],
+    value: batchMatMul(a, b),
+    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [batchMatMul(dy, t(sb)), batchMatMul(t(sa), dy)],
   };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
 }) as any) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;

@@ -7,6 +7,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../util/check';
 
+/** A variable holding `values`; the temporary tensor it is made from is freed (the variable shares its data). */
+function initVariable(values: Float32Array, shape: number[], trainable: boolean): tf.Variable {
+  const init = tf.tensor(values, shape, 'float32');
+  const v = tf.variable(init, trainable);
+  init.dispose();
+  return v;
+}
+
 export abstract class Module {
   private readonly ownParams: [string, tf.Variable][] = [];
   private readonly ownFrozen: [string, tf.Variable][] = [];
@@ -15,7 +23,7 @@ export abstract class Module {
   /** Registers a trainable parameter from initial values (copied into a tf.Variable). */
   protected registerParameter(name: string, values: Float32Array, shape: number[]): tf.Variable {
     this.checkFree(name);
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), true);
+    const v = initVariable(values, shape, true);
     this.ownParams.push([name, v]);
     return v;
   }
@@ -27,7 +35,7 @@ export abstract class Module {
   protected registerFrozen(name: string, values: Float32Array, shape: number[]): tf.Variable {
     this.checkFree(name);
     // A non-trainable variable: invisible to tf.variableGrads and optimisers, but assignable on load.
-    const t = tf.variable(tf.tensor(values, shape, 'float32'), false);
+    const t = initVariable(values, shape, false);
     this.ownFrozen.push([name, t]);
     return t;
   }
@@ -78,10 +86,22 @@ export abstract class Module {
     return n;
   }
 
-  /** Frees every parameter and frozen tensor of this module and its children. */
+  /**
+   * Frees tensors a module keeps outside its parameters (constants cached per input shape, such as
+   * attention masks); called for every module of the tree by `dispose`. Default: none.
+   */
+  protected releaseCaches(): void {}
+
+  /** Frees every parameter, frozen tensor and cached constant of this module and its children. */
   dispose(): void {
     for (const v of this.namedParameters().values()) v.dispose();
     for (const t of this.namedFrozen().values()) t.dispose();
+    this.releaseAllCaches();
+  }
+
+  private releaseAllCaches(): void {
+    this.releaseCaches();
+    for (const [, child] of this.children) child.releaseAllCaches();
   }
 }
 
