@@ -4,7 +4,7 @@
  * over the whole interleaved sequence; token i uses the kernel of its own type τ(i) = i mod 3.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CausalDepthwiseConv1d, Container, LayerNorm, Module, causalTapSum, dropout } from '../nn';
+import { CausalDepthwiseConv1d, Container, LayerNorm, Module, dropout, periodicCausalConv } from '../nn';
 import { Rng } from '../util/rng';
 import { ChannelMlp } from './channel-mlp';
 import { ActionHead, EnvDims, ForwardContext, TrajectoryEmbedding, TrajectoryModel, tap } from './sequence-model';
@@ -24,23 +24,19 @@ export class ConvolutionTokenMixer extends Module {
     );
   }
 
-  /** x [B, 3K, D] → [B, 3K, D]; one pass with per-position taps (the kernel of each token's type). */
+  /** x [B, 3K, D] → [B, 3K, D]; one pass whose taps and bias repeat with period 3 (the token types). */
   apply(x: tf.Tensor): tf.Tensor {
-    const [, l, d] = x.shape;
+    const d = this.hidden;
     const k = this.windowSize;
-    const reps = l / 3;
     const taps = tf.stack(
       this.convs.map((c) => c.weight.reshape([d, k]).transpose()),
       1,
-    ); // [k, 3, D]
-    const posTaps = taps.tile([1, reps, 1]); // [k, 3K, D], position 3t+τ holds kernel τ
-    const posBias = tf
-      .stack(
-        this.convs.map((c) => c.bias),
-        0,
-      )
-      .tile([reps, 1]); // [3K, D]
-    return causalTapSum(x, posTaps).add(posBias);
+    ); // [k, 3, D]: position 3t+τ uses kernel τ
+    const bias = tf.stack(
+      this.convs.map((c) => c.bias),
+      0,
+    ); // [3, D]
+    return periodicCausalConv(x, taps, bias);
   }
 }
 

@@ -7,7 +7,7 @@ export { Embedding, embeddingLookup } from './embedding';
 export { dropout } from './dropout';
 export type { DropoutContext } from './dropout';
 export { gelu, silu, relu, softplus } from './activations';
-export { CausalDepthwiseConv1d, causalTapSum, padTokens } from './conv';
+export { CausalDepthwiseConv1d, causalTapSum, padTokens, periodicCausalConv } from './conv';
 export { BACKBONE_STD, normal, uniform, constant, initWeight, initBias, inverseSoftplus, mambaDtBias } from './init';
 export type { LinearInit } from './init';
 export { encodeSafetensors, decodeSafetensors, tensorsToRecords, assignFromRecords } from './safetensors';
