@@ -142,12 +142,24 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
     const bar = makeProgress(opts.label ?? `eval ${model.name} ${env}`, config.maxEpisodeSteps, {
       silent: opts.silent,
     });
-    const actions = targets.map(() => new Float32Array(E * a));
-    for (let t = 0; t < config.maxEpisodeSteps; t++) {
+    // The action at the last timestep: the model's eval-only path where it has one (same values to float32
+    // round-off, less work), else the full forward's last position.
+    type Inputs = Parameters<SequenceModel['forward']>[0];
+    type Out = ReturnType<SequenceModel['forward']>;
+    const withLast = model as SequenceModel & { forwardLast?(inputs: Inputs): Out };
+    const lastAction = (inputs: Inputs, B: number): Out =>
+      withLast.forwardLast
+        ? withLast.forwardLast(inputs)
+        : model
+            .forward(inputs, { training: false })
+            .slice([0, K - 1, 0], [B, 1, a])
+            .reshape([B, a]);
+    /** One model call over the running episodes of targets [t0, t1); writes their actions and hist_a[−1]. */
+    const act = async (t0: number, t1: number, actions: Float32Array[]): Promise<number> => {
       const active: number[] = [];
-      for (let r = 0; r < rows; r++) if (!done[r]) active.push(r);
-      if (active.length === 0) break;
+      for (let r = t0 * E; r < t1 * E; r++) if (!done[r]) active.push(r);
       const B = active.length;
+      if (B === 0) return 0;
       const bS = new Float32Array(B * K * s);
       const bA = new Float32Array(B * K * a);
       const bR = new Float32Array(B * K);
@@ -160,8 +172,8 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
         bT.set(winT.subarray(r * K, (r + 1) * K), i * K);
         bM.set(winM.subarray(r * K, (r + 1) * K), i * K);
       });
-      const out = tf.tidy(() => {
-        const pred = model.forward(
+      const out = tf.tidy(() =>
+        lastAction(
           {
             states: tf.tensor3d(bS, [B, K, s]),
             actions: tf.tensor3d(bA, [B, K, a]),
@@ -169,38 +181,70 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
             timesteps: tf.tensor2d(bT, [B, K], 'int32'),
             mask: tf.tensor2d(bM, [B, K]),
           },
-          { training: false },
-        );
-        return pred.slice([0, K - 1, 0], [B, 1, a]).reshape([B, a]);
-      });
-      const act = (await out.data()) as Float32Array;
+          B,
+        ),
+      );
+      const y = (await out.data()) as Float32Array;
       out.dispose();
-      for (const buf of actions) buf.fill(0);
+      for (let ti = t0; ti < t1; ti++) actions[ti].fill(0);
       active.forEach((r, i) => {
         const ti = Math.floor(r / E);
         const e = r % E;
         for (let j = 0; j < a; j++) {
-          actions[ti][e * a + j] = act[i * a + j];
-          winA[(r * K + K - 1) * a + j] = act[i * a + j]; // hist_a[−1] ← a
+          actions[ti][e * a + j] = y[i * a + j];
+          winA[(r * K + K - 1) * a + j] = y[i * a + j]; // hist_a[−1] ← a
         }
       });
-      const results = await Promise.all(envs.map((v, ti) => v.step(actions[ti])));
-      for (const r of active) {
-        const ti = Math.floor(r / E);
-        const e = r % E;
-        const res = results[ti];
-        const reward = res.rewards[e];
-        returns[r] += reward;
-        lengths[r] += 1;
-        if (res.terminated[e] || res.truncated[e]) {
-          done[r] = 1;
-          continue;
+      return B;
+    };
+    /** Steps the envs of targets [t0, t1) that have running episodes, then records rewards and windows. */
+    const stepEnvs = async (t0: number, t1: number, actions: Float32Array[], t: number): Promise<void> => {
+      const live: number[] = [];
+      for (let ti = t0; ti < t1; ti++) if (done.subarray(ti * E, (ti + 1) * E).includes(0)) live.push(ti);
+      // A target whose episodes all ended is not stepped: its envs would stand still anyway (VecEnv.step).
+      const results = await Promise.all(live.map((ti) => envs[ti].step(actions[ti])));
+      live.forEach((ti, k) => {
+        const res = results[k];
+        for (let e = 0; e < E; e++) {
+          const r = ti * E + e;
+          if (done[r]) continue;
+          const reward = res.rewards[e];
+          returns[r] += reward;
+          lengths[r] += 1;
+          if (res.terminated[e] || res.truncated[e]) {
+            done[r] = 1;
+            continue;
+          }
+          rtg[r] = Math.fround(rtg[r] - Math.fround(reward / config.returnScale));
+          push(r, res.observations, e * s, rtg[r], t + 1);
         }
-        rtg[r] = Math.fround(rtg[r] - Math.fround(reward / config.returnScale));
-        push(r, res.observations, e * s, rtg[r], t + 1);
+      });
+    };
+    // With worker threads, the targets form two groups whose turns alternate: one group's envs step on the
+    // workers while this thread runs the model on the other group. Every episode sees the same windows and
+    // actions as in one call per step (rows are independent), so only float32 round-off can differ.
+    const split = workers > 0 && targets.length >= 2;
+    const groups: [number, number][] = split
+      ? [
+          [0, Math.ceil(targets.length / 2)],
+          [Math.ceil(targets.length / 2), targets.length],
+        ]
+      : [[0, targets.length]];
+    const actions = targets.map(() => new Float32Array(E * a));
+    const pending: (Promise<void> | undefined)[] = groups.map(() => undefined);
+    for (let t = 0; t < config.maxEpisodeSteps; t++) {
+      let running = 0;
+      for (let g = 0; g < groups.length; g++) {
+        const [t0, t1] = groups[g];
+        await pending[g]; // this group's previous step: its windows are complete
+        const B = await act(t0, t1, actions);
+        running += B;
+        pending[g] = B > 0 ? stepEnvs(t0, t1, actions, t) : undefined;
       }
-      bar.tick(1, `${active.length} running`);
+      if (running === 0) break;
+      bar.tick(1, `${running} running`);
     }
+    await Promise.all(pending);
     bar.done();
 
     return targets.map((target, ti) => {

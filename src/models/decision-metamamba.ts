@@ -176,6 +176,11 @@ export class DecisionMetaMamba extends TrajectoryModel {
     this.head = this.registerModule('predict_action', new ActionHead(config.hiddenSize, dims.actDim, rng));
   }
 
+  /** DC's conv mixer reshapes the tokens by (R, s, a) triples; the others run on any L. */
+  protected anyTokenCount(): boolean {
+    return this.config.tokenMixer !== 'dc-conv';
+  }
+
   protected backbone(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     const m = this.model;
     for (let i = 0; i < this.config.nLayer; i++) {

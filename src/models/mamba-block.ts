@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CausalDepthwiseConv1d, Linear, Module, constant, mambaDtBias, matMulWT, silu, uniform } from '../nn';
-import { selectiveScan } from '../ops/scan';
+import { selectiveScanTokens } from '../ops/scan';
 import { Rng } from '../util/rng';
 import { ForwardContext, tap } from './sequence-model';
 
@@ -74,21 +74,11 @@ export class MambaBlock extends Module {
     x = silu(x); // [B, L, E]
     tap(ctx, `${prefix}.scanInput`, x);
     const xDbl = this.xProj.apply(x); // [B, L, r + 2N]
-    const [deltaLow, bc] = tf.split(xDbl, [r, 2 * n], 2);
-    const [bMat, cMat] = tf.split(bc.transpose([0, 2, 1]), 2, 1); // [B, N, L] each
+    // Token-major scan: B and C are slices of x_proj's output as they stand, no transposes (spec §4).
+    const [deltaLow, bMat, cMat] = tf.split(xDbl, [r, n, n], 2); // [B, L, N] for B and C
     const delta = matMulWT(deltaLow.reshape([b * l, r]), this.dtProj.weight).reshape([b, l, e]); // bias goes into the scan
     const a = tf.neg(tf.exp(this.aLog)); // [E, N]
-    const y = selectiveScan(
-      x.transpose([0, 2, 1]),
-      delta.transpose([0, 2, 1]),
-      a,
-      bMat,
-      cMat,
-      this.dSkip,
-      z.transpose([0, 2, 1]),
-      this.dtProj.bias,
-      true,
-    ).transpose([0, 2, 1]); // [B, L, E]
+    const y = selectiveScanTokens(x, delta, a, bMat, cMat, this.dSkip, z, this.dtProj.bias, true); // [B, L, E]
     tap(ctx, `${prefix}.scanOutput`, y);
     return this.outProj.apply(y);
   }

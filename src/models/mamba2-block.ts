@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CausalDepthwiseConv1d, GatedRMSNorm, Linear, Module, constant, mambaDtBias, silu } from '../nn';
-import { selectiveScan } from '../ops/scan';
+import { selectiveScanTokens } from '../ops/scan';
 import { Rng } from '../util/rng';
 import { ForwardContext, tap } from './sequence-model';
 
@@ -68,15 +68,14 @@ export class Mamba2Block extends Module {
     const dt = zxbcdt.slice([0, 0, 2 * d + 2 * n], [b, l, h]); // [B, L, H]
     const x = xbc.slice([0, 0, 0], [b, l, d]);
     tap(ctx, `${prefix}.scanInput`, x);
-    const bc = xbc.slice([0, 0, d], [b, l, 2 * n]).transpose([0, 2, 1]); // [B, 2N, L]
-    const bMat = bc.slice([0, 0, 0], [b, n, l]);
-    const cMat = bc.slice([0, n, 0], [b, n, l]);
-    const delta = perChannel(dt).transpose([0, 2, 1]); // [B, D, L]
+    const bMat = xbc.slice([0, 0, d], [b, l, n]); // [B, L, N], token-major for the scan
+    const cMat = xbc.slice([0, 0, d + n], [b, l, n]);
+    const delta = perChannel(dt); // [B, L, D]
     const a = perChannel(tf.neg(tf.exp(this.aLog)))
       .reshape([d, 1])
       .tile([1, n]); // [D, N]
-    const y = selectiveScan(
-      x.transpose([0, 2, 1]),
+    const y = selectiveScanTokens(
+      x,
       delta,
       a,
       bMat,
@@ -85,7 +84,7 @@ export class Mamba2Block extends Module {
       undefined,
       perChannel(this.dtBias),
       true,
-    ).transpose([0, 2, 1]); // [B, L, D]
+    ); // [B, L, D]
     const g = this.norm.apply(y, z);
     tap(ctx, `${prefix}.scanOutput`, g);
     return this.outProj.apply(g);

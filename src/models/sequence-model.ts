@@ -50,6 +50,11 @@ export interface SequenceModel {
   readonly dims: EnvDims;
   /** Predicted actions [B, K, a] in (−1, 1). */
   forward(inputs: ModelInputs, opts: ForwardOptions): tf.Tensor;
+  /**
+   * Evaluation only (no dropout): the action at the last timestep [B, a], forward(…)[:, K−1] up to float32
+   * round-off, with less work (what the evaluator reads, spec §10). Optional for other implementations.
+   */
+  forwardLast?(inputs: ModelInputs): tf.Tensor;
   /** The 3K input tokens after embed_ln, before dropout: [B, 3K, D]. */
   embed(inputs: ModelInputs): tf.Tensor;
   /** The forward pass from embedded tokens (for token-gradient norms); `taps` collects activations. */
@@ -170,6 +175,14 @@ export abstract class TrajectoryModel extends Module implements SequenceModel {
   /** X after input dropout [B, L, D] → Y after ln_f [B, L, D]. */
   protected abstract backbone(x: tf.Tensor, ctx: ForwardContext): tf.Tensor;
 
+  /**
+   * Whether the backbone runs on any token count L (not only 3K): then forwardLast drops the final a-token,
+   * which no earlier output reads (every backbone is causal, test/models/causality.test.ts).
+   */
+  protected anyTokenCount(): boolean {
+    return false;
+  }
+
   embed(inputs: ModelInputs): tf.Tensor {
     checkInputs(`${this.name}.embed`, inputs, this.dims);
     return tf.tidy(() => this.embedding.apply(inputs));
@@ -191,6 +204,25 @@ export abstract class TrajectoryModel extends Module implements SequenceModel {
   forward(inputs: ModelInputs, opts: ForwardOptions): tf.Tensor {
     checkInputs(`${this.name}.forward`, inputs, this.dims);
     return tf.tidy(() => this.forwardFromTokens(this.embedding.apply(inputs), inputs, opts));
+  }
+
+  forwardLast(inputs: ModelInputs): tf.Tensor {
+    checkInputs(`${this.name}.forwardLast`, inputs, this.dims);
+    return tf.tidy(() => {
+      const [b, k] = inputs.mask.shape as [number, number];
+      let tokens = this.embedding.apply(inputs); // [B, 3K, D]
+      const d = tokens.shape[2] as number;
+      let tokenMask = tf.stack([inputs.mask, inputs.mask, inputs.mask], 2).reshape([b, 3 * k]);
+      let l = 3 * k;
+      if (this.anyTokenCount()) {
+        l -= 1; // the last token is a_{K−1}, after the s-token read here
+        tokens = tokens.slice([0, 0, 0], [b, l, d]);
+        tokenMask = tokenMask.slice([0, 0], [b, l]);
+      }
+      const y = this.backbone(tokens, { training: false, tokenMask }); // no dropout at evaluation
+      const sLast = y.slice([0, 3 * k - 2, 0], [b, 1, d]).reshape([b, d]); // s_{K−1}
+      return tf.tanh(this.head.linear.apply(sLast));
+    });
   }
 
   trainableParameters(): Map<string, tf.Variable> {

@@ -3,6 +3,7 @@ import { before, test } from 'node:test';
 import { initBackend, tf } from '../../src/backend';
 import { evaluate, type EvalConfig } from '../../src/eval/rollout';
 import { normalizedScore } from '../../src/eval/targets';
+import { createModel } from '../../src/models';
 import { deriveSeed } from '../../src/util/rng';
 import type { SequenceModel } from '../../src/train/deps';
 import { linearPolicy, toyDataset, ToyVecEnv, TOY_DIMS } from '../helpers/train-fakes';
@@ -143,4 +144,58 @@ test('the two paddings give different actions (the window is padded, not truncat
   const [a, b] = [await run('official'), await run('train-consistent')];
   assert.notDeepEqual(a[0].returns, b[0].returns);
   model.dispose();
+});
+
+test('a DMM: forwardLast and two alternating target groups give the returns of one full forward per step', async () => {
+  const data = toyDataset();
+  const dmm = createModel('dmm', { hiddenSize: 16, nLayer: 2, contextLength: 4, windowSize: 4 }, TOY_DIMS, 11);
+  // A large head saturates the actions, so the toy env terminates some episodes early, at different steps.
+  const head = dmm.trainableParameters().get('predict_action.0.weight')!;
+  head.assign(tf.tidy(() => head.mul(30)));
+  // The evaluator's old path: the full forward, read at the last position (no forwardLast).
+  const fullOnly: SequenceModel = {
+    name: dmm.name,
+    config: dmm.config as unknown as Record<string, unknown>,
+    dims: dmm.dims,
+    forward: (inputs, opts) => dmm.forward(inputs, opts),
+    trainableParameters: () => dmm.trainableParameters(),
+    frozenTensors: () => dmm.frozenTensors(),
+    parameterCount: () => dmm.parameterCount(),
+    dispose: () => dmm.dispose(),
+  };
+  const cfg: EvalConfig = {
+    targets: [3600, 5000, 7200],
+    episodesPerTarget: 3,
+    maxEpisodeSteps: 25,
+    maxEpLen: 1000,
+    returnScale: 1000,
+    evalPadding: 'official',
+  };
+  const run = (m: SequenceModel, workers: number) =>
+    evaluate(m, {
+      env: 'hopper',
+      stateMean: data.stateMean,
+      stateStd: data.stateStd,
+      config: cfg,
+      seed: 8,
+      silent: true,
+      workers, // > 0: two groups of targets alternate (the toy env ignores the worker count)
+      createVecEnv: async (_e, n, o) => new ToyVecEnv(n, o.seed),
+    });
+  const before = tf.memory().numTensors;
+  const old = await run(fullOnly, 0);
+  const lengths = new Set(old.flatMap((r) => r.lengths));
+  assert.ok(lengths.size > 1, 'episodes end at different steps');
+  for (const workers of [0, 1]) {
+    const got = await run(dmm as unknown as SequenceModel, workers);
+    for (let ti = 0; ti < cfg.targets.length; ti++) {
+      assert.deepEqual(got[ti].lengths, old[ti].lengths);
+      for (let e = 0; e < cfg.episodesPerTarget; e++) {
+        const [x, y] = [got[ti].returns[e], old[ti].returns[e]];
+        assert.ok(Math.abs(x - y) <= 1e-5 * Math.max(1, Math.abs(y)), `workers ${workers}: ${x} vs ${y}`);
+      }
+    }
+  }
+  assert.equal(tf.memory().numTensors, before);
+  dmm.dispose();
 });

@@ -10,6 +10,9 @@
  * - 'composite': a log-depth scan in tfjs ops with autodiff, for backends without custom kernels;
  * - 'reference': the float64 plain-JS reference through dataSync (tests only; slow).
  * The op picks 'fused' when the active backend has the kernel, else 'composite'; DMM_SCAN forces a path.
+ *
+ * `selectiveScanTokens` is the same scan on token-major tensors (u, delta, z, out [B, L, d]; B, C [B, L, N]),
+ * the layout the Mamba blocks hold: the cpu and wasm kernels take it directly, other paths transpose.
  */
 import * as tf from '@tensorflow/tfjs';
 import { check, nearest } from '../../util/check';
@@ -43,12 +46,12 @@ export function scanPath(): ScanPath {
   return fusedOk ? 'fused' : 'composite';
 }
 
-function checkShape(name: string, t: tf.Tensor | undefined, want: number[]): void {
+function checkShape(name: string, t: tf.Tensor | undefined, want: number[], fn = 'selectiveScan'): void {
   if (!t) return;
-  check(t.dtype === 'float32', () => `Error in selectiveScan: ${name} must be float32, got ${t.dtype}.`);
+  check(t.dtype === 'float32', () => `Error in ${fn}: ${name} must be float32, got ${t.dtype}.`);
   check(
     t.rank === want.length && t.shape.every((s, i) => s === want[i]),
-    () => `Error in selectiveScan: ${name} must have shape [${want.join(', ')}], got [${t.shape.join(', ')}].`,
+    () => `Error in ${fn}: ${name} must have shape [${want.join(', ')}], got [${t.shape.join(', ')}].`,
   );
 }
 
@@ -99,6 +102,7 @@ export function selectiveScan(
     hasD: !!D,
     hasZ: !!z,
     hasDeltaBias: !!deltaBias,
+    tokenMajor: false,
   };
   return tf.engine().runKernel(SelectiveScan, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor3D;
 }
@@ -142,4 +146,56 @@ function referenceScan(
     };
   });
   return (f as unknown as (...t: tf.Tensor[]) => tf.Tensor3D)(...tensors);
+}
+
+/** Backends whose fused kernels accept the token-major layout (cpu-kernels.ts). */
+const TOKEN_MAJOR_BACKENDS = ['cpu', 'wasm'];
+
+/**
+ * `selectiveScan` on token-major tensors: u, delta, z [B, L, d], A [d, N], B, C [B, L, N], D, deltaBias [d]
+ * → out [B, L, d]. The same values as transposing to [B, d, L] / [B, N, L], scanning and transposing back
+ * (exact: only the memory order differs), without the transposes where the fused kernel takes this layout.
+ */
+export function selectiveScanTokens(
+  u: tf.Tensor,
+  delta: tf.Tensor,
+  A: tf.Tensor,
+  B: tf.Tensor,
+  C: tf.Tensor,
+  D?: tf.Tensor,
+  z?: tf.Tensor,
+  deltaBias?: tf.Tensor,
+  deltaSoftplus = true,
+  path?: ScanPath,
+): tf.Tensor3D {
+  check(u.rank === 3, () => `Error in selectiveScanTokens: u must be [B, L, d], got shape [${u.shape.join(', ')}].`);
+  check(A.rank === 2, () => `Error in selectiveScanTokens: A must be [d, N], got shape [${A.shape.join(', ')}].`);
+  const which = path ?? scanPath();
+  if (which !== 'fused' || !TOKEN_MAJOR_BACKENDS.includes(tf.getBackend())) {
+    const t = (x: tf.Tensor | undefined) => x?.transpose([0, 2, 1]);
+    return selectiveScan(t(u)!, t(delta)!, A, t(B)!, t(C)!, D, t(z), deltaBias, deltaSoftplus, which).transpose([
+      0, 2, 1,
+    ]) as tf.Tensor3D;
+  }
+  const [batch, len, dim] = u.shape as [number, number, number];
+  const N = A.shape[1] as number;
+  const shape = (name: string, t: tf.Tensor | undefined, want: number[]) =>
+    checkShape(name, t, want, 'selectiveScanTokens');
+  shape('u', u, [batch, len, dim]);
+  shape('delta', delta, [batch, len, dim]);
+  shape('A', A, [dim, N]);
+  shape('B', B, [batch, len, N]);
+  shape('C', C, [batch, len, N]);
+  shape('D', D, [dim]);
+  shape('z', z, [batch, len, dim]);
+  shape('deltaBias', deltaBias, [dim]);
+  const inputs = [u, delta, A, B, C, D, z, deltaBias].filter((t): t is tf.Tensor => t !== undefined);
+  const attrs: SelectiveScanAttrs = {
+    deltaSoftplus,
+    hasD: !!D,
+    hasZ: !!z,
+    hasDeltaBias: !!deltaBias,
+    tokenMajor: true,
+  };
+  return tf.engine().runKernel(SelectiveScan, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor3D;
 }

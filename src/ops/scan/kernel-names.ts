@@ -22,6 +22,11 @@ export interface SelectiveScanAttrs extends NamedAttrMap {
   hasD: boolean;
   hasZ: boolean;
   hasDeltaBias: boolean;
+  /**
+   * Token-major layout (cpu and wasm kernels only): u, delta, z, out and their gradients are [B, L, d], and
+   * B, C are [B, L, N], the layout the Mamba blocks already hold, so the models need no transposes.
+   */
+  tokenMajor: boolean;
 }
 
 /**

@@ -92,12 +92,21 @@ function deltaStep(
   m: Float32Array,
   pDt: number,
   pDsp: number,
+  tokenMajor: boolean,
 ): void {
   const { batch, dim, len } = dims;
   const { delta, deltaBias } = x;
   const size = batch * dim * len;
   const dt = m.subarray(pDt / 4, pDt / 4 + size);
-  if (deltaBias) {
+  if (tokenMajor) {
+    // δ [B, L, d] read across, written channel-major [B, d, L] as the program wants it.
+    for (let b = 0, i = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        const bias = deltaBias ? deltaBias[d] : 0;
+        for (let l = 0, j = b * len * dim + d; l < len; l++, i++, j += dim) dt[i] = delta[j] + bias;
+      }
+    }
+  } else if (deltaBias) {
     for (let b = 0, i = 0; b < batch; b++) {
       for (let d = 0; d < dim; d++) {
         const bias = deltaBias[d];
@@ -107,6 +116,21 @@ function deltaStep(
   } else dt.set(delta);
   if (deltaSoftplus) w.softplus4(size, pDt, pDt, pDsp);
   else m.fill(1, pDsp / 4, pDsp / 4 + size);
+}
+
+/** [B, L, d] (token-major) → [B, d, L] into `dst` at float offset `off`, or back with `inverse`. */
+function transposeLD(src: Float32Array, dst: Float32Array, off: number, dims: ScanDims, inverse = false): void {
+  const { batch, dim, len } = dims;
+  // Contiguous along d on the token-major side, stride L on the other (faster in V8 than the other order).
+  for (let b = 0; b < batch; b++) {
+    const o = b * len * dim;
+    for (let l = 0; l < len; l++) {
+      const t = o + l * dim;
+      let c = off + o + l;
+      if (inverse) for (let d = 0; d < dim; d++, c += len) dst[t + d] = src[c];
+      else for (let d = 0; d < dim; d++, c += len) dst[c] = src[t + d];
+    }
+  }
 }
 
 /** [B, N, L] → [B, L, N] (or back with `inverse`), into `dst` at float offset `off`. */
@@ -123,9 +147,22 @@ function transposeNL(src: Float32Array, dst: Float32Array, off: number, dims: Sc
   }
 }
 
-/** out[b,d,l] = (Σ_n h·C + D·u) · SiLU(z). Falls back to the JS loops when the SIMD kernel cannot run. */
-export function fusedScanForward(x: ScanBuffers, dims: ScanDims, deltaSoftplus: boolean, out: Float32Array): void {
-  if (!simdScanUsable(dims)) return jsForward(x, dims, deltaSoftplus, out);
+/**
+ * out[b,d,l] = (Σ_n h·C + D·u) · SiLU(z). Falls back to the JS loops when the SIMD kernel cannot run.
+ * `tokenMajor`: u, delta, z, out are [B, L, d] and B, C are [B, L, N] (the program's own B/C layout, so
+ * they are copied as they are); the callers check simdScanUsable first, the JS loops take channel-major only.
+ */
+export function fusedScanForward(
+  x: ScanBuffers,
+  dims: ScanDims,
+  deltaSoftplus: boolean,
+  out: Float32Array,
+  tokenMajor = false,
+): void {
+  if (!simdScanUsable(dims)) {
+    if (tokenMajor) throw new Error('Error in fusedScanForward: token-major needs the SIMD kernel; transpose first.');
+    return jsForward(x, dims, deltaSoftplus, out);
+  }
   const w = exportsOrNull(dims.nState)!;
   const { batch, dim, len, nState: N } = dims;
   const size = batch * dim * len;
@@ -135,25 +172,37 @@ export function fusedScanForward(x: ScanBuffers, dims: ScanDims, deltaSoftplus: 
     a.alloc(n),
   );
   const m = a.view(w.mem);
-  m.set(x.u, pU / 4);
-  deltaStep(w, x, dims, deltaSoftplus, m, pDt, pDsp);
+  if (tokenMajor) transposeLD(x.u, m, pU / 4, dims);
+  else m.set(x.u, pU / 4);
+  deltaStep(w, x, dims, deltaSoftplus, m, pDt, pDsp, tokenMajor);
+  // z channel-major: in module memory at pY (free until scan_fwd), σ(z) computed from there into pSg.
+  let zc: Float32Array | undefined;
   if (x.z) {
-    m.set(x.z, pY / 4); // y is free until scan_fwd: σ(z) is computed from there
+    if (tokenMajor) transposeLD(x.z, m, pY / 4, dims);
+    else m.set(x.z, pY / 4);
     w.sigmoid4(size, pY, pSg);
+    zc = tokenMajor ? m.slice(pY / 4, pY / 4 + size) : x.z;
   }
   m.set(x.A, pA / 4);
-  transposeNL(x.B, m, pBt / 4, dims);
-  transposeNL(x.C, m, pCt / 4, dims);
+  if (tokenMajor) {
+    m.set(x.B, pBt / 4);
+    m.set(x.C, pCt / 4);
+  } else {
+    transposeNL(x.B, m, pBt / 4, dims);
+    transposeNL(x.C, m, pCt / 4, dims);
+  }
   w.scan_fwd(batch, dim, len, N, pU, pDt, pA, pBt, pCt, pY, pH);
-  const { u, D, z } = x;
+  const D = x.D;
+  const u = pU / 4;
   const y = pY / 4;
   const sg = pSg / 4;
   for (let b = 0, i = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
       const dSkip = D ? D[d] : 0;
-      for (let l = 0; l < len; l++, i++) {
-        const o = m[y + i] + dSkip * u[i];
-        out[i] = z ? o * z[i] * m[sg + i] : o;
+      // j: the output index, token-major or the same as i.
+      for (let l = 0, j = tokenMajor ? b * len * dim + d : i; l < len; l++, i++, j += tokenMajor ? dim : 1) {
+        const o = m[y + i] + dSkip * m[u + i];
+        out[j] = zc ? o * zc[i] * m[sg + i] : o;
       }
     }
   }
@@ -166,8 +215,12 @@ export function fusedScanBackward(
   deltaSoftplus: boolean,
   dy: Float32Array,
   g: ScanBuffers,
+  tokenMajor = false,
 ): void {
-  if (!simdScanUsable(dims)) return jsBackward(x, dims, deltaSoftplus, dy, g);
+  if (!simdScanUsable(dims)) {
+    if (tokenMajor) throw new Error('Error in fusedScanBackward: token-major needs the SIMD kernel; transpose first.');
+    return jsBackward(x, dims, deltaSoftplus, dy, g);
+  }
   const w = exportsOrNull(dims.nState)!;
   const { batch, dim, len, nState: N } = dims;
   const size = batch * dim * len;
@@ -199,18 +252,28 @@ export function fusedScanBackward(
   for (const [k, n] of Object.entries(sizes)) p[k as keyof typeof sizes] = a.alloc(n);
   const m = a.view(w.mem);
   const at = (k: keyof typeof sizes): Float32Array => m.subarray(p[k] / 4, p[k] / 4 + sizes[k]);
-  at('u').set(x.u);
-  deltaStep(w, x, dims, deltaSoftplus, m, p.dt, p.dsp);
+  // In: token-major u, z, dy transposed into module memory; B, C already in the program's layout.
+  const load = (src: Float32Array, k: 'u' | 'z' | 'dy') => {
+    if (tokenMajor) transposeLD(src, m, p[k] / 4, dims);
+    else at(k).set(src);
+  };
+  load(x.u, 'u');
+  deltaStep(w, x, dims, deltaSoftplus, m, p.dt, p.dsp, tokenMajor);
   if (x.z) {
-    at('z').set(x.z);
+    load(x.z, 'z');
     w.sigmoid4(size, p.z, p.sg);
   }
-  at('dy').set(dy);
+  load(dy, 'dy');
   at('A').set(x.A);
   if (x.D) at('D').set(x.D);
   else at('D').fill(0);
-  transposeNL(x.B, m, p.Bt / 4, dims);
-  transposeNL(x.C, m, p.Ct / 4, dims);
+  if (tokenMajor) {
+    at('Bt').set(x.B);
+    at('Ct').set(x.C);
+  } else {
+    transposeNL(x.B, m, p.Bt / 4, dims);
+    transposeNL(x.C, m, p.Ct / 4, dims);
+  }
   at('dA').fill(0);
   at('dBt').fill(0);
   at('dCt').fill(0);
@@ -242,16 +305,25 @@ export function fusedScanBackward(
     p.abar,
     p.carry,
   );
-  g.u.set(at('gu'));
-  g.delta.set(at('gdelta'));
-  if (g.z) g.z.set(at('gz'));
+  const store = (k: 'gu' | 'gdelta' | 'gz', dst: Float32Array) => {
+    if (tokenMajor) transposeLD(m, dst, p[k] / 4, dims, true);
+    else dst.set(at(k));
+  };
+  store('gu', g.u);
+  store('gdelta', g.delta);
+  if (g.z) store('gz', g.z);
   g.A.set(at('dA'));
-  transposeNL(m, g.B, p.dBt / 4, dims, true);
-  transposeNL(m, g.C, p.dCt / 4, dims, true);
+  if (tokenMajor) {
+    g.B.set(at('dBt'));
+    g.C.set(at('dCt'));
+  } else {
+    transposeNL(m, g.B, p.dBt / 4, dims, true);
+    transposeNL(m, g.C, p.dCt / 4, dims, true);
+  }
   if (g.D || g.deltaBias) {
     const dOg = at('dOg');
     const gd = at('gdelta');
-    const u = x.u;
+    const u = at('u'); // channel-major in either layout
     for (let d = 0; d < dim; d++) {
       let sD = 0;
       let sBias = 0;
