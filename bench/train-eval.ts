@@ -5,12 +5,17 @@
  *      Episode lengths depend on the policy, so two numbers: hopper with the given model (a trained
  *      checkpoint via --checkpoint, else a fresh one whose episodes end early), and the full-length bound:
  *      halfcheetah, which never terminates, so all 400 episodes run 1000 steps;
- *   3. the wall time of one full `quick` run (dmm train --scale quick, one seed), unless --no-quick.
+ *   3. the wall time of one full `quick` run: `npx dmm train --model dmm --env hopper --dataset medium --scale quick`
+ *      run as a child process exactly as a user runs it (both seeds of the scale, one process per core, records
+ *      in a temporary folder), unless --no-quick; the note says whether the kit dataset was already cached.
  * Targets on the 2-core machine: a round ≤ 3 min, a quick run ≤ 10 min.
  *
- *   node --import tsx bench/train-eval.ts [--steps 30] [--episodes 100] [--max-steps 1000] [--checkpoint DIR] [--no-quick]
+ *   node --import tsx bench/train-eval.ts [--steps 30] [--episodes 100] [--max-steps 1000] [--checkpoint DIR]
+ *        [--no-full-length] [--no-quick] [--run-scale quick]
  * Writes bench/results/train-eval.json (or $OUT/train-eval.json) and prints a short table.
  */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend, tf } from '../src/backend';
@@ -19,7 +24,8 @@ import { rtgTargets } from '../src/eval/targets';
 import { createModel, maskedActionLoss, officialModelConfig } from '../src/models';
 import { latestCheckpoint, loadCheckpoint, restoreWeights } from '../src/train/checkpoint';
 import { defaultDeps, type SequenceModel } from '../src/train/deps';
-import { runTraining } from '../src/train/run';
+import type { RunRecord } from '../src/results/record';
+import { cacheDir } from '../src/data';
 import { resolveTrainConfig, Trainer } from '../src/train/trainer';
 import { BatchSampler } from '../src/data/sampler';
 import { writeJsonAtomic } from '../src/util/atomic';
@@ -34,6 +40,8 @@ const STEPS = Number(flag('steps') ?? 30);
 const EPISODES = Number(flag('episodes') ?? 100);
 /** Episode cap; 1000 is the protocol, smaller only for a brief run on a loaded machine (printed). */
 const MAX_STEPS = Number(flag('max-steps') ?? 1000);
+/** Scale of the full run (quick; smoke only to try the bench itself). */
+const RUN_SCALE = flag('run-scale') ?? 'quick';
 
 /** Random hopper-shaped trajectories: the step cost does not depend on the data's values. */
 function syntheticData(stateDim: number, actDim: number) {
@@ -137,50 +145,67 @@ async function main(): Promise<void> {
     value: `${hop.seconds.toFixed(1)} s`,
     note: `${which}; mean length ${hop.meanLength.toFixed(0)}, longest ${hop.longest}, ${(hop.envSteps / hop.seconds).toFixed(0)} env steps/s`,
   });
-  const cheetah = dmm('halfcheetah', { stateDim: 17, actDim: 6 });
-  const hc = await round('halfcheetah', cheetah, new Float64Array(17), new Float64Array(17).fill(1));
-  out.evalFullLength = { ...hc, env: 'halfcheetah', episodesPerTarget: EPISODES };
-  rows.push({
-    measure: `eval round, full length (halfcheetah 4 × ${EPISODES} × ${MAX_STEPS})`,
-    value: `${hc.seconds.toFixed(1)} s`,
-    note: `upper bound for any policy; ${(hc.envSteps / hc.seconds).toFixed(0)} env steps/s`,
-  });
-  cheetah.dispose();
+  if (!args.includes('--no-full-length')) {
+    const cheetah = dmm('halfcheetah', { stateDim: 17, actDim: 6 });
+    const hc = await round('halfcheetah', cheetah, new Float64Array(17), new Float64Array(17).fill(1));
+    out.evalFullLength = { ...hc, env: 'halfcheetah', episodesPerTarget: EPISODES };
+    rows.push({
+      measure: `eval round, full length (halfcheetah 4 × ${EPISODES} × ${MAX_STEPS})`,
+      value: `${hc.seconds.toFixed(1)} s`,
+      note: `upper bound for any policy; ${(hc.envSteps / hc.seconds).toFixed(0)} env steps/s`,
+    });
+    cheetah.dispose();
+  }
   if (evalModel !== model) evalModel.dispose();
   model.dispose();
 
-  // 3. One quick run.
+  // 3. One full quick run, through the CLI as a user runs it: both seeds of the scale, one process per core.
   if (!args.includes('--no-quick')) {
-    const dir = path.join(os.tmpdir(), `dmm-bench-${process.pid}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-bench-quick-'));
+    const cacheFile = path.join(cacheDir(), `hopper_medium-kit-${RUN_SCALE}-seed0.hdf5`);
+    const cached = fs.existsSync(cacheFile);
+    const cli = ['train', '--model', 'dmm', '--env', 'hopper', '--dataset', 'medium', '--scale', RUN_SCALE];
     const t = performance.now();
-    try {
-      const rec = await runTraining(
-        { model: 'dmm', env: 'hopper', dataset: 'hopper-medium', seed: 12, scale: 'quick', experiment: 'bench' },
-        { resultsDir: dir, resume: false },
-      );
-      const seconds = (performance.now() - t) / 1000;
-      const train = rec.iterations.reduce((a, it) => a + it.trainSeconds, 0);
-      const evals = rec.iterations.reduce((a, it) => a + it.evalSeconds, 0);
-      out.quickRun = {
-        seconds,
-        trainSeconds: train,
-        evalSeconds: evals,
-        scores: rec.scores,
-        record: path.join(dir, 'bench', `${rec.specHash}.json`),
-      };
-      rows.push({
-        measure: 'quick run (DMM hopper-medium, 1 seed)',
-        value: `${(seconds / 60).toFixed(1)} min`,
-        note: `train ${train.toFixed(0)} s, eval ${evals.toFixed(0)} s; best_official ${rec.scores?.best_official.toFixed(1)}, final ${rec.scores?.final.toFixed(1)}`,
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'dmm.js'), ...cli, '--results', dir], {
+        stdio: ['ignore', 'inherit', 'inherit'],
       });
-    } catch (err) {
-      out.quickRun = { error: (err as Error).message.split('\n')[0] };
-      rows.push({
-        measure: 'quick run (DMM hopper-medium, 1 seed)',
-        value: 'failed',
-        note: (err as Error).message.split('\n')[0],
-      });
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+    const seconds = (performance.now() - t) / 1000;
+    const recs: RunRecord[] = [];
+    for (const sub of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      const d = path.join(dir, sub);
+      if (!fs.statSync(d).isDirectory()) continue;
+      for (const f of fs.readdirSync(d))
+        if (f.endsWith('.json')) recs.push(JSON.parse(fs.readFileSync(path.join(d, f), 'utf8')) as RunRecord);
     }
+    const sum = (r: RunRecord, k: 'trainSeconds' | 'evalSeconds') => r.iterations.reduce((x, it) => x + it[k], 0);
+    const perSeed = recs.map((r) => ({
+      seed: r.spec.seed,
+      status: r.status,
+      trainSeconds: sum(r, 'trainSeconds'),
+      evalSeconds: sum(r, 'evalSeconds'),
+      bestOfficial: r.scores?.best_official,
+      final: r.scores?.final,
+    }));
+    out.quickRun = {
+      command: `npx dmm ${cli.join(' ')}`,
+      exitCode: code,
+      seconds,
+      datasetCached: cached,
+      dataset: cacheFile,
+      seeds: perSeed,
+    };
+    const seedNote = perSeed
+      .map((r) => `seed ${r.seed}: train ${r.trainSeconds.toFixed(0)} s, eval ${r.evalSeconds.toFixed(0)} s`)
+      .join('; ');
+    rows.push({
+      measure: `full ${RUN_SCALE} run (npx dmm train DMM hopper-medium, ${perSeed.length} seeds)`,
+      value: code === 0 ? `${(seconds / 60).toFixed(1)} min` : `failed (${code})`,
+      note: `seeds in parallel, one process per core; dataset ${cached ? 'cached' : 'generated in the run'}; ${seedNote}`,
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 
   out.rows = rows;
