@@ -19,7 +19,7 @@ export const KIT_BATCH_MATMUL = 'KitBatchMatMul';
 const TILE = 16;
 
 /** `while (counter < limit) { body; counter += step }` with the limit read from a local. */
-function whileLt(f: FuncBuilder, counter: string, limit: () => void, body: () => void, step = 1): void {
+export function whileLt(f: FuncBuilder, counter: string, limit: () => void, body: () => void, step = 1): void {
   f.op(OP.block, 0x40).op(OP.loop, 0x40);
   f.get(counter);
   limit();
@@ -119,7 +119,7 @@ function bmmFunc(): FuncBuilder {
   return f;
 }
 
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
@@ -133,19 +133,30 @@ interface BmmExports {
   bmm: (batch: number, n: number, k: number, m: number, pA: number, pB: number, pC: number) => void;
 }
 
+/** Instantiates a module of `funcs`, or null where this runtime lacks WebAssembly SIMD. */
+export function instantiateSimd<E>(funcs: FuncBuilder[]): E | null {
+  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  try {
+    const bytes = assembleModule(funcs);
+    if (api && api.validate(bytes)) return new api.Instance(new api.Module(bytes)).exports as E;
+  } catch {
+    // no SIMD: callers fall back
+  }
+  return null;
+}
+
+/** Grows `mem` to at least `bytes` and returns a fresh f32 view of it. */
+export function f32View(mem: WasmMemory, bytes: number): Float32Array {
+  const need = bytes - mem.buffer.byteLength;
+  if (need > 0) mem.grow(Math.ceil(need / 65536));
+  return new Float32Array(mem.buffer);
+}
+
 let instance: BmmExports | null | undefined;
 
 /** The instantiated module, or null where WebAssembly SIMD is missing (exported for the tests). */
 export function bmmExports(): BmmExports | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  try {
-    const bytes = assembleModule([bmmFunc()]);
-    if (api && api.validate(bytes)) instance = new api.Instance(new api.Module(bytes)).exports as BmmExports;
-  } catch {
-    instance = null;
-  }
+  if (instance === undefined) instance = instantiateSimd<BmmExports>([bmmFunc()]);
   return instance;
 }
 
@@ -166,9 +177,7 @@ export function batchMatMulInto(
   const pA = 0;
   const pB = pA + a.length * 4;
   const pC = pB + b.length * 4;
-  const need = pC + out.length * 4 - w.mem.buffer.byteLength;
-  if (need > 0) w.mem.grow(Math.ceil(need / 65536));
-  const mem = new Float32Array(w.mem.buffer);
+  const mem = f32View(w.mem, pC + out.length * 4);
   mem.set(a, pA / 4);
   mem.set(b, pB / 4);
   w.bmm(batch, n, k, m, pA, pB, pC);

@@ -1,5 +1,5 @@
 /**
- * periodicCausalConv (one JS loop on cpu/wasm for period P > 1, causalTapSum otherwise) against the composite formulation it replaces there
+ * periodicCausalConv (SIMD or JS loops on cpu/wasm for period P > 1, causalTapSum otherwise) against the composite formulation it replaces there
  * (causalTapSum over taps tiled per position, plus the tiled bias, with tfjs' own gradients): the forward
  * must be bit-identical (same float32 rounding of every product and partial sum), gradients equal to
  * float32 round-off; and against a float64 plain-JS sum.
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { causalTapSum, periodicCausalConv } from '../../src/nn';
+import { simdConvUsable } from '../../src/nn/simd-conv';
 import { Rng } from '../../src/util/rng';
 
 function randomTensor(shape: number[], seed: number): tf.Tensor {
@@ -38,19 +39,28 @@ function composite(x: tf.Tensor, taps: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
   return bias ? y.add(period === 1 ? bias.reshape([c]) : bias.tile([l / period, 1])) : y;
 }
 
-// [B, L, C, k, P, bias]: Mamba's conv (P = 1), DC's per-type kernels (P = 3), a window longer than L.
+// [B, L, C, k, P, bias]: DC's per-type kernels (P = 3) through the SIMD loops (C a multiple of 4) and the
+// JS loops (C = 7, 2), a window longer than L, and Mamba's conv (P = 1: SIMD for C = 8, causalTapSum for 5, 6).
 const CASES: [number, number, number, number, number, boolean][] = [
-  [2, 9, 5, 4, 1, true],
+  [3, 12, 8, 6, 3, true],
   [3, 12, 7, 6, 3, true],
   [2, 3, 4, 6, 3, true],
-  [2, 8, 6, 3, 1, false],
+  [1, 6, 16, 1, 3, false],
   [1, 6, 2, 1, 3, false],
+  [2, 9, 5, 4, 1, true],
+  [2, 10, 8, 4, 1, true],
+  [2, 8, 6, 3, 1, false],
 ];
 
 describe('periodicCausalConv', () => {
   before(async () => {
     process.env.DMM_QUIET = '1';
     await initBackend();
+  });
+
+  it('the SIMD loops build and validate here', () => {
+    assert.ok(simdConvUsable(8));
+    assert.ok(!simdConvUsable(7));
   });
 
   for (const [b, l, c, k, period, withBias] of CASES) {
