@@ -78,8 +78,12 @@ async function referenceEpisode(
   return { ret, len };
 }
 
-for (const evalPadding of ['official', 'train-consistent'] as const) {
-  test(`batched evaluation equals the one-episode-at-a-time loop of §10 (${evalPadding} padding)`, async () => {
+for (const [evalPadding, workers] of [
+  ['official', 0],
+  ['train-consistent', 0],
+  ['official', 1], // two alternating target groups, merged when fewer than 4 episodes run
+] as const) {
+  test(`batched evaluation equals the one-episode-at-a-time loop of §10 (${evalPadding} padding, workers ${workers})`, async () => {
     const data = toyDataset();
     const model = linearPolicy({ contextLength: 4 }, TOY_DIMS, 3);
     const cfg: EvalConfig = {
@@ -98,6 +102,8 @@ for (const evalPadding of ['official', 'train-consistent'] as const) {
       config: cfg,
       seed: 5,
       silent: true,
+      workers,
+      overlapMinRows: 4,
       createVecEnv: async (_e, n, o) => new ToyVecEnv(n, o.seed),
     });
     assert.equal(tf.memory().numTensors, before);
@@ -180,6 +186,7 @@ test('a DMM: forwardLast and two alternating target groups give the returns of o
       seed: 8,
       silent: true,
       workers, // > 0: two groups of targets alternate (the toy env ignores the worker count)
+      overlapMinRows: 5, // split while 5 or more episodes run, one group after
       createVecEnv: async (_e, n, o) => new ToyVecEnv(n, o.seed),
     });
   const before = tf.memory().numTensors;
