@@ -5,6 +5,7 @@
  * `deviation()` is the one sentence that labels them.
  */
 import { RUN_SCALES, type Scale } from '../config/scales';
+import type { EvalCut } from '../sweep/spec';
 import { check, nearest } from '../util/check';
 
 export interface ExperimentBudget {
@@ -22,8 +23,8 @@ export interface ExperimentBudget {
   datasets: readonly string[];
   /** Local worker processes that train cells in parallel. */
   workers: number;
-  /** Evaluation cut (quick only): episodes per target, and the primary RTG target only. */
-  eval?: Readonly<{ episodesPerTarget: number; primaryOnly: boolean; maxEpisodeSteps?: number }>;
+  /** Evaluation cut (quick only), put into each RunSpec: episodes per target, the primary RTG target only. */
+  eval?: Readonly<EvalCut>;
 }
 
 export const BUDGETS: Readonly<Record<Scale, Readonly<ExperimentBudget>>> = Object.freeze({
@@ -41,15 +42,15 @@ export const BUDGETS: Readonly<Record<Scale, Readonly<ExperimentBudget>>> = Obje
     scale: 'quick',
     seeds: [12],
     protocolSeeds: [23],
-    // Sized to the measured speed of this 2-core machine under the load of a shared session (load average
-    // ~13): one quick hopper-medium cell at B=16 took DMM D=64 1.6 s and Decision Mamba D=64 K=20 4.3 s per
-    // step, and a 720-step evaluation episode ~0.17 s per step. Two evaluations of 40 steps each at D=32,
-    // episodes cut at 300 steps, hopper only (the other behaviour policies were not ready): ~24 runs.
-    train: Object.freeze({ iterations: 2, stepsPerIteration: 40, warmupSteps: 8, batchSize: 16 }),
+    // Sized from steps measured on this 2-core machine (wasm, one thread, quiet; .scratch timings in the
+    // session-2 note): at D=32, batch 32 a step takes DMM ~70 ms, DC ~70, DT ~150-200, Decision Mamba ~240,
+    // and an evaluation step of 5 episodes 7-27 ms. 500 steps and two evaluations of 5 full-length episodes
+    // per cell, all nine datasets in the main table, fit the 60-minute budget with two worker processes.
+    train: Object.freeze({ iterations: 2, stepsPerIteration: 250, warmupSteps: 50, batchSize: 32 }),
     model: Object.freeze({ hiddenSize: 32 }),
-    eval: Object.freeze({ episodesPerTarget: 2, primaryOnly: true, maxEpisodeSteps: 300 }),
-    envs: ['hopper'],
-    datasets: ['medium', 'medium-replay'],
+    eval: Object.freeze({ episodesPerTarget: 5, targets: 'primary' as const }),
+    envs: ['hopper', 'halfcheetah', 'walker2d'],
+    datasets: ['medium', 'medium-replay', 'medium-expert'],
     workers: 2,
   }),
   paper: Object.freeze({
@@ -94,7 +95,7 @@ export function cellCounts(scale: string): {
     batchSize: b.train.batchSize ?? run.batchSize ?? 64,
     episodesPerTarget: b.eval?.episodesPerTarget ?? run.episodesPerTarget,
     maxEpisodeSteps: b.eval?.maxEpisodeSteps ?? run.maxEpisodeSteps,
-    primaryOnly: b.eval?.primaryOnly ?? false,
+    primaryOnly: b.eval?.targets === 'primary',
   };
 }
 

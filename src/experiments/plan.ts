@@ -46,6 +46,7 @@ function spec(
     scale: b.scale,
     experiment,
     ...(Object.keys(o).length ? { overrides: o } : {}),
+    ...(b.eval ? { eval: { ...b.eval } } : {}),
     ...extra,
   };
 }
@@ -111,7 +112,7 @@ export const OFFICIAL_K: Readonly<Record<Model, number>> = Object.freeze({ dt: 2
 /** Spec §11 F5: K ∈ {2, 4, 8, 16, 20, 32}. */
 export function contextLengths(scale: string): number[] {
   if (scale === 'smoke') return [8];
-  if (scale === 'quick') return [8, 20];
+  if (scale === 'quick') return [4, 8, 20];
   return [2, 4, 8, 16, 20, 32];
 }
 
@@ -157,7 +158,17 @@ export function dmmVariants(scale: string): Variant[] {
   ];
   if (scale === 'smoke') return all.filter((v) => ['DSM (default)', 'none', 'Mamba-2'].includes(v.label));
   if (scale === 'quick')
-    return all.filter((v) => ['DSM (default)', 'none', 'k=1', 'Mamba-2', 'train-consistent padding'].includes(v.label));
+    return all.filter((v) =>
+      [
+        'DSM (default)',
+        'DC conv (k=6)',
+        'none',
+        'k=1',
+        'Mamba-2',
+        'shared-frozen DSM',
+        'train-consistent padding',
+      ].includes(v.label),
+    );
   return all;
 }
 

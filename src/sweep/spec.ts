@@ -38,7 +38,24 @@ export interface RunSpec {
   overrides?: Record<string, unknown>;
   experiment?: string;
   evalPadding?: EvalPadding;
+  /** A cut of the scale's evaluation (the notebooks' quick budget); part of the hash, so cut runs never
+   * share a record with full ones. */
+  eval?: EvalCut;
 }
+
+/** Fewer episodes, the primary RTG target only, or shorter episodes than the scale's evaluation. */
+export interface EvalCut {
+  episodesPerTarget?: number;
+  targets?: 'primary' | 'all';
+  maxEpisodeSteps?: number;
+}
+export const EVAL_CUT_KEYS = ['episodesPerTarget', 'targets', 'maxEpisodeSteps'] as const;
+
+/** The normal form of a spec (see `normaliseRunSpec`). */
+export type NormalRunSpec = Required<Omit<RunSpec, 'overrides' | 'eval'>> & {
+  overrides?: Record<string, unknown>;
+  eval?: EvalCut;
+};
 
 export const RUN_SPEC_KEYS = [
   'model',
@@ -49,6 +66,7 @@ export const RUN_SPEC_KEYS = [
   'overrides',
   'experiment',
   'evalPadding',
+  'eval',
 ] as const;
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -84,10 +102,7 @@ function checkJsonValue(fn: string, where: string, value: unknown): void {
  * empty `overrides` dropped, keys in a fixed order. Two specs that mean the same run normalise to equal
  * objects, hence equal hashes.
  */
-export function normaliseRunSpec(
-  spec: unknown,
-  fn = 'normaliseRunSpec',
-): Required<Omit<RunSpec, 'overrides'>> & { overrides?: Record<string, unknown> } {
+export function normaliseRunSpec(spec: unknown, fn = 'normaliseRunSpec'): NormalRunSpec {
   check(isPlainObject(spec), () => `Error in ${fn}: a run spec must be an object, got ${JSON.stringify(spec)}.`);
   for (const key of Object.keys(spec)) {
     check(
@@ -118,7 +133,7 @@ export function normaliseRunSpec(
   );
   const evalPadding =
     spec.evalPadding === undefined ? 'official' : oneOf(fn, 'evalPadding', spec.evalPadding, EVAL_PADDINGS);
-  const out: Required<Omit<RunSpec, 'overrides'>> & { overrides?: Record<string, unknown> } = {
+  const out: NormalRunSpec = {
     model,
     env,
     dataset,
@@ -136,6 +151,35 @@ export function normaliseRunSpec(
     if (Object.keys(spec.overrides).length > 0)
       out.overrides = JSON.parse(stableStringify(spec.overrides)) as Record<string, unknown>;
   }
+  if (spec.eval !== undefined) {
+    const cut = normaliseEvalCut(spec.eval, fn);
+    if (Object.keys(cut).length > 0) out.eval = cut;
+  }
+  return out;
+}
+
+function normaliseEvalCut(cut: unknown, fn: string): EvalCut {
+  check(
+    isPlainObject(cut),
+    () => `Error in ${fn}: eval must be an object with ${EVAL_CUT_KEYS.join(', ')}, got ${JSON.stringify(cut)}.`,
+  );
+  for (const key of Object.keys(cut))
+    check(
+      (EVAL_CUT_KEYS as readonly string[]).includes(key),
+      () =>
+        `Error in ${fn}: unknown eval key '${key}'. Did you mean '${nearest(key, EVAL_CUT_KEYS)}'? Valid keys: ${EVAL_CUT_KEYS.join(', ')}.`,
+    );
+  const out: EvalCut = {};
+  for (const key of ['episodesPerTarget', 'maxEpisodeSteps'] as const) {
+    const v = cut[key];
+    if (v === undefined) continue;
+    check(
+      typeof v === 'number' && Number.isInteger(v) && v > 0,
+      () => `Error in ${fn}: eval.${key} must be a positive integer, got ${JSON.stringify(v)}.`,
+    );
+    out[key] = v;
+  }
+  if (cut.targets !== undefined) out.targets = oneOf(fn, 'eval.targets', cut.targets, ['primary', 'all'] as const);
   return out;
 }
 

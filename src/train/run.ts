@@ -45,8 +45,6 @@ export interface RunOptions {
   onProgress?: (fraction: number, info?: string) => void;
   /** Worker threads per evaluation VecEnv. */
   workers?: number;
-  /** Adjusts the scale's evaluation (the notebooks' quick budget cuts episodes and targets); recorded as run. */
-  adjustEval?: (base: EvalConfig) => EvalConfig;
 }
 
 /** The resolved configs of a spec, without running anything (also used by `dmm train --dry-run`). */
@@ -82,10 +80,11 @@ export function resolveRunConfigs(spec: RunSpec): {
     returnScale: preset.returnScale,
     ...trainOverrides,
   });
+  // The spec's eval cut (notebook quick budget) applies on top of the scale's counts.
   const evalConfig: EvalConfig = {
-    targets: rtgTargets(s.model, s.env),
-    episodesPerTarget: scale.episodesPerTarget,
-    maxEpisodeSteps: scale.maxEpisodeSteps,
+    targets: s.eval?.targets === 'primary' ? [primaryTarget(s.env)] : rtgTargets(s.model, s.env),
+    episodesPerTarget: s.eval?.episodesPerTarget ?? scale.episodesPerTarget,
+    maxEpisodeSteps: s.eval?.maxEpisodeSteps ?? scale.maxEpisodeSteps,
     maxEpLen: train.maxEpLen,
     returnScale: train.returnScale,
     evalPadding: s.evalPadding,
@@ -108,8 +107,7 @@ function scoresOf(rec: RunRecord): RunRecord['scores'] {
 
 export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise<RunRecord> {
   const t0 = Date.now();
-  const resolved = resolveRunConfigs(spec);
-  const cfg = opts.adjustEval ? { ...resolved, eval: opts.adjustEval(resolved.eval) } : resolved;
+  const cfg = resolveRunConfigs(spec);
   const s = cfg.spec;
   const hash = specHash(s);
   const resultsDir = opts.resultsDir ?? 'results';

@@ -51,9 +51,15 @@ test('quick cells carry the budget overrides and the deviation label names them'
   for (const c of allCells('quick')) {
     for (const [k, v] of Object.entries(b.train)) assert.equal(c.overrides?.[k], v, `${k} in ${JSON.stringify(c)}`);
     assert.equal(c.scale, 'quick');
+    assert.deepEqual(c.eval, { ...b.eval }, `the quick eval cut travels in the spec: ${JSON.stringify(c)}`);
   }
+  // The main table covers all nine datasets at quick scale; the whole plan stays small enough for 60 minutes.
+  assert.equal(mainCells('quick').length, 4 * 9 * b.seeds.length);
   const n = new Set(allCells('quick').map(specHash)).size;
-  assert.ok(n >= 15 && n <= 40, `quick plan has ${n} distinct runs`);
+  assert.ok(n >= 36 && n <= 64, `quick plan has ${n} distinct runs`);
+  const full = { ...allCells('quick')[0] };
+  delete full.eval;
+  assert.notEqual(specHash(full), specHash(allCells('quick')[0]), 'a cut evaluation changes the hash');
   const c = cellCounts('quick');
   const label = deviation('quick');
   assert.match(label, new RegExp(`${c.steps} training steps at batch ${c.batchSize}`));

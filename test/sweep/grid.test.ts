@@ -170,3 +170,24 @@ test('parseQueueUrl accepts redis:// addresses and names the problem otherwise',
   throwsOneLine(() => parseQueueUrl('h:6379'), /must start with redis:\/\/ or rediss:\/\/, got 'h:6379'/);
   throwsOneLine(() => parseQueueUrl('redis://h:6379/x'), /database in the queue address must be a number/);
 });
+
+test('an evaluation cut is part of the spec: normalised, hashed, and checked key by key', () => {
+  const base: RunSpec = { model: 'dmm', env: 'hopper', dataset: 'medium', seed: 1, scale: 'quick' };
+  const cut: RunSpec = { ...base, eval: { targets: 'primary', episodesPerTarget: 5 } };
+  assert.deepEqual(normaliseRunSpec(cut).eval, { episodesPerTarget: 5, targets: 'primary' });
+  assert.notEqual(specHash(cut), specHash(base));
+  assert.equal(specHash({ ...base, eval: {} }), specHash(base), 'an empty cut is no cut');
+  assert.equal(specHash({ ...base, eval: { episodesPerTarget: 5, targets: 'primary' } }), specHash(cut));
+  assert.throws(
+    () => normaliseRunSpec({ ...base, eval: { episodesPerTargt: 5 } }),
+    /unknown eval key 'episodesPerTargt'\. Did you mean 'episodesPerTarget'\?/,
+  );
+  assert.throws(
+    () => normaliseRunSpec({ ...base, eval: { episodesPerTarget: 0 } }),
+    /eval.episodesPerTarget must be a positive integer/,
+  );
+  assert.throws(
+    () => normaliseRunSpec({ ...base, eval: { targets: 'best' } }),
+    /eval.targets must be one of primary, all/,
+  );
+});
