@@ -418,16 +418,47 @@ function elementwiseFunc(name: 'softplus4' | 'sigmoid4'): FuncBuilder {
   return f;
 }
 
+/**
+ * transpose: dst[b, j, i] = src[b, i, j] for src [batch, p, q] (scalar f32 copies; the token-major scan's
+ * layout changes, several times faster here than in JS).
+ */
+function transposeFunc(): FuncBuilder {
+  const f = new FuncBuilder('transpose', I32_PARAMS(['batch', 'p', 'q', 'pSrc', 'pDst']));
+  for (const n of ['b', 'i', 'j', 's', 'd', 'stride']) f.local(n, I32);
+  f.get('pSrc').set('s');
+  scale4(f.get('p')).set('stride');
+  countUp(f, 'b', 1, 'batch', () => {
+    countUp(f, 'i', 1, 'p', () => {
+      // d = pDst + (b·p·q + i)·4
+      f.get('pDst');
+      scale4(f.get('b').get('p').op(OP.i32Mul).get('q').op(OP.i32Mul).get('i').op(OP.i32Add));
+      f.op(OP.i32Add).set('d');
+      countUp(f, 'j', 1, 'q', () => {
+        f.get('d').get('s').loadF32().storeF32();
+        f.get('s').i32(4).op(OP.i32Add).set('s');
+        f.get('d').get('stride').op(OP.i32Add).set('d');
+      });
+    });
+  });
+  return f;
+}
+
 /** The largest N the unrolled kernels are built for (beyond it the locals would only spill). */
 export const SIMD_MAX_STATE = 64;
 
-/** The module's bytes for state size N (a multiple of 4, ≤ SIMD_MAX_STATE): exports `mem`, `scan_fwd`, `scan_bwd`, `softplus4`, `sigmoid4`. */
+/** The module's bytes for state size N (a multiple of 4, ≤ SIMD_MAX_STATE): exports `mem`, `scan_fwd`, `scan_bwd`, `softplus4`, `sigmoid4`, `transpose`. */
 export function scanModuleBytes(nState: number): Uint8Array {
   if (!(Number.isInteger(nState) && nState > 0 && nState % 4 === 0 && nState <= SIMD_MAX_STATE)) {
     throw new Error(
       `Error in scanModuleBytes: nState must be a multiple of 4 in [4, ${SIMD_MAX_STATE}], got ${nState}.`,
     );
   }
-  const funcs = [forwardFunc(nState), backwardFunc(nState), elementwiseFunc('softplus4'), elementwiseFunc('sigmoid4')];
+  const funcs = [
+    forwardFunc(nState),
+    backwardFunc(nState),
+    elementwiseFunc('softplus4'),
+    elementwiseFunc('sigmoid4'),
+    transposeFunc(),
+  ];
   return assembleModule(funcs);
 }

@@ -35,6 +35,8 @@ export interface ScanExports {
   scan_bwd: (...args: number[]) => void;
   softplus4: (count: number, pR: number, pDt: number, pDsp: number) => void;
   sigmoid4: (count: number, pZ: number, pSg: number) => void;
+  /** dst[b, j, i] = src[b, i, j] for src [batch, p, q] (byte pointers). */
+  transpose: (batch: number, p: number, q: number, pSrc: number, pDst: number) => void;
 }
 
 const instances = new Map<number, ScanExports | null>();
@@ -92,18 +94,22 @@ function deltaStep(
   m: Float32Array,
   pDt: number,
   pDsp: number,
-  tokenMajor: boolean,
+  pTmp?: number,
 ): void {
   const { batch, dim, len } = dims;
   const { delta, deltaBias } = x;
   const size = batch * dim * len;
   const dt = m.subarray(pDt / 4, pDt / 4 + size);
-  if (tokenMajor) {
-    // δ [B, L, d] read across, written channel-major [B, d, L] as the program wants it.
-    for (let b = 0, i = 0; b < batch; b++) {
-      for (let d = 0; d < dim; d++) {
-        const bias = deltaBias ? deltaBias[d] : 0;
-        for (let l = 0, j = b * len * dim + d; l < len; l++, i++, j += dim) dt[i] = delta[j] + bias;
+  if (pTmp !== undefined) {
+    // Token-major δ [B, L, d]: copied in, then transposed to [B, d, L] by the module.
+    m.set(delta, pTmp / 4);
+    w.transpose(batch, len, dim, pTmp, pDt);
+    if (deltaBias) {
+      for (let b = 0, i = 0; b < batch; b++) {
+        for (let d = 0; d < dim; d++) {
+          const bias = deltaBias[d];
+          for (let l = 0; l < len; l++, i++) dt[i] += bias;
+        }
       }
     }
   } else if (deltaBias) {
@@ -116,21 +122,6 @@ function deltaStep(
   } else dt.set(delta);
   if (deltaSoftplus) w.softplus4(size, pDt, pDt, pDsp);
   else m.fill(1, pDsp / 4, pDsp / 4 + size);
-}
-
-/** [B, L, d] (token-major) → [B, d, L] into `dst` at float offset `off`, or back with `inverse`. */
-function transposeLD(src: Float32Array, dst: Float32Array, off: number, dims: ScanDims, inverse = false): void {
-  const { batch, dim, len } = dims;
-  // Contiguous along d on the token-major side, stride L on the other (faster in V8 than the other order).
-  for (let b = 0; b < batch; b++) {
-    const o = b * len * dim;
-    for (let l = 0; l < len; l++) {
-      const t = o + l * dim;
-      let c = off + o + l;
-      if (inverse) for (let d = 0; d < dim; d++, c += len) dst[t + d] = src[c];
-      else for (let d = 0; d < dim; d++, c += len) dst[c] = src[t + d];
-    }
-  }
 }
 
 /** [B, N, L] → [B, L, N] (or back with `inverse`), into `dst` at float offset `off`. */
@@ -171,18 +162,24 @@ export function fusedScanForward(
   const [pU, pDt, pDsp, pSg, pA, pBt, pCt, pY, pH] = [size, size, size, size, dim * N, bc, bc, size, N].map((n) =>
     a.alloc(n),
   );
+  // Token-major: inputs are copied into pTmp and transposed by the module; z keeps its own region.
+  const pTmp = tokenMajor ? a.alloc(size) : undefined;
+  const pZ = tokenMajor && x.z ? a.alloc(size) : pY;
   const m = a.view(w.mem);
-  if (tokenMajor) transposeLD(x.u, m, pU / 4, dims);
-  else m.set(x.u, pU / 4);
-  deltaStep(w, x, dims, deltaSoftplus, m, pDt, pDsp, tokenMajor);
-  // z channel-major: in module memory at pY (free until scan_fwd), σ(z) computed from there into pSg.
-  let zc: Float32Array | undefined;
+  if (pTmp !== undefined) {
+    m.set(x.u, pTmp / 4);
+    w.transpose(batch, len, dim, pTmp, pU);
+  } else m.set(x.u, pU / 4);
+  deltaStep(w, x, dims, deltaSoftplus, m, pDt, pDsp, pTmp);
   if (x.z) {
-    if (tokenMajor) transposeLD(x.z, m, pY / 4, dims);
-    else m.set(x.z, pY / 4);
-    w.sigmoid4(size, pY, pSg);
-    zc = tokenMajor ? m.slice(pY / 4, pY / 4 + size) : x.z;
+    // z channel-major at pZ (pY, free until scan_fwd, when channel-major in); σ(z) from there into pSg.
+    if (pTmp !== undefined) {
+      m.set(x.z, pTmp / 4);
+      w.transpose(batch, len, dim, pTmp, pZ);
+    } else m.set(x.z, pZ / 4);
+    w.sigmoid4(size, pZ, pSg);
   }
+  const zc = x.z ? (tokenMajor ? m.subarray(pZ / 4, pZ / 4 + size) : x.z) : undefined;
   m.set(x.A, pA / 4);
   if (tokenMajor) {
     m.set(x.B, pBt / 4);
@@ -196,15 +193,21 @@ export function fusedScanForward(
   const u = pU / 4;
   const y = pY / 4;
   const sg = pSg / 4;
+  // Channel-major result: into `out`, or for token-major into pTmp, then transposed by the module.
+  const dst = pTmp !== undefined ? m.subarray(pTmp / 4, pTmp / 4 + size) : out;
   for (let b = 0, i = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
       const dSkip = D ? D[d] : 0;
-      // j: the output index, token-major or the same as i.
-      for (let l = 0, j = tokenMajor ? b * len * dim + d : i; l < len; l++, i++, j += tokenMajor ? dim : 1) {
-        const o = m[y + i] + dSkip * m[u + i];
-        out[j] = zc ? o * zc[i] * m[sg + i] : o;
+      if (zc) {
+        for (let l = 0; l < len; l++, i++) dst[i] = (m[y + i] + dSkip * m[u + i]) * zc[i] * m[sg + i];
+      } else {
+        for (let l = 0; l < len; l++, i++) dst[i] = m[y + i] + dSkip * m[u + i];
       }
     }
+  }
+  if (pTmp !== undefined) {
+    w.transpose(batch, dim, len, pTmp, pU); // u is no longer needed
+    out.set(m.subarray(pU / 4, pU / 4 + size));
   }
 }
 
@@ -250,15 +253,17 @@ export function fusedScanBackward(
   };
   const p = {} as Record<keyof typeof sizes, number>;
   for (const [k, n] of Object.entries(sizes)) p[k as keyof typeof sizes] = a.alloc(n);
+  const pTmp = tokenMajor ? a.alloc(size) : undefined; // token-major: staging for the module's transposes
   const m = a.view(w.mem);
   const at = (k: keyof typeof sizes): Float32Array => m.subarray(p[k] / 4, p[k] / 4 + sizes[k]);
   // In: token-major u, z, dy transposed into module memory; B, C already in the program's layout.
   const load = (src: Float32Array, k: 'u' | 'z' | 'dy') => {
-    if (tokenMajor) transposeLD(src, m, p[k] / 4, dims);
-    else at(k).set(src);
+    if (pTmp === undefined) return at(k).set(src);
+    m.set(src, pTmp / 4);
+    w.transpose(batch, len, dim, pTmp, p[k]);
   };
   load(x.u, 'u');
-  deltaStep(w, x, dims, deltaSoftplus, m, p.dt, p.dsp, tokenMajor);
+  deltaStep(w, x, dims, deltaSoftplus, m, p.dt, p.dsp, pTmp);
   if (x.z) {
     load(x.z, 'z');
     w.sigmoid4(size, p.z, p.sg);
@@ -306,8 +311,9 @@ export function fusedScanBackward(
     p.carry,
   );
   const store = (k: 'gu' | 'gdelta' | 'gz', dst: Float32Array) => {
-    if (tokenMajor) transposeLD(m, dst, p[k] / 4, dims, true);
-    else dst.set(at(k));
+    if (pTmp === undefined) return dst.set(at(k));
+    w.transpose(batch, dim, len, p[k], pTmp);
+    dst.set(m.subarray(pTmp / 4, pTmp / 4 + size));
   };
   store('gu', g.u);
   store('gdelta', g.delta);
