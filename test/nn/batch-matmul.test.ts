@@ -1,13 +1,14 @@
 /**
- * The SIMD batched product (src/nn/batch-matmul.ts) against a float64 plain-JS product, and matMul's
- * rank-3 forward and gradients against tf.matMul with tfjs' own gradient, on fresh random inputs.
+ * The SIMD batched product (src/nn/batch-matmul.ts) against a float64 plain-JS product, matMul's rank-3
+ * forward and gradients against tf.matMul with tfjs' own gradient, and columnSum (Linear's bias
+ * gradient) against tf.sum, on fresh random inputs.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { KIT_BATCH_MATMUL, batchMatMul, batchMatMulInto, bmmExports } from '../../src/nn/batch-matmul';
-import { matMul } from '../../src/nn';
+import { KIT_BATCH_MATMUL, batchMatMul, batchMatMulInto, bmmExports, columnSum } from '../../src/nn/batch-matmul';
+import { Linear, matMul } from '../../src/nn';
 import { Rng } from '../../src/util/rng';
 
 function randn(rng: Rng, n: number): Float32Array {
@@ -129,5 +130,49 @@ describe('SIMD batched matmul', () => {
       );
       tf.dispose([a, b, w, ga, gb, ra, rb]);
     }
+  });
+
+  it('columnSum is bit-identical to tf.sum over axis 0 (SIMD for m % 4 = 0, tf.sum otherwise)', () => {
+    const rng = new Rng(15);
+    for (const [n, m] of [
+      [300, 64],
+      [7, 12],
+      [1, 4],
+      [5, 3],
+    ]) {
+      const x = tf.tensor(randn(rng, n * m), [n, m]);
+      const got = columnSum(x);
+      assert.deepEqual(got.shape, [m]);
+      assert.deepEqual(Array.from(got.dataSync()), Array.from(x.sum(0).dataSync()));
+      tf.dispose([x, got]);
+    }
+  });
+
+  it("Linear's gradients are bit-identical to the composite x·Wᵀ + b with tfjs' gradients", () => {
+    const rng = new Rng(16);
+    const lin = new Linear(24, 36, rng, { init: 'torch-default' });
+    const x = tf.tensor(randn(rng, 2 * 50 * 24), [2, 50, 24]);
+    const w = tf.tensor(randn(rng, 2 * 50 * 36), [2, 50, 36]);
+    const vars = [lin.weight, lin.bias!];
+    const got = tf.variableGrads(() => lin.apply(x).mul(w).sum() as tf.Scalar, vars);
+    const want = tf.variableGrads(
+      () =>
+        x
+          .reshape([100, 24])
+          .matMul(lin.weight, false, true)
+          .add(lin.bias!)
+          .reshape([2, 50, 36])
+          .mul(w)
+          .sum() as tf.Scalar,
+      vars,
+    );
+    assert.deepEqual(
+      Array.from(got.grads[lin.bias!.name].dataSync()),
+      Array.from(want.grads[lin.bias!.name].dataSync()),
+    );
+    const e = relErr(got.grads[lin.weight.name].dataSync(), want.grads[lin.weight.name].dataSync());
+    assert.ok(e < 1e-6, `dW relative error ${e}`);
+    lin.dispose();
+    tf.dispose([x, w, got.value, want.value, ...Object.values(got.grads), ...Object.values(want.grads)]);
   });
 });
