@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { check, KitError, nearest } from '../util/check';
 import { chromiumPath } from '../figures/render';
 import { kitRoot } from '../figures/paths';
+import { resultsMarkdown } from '../experiments/results-doc';
 import {
   listNotebooks,
   parseRunnerArgs,
@@ -293,6 +294,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(`  done in ${formatSeconds(result.seconds)}`);
   }
   printTable(results, options.scale, root);
+  // The committed notebooks changed: docs/results.md (the README's Results section) is copied from them.
+  if (options.scale !== 'smoke') {
+    const doc = path.join(root, 'docs', 'results.md');
+    writeFileAtomic(doc, resultsMarkdown(root));
+    console.log(`\nwrote ${path.relative(root, doc)} from the executed notebooks`);
+  }
   return 0;
 }
 
