@@ -148,10 +148,9 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
     // round-off, less work), else the full forward's last position.
     type Inputs = Parameters<SequenceModel['forward']>[0];
     type Out = ReturnType<SequenceModel['forward']>;
-    const withLast = model as SequenceModel & { forwardLast?(inputs: Inputs): Out };
     const lastAction = (inputs: Inputs, B: number): Out =>
-      withLast.forwardLast
-        ? withLast.forwardLast(inputs)
+      model.forwardLast
+        ? model.forwardLast(inputs)
         : model
             .forward(inputs, { training: false })
             .slice([0, K - 1, 0], [B, 1, a])

@@ -11,7 +11,7 @@
  * equal batch, m is a multiple of 4 and this runtime has WebAssembly SIMD; tf.matMul otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FuncBuilder, I32, OP, SIMD, V128, assembleModule } from '../ops/scan/simd-wasm';
+import { FuncBuilder, I32, OP, SIMD, V128, assembleModule } from '../util/wasm-assembler';
 
 export const KIT_BATCH_MATMUL = 'KitBatchMatMul';
 
@@ -47,7 +47,7 @@ function bmmFunc(): FuncBuilder {
   f.local('av', V128);
   // rowB = m·4 bytes; jEnd16 = m − m mod 16
   f.get('m').i32(2).op(OP.i32Shl).set('rowB');
-  f.get('m').i32(-TILE).op(0x71 /* i32.and */).set('jEnd16');
+  f.get('m').i32(-TILE).op(OP.i32And).set('jEnd16');
   f.i32(0).set('b');
   whileLt(
     f,

@@ -9,7 +9,7 @@
  * tfjs products and adds, so the forward is bit-identical to it; the backward sums in float32 in (b, i)
  * order. Pointers are byte offsets into the module's own memory.
  */
-import { FuncBuilder, I32, OP, SIMD, V128 } from '../ops/scan/simd-wasm';
+import { FuncBuilder, I32, OP, SIMD, V128 } from '../util/wasm-assembler';
 import { WasmMemory, f32View, instantiateSimd, whileLt } from './batch-matmul';
 
 const PARAMS = (names: string[]): [string, typeof I32][] => names.map((n) => [n, I32]);
@@ -34,7 +34,7 @@ function loops(f: FuncBuilder, perRow: () => void, perTap: () => void): void {
         'i',
         () => f.get('l'),
         () => {
-          f.get('i').get('period').op(0x6f /* i32.rem_s */).set('tau');
+          f.get('i').get('period').op(OP.i32RemS).set('tau');
           perRow();
           // j from max(0, k − 1 − i): p = i − k + 1 + j ≥ 0
           f.get('k').i32(1).op(OP.i32Sub).get('i').op(OP.i32Sub).set('j');
@@ -136,7 +136,7 @@ function forwardFunc(): FuncBuilder {
         'i',
         () => f.get('l'),
         () => {
-          f.get('i').get('period').op(0x6f).set('tau');
+          f.get('i').get('period').op(OP.i32RemS).set('tau');
           outRow(f, 'pY');
           f.set('rY');
           biasRow(f, 'pBias');

@@ -19,6 +19,8 @@ export interface SequenceModel {
   config: Readonly<Record<string, unknown>>;
   dims: { stateDim: number; actDim: number };
   forward(inputs: ModelInputs, opts: { training: boolean; dropoutSeed?: number }): tfjs.Tensor;
+  /** Eval-only: the action at the last timestep, [B, actDim] (the evaluator falls back to `forward`). */
+  forwardLast?(inputs: ModelInputs): tfjs.Tensor;
   trainableParameters(): Map<string, tfjs.Variable>;
   frozenTensors(): Map<string, tfjs.Tensor>;
   parameterCount(): number;

@@ -15,7 +15,7 @@ import {
   validateModule,
 } from '../../src/ops/scan/simd';
 import { scanModuleBytes } from '../../src/ops/scan/simd-program';
-import { sleb, uleb } from '../../src/ops/scan/simd-wasm';
+import { sleb, uleb } from '../../src/util/wasm-assembler';
 import { CHECK_SHAPES } from '../helpers/scan-check';
 import { randomScanCase, relError, type CaseOptions } from '../helpers/scan-inputs';
 

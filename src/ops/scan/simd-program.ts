@@ -13,7 +13,7 @@
  * degree-7 Taylor polynomial (|f| ≤ ln2/2, truncation < 1e-8), times 2^k built in the exponent bits.
  * Below −87 it returns e^−87 ≈ 1.6e-38 rather than a subnormal or 0: Ā·h is then ~1e-38·h, immaterial.
  */
-import { F32, FuncBuilder, I32, OP, SIMD, V128, assembleModule } from './simd-wasm';
+import { F32, FuncBuilder, I32, OP, SIMD, V128, assembleModule } from '../../util/wasm-assembler';
 
 const EXP_CONSTS: [string, number][] = [
   ['cHi', 88],

@@ -1,6 +1,7 @@
 /**
- * A tiny WebAssembly binary assembler: just the sections and opcodes the SIMD selective scan (simd.ts)
- * needs, so the kernel builds from TypeScript alone (no wabt, no generated binary in the tree).
+ * A tiny WebAssembly binary assembler: just the sections and opcodes the kit's SIMD kernels need (the
+ * selective scan, src/ops/scan/simd.ts; the batched matmul and causal conv, src/nn), so they build from
+ * TypeScript alone (no wabt, no generated binary in the tree).
  * Encoding follows the WebAssembly core spec §5 (binary format) and the fixed-width SIMD proposal;
  * `WebAssembly.validate` checks every module built here before it is instantiated.
  */
@@ -30,6 +31,8 @@ export const OP = {
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
+  i32RemS: 0x6f,
+  i32And: 0x71,
   i32Shl: 0x74,
   f32Add: 0x92,
   f32Sub: 0x93,
@@ -120,7 +123,7 @@ export class FuncBuilder {
 
   private idx(name: string): number {
     const k = this.names.get(name);
-    if (k === undefined) throw new Error(`simd-wasm: unknown local '${name}' in ${this.name}`);
+    if (k === undefined) throw new Error(`wasm-assembler: unknown local '${name}' in ${this.name}`);
     return k;
   }
 
