@@ -18,6 +18,8 @@ export interface RunRow {
   source: string;
   scale: string;
   evalPadding: string;
+  /** What the spec changes from the scale's defaults: overrides and evaluation cut, `k=v` joined ('' = none). */
+  variant: string;
   seed: number;
   status: string;
   iterations: number;
@@ -39,6 +41,13 @@ export interface RowFilter {
 
 const FILTER_KEYS = ['model', 'env', 'dataset', 'scale', 'source', 'experiment', 'status'];
 
+/** `hiddenSize=32, iterations=2, eval.targets=primary`: a run's overrides and eval cut, keys sorted. */
+export function variantLabel(spec: { overrides?: Record<string, unknown>; eval?: object }): string {
+  const parts = Object.entries(spec.overrides ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+  parts.push(...Object.entries(spec.eval ?? {}).map(([k, v]) => `eval.${k}=${String(v)}`));
+  return parts.sort().join(', ');
+}
+
 export function recordRow(r: RunRecord): RunRow {
   return {
     experiment: r.spec.experiment,
@@ -48,6 +57,7 @@ export function recordRow(r: RunRecord): RunRow {
     source: r.dataset.source,
     scale: r.spec.scale,
     evalPadding: r.spec.evalPadding,
+    variant: variantLabel(r.spec),
     seed: r.seed,
     status: r.status,
     iterations: r.iterations.length,
@@ -75,7 +85,10 @@ export function filterRows(rows: RunRow[], filter: RowFilter): RunRow[] {
   );
 }
 
-/** Per (experiment, model, dataset, source, scale, evalPadding): seeds, then each protocol's mean, std and values. */
+/**
+ * Per (experiment, model, dataset, source, scale, evalPadding, variant): seeds, then each protocol's mean, std and
+ * values. Runs that differ in anything but the seed never share a row.
+ */
 export function summaryTable(rows: RunRow[]): aq.ColumnTable {
   // Seed order, so the per-seed value lists read in a fixed order.
   const finished = rows.filter((r) => r.status === 'finished').sort((a, b) => a.seed - b.seed);
@@ -83,7 +96,7 @@ export function summaryTable(rows: RunRow[]): aq.ColumnTable {
   return (
     aq
       .from(finished)
-      .groupby('experiment', 'model', 'dataset', 'source', 'scale', 'evalPadding')
+      .groupby('experiment', 'model', 'dataset', 'source', 'scale', 'evalPadding', 'variant')
       .rollup({
         seeds: aq.op.count(),
         best_official_mean: aq.op.mean('best_official'),
@@ -111,11 +124,13 @@ const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 export function toMarkdown(summary: aq.ColumnTable): string {
   const objs = summary.objects() as Record<string, unknown>[];
   const head = [
+    'experiment',
     'model',
     'dataset',
     'source',
     'scale',
     'eval padding',
+    'variant',
     'seeds',
     ...PROTOCOLS.map((p) => `${p} (mean ± std)`),
     'values (best_official / final)',
@@ -125,7 +140,7 @@ export function toMarkdown(summary: aq.ColumnTable): string {
     const pm = (p: string) => `${fmt(o[`${p}_mean`] as number)} ± ${fmt(o[`${p}_std`] as number)}`;
     const vals = `${(o.best_official_values as number[]).map(fmt).join(', ')} / ${(o.final_values as number[]).map(fmt).join(', ')}`;
     lines.push(
-      `| ${[o.model, o.dataset, o.source, o.scale, o.evalPadding, o.seeds, ...PROTOCOLS.map(pm), vals].join(' | ')} |`,
+      `| ${[o.experiment, o.model, o.dataset, o.source, o.scale, o.evalPadding, o.variant || 'none', o.seeds, ...PROTOCOLS.map(pm), vals].join(' | ')} |`,
     );
   }
   return lines.join('\n') + '\n';

@@ -14,6 +14,7 @@ function record(
   best: number,
   final: number,
   status: RunRecord['status'] = 'finished',
+  overrides?: Record<string, unknown>,
 ): RunRecord {
   const spec = normaliseRunSpec({
     model,
@@ -22,6 +23,7 @@ function record(
     seed,
     scale: 'quick',
     experiment: 'synthetic',
+    ...(overrides ? { overrides, eval: { targets: 'primary' } } : {}),
   });
   return {
     format: RECORD_FORMAT,
@@ -48,6 +50,7 @@ function fixture(): string {
     record('dmm', 34, 80, 30),
     record('dt', 12, 55, 55),
     record('dt', 23, 0, 0, 'failed'),
+    record('dmm', 12, 10, 5, 'finished', { hiddenSize: 16 }),
   ];
   for (const r of recs) writeRecord(recordPath(r.spec, dir), r);
   return dir;
@@ -55,9 +58,9 @@ function fixture(): string {
 
 test('summary: per model and dataset, mean ± population std over seeds for both protocols, failed runs left out', () => {
   const rows = loadRows(fixture());
-  assert.equal(rows.length, 5);
+  assert.equal(rows.length, 6);
   const t = summaryTable(rows).objects() as Record<string, unknown>[];
-  const dmm = t.find((o) => o.model === 'dmm')!;
+  const dmm = t.find((o) => o.model === 'dmm' && o.variant === '')!;
   assert.equal(dmm.seeds, 3);
   assert.equal(dmm.best_official_mean, 70);
   assert.ok(Math.abs((dmm.best_official_std as number) - Math.sqrt(200 / 3)) < 1e-9);
@@ -66,18 +69,26 @@ test('summary: per model and dataset, mean ± population std over seeds for both
   const dt = t.find((o) => o.model === 'dt')!;
   assert.equal(dt.seeds, 1);
   assert.equal(dt.final_std, 0);
+  // A variant (here width 16 with a cut evaluation) is its own row, never pooled with the default's seeds.
+  const small = t.find((o) => o.model === 'dmm' && o.variant !== '')!;
+  assert.equal(small.variant, 'eval.targets=primary, hiddenSize=16');
+  assert.equal(small.seeds, 1);
   const md = toMarkdown(summaryTable(rows));
-  assert.match(md, /\| dmm \| hopper-medium \| kit \| quick \| official \| 3 \| 70\.0 ± 8\.2 \| 40\.0 ± 8\.2 \|/);
+  assert.match(
+    md,
+    /\| synthetic \| dmm \| hopper-medium \| kit \| quick \| official \| none \| 3 \| 70\.0 ± 8\.2 \| 40\.0 ± 8\.2 \|/,
+  );
+  assert.match(md, /\| official \| eval\.targets=primary, hiddenSize=16 \| 1 \| 10\.0 ± 0\.0 \| 5\.0 ± 0\.0 \|/);
   assert.match(
     toCSV(summaryTable(rows)),
-    /^experiment,model,dataset,source,scale,evalPadding,seeds,best_official_mean/,
+    /^experiment,model,dataset,source,scale,evalPadding,variant,seeds,best_official_mean/,
   );
 });
 
 test('filters by model, env, dataset (id or kind), scale', () => {
   const rows = loadRows(fixture());
   assert.equal(filterRows(rows, { model: 'dt' }).length, 2);
-  assert.equal(filterRows(rows, { dataset: 'medium', status: 'finished' }).length, 4);
+  assert.equal(filterRows(rows, { dataset: 'medium', status: 'finished' }).length, 5);
   assert.equal(filterRows(rows, { dataset: 'hopper-medium', scale: 'paper' }).length, 0);
   assert.throws(() => filterRows(rows, { modle: 'dt' } as never), /unknown option 'modle'. Did you mean 'model'/);
 });
