@@ -179,7 +179,9 @@ function normaliseEvalCut(cut: unknown, fn: string): EvalCut {
     );
     out[key] = v;
   }
-  if (cut.targets !== undefined) out.targets = oneOf(fn, 'eval.targets', cut.targets, ['primary', 'all'] as const);
+  // 'all' is the scale's own choice, so it normalises away (same run, same hash as no cut).
+  if (cut.targets !== undefined && oneOf(fn, 'eval.targets', cut.targets, ['primary', 'all'] as const) === 'primary')
+    out.targets = 'primary';
   return out;
 }
 

@@ -177,6 +177,7 @@ test('an evaluation cut is part of the spec: normalised, hashed, and checked key
   assert.deepEqual(normaliseRunSpec(cut).eval, { episodesPerTarget: 5, targets: 'primary' });
   assert.notEqual(specHash(cut), specHash(base));
   assert.equal(specHash({ ...base, eval: {} }), specHash(base), 'an empty cut is no cut');
+  assert.equal(specHash({ ...base, eval: { targets: 'all' } }), specHash(base), "targets 'all' is the scale's default");
   assert.equal(specHash({ ...base, eval: { episodesPerTarget: 5, targets: 'primary' } }), specHash(cut));
   assert.throws(
     () => normaliseRunSpec({ ...base, eval: { episodesPerTargt: 5 } }),
