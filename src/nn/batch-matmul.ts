@@ -11,23 +11,23 @@
  * equal batch, m is a multiple of 4 and this runtime has WebAssembly SIMD; tf.matMul otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FuncBuilder, I32, OP, SIMD, V128, assembleModule } from '../util/wasm-assembler';
+import {
+  FuncBuilder,
+  I32,
+  OP,
+  SIMD,
+  V128,
+  assembleModule,
+  f32View,
+  instantiateModule,
+  whileLt,
+  type WasmMemory,
+} from '../util/wasm-assembler';
 
 export const KIT_BATCH_MATMUL = 'KitBatchMatMul';
 
 /** Columns per register tile: 4 f32x4 accumulators. */
 const TILE = 16;
-
-/** `while (counter < limit) { body; counter += step }` with the limit read from a local. */
-export function whileLt(f: FuncBuilder, counter: string, limit: () => void, body: () => void, step = 1): void {
-  f.op(OP.block, 0x40).op(OP.loop, 0x40);
-  f.get(counter);
-  limit();
-  f.op(OP.i32GeS).op(OP.brIf, 1);
-  body();
-  f.get(counter).i32(step).op(OP.i32Add).set(counter);
-  f.op(OP.br, 0).op(OP.end).op(OP.end);
-}
 
 /**
  * bmm(batch, n, k, m, pA, pB, pC): byte pointers to row-major A [batch, n, k], B [batch, k, m] and
@@ -119,44 +119,16 @@ function bmmFunc(): FuncBuilder {
   return f;
 }
 
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
 interface BmmExports {
   mem: WasmMemory;
   bmm: (batch: number, n: number, k: number, m: number, pA: number, pB: number, pC: number) => void;
-}
-
-/** Instantiates a module of `funcs`, or null where this runtime lacks WebAssembly SIMD. */
-export function instantiateSimd<E>(funcs: FuncBuilder[]): E | null {
-  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  try {
-    const bytes = assembleModule(funcs);
-    if (api && api.validate(bytes)) return new api.Instance(new api.Module(bytes)).exports as E;
-  } catch {
-    // no SIMD: callers fall back
-  }
-  return null;
-}
-
-/** Grows `mem` to at least `bytes` and returns a fresh f32 view of it. */
-export function f32View(mem: WasmMemory, bytes: number): Float32Array {
-  const need = bytes - mem.buffer.byteLength;
-  if (need > 0) mem.grow(Math.ceil(need / 65536));
-  return new Float32Array(mem.buffer);
 }
 
 let instance: BmmExports | null | undefined;
 
 /** The instantiated module, or null where WebAssembly SIMD is missing (exported for the tests). */
 export function bmmExports(): BmmExports | null {
-  if (instance === undefined) instance = instantiateSimd<BmmExports>([bmmFunc()]);
+  if (instance === undefined) instance = instantiateModule<BmmExports>(assembleModule([bmmFunc()]));
   return instance;
 }
 

@@ -9,8 +9,18 @@
  * tfjs products and adds, so the forward is bit-identical to it; the backward sums in float32 in (b, i)
  * order. Pointers are byte offsets into the module's own memory.
  */
-import { FuncBuilder, I32, OP, SIMD, V128 } from '../util/wasm-assembler';
-import { WasmMemory, f32View, instantiateSimd, whileLt } from './batch-matmul';
+import {
+  FuncBuilder,
+  I32,
+  OP,
+  SIMD,
+  V128,
+  assembleModule,
+  f32View,
+  instantiateModule,
+  whileLt,
+  type WasmMemory,
+} from '../util/wasm-assembler';
 
 const PARAMS = (names: string[]): [string, typeof I32][] => names.map((n) => [n, I32]);
 
@@ -190,7 +200,8 @@ interface ConvExports {
 let instance: ConvExports | null | undefined;
 
 function exportsOrNull(): ConvExports | null {
-  if (instance === undefined) instance = instantiateSimd<ConvExports>([forwardFunc(), backwardFunc()]);
+  if (instance === undefined)
+    instance = instantiateModule<ConvExports>(assembleModule([forwardFunc(), backwardFunc()]));
   return instance;
 }
 

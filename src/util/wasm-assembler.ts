@@ -194,3 +194,48 @@ export function assembleModule(funcs: FuncBuilder[], pages = 1): Uint8Array {
   ];
   return Uint8Array.from(bytes);
 }
+
+/** `while (counter < limit) { body; counter += step }` in a block/loop pair (limit pushes one i32). */
+export function whileLt(f: FuncBuilder, counter: string, limit: () => void, body: () => void, step = 1): void {
+  f.op(OP.block, 0x40).op(OP.loop, 0x40);
+  f.get(counter);
+  limit();
+  f.op(OP.i32GeS).op(OP.brIf, 1);
+  body();
+  f.get(counter).i32(step).op(OP.i32Add).set(counter);
+  f.op(OP.br, 0).op(OP.end).op(OP.end);
+}
+
+/** The slice of the WebAssembly JS API the kernels use (the kit compiles without the DOM lib, which declares it). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Whether this runtime accepts the module (WebAssembly with fixed-width SIMD). */
+export function validateModule(bytes: Uint8Array): boolean {
+  return wasmApi !== undefined && wasmApi.validate(bytes);
+}
+
+/** The module's exports, or null where this runtime rejects it (no SIMD): callers fall back. */
+export function instantiateModule<E>(bytes: Uint8Array): E | null {
+  try {
+    if (validateModule(bytes)) return new wasmApi!.Instance(new wasmApi!.Module(bytes)).exports as E;
+  } catch {
+    // not instantiable here: the caller's fallback runs
+  }
+  return null;
+}
+
+/** Grows `mem` to at least `bytes` and returns a fresh f32 view of it. */
+export function f32View(mem: WasmMemory, bytes: number): Float32Array {
+  const need = bytes - mem.buffer.byteLength;
+  if (need > 0) mem.grow(Math.ceil(need / 65536));
+  return new Float32Array(mem.buffer);
+}

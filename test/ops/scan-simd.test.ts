@@ -7,15 +7,9 @@ import assert from 'node:assert/strict';
 import type { ScanBuffers } from '../../src/ops/scan/cpu';
 import { SCAN_INPUT_NAMES } from '../../src/ops/scan/kernel-names';
 import { scanBackwardReference, scanForwardReference, type ScanDims } from '../../src/ops/scan/reference';
-import {
-  exportsOrNull,
-  fusedScanBackward,
-  fusedScanForward,
-  simdScanUsable,
-  validateModule,
-} from '../../src/ops/scan/simd';
+import { exportsOrNull, fusedScanBackward, fusedScanForward, simdScanUsable } from '../../src/ops/scan/simd';
 import { scanModuleBytes } from '../../src/ops/scan/simd-program';
-import { sleb, uleb } from '../../src/util/wasm-assembler';
+import { sleb, uleb, validateModule } from '../../src/util/wasm-assembler';
 import { CHECK_SHAPES } from '../helpers/scan-check';
 import { randomScanCase, relError, type CaseOptions } from '../helpers/scan-inputs';
 

@@ -11,23 +11,7 @@
 import { fusedScanBackward as jsBackward, fusedScanForward as jsForward, type ScanBuffers } from './cpu';
 import type { ScanDims } from './reference';
 import { SIMD_MAX_STATE, scanModuleBytes } from './simd-program';
-
-/** The slice of the WebAssembly JS API used here (the kit compiles without the DOM lib, which declares it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-/** Whether this runtime accepts the module (WebAssembly with fixed-width SIMD). */
-export function validateModule(bytes: Uint8Array): boolean {
-  return wasmApi !== undefined && wasmApi.validate(bytes);
-}
+import { f32View, instantiateModule, type WasmMemory } from '../../util/wasm-assembler';
 
 export interface ScanExports {
   mem: WasmMemory;
@@ -47,11 +31,9 @@ export function exportsOrNull(nState = 16): ScanExports | null {
   if (have !== undefined) return have;
   let made: ScanExports | null = null;
   try {
-    const bytes = scanModuleBytes(nState);
-    if (validateModule(bytes))
-      made = new wasmApi!.Instance(new wasmApi!.Module(bytes)).exports as unknown as ScanExports;
+    made = instantiateModule<ScanExports>(scanModuleBytes(nState));
   } catch {
-    made = null;
+    made = null; // scanModuleBytes rejects this N
   }
   instances.set(nState, made);
   return made;
@@ -76,9 +58,7 @@ class Arena {
   }
   /** Grows the memory to hold everything allocated and returns a fresh f32 view. */
   view(mem: WasmMemory): Float32Array {
-    const need = this.top - mem.buffer.byteLength;
-    if (need > 0) mem.grow(Math.ceil(need / 65536));
-    return new Float32Array(mem.buffer);
+    return f32View(mem, this.top);
   }
 }
 
