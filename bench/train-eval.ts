@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       dims: { stateDim: number; actDim: number };
     };
     evalModel = deps.createModel('dmm', run.config.model, run.dims, deriveSeed(ck.state.seed, 'init'));
-    restoreWeights(evalModel, ck);
+    await restoreWeights(evalModel, ck);
     stateMean = ck.state.stateMean;
     stateStd = ck.state.stateStd;
     which = `checkpoint ${ck.dir}`;

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { downloadForSyncRead, tf } from '../backend';
+import { tf } from '../backend';
 import { ENV_DIMS, type DataEnv } from '../data/d4rl-ids';
 import { makeEnv, type EnvId } from '../envs';
 import { primaryTarget } from '../eval/targets';
@@ -48,8 +48,7 @@ export async function loadTrained(outcome: CellOutcome, scale: string): Promise<
     { stateDim: s, actDim: ENV_DIMS[record.spec.env as DataEnv].actionDim },
     0,
   );
-  await downloadForSyncRead(model.frozenTensors().values());
-  restoreWeights(model, ckpt);
+  await restoreWeights(model, ckpt);
   return {
     record: outcome.record!,
     model,

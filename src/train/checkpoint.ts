@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { tf } from '../backend';
+import { downloadForSyncRead, tf } from '../backend';
 import { encodeSafetensors, decodeSafetensors } from '../nn/safetensors';
 import { writeFileAtomic, stableStringify } from '../util/atomic';
 import { check, KitError } from '../util/check';
@@ -150,8 +150,12 @@ export function loadCheckpoint(dir: string): Checkpoint {
   return { dir, state, weights, frozen, optimizer };
 }
 
-/** Copies checkpoint weights into a freshly created model of the same config; frozen tensors must match. */
-export function restoreWeights(model: SequenceModel, ckpt: Checkpoint): void {
+/**
+ * Copies checkpoint weights into a freshly created model of the same config; frozen tensors must match
+ * (read back for the comparison, so awaited first: a GPU backend has no synchronous read in Node).
+ */
+export async function restoreWeights(model: SequenceModel, ckpt: Checkpoint): Promise<void> {
+  await downloadForSyncRead(model.frozenTensors().values());
   const params = model.trainableParameters();
   for (const [name, v] of params) {
     const w = ckpt.weights.get(name);

@@ -185,8 +185,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
             `Error in runTraining: checkpoint ${latest} must have this run's ${part} config, got a different one (were the scale's numbers changed?). Remove ${ckptRoot} to restart.`,
         );
       }
-      await downloadForSyncRead(model.frozenTensors().values());
-      restoreWeights(model, ckpt);
+      await restoreWeights(model, ckpt);
       trainer.optimizer.setState(ckpt.optimizer);
       sampler.setState(ckpt.state.samplerState);
       record.iterations = run.iterations ?? [];

@@ -1,5 +1,5 @@
 /** `dmm eval --checkpoint PATH`: rebuilds the model of a checkpoint and runs the §10 evaluation on it. */
-import { downloadForSyncRead, initBackend } from '../../backend';
+import { initBackend } from '../../backend';
 import { evaluate, EVAL_PADDINGS, type EvalConfig, type EvalPadding } from '../../eval/rollout';
 import { latestCheckpoint, loadCheckpoint, restoreWeights } from '../../train/checkpoint';
 import { defaultDeps } from '../../train/deps';
@@ -72,8 +72,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   const backend = await initBackend();
   const deps = defaultDeps();
   const model = deps.createModel(run.spec.model, run.config.model, run.dims, deriveSeed(ckpt.state.seed, 'init'));
-  await downloadForSyncRead(model.frozenTensors().values());
-  restoreWeights(model, ckpt);
+  await restoreWeights(model, ckpt);
   const t0 = Date.now();
   const results = await evaluate(model, {
     env: run.spec.env,
