@@ -71,14 +71,7 @@ export function selectiveScan(
   check(A.rank === 2, () => `Error in selectiveScan: A must be [d, N], got shape [${A.shape.join(', ')}].`);
   const [batch, dim, len] = u.shape as [number, number, number];
   const N = A.shape[1] as number;
-  checkShape('u', u, [batch, dim, len]);
-  checkShape('delta', delta, [batch, dim, len]);
-  checkShape('A', A, [dim, N]);
-  checkShape('B', B, [batch, N, len]);
-  checkShape('C', C, [batch, N, len]);
-  checkShape('D', D, [dim]);
-  checkShape('z', z, [batch, dim, len]);
-  checkShape('deltaBias', deltaBias, [dim]);
+  checkScanShapes('selectiveScan', [batch, dim, len], [batch, N, len], dim, N, [u, delta, A, B, C, D, z, deltaBias]);
   const which = path ?? scanPath();
   if (which === 'composite') {
     return compositeSelectiveScan(
@@ -95,16 +88,37 @@ export function selectiveScan(
   }
   if (which === 'reference')
     return referenceScan({ batch, dim, len, nState: N }, u, delta, A, B, C, D, z, deltaBias, deltaSoftplus);
-  // Inputs go as an array (present ones in SCAN_INPUT_NAMES order) so the gradient can save them all.
-  const inputs = [u, delta, A, B, C, D, z, deltaBias].filter((t): t is tf.Tensor => t !== undefined);
-  const attrs: SelectiveScanAttrs = {
-    deltaSoftplus,
-    hasD: !!D,
-    hasZ: !!z,
-    hasDeltaBias: !!deltaBias,
-    tokenMajor: false,
-  };
-  return tf.engine().runKernel(SelectiveScan, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor3D;
+  return runFusedScan([u, delta, A, B, C, D, z, deltaBias], deltaSoftplus, false);
+}
+
+type ScanInputs = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?, tf.Tensor?];
+
+/**
+ * Dtype and shape checks of one scan call. `seq` is the shape u, delta and z must have, `state` that of B
+ * and C, in the call's layout; A is [d, N] and D, deltaBias are [d] in both layouts.
+ */
+function checkScanShapes(fn: string, seq: number[], state: number[], dim: number, N: number, inputs: ScanInputs): void {
+  const [u, delta, A, B, C, D, z, deltaBias] = inputs;
+  const shape = (name: string, t: tf.Tensor | undefined, want: number[]) => checkShape(name, t, want, fn);
+  shape('u', u, seq);
+  shape('delta', delta, seq);
+  shape('A', A, [dim, N]);
+  shape('B', B, state);
+  shape('C', C, state);
+  shape('D', D, [dim]);
+  shape('z', z, seq);
+  shape('deltaBias', deltaBias, [dim]);
+}
+
+/**
+ * The registered fused kernel. Inputs go as an array (the present ones, in SCAN_INPUT_NAMES order) so the
+ * gradient can save them all.
+ */
+function runFusedScan(inputs: ScanInputs, deltaSoftplus: boolean, tokenMajor: boolean): tf.Tensor3D {
+  const [, , , , , D, z, deltaBias] = inputs;
+  const attrs: SelectiveScanAttrs = { deltaSoftplus, hasD: !!D, hasZ: !!z, hasDeltaBias: !!deltaBias, tokenMajor };
+  const present = inputs.filter((t): t is tf.Tensor => t !== undefined);
+  return tf.engine().runKernel(SelectiveScan, present as unknown as tf.NamedTensorMap, attrs) as tf.Tensor3D;
 }
 
 /** The float64 reference wrapped as a differentiable op (dataSync, customGrad). */
@@ -179,23 +193,7 @@ export function selectiveScanTokens(
   }
   const [batch, len, dim] = u.shape as [number, number, number];
   const N = A.shape[1] as number;
-  const shape = (name: string, t: tf.Tensor | undefined, want: number[]) =>
-    checkShape(name, t, want, 'selectiveScanTokens');
-  shape('u', u, [batch, len, dim]);
-  shape('delta', delta, [batch, len, dim]);
-  shape('A', A, [dim, N]);
-  shape('B', B, [batch, len, N]);
-  shape('C', C, [batch, len, N]);
-  shape('D', D, [dim]);
-  shape('z', z, [batch, len, dim]);
-  shape('deltaBias', deltaBias, [dim]);
-  const inputs = [u, delta, A, B, C, D, z, deltaBias].filter((t): t is tf.Tensor => t !== undefined);
-  const attrs: SelectiveScanAttrs = {
-    deltaSoftplus,
-    hasD: !!D,
-    hasZ: !!z,
-    hasDeltaBias: !!deltaBias,
-    tokenMajor: true,
-  };
-  return tf.engine().runKernel(SelectiveScan, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor3D;
+  const inputs: ScanInputs = [u, delta, A, B, C, D, z, deltaBias];
+  checkScanShapes('selectiveScanTokens', [batch, len, dim], [batch, len, N], dim, N, inputs);
+  return runFusedScan(inputs, deltaSoftplus, true);
 }
