@@ -95,3 +95,34 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/** Wellons' `lowbias32` integer mixer: a bijection on 32 bits with good avalanche. */
+export function mix32(v: number): number {
+  let x = v >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/**
+ * Counter-based random bits: element i of the stream (k0, k1) is a fixed function of the three words, so
+ * JavaScript and a GPU shader (where u32 arithmetic wraps as Math.imul does here) draw identical dropout
+ * masks in any order. The WGSL twin is `counterBits` in src/engine/kernels/wgsl.ts.
+ */
+export function counterBits(k0: number, k1: number, i: number): number {
+  return mix32(mix32((i ^ k0) >>> 0) ^ k1);
+}
+
+/** The two key words of dropout site `site` in the forward pass seeded `dropoutSeed`. */
+export function dropoutStream(dropoutSeed: number, site: string): [number, number] {
+  const k0 = deriveSeed(dropoutSeed, 'dropout', site);
+  return [k0, deriveSeed(k0, 'k1')];
+}
+
+/** Element i is kept when counterBits(…, i) ≥ this threshold: P(drop) = p to within 2⁻³². */
+export function dropoutThreshold(p: number): number {
+  return Math.min(4294967295, Math.ceil(p * 4294967296));
+}
