@@ -1,22 +1,22 @@
 /**
- * Engine-against-tfjs parity: one DMM configuration, identical weights and batches, dropout on. The tfjs side
- * is the kit's own Trainer (forward, masked MSE, clip, AdamW) and tf.variableGrads; the engine side is a
- * program run by an executor. Returns relative errors (max |engine − tfjs| / max |tfjs|) of the forward
- * output, every parameter gradient, the global norm, the loss of each step, and the weights (and their
- * updates) after `steps` optimiser steps.
+ * Engine-against-tfjs parity for one DMM configuration: identical weights and batches, dropout on.
+ *
+ * `referenceRun` is the tfjs side: the kit's own Trainer (forward, masked MSE, clip, AdamW) for `steps`
+ * steps, plus tf.variableGrads of the first step. `engineRun` is the engine side: a program run by an
+ * executor; it needs no tfjs, so the WebGPU check runs it inside headless Chromium (tools/webgpu) on the
+ * plain data `referenceRun` returns. `compareRuns` gives relative errors, max |engine − tfjs| / max |tfjs|.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createModel, maskedActionLoss, type DmmConfig, type EnvDims } from '../../src/models';
 import { warmupLearningRate } from '../../src/train/adamw';
-import { resolveTrainConfig, Trainer } from '../../src/train/trainer';
+import { resolveTrainConfig, Trainer, type TrainConfig } from '../../src/train/trainer';
 import type { Batch, BatchSource } from '../../src/train/deps';
 import { Rng, deriveSeed } from '../../src/util/rng';
 import { buildDmmProgram } from '../../src/engine/models/dmm';
 import { CpuExecutor } from '../../src/engine/cpu/executor';
 import { stepScalars, writeStep, type Executor } from '../../src/engine/executor';
 import type { Program } from '../../src/engine/program';
-import { readWeights, writeWeights, type NamedArrays } from '../../src/engine/weights';
-import { relErr } from './models-fixtures';
+import { readWeights, writeWeights } from '../../src/engine/weights';
 
 export interface ParityCase {
   config: Partial<DmmConfig>;
@@ -26,7 +26,32 @@ export interface ParityCase {
   /** Windows whose first steps are padding (training's padding: actions −10, states −μ/σ, mask 0). */
   padded?: boolean;
   steps?: number;
-  learningRate?: number;
+}
+
+type Named = Record<string, number[] | Float32Array>;
+
+/** What both sides share and what the tfjs side computed. */
+export interface ReferenceRun {
+  config: DmmConfig;
+  train: TrainConfig;
+  batches: Batch[];
+  before: Named;
+  pred: Float32Array;
+  grads: Named;
+  norm: number;
+  loss: number[];
+  after: Named;
+  /** Parameter names and shapes in the model's registration order. */
+  layout: [string, number[]][];
+}
+
+export interface EngineRunResult {
+  pred: Float32Array;
+  grads: Named;
+  norm: number;
+  loss: number[];
+  after: Named;
+  layout: [string, number[]][];
 }
 
 /** A seeded batch in the sampler's layout. */
@@ -50,13 +75,6 @@ export function syntheticBatch(dims: EnvDims, B: number, K: number, seed: number
   return { states, actions, returnsToGo, timesteps: new Int32Array(B * K), mask };
 }
 
-function modelWeights(model: ReturnType<typeof createModel>): NamedArrays {
-  const out: NamedArrays = new Map();
-  for (const [name, v] of model.trainableParameters()) out.set(name, Float32Array.from(v.dataSync()));
-  for (const [name, v] of model.frozenTensors()) out.set(name, Float32Array.from(v.dataSync()));
-  return out;
-}
-
 export function writeBatch(ex: Executor, b: Batch): void {
   const i = ex.program.inputs;
   ex.write(i.states, b.states);
@@ -65,150 +83,161 @@ export function writeBatch(ex: Executor, b: Batch): void {
   ex.write(i.mask, b.mask);
 }
 
-export interface ParityResult {
-  names: string[];
-  forward: number;
-  loss: number[];
-  grads: Map<string, number>;
-  norm: number;
-  weights: number;
-  updates: number;
-  /** Parameter names of the program that the model lacks or has with other shapes (must be empty). */
-  layoutMismatch: string[];
+function weightsOf(model: ReturnType<typeof createModel>): Named {
+  const out: Named = {};
+  for (const [name, v] of model.trainableParameters()) out[name] = Float32Array.from(v.dataSync());
+  for (const [name, v] of model.frozenTensors()) out[name] = Float32Array.from(v.dataSync());
+  return out;
 }
 
-export type ExecutorFactory = (p: Program) => Executor | Promise<Executor>;
-
-export async function engineParity(
-  c: ParityCase,
-  executor: ExecutorFactory = (p) => new CpuExecutor(p),
-): Promise<ParityResult> {
+export function referenceRun(c: ParityCase): ReferenceRun {
   const model = createModel('dmm', c.config as never, c.dims, c.seed);
-  const cfg = model.config as DmmConfig;
-  const K = cfg.contextLength;
+  const config = model.config as DmmConfig;
+  const K = config.contextLength;
   const steps = c.steps ?? 3;
   const batches = Array.from({ length: steps }, (_, i) =>
     syntheticBatch(c.dims, c.batch, K, c.seed + 100 + i, c.padded),
   );
   const train = resolveTrainConfig({
     batchSize: c.batch,
-    learningRate: c.learningRate ?? 1e-3,
+    learningRate: 1e-3,
     warmupSteps: 2,
     iterations: 1,
     stepsPerIteration: steps,
   });
-  const program = buildDmmProgram(cfg, c.dims, {
-    batchSize: c.batch,
-    training: true,
-    target: 'cpu',
-    weightDecay: train.weightDecay,
-    gradClip: train.gradClip,
-  });
-  const ex = await executor(program);
-  const before = modelWeights(model);
-  writeWeights(ex, before);
-
-  // Layout: the program's parameters are the model's, by name, shape and order.
-  const mp = model.trainableParameters();
-  const layoutMismatch: string[] = [];
-  const progNames = [...program.params.keys()];
-  if (progNames.join() !== [...mp.keys()].join()) layoutMismatch.push('order');
-  for (const [name, r] of program.params) {
-    const v = mp.get(name);
-    if (!v || v.shape.join() !== r.shape!.join()) layoutMismatch.push(name);
-  }
-
-  // tfjs: the first step's forward output and raw gradients (dropout on, the Trainer's seed for step 1).
-  const toTensors = (b: Batch) => ({
-    states: tf.tensor3d(b.states, [c.batch, K, c.dims.stateDim]),
-    actions: tf.tensor3d(b.actions, [c.batch, K, c.dims.actDim]),
-    returnsToGo: tf.tensor3d(b.returnsToGo, [c.batch, K, 1]),
-    timesteps: tf.tensor2d(b.timesteps, [c.batch, K], 'int32'),
-    mask: tf.tensor2d(b.mask, [c.batch, K]),
-  });
-  const inputs = toTensors(batches[0]);
+  const before = weightsOf(model);
+  const b0 = batches[0];
+  const inputs = {
+    states: tf.tensor3d(b0.states, [c.batch, K, c.dims.stateDim]),
+    actions: tf.tensor3d(b0.actions, [c.batch, K, c.dims.actDim]),
+    returnsToGo: tf.tensor3d(b0.returnsToGo, [c.batch, K, 1]),
+    timesteps: tf.tensor2d(b0.timesteps, [c.batch, K], 'int32'),
+    mask: tf.tensor2d(b0.mask, [c.batch, K]),
+  };
+  // The first step's forward output and raw gradients, with the Trainer's dropout seed for step 1.
   const dropoutSeed = deriveSeed(c.seed, 'dropout', 1);
-  const pred = model.forward(inputs, { training: true, dropoutSeed });
-  const refPred = Float32Array.from(pred.dataSync());
-  const names = [...mp.keys()];
-  const vars = [...mp.values()];
-  const { grads } = tf.variableGrads(
+  const out = model.forward(inputs, { training: true, dropoutSeed });
+  const pred = Float32Array.from(out.dataSync());
+  const params = model.trainableParameters();
+  const vars = [...params.values()];
+  const { grads: g } = tf.variableGrads(
     () => maskedActionLoss(model.forward(inputs, { training: true, dropoutSeed }), inputs.actions, inputs.mask),
     vars,
   );
+  const grads: Named = {};
   let sq = 0;
-  const refGrads = new Map<string, Float32Array>();
-  names.forEach((n, i) => {
-    const g = Float32Array.from(grads[vars[i].name].dataSync());
-    refGrads.set(n, g);
-    for (const x of g) sq += x * x;
+  [...params.keys()].forEach((name, i) => {
+    const v = Float32Array.from(g[vars[i].name].dataSync());
+    grads[name] = v;
+    for (const x of v) sq += x * x;
   });
-  tf.dispose([pred, ...Object.values(grads)]);
-
-  // tfjs: the Trainer's steps on the same batches.
+  tf.dispose([out, ...Object.values(g), ...Object.values(inputs)]);
   let next = 0;
   const source: BatchSource = { sample: () => batches[next++], getState: () => null, setState: () => {} };
   const trainer = new Trainer(model, source, train, c.seed, maskedActionLoss);
-  const refLoss: number[] = [];
+  const loss: number[] = [];
   for (let i = 0; i < steps; i++) {
     const l = trainer.trainStep();
-    refLoss.push(l.dataSync()[0]);
+    loss.push(l.dataSync()[0]);
     l.dispose();
   }
-  const after = modelWeights(model);
+  const after = weightsOf(model);
+  const layout: [string, number[]][] = [...params].map(([name, v]) => [name, v.shape.slice()]);
+  trainer.dispose();
+  model.dispose();
+  return { config, train, batches, before, pred, grads, norm: Math.sqrt(sq), loss, after, layout };
+}
 
-  // Engine: the same steps.
+/** The engine side: build, load the weights, run the steps, read back. Uses no tfjs. */
+export async function engineRun(
+  ref: Pick<ReferenceRun, 'config' | 'train' | 'batches' | 'before'>,
+  c: Pick<ParityCase, 'dims' | 'batch' | 'seed'>,
+  executor: (p: Program) => Executor | Promise<Executor> = (p) => new CpuExecutor(p),
+  target: 'cpu' | 'gpu' = 'cpu',
+): Promise<EngineRunResult> {
+  const program = buildDmmProgram(ref.config, c.dims, {
+    batchSize: c.batch,
+    training: true,
+    target,
+    weightDecay: ref.train.weightDecay,
+    gradClip: ref.train.gradClip,
+  });
+  const ex = await executor(program);
+  writeWeights(ex, new Map(Object.entries(ref.before).map(([k, v]) => [k, Float32Array.from(v)])));
   const loss: number[] = [];
-  let gradErr = new Map<string, number>();
+  let pred = new Float32Array(0);
+  const grads: Named = {};
   let norm = 0;
-  let forward = 0;
-  for (let i = 0; i < steps; i++) {
-    writeBatch(ex, batches[i]);
+  for (let i = 0; i < ref.batches.length; i++) {
+    writeBatch(ex, ref.batches[i]);
     const k = i + 1;
-    writeStep(ex, stepScalars(program, c.seed, k, warmupLearningRate(k, train.learningRate, train.warmupSteps)));
+    writeStep(
+      ex,
+      stepScalars(program, c.seed, k, warmupLearningRate(k, ref.train.learningRate, ref.train.warmupSteps)),
+    );
     ex.run();
     loss.push((await ex.read(program.outputs.loss))[0]);
     if (i === 0) {
-      forward = relErr(await ex.read(program.outputs.pred), refPred);
-      const gAll = await ex.read(program.arena.get('grads'));
+      pred = await ex.read(program.outputs.pred);
+      const all = await ex.read(program.arena.get('grads'));
       const base = program.arena.get('params').offset;
-      gradErr = new Map();
-      for (const [name, r] of program.params) {
-        const g = gAll.subarray(r.offset - base, r.offset - base + r.size);
-        gradErr.set(name, relErr(g, refGrads.get(name)!));
-      }
-      norm = Math.abs((await ex.read(program.outputs.gradNorm))[0] - Math.sqrt(sq)) / Math.sqrt(sq);
+      for (const [name, r] of program.params) grads[name] = all.slice(r.offset - base, r.offset - base + r.size);
+      norm = (await ex.read(program.outputs.gradNorm))[0];
     }
   }
-  const got = await readWeights(ex);
-  let wNum = 0;
-  let wDen = 1e-30;
-  let uNum = 0;
-  let uDen = 1e-30;
-  for (const [name, ref] of mp) {
-    void ref;
-    const e = got.get(name)!;
-    const r = after.get(name)!;
-    const b0 = before.get(name)!;
-    for (let j = 0; j < r.length; j++) {
-      wNum = Math.max(wNum, Math.abs(e[j] - r[j]));
-      wDen = Math.max(wDen, Math.abs(r[j]));
-      uNum = Math.max(uNum, Math.abs(e[j] - b0[j] - (r[j] - b0[j])));
-      uDen = Math.max(uDen, Math.abs(r[j] - b0[j]));
-    }
-  }
-  trainer.dispose();
-  model.dispose();
-  tf.dispose(Object.values(inputs));
+  const after: Named = Object.fromEntries(await readWeights(ex));
+  const layout: [string, number[]][] = [...program.params].map(([name, r]) => [name, r.shape!.slice()]);
   ex.dispose();
+  return { pred, grads, norm, loss, after, layout };
+}
+
+/** max |a − b| / max |b|. */
+function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 1e-30;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return a.length === b.length ? num / den : Infinity;
+}
+
+export interface ParityErrors {
+  forward: number;
+  /** Worst gradient error, and the parameter it belongs to. */
+  grad: number;
+  gradName: string;
+  norm: number;
+  loss: number;
+  weights: number;
+  /** The weights' change over the steps: max |Δ_engine − Δ_tfjs| / max |Δ_tfjs| (sign-sensitive for g ≈ 0). */
+  updates: number;
+  layoutOk: boolean;
+}
+
+export function compareRuns(ref: ReferenceRun, eng: EngineRunResult): ParityErrors {
+  let grad = 0;
+  let gradName = '';
+  for (const [name] of ref.layout) {
+    const e = rel(eng.grads[name] ?? [], ref.grads[name]);
+    if (!(e <= grad)) [grad, gradName] = [e, name];
+  }
+  const flat = (x: Named, names: string[]) => names.flatMap((n) => Array.from(x[n]));
+  const names = ref.layout.map(([n]) => n);
+  const b0 = flat(ref.before, names);
+  const ra = flat(ref.after, names);
+  const ea = flat(eng.after, names);
   return {
-    names,
-    forward,
-    loss: loss.map((l, i) => Math.abs(l - refLoss[i]) / Math.abs(refLoss[i])),
-    grads: gradErr,
-    norm,
-    weights: wNum / wDen,
-    updates: uNum / uDen,
-    layoutMismatch,
+    forward: rel(eng.pred, ref.pred),
+    grad,
+    gradName,
+    norm: Math.abs(eng.norm - ref.norm) / ref.norm,
+    loss: Math.max(...ref.loss.map((l, i) => Math.abs(eng.loss[i] - l) / Math.abs(l))),
+    weights: rel(ea, ra),
+    updates: rel(
+      ea.map((v, i) => v - b0[i]),
+      ra.map((v, i) => v - b0[i]),
+    ),
+    layoutOk: JSON.stringify(eng.layout) === JSON.stringify(ref.layout),
   };
 }
