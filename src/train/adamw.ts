@@ -128,10 +128,7 @@ export class AdamW {
   }
 }
 
-/** Linear warm-up then constant (§9): step k (1-based) uses lr·min(k/warmup, 1). */
-export function warmupLearningRate(k: number, lr: number, warmupSteps: number): number {
-  return warmupSteps <= 0 ? lr : lr * Math.min(k / warmupSteps, 1);
-}
+export { warmupLearningRate } from './schedule';
 
 /**
  * Global L2 gradient-norm clipping as `torch.nn.utils.clip_grad_norm_` (§9): g ← g·c with

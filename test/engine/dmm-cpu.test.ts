@@ -8,7 +8,8 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setupBackend } from '../helpers/models-fixtures';
-import { compareRuns, engineRun, referenceRun, type ParityCase } from '../helpers/engine-check';
+import { compareRuns, referenceRun, type ParityCase } from '../helpers/engine-check';
+import { engineRun } from '../helpers/engine-run';
 import { CpuExecutor } from '../../src/engine/cpu/executor';
 
 const HOPPER = { stateDim: 11, actDim: 3 };

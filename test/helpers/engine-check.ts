@@ -8,15 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createModel, maskedActionLoss, type DmmConfig, type EnvDims } from '../../src/models';
-import { warmupLearningRate } from '../../src/train/adamw';
-import { resolveTrainConfig, Trainer, type TrainConfig } from '../../src/train/trainer';
-import type { Batch, BatchSource } from '../../src/train/deps';
-import { Rng, deriveSeed } from '../../src/util/rng';
-import { buildDmmProgram } from '../../src/engine/models/dmm';
-import { CpuExecutor } from '../../src/engine/cpu/executor';
-import { stepScalars, writeStep, type Executor } from '../../src/engine/executor';
-import type { Program } from '../../src/engine/program';
-import { readWeights, writeWeights } from '../../src/engine/weights';
+import { resolveTrainConfig, Trainer } from '../../src/train/trainer';
+import type { BatchSource } from '../../src/train/deps';
+import { deriveSeed } from '../../src/util/rng';
+import { syntheticBatch, type EngineInputs, type EngineRunResult, type Named } from './engine-run';
 
 export interface ParityCase {
   config: Partial<DmmConfig>;
@@ -28,14 +23,8 @@ export interface ParityCase {
   steps?: number;
 }
 
-type Named = Record<string, number[] | Float32Array>;
-
 /** What both sides share and what the tfjs side computed. */
-export interface ReferenceRun {
-  config: DmmConfig;
-  train: TrainConfig;
-  batches: Batch[];
-  before: Named;
+export interface ReferenceRun extends EngineInputs {
   pred: Float32Array;
   grads: Named;
   norm: number;
@@ -43,44 +32,6 @@ export interface ReferenceRun {
   after: Named;
   /** Parameter names and shapes in the model's registration order. */
   layout: [string, number[]][];
-}
-
-export interface EngineRunResult {
-  pred: Float32Array;
-  grads: Named;
-  norm: number;
-  loss: number[];
-  after: Named;
-  layout: [string, number[]][];
-}
-
-/** A seeded batch in the sampler's layout. */
-export function syntheticBatch(dims: EnvDims, B: number, K: number, seed: number, padded = false): Batch {
-  const rng = new Rng(seed);
-  const { stateDim: s, actDim: a } = dims;
-  const states = Float32Array.from({ length: B * K * s }, () => rng.normal());
-  const actions = Float32Array.from({ length: B * K * a }, () => rng.range(-0.99, 0.99));
-  const returnsToGo = Float32Array.from({ length: B * K }, () => rng.range(0, 3.6));
-  const mask = new Float32Array(B * K).fill(1);
-  if (padded)
-    for (let b = 0; b < B; b += 2) {
-      const pad = Math.min(K - 1, 1 + (b % K));
-      for (let t = 0; t < pad; t++) {
-        mask[b * K + t] = 0;
-        returnsToGo[b * K + t] = 0;
-        for (let j = 0; j < s; j++) states[(b * K + t) * s + j] = -0.3;
-        for (let j = 0; j < a; j++) actions[(b * K + t) * a + j] = -10;
-      }
-    }
-  return { states, actions, returnsToGo, timesteps: new Int32Array(B * K), mask };
-}
-
-export function writeBatch(ex: Executor, b: Batch): void {
-  const i = ex.program.inputs;
-  ex.write(i.states, b.states);
-  ex.write(i.actions, b.actions);
-  ex.write(i.returnsToGo, b.returnsToGo);
-  ex.write(i.mask, b.mask);
 }
 
 function weightsOf(model: ReturnType<typeof createModel>): Named {
@@ -146,49 +97,6 @@ export function referenceRun(c: ParityCase): ReferenceRun {
   trainer.dispose();
   model.dispose();
   return { config, train, batches, before, pred, grads, norm: Math.sqrt(sq), loss, after, layout };
-}
-
-/** The engine side: build, load the weights, run the steps, read back. Uses no tfjs. */
-export async function engineRun(
-  ref: Pick<ReferenceRun, 'config' | 'train' | 'batches' | 'before'>,
-  c: Pick<ParityCase, 'dims' | 'batch' | 'seed'>,
-  executor: (p: Program) => Executor | Promise<Executor> = (p) => new CpuExecutor(p),
-  target: 'cpu' | 'gpu' = 'cpu',
-): Promise<EngineRunResult> {
-  const program = buildDmmProgram(ref.config, c.dims, {
-    batchSize: c.batch,
-    training: true,
-    target,
-    weightDecay: ref.train.weightDecay,
-    gradClip: ref.train.gradClip,
-  });
-  const ex = await executor(program);
-  writeWeights(ex, new Map(Object.entries(ref.before).map(([k, v]) => [k, Float32Array.from(v)])));
-  const loss: number[] = [];
-  let pred = new Float32Array(0);
-  const grads: Named = {};
-  let norm = 0;
-  for (let i = 0; i < ref.batches.length; i++) {
-    writeBatch(ex, ref.batches[i]);
-    const k = i + 1;
-    writeStep(
-      ex,
-      stepScalars(program, c.seed, k, warmupLearningRate(k, ref.train.learningRate, ref.train.warmupSteps)),
-    );
-    ex.run();
-    loss.push((await ex.read(program.outputs.loss))[0]);
-    if (i === 0) {
-      pred = await ex.read(program.outputs.pred);
-      const all = await ex.read(program.arena.get('grads'));
-      const base = program.arena.get('params').offset;
-      for (const [name, r] of program.params) grads[name] = all.slice(r.offset - base, r.offset - base + r.size);
-      norm = (await ex.read(program.outputs.gradNorm))[0];
-    }
-  }
-  const after: Named = Object.fromEntries(await readWeights(ex));
-  const layout: [string, number[]][] = [...program.params].map(([name, r]) => [name, r.shape!.slice()]);
-  ex.dispose();
-  return { pred, grads, norm, loss, after, layout };
 }
 
 /** max |a − b| / max |b|. */

@@ -36,9 +36,28 @@ export async function runInChromium(
   cases: BrowserCase[],
   executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium',
 ): Promise<BrowserResult> {
+  const { out, adapter, logs } = await runInPage<Omit<BrowserResult, 'adapter' | 'logs'>>(
+    join(__dirname, 'entry.ts'),
+    'scanCheck',
+    cases,
+    executablePath,
+  );
+  return { ...out, adapter, logs };
+}
+
+/**
+ * Bundles `entry` for the browser, serves it from http://127.0.0.1, opens it in headless Chromium with an
+ * emulated WebGPU adapter, and returns `globalThis[fn](arg)` from the page (arg and result as JSON).
+ */
+export async function runInPage<T>(
+  entry: string,
+  fn: string,
+  arg: unknown,
+  executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium',
+): Promise<{ out: T; adapter: string; logs: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'dmm-webgpu-'));
   buildSync({
-    entryPoints: [join(__dirname, 'entry.ts')],
+    entryPoints: [entry],
     bundle: true,
     platform: 'browser',
     format: 'iife',
@@ -78,10 +97,10 @@ export async function runInChromium(
     });
     try {
       const out = (await page.evaluate(
-        (cs) => (globalThis as unknown as { scanCheck(c: unknown): Promise<unknown> }).scanCheck(cs),
-        cases,
-      )) as Omit<BrowserResult, 'adapter' | 'logs'>;
-      return { ...out, adapter, logs };
+        ([name, a]) => (globalThis as unknown as Record<string, (x: unknown) => Promise<unknown>>)[name as string](a),
+        [fn, arg] as const,
+      )) as T;
+      return { out, adapter, logs };
     } catch (err) {
       throw new Error(`${(err as Error).message}\nbrowser console:\n${logs.join('\n')}`);
     }

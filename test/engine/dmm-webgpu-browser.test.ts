@@ -1,0 +1,82 @@
+/**
+ * The fused engine's DMM program on the WebGPU executor (headless Chromium's SwiftShader adapter, every
+ * kernel's WGSL) against the tfjs model in Node: forward output, every gradient, the global norm, the losses
+ * and the weights after 3 AdamW steps with dropout on. Small shapes: SwiftShader emulates the GPU on the CPU.
+ * Skips (with the reason) only when no Chromium binary is installed.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runInPage } from '../../tools/webgpu/harness';
+import type { EngineBrowserCase } from '../../tools/webgpu/engine-entry';
+import type { EngineRunResult } from '../helpers/engine-run';
+import { setupBackend } from '../helpers/models-fixtures';
+import { compareRuns, referenceRun, type ParityCase } from '../helpers/engine-check';
+
+const TOL = 1e-4;
+const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const HOPPER = { stateDim: 11, actDim: 3 };
+
+const CASES: (ParityCase & { label: string })[] = [
+  {
+    label: 'D 32, K 4, batch 3, per-layer, padded',
+    config: { hiddenSize: 32, contextLength: 4, nLayer: 2 },
+    dims: HOPPER,
+    batch: 3,
+    seed: 11,
+    padded: true,
+  },
+  {
+    label: 'D 16, K 8, batch 5, shared-frozen, window 3, padded',
+    config: { hiddenSize: 16, contextLength: 8, dsmMode: 'shared-frozen', windowSize: 3 },
+    dims: HOPPER,
+    batch: 5,
+    seed: 12,
+    padded: true,
+  },
+  {
+    label: 'D 16, K 2, batch 2, no local mixer',
+    config: { hiddenSize: 16, contextLength: 2, tokenMixer: 'none', nLayer: 1 },
+    dims: HOPPER,
+    batch: 2,
+    seed: 13,
+  },
+];
+
+before(setupBackend);
+
+test(
+  'fused engine, DMM on the WebGPU executor (SwiftShader) = the tfjs model',
+  { skip: existsSync(chromium) ? false : `no chromium at ${chromium}` },
+  async () => {
+    const refs = CASES.map((c) => referenceRun(c));
+    const arg: EngineBrowserCase[] = refs.map((r, i) => ({
+      inputs: { config: r.config, train: r.train, batches: r.batches.map(plainBatch), before: plainNamed(r.before) },
+      c: { dims: CASES[i].dims, batch: CASES[i].batch, seed: CASES[i].seed },
+    }));
+    const { out, adapter, logs } = await runInPage<{ result: EngineRunResult; ms: number; dispatches: number }[]>(
+      join(__dirname, '../../tools/webgpu/engine-entry.ts'),
+      'engineCheck',
+      arg,
+      chromium,
+    );
+    const bad: string[] = [];
+    out.forEach((o, i) => {
+      const e = compareRuns(refs[i], o.result);
+      if (process.env.DMM_ENGINE_VERBOSE)
+        console.log(CASES[i].label, `${o.dispatches} dispatches, ${Math.round(o.ms)} ms`, JSON.stringify(e));
+      if (!e.layoutOk) bad.push(`${CASES[i].label}: layout`);
+      for (const key of ['forward', 'grad', 'norm', 'loss', 'weights'] as const)
+        if (!(e[key] <= TOL)) bad.push(`${CASES[i].label}: ${key} ${JSON.stringify(e)}`);
+    });
+    assert.deepEqual(bad, [], `adapter ${adapter}\n${logs.join('\n')}`);
+  },
+);
+
+function plainBatch(b: ReturnType<typeof referenceRun>['batches'][number]) {
+  return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)])) as never;
+}
+function plainNamed(x: Record<string, ArrayLike<number>>) {
+  return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, Array.from(v)]));
+}
