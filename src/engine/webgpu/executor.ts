@@ -169,6 +169,23 @@ export class WebGpuExecutor implements Executor {
     return this.dispatches.length;
   }
 
+  /** The launch label of each dispatch, in order. */
+  get dispatchLabels(): string[] {
+    return this.dispatches.map((d) => d.label);
+  }
+
+  /** Submits dispatch i `times` times in one pass (kernel profiles: bench/engine.ts --profile). */
+  runRepeated(i: number, times: number): void {
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setBindGroup(0, this.bindGroup);
+    const d = this.dispatches[i];
+    pass.setPipeline(d.pipeline);
+    for (let r = 0; r < times; r++) pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
   write(region: Region, data: ArrayLike<number>, ctl = false): void {
     check(
       data.length === region.size,
