@@ -20,16 +20,18 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend, tf } from '../src/backend';
 import { evaluate } from '../src/eval/rollout';
-import { rtgTargets } from '../src/eval/targets';
-import { createModel, maskedActionLoss, officialModelConfig } from '../src/models';
-import { latestCheckpoint, loadCheckpoint, restoreWeights } from '../src/train/checkpoint';
+import { rtgTargets } from '../src/config/presets';
+import { officialModelConfig } from '../src/config/presets';
+import { createModel, maskedActionLoss } from '../src/models';
+import { restoreRun } from '../src/train/checkpoint';
 import { defaultDeps, type SequenceModel } from '../src/train/deps';
 import type { RunRecord } from '../src/results/record';
 import { cacheDir } from '../src/data';
-import { resolveTrainConfig, Trainer } from '../src/train/trainer';
+import { resolveTrainConfig } from '../src/config/train';
+import { Trainer } from '../src/train/trainer';
 import { BatchSampler } from '../src/data/sampler';
 import { writeJsonAtomic } from '../src/util/atomic';
-import { Rng, deriveSeed } from '../src/util/rng';
+import { Rng } from '../src/util/rng';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -105,16 +107,11 @@ async function main(): Promise<void> {
   let stateStd: ArrayLike<number> = new Float64Array(11).fill(1);
   let which = 'fresh model (episodes end early)';
   if (ckptArg) {
-    const ck = loadCheckpoint(latestCheckpoint(ckptArg) ?? ckptArg);
-    const run = ck.state.run as {
-      config: { model: Record<string, unknown> };
-      dims: { stateDim: number; actDim: number };
-    };
-    evalModel = deps.createModel('dmm', run.config.model, run.dims, deriveSeed(ck.state.seed, 'init'));
-    await restoreWeights(evalModel, ck);
-    stateMean = ck.state.stateMean;
-    stateStd = ck.state.stateStd;
-    which = `checkpoint ${ck.dir}`;
+    const restored = await restoreRun(ckptArg, deps);
+    evalModel = restored.model;
+    stateMean = restored.stateMean;
+    stateStd = restored.stateStd;
+    which = `checkpoint ${restored.checkpoint.dir}`;
   }
   const round = async (env: string, m: SequenceModel, mean: ArrayLike<number>, std: ArrayLike<number>) => {
     const t = performance.now();

@@ -9,7 +9,7 @@ import type { Data, Layout } from '../figures';
 import type { FigureSpec, StandalonePageSpec } from '../figures';
 import { forwardWithTaps } from '../models';
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
+import { budgetFor } from '../config/budget';
 import { runCells } from './cells';
 import { OFFICIAL_K, contextCells } from './plan';
 import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, type NotebookResult } from './report';

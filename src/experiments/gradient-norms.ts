@@ -10,7 +10,7 @@ import type { Data } from '../figures';
 import { tokenGradientNorms } from '../models';
 import type { RunRecord } from '../results/record';
 import { deriveSeed } from '../util/rng';
-import { budgetFor } from './budget';
+import { budgetFor } from '../config/budget';
 import { runCells } from './cells';
 import { MODEL_LABELS, MODELS, contextCells, type Model } from './plan';
 import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, type NotebookResult } from './report';
@@ -28,7 +28,7 @@ function cellsFor(scale: string) {
 
 export function windowCount(scale: string): number {
   const s = budgetFor(scale).scale;
-  return s === 'smoke' ? 16 : s === 'quick' ? 256 : 1024;
+  return s === 'smoke' ? 16 : s === 'paper' ? 1024 : 256;
 }
 
 export async function gradientNorms(scale: string): Promise<NotebookResult> {

@@ -5,7 +5,7 @@
  */
 import type { Data } from '../figures';
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
+import { budgetFor } from '../config/budget';
 import { runCells } from './cells';
 import { MODEL_LABELS, MODELS, mainCells, type Model } from './plan';
 import {

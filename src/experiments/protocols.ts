@@ -5,7 +5,7 @@
  */
 import type { Data } from '../figures';
 import { listRecordFiles, readRecord, type RunRecord } from '../results/record';
-import { budgetFor } from './budget';
+import { budgetFor } from '../config/budget';
 import { resultsDir, runCells } from './cells';
 import { MODEL_LABELS, protocolCells, type Model } from './plan';
 import {

@@ -11,8 +11,8 @@ import { readMeta } from '../figures/page';
 import { check } from '../util/check';
 import type { RunRecord } from '../results/record';
 import { stableStringify, writeFileAtomic } from '../util/atomic';
-import { normaliseRunSpec, type RunSpec } from '../sweep/spec';
-import { cellCounts, deviation } from './budget';
+import { normaliseRunSpec, type RunSpec } from '../config/run-spec';
+import { cellCounts, deviation } from '../config/budget';
 import type { CellsReport } from './cells';
 
 export interface NotebookResult {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { kitRoot } from '../figures/paths';
 import { writeFileAtomic } from '../util/atomic';
-import { cellCounts, deviation } from './budget';
+import { cellCounts, deviation } from '../config/budget';
 
 interface Cell {
   cell_type: string;

@@ -4,7 +4,7 @@
  */
 import type { Data } from '../figures';
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
+import { budgetFor } from '../config/budget';
 import { runCells } from './cells';
 import { EXPERIMENTS, MODEL_LABELS, MODELS, sizeCells, type Model } from './plan';
 import {

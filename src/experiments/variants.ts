@@ -1,8 +1,8 @@
 /** Shared drawing for the ablation notebooks (08, 09): one horizontal bar per variant, grouped. */
 import type { Data } from '../figures';
 import type { RunRecord } from '../results/record';
-import type { RunSpec } from '../sweep/spec';
-import { budgetFor } from './budget';
+import type { RunSpec } from '../config/run-spec';
+import { budgetFor } from '../config/budget';
 import { runCells, type CellOutcome, type CellsReport } from './cells';
 import { backendOf, dataSourceOf, finished, fmt, markdownTable, meanStd, seedsOf } from './report';
 import type { Variant } from './plan';

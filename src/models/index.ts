@@ -1,5 +1,5 @@
-export { createModel, resolveModelConfig, officialModelConfig, MODEL_NAMES, MODEL_DEFAULTS } from './registry';
-export type { ModelName, ModelConfigs, AnyModelConfig, CreatedModel } from './registry';
+export { createModel, resolveModelConfig, MODEL_DEFAULTS } from './registry';
+export type { ModelConfigs, AnyModelConfig, CreatedModel } from './registry';
 export type { SequenceModel, ModelInputs, ForwardOptions, EnvDims } from './sequence-model';
 export { maskedActionLoss } from './loss';
 export { forwardWithTaps, tokenGradientNorms } from './taps';

@@ -18,7 +18,7 @@ export interface RunRow {
   source: string;
   scale: string;
   evalPadding: string;
-  /** What the spec changes from the scale's defaults: overrides and evaluation cut, `k=v` joined ('' = none). */
+  /** What the spec changes from the scale's defaults: its overrides, `k=v` joined ('' = none). */
   variant: string;
   seed: number;
   status: string;
@@ -41,11 +41,12 @@ export interface RowFilter {
 
 const FILTER_KEYS = ['model', 'env', 'dataset', 'scale', 'source', 'experiment', 'status'];
 
-/** `hiddenSize=32, iterations=2, eval.targets=primary`: a run's overrides and eval cut, keys sorted. */
-export function variantLabel(spec: { overrides?: Record<string, unknown>; eval?: object }): string {
-  const parts = Object.entries(spec.overrides ?? {}).map(([k, v]) => `${k}=${String(v)}`);
-  parts.push(...Object.entries(spec.eval ?? {}).map(([k, v]) => `eval.${k}=${String(v)}`));
-  return parts.sort().join(', ');
+/** `hiddenSize=32, iterations=2`: a run's overrides, keys sorted. */
+export function variantLabel(spec: { overrides?: Record<string, unknown> }): string {
+  return Object.entries(spec.overrides ?? {})
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .sort()
+    .join(', ');
 }
 
 export function recordRow(r: RunRecord): RunRow {

@@ -10,17 +10,8 @@
 import { parseFlags, helpText, type CommandSpec, type FlagValues } from '../args';
 import { stableStringify, writeJsonAtomic } from '../../util/atomic';
 import { KitError, nearest } from '../../util/check';
-import {
-  DATA_ENVS,
-  KINDS,
-  formatCard,
-  datasetCard,
-  downloadDataset,
-  generateDataset,
-  loadRecipe,
-  type DataEnv,
-  type DataSource,
-} from '../../data';
+import { formatCard, datasetCard, downloadDataset, generateDataset, loadRecipe } from '../../data';
+import { ENV_NAMES, DATASET_KINDS, type EnvName, type DataSource } from '../../config/names';
 
 const SUBCOMMANDS = ['generate', 'download', 'card', 'train-policies'] as const;
 
@@ -107,7 +98,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
   const scale = typeof flags.scale === 'string' ? flags.scale : (process.env.DMM_SCALE ?? 'quick');
 
   if (sub === 'generate') {
-    const all = flags.all ? DATA_ENVS.flatMap((e) => KINDS.map((k) => `${e}-${k}`)) : names;
+    const all = flags.all ? ENV_NAMES.flatMap((e) => DATASET_KINDS.map((k) => `${e}-${k}`)) : names;
     if (all.length === 0)
       throw new KitError(
         'Error in dmm data generate: a dataset must be named (hopper-medium) or --all given, got neither.',
@@ -159,9 +150,9 @@ export async function dataCommand(argv: string[]): Promise<number> {
     return 0;
   }
   // train-policies
-  const env = names[0] as DataEnv;
-  if (!(DATA_ENVS as readonly string[]).includes(env))
-    throw new KitError(`Error in dmm data train-policies: env must be one of ${DATA_ENVS.join(', ')}, got '${env}'.`);
+  const env = names[0] as EnvName;
+  if (!(ENV_NAMES as readonly string[]).includes(env))
+    throw new KitError(`Error in dmm data train-policies: env must be one of ${ENV_NAMES.join(', ')}, got '${env}'.`);
   const { trainPolicies, reselectPolicies, policySetFile } = await import('../../data/train-policies');
   if (flags.reselect !== undefined) {
     const noise = Number(flags.reselect);
