@@ -18,6 +18,7 @@ import { deriveSeed } from '../util/rng';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { EvalConfig } from '../config/eval';
 import { normalizedScore } from '../data/d4rl-ids';
+import { meanStd } from './protocols';
 import type { VecEnvLike } from '../envs/vec-env';
 import type { ModelInputs } from '../models/sequence-model';
 
@@ -55,12 +56,6 @@ export interface EvaluateOptions {
   silent?: boolean;
   /** With workers, two target groups alternate while at least this many episodes run (default 64). */
   overlapMinRows?: number;
-}
-
-function meanStd(xs: number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const variance = xs.reduce((a, b) => a + (b - mean) * (b - mean), 0) / xs.length;
-  return { mean, std: Math.sqrt(variance) };
 }
 
 export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise<TargetResult[]> {

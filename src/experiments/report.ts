@@ -100,14 +100,6 @@ export function finished(r: CellsReport): RunRecord[] {
   return r.outcomes.filter((o) => o.record).map((o) => o.record!);
 }
 
-/** mean and population std. */
-export function meanStd(xs: readonly number[]): { mean: number; std: number; n: number } {
-  const n = xs.length;
-  if (n === 0) return { mean: NaN, std: NaN, n };
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / n), n };
-}
-
 export function fmt(x: number, digits = 1): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '–';
 }

@@ -4,7 +4,7 @@
  */
 import * as aq from 'arquero';
 import * as path from 'path';
-import { PROTOCOLS } from '../eval/protocols';
+import { meanStd, PROTOCOLS } from '../eval/protocols';
 import { writeFileAtomic } from '../util/atomic';
 import { checkKnownKeys } from '../util/check';
 import { listRecordFiles, readRecord, type RunRecord } from './record';
@@ -100,21 +100,23 @@ export function summaryTable(rows: RunRow[]): aq.ColumnTable {
       .groupby('experiment', 'model', 'dataset', 'source', 'scale', 'evalPadding', 'variant')
       .rollup({
         seeds: aq.op.count(),
-        best_official_mean: aq.op.mean('best_official'),
-        best_official_std: aq.op.stdevp('best_official'),
         best_official_values: aq.op.array_agg('best_official'),
-        final_mean: aq.op.mean('final'),
-        final_std: aq.op.stdevp('final'),
         final_values: aq.op.array_agg('final'),
         seed_list: aq.op.array_agg('seed'),
       })
-      // arquero's stdevp of one value is undefined; one seed has std 0.
+      // Mean ± population std through the kit's one aggregator (eval/protocols.ts).
       .derive({
-        best_official_std: aq.escape((d: { seeds: number; best_official_std?: number }) =>
-          d.seeds === 1 ? 0 : d.best_official_std,
-        ),
-        final_std: aq.escape((d: { seeds: number; final_std?: number }) => (d.seeds === 1 ? 0 : d.final_std)),
+        best_official_mean: aq.escape((d: { best_official_values: number[] }) => meanStd(d.best_official_values).mean),
+        best_official_std: aq.escape((d: { best_official_values: number[] }) => meanStd(d.best_official_values).std),
+        final_mean: aq.escape((d: { final_values: number[] }) => meanStd(d.final_values).mean),
+        final_std: aq.escape((d: { final_values: number[] }) => meanStd(d.final_values).std),
       })
+      .select(
+        aq.not('best_official_values', 'final_values', 'seed_list'),
+        'best_official_values',
+        'final_values',
+        'seed_list',
+      )
       .orderby('experiment', 'dataset', 'model')
   );
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acrossSeeds, bestOfficial, bestPerTarget, finalScore } from '../../src/eval/protocols';
+import { bestOfficial, bestPerTarget, finalScore, meanStd } from '../../src/eval/protocols';
 import { primaryTarget, rtgTargets } from '../../src/config/presets';
 import { normalizedScore, REFERENCE_SCORES } from '../../src/data/d4rl-ids';
 
@@ -44,9 +44,11 @@ test('final is the last iteration at the primary target, not the best one', () =
 });
 
 test('across seeds: mean ± population std with the values', () => {
-  const s = acrossSeeds([50, 60, 70]);
+  const s = meanStd([50, 60, 70]);
   assert.equal(s.mean, 60);
   assert.ok(Math.abs(s.std - Math.sqrt(200 / 3)) < 1e-12);
   assert.deepEqual(s.values, [50, 60, 70]);
   assert.equal(s.n, 3);
+  const none = meanStd([]);
+  assert.ok(Number.isNaN(none.mean) && Number.isNaN(none.std) && none.n === 0, 'no values: NaN, not 0');
 });
