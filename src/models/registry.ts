@@ -4,7 +4,7 @@
  * and `createModel(name, config, dims, seed)`. Env dimensions are arguments, never config fields.
  */
 import { MODEL_NAMES, type ModelName } from '../config/names';
-import { useLeanWasmKernels } from '../nn/wasm-kernels';
+import { useLeanWasmKernels } from '../ops/lean-wasm';
 import { check, checkKnownKeys, nearest } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
 import { DC_DEFAULTS, DcConfig, DecisionConvFormer } from './decision-convformer';
@@ -183,7 +183,7 @@ export function createModel<N extends ModelName>(
   seed: number,
 ): CreatedModel<N> {
   const cfg = resolveModelConfig(name, config);
-  useLeanWasmKernels(); // fewer full copies on wasm (src/nn/wasm-kernels.ts)
+  useLeanWasmKernels(); // fewer full copies on wasm (src/ops/lean-wasm.ts)
   check(
     Number.isInteger(dims?.stateDim) && dims.stateDim > 0 && Number.isInteger(dims?.actDim) && dims.actDim > 0,
     () => `Error in createModel: dims must be { stateDim, actDim } positive integers, got ${JSON.stringify(dims)}.`,

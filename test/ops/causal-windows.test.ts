@@ -5,7 +5,8 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { CausalWindows, causalWindows } from '../../src/models/dense-sequence-mixer';
+import { causalWindows } from '../../src/ops/causal-windows/causal-windows';
+import { CausalWindows } from '../../src/ops/causal-windows/kernel-names';
 import { randomTensor, relErr, setupBackend } from '../helpers/models-fixtures';
 
 /** out[b, i, j·D + c] = u[b, i − k + 1 + j, c] (0 before the start), in float64. */

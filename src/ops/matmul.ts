@@ -7,36 +7,35 @@
  * go through batch-matmul.ts's SIMD kernel on wasm, whose own BatchMatMul is scalar for batch > 1.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchMatMul } from './batch-matmul';
+import { batchMatMul } from './batch-matmul/batch-matmul';
+import { customOp } from './custom-op';
 
 function t(x: tf.Tensor): tf.Tensor {
   const r = x.rank;
   return x.rank === 2 ? x.transpose() : x.transpose([...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
 }
 
-const plainMatMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const plainMatMul = customOp((save, a: tf.Tensor, b: tf.Tensor) => {
   save([a, b]);
   return {
     value: batchMatMul(a, b),
     gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [batchMatMul(dy, t(sb)), batchMatMul(t(sa), dy)],
   };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
-}) as any) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+});
 
 /** a [..., n, k] · b [..., k, m] (equal batch dims, no broadcasting) → [..., n, m]. */
 export function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return plainMatMul(a, b);
 }
 
-const linearMatMul = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const linearMatMul = customOp((save, x: tf.Tensor, w: tf.Tensor) => {
   save([x, w]);
   return {
     value: tf.matMul(x, w.transpose()),
     // dX = dY·W needs no transpose of W; dW = dYᵀ·X transposes the gradient once.
     gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => [tf.matMul(dy, sw), tf.matMul(dy.transpose(), sx)],
   };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
-}) as any) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
+});
 
 /** x [n, in] · Wᵀ for a PyTorch-layout weight W [out, in] → [n, out]. */
 export function matMulWT(x: tf.Tensor, w: tf.Tensor): tf.Tensor {

@@ -6,11 +6,10 @@
  * times that speed. Each output element is the plain sequential float32 sum Σ_k a_ik·b_kj (a multiply
  * then an add per term, no FMA), so it equals the reference product to float32 round-off.
  *
- * It is registered as the wasm kernel `KitBatchMatMul` (operands read from and the result written to the
- * wasm heap directly) and used by `batchMatMul` when the backend is wasm, the shapes are rank 3 with
- * equal batch, m is a multiple of 4 and this runtime has WebAssembly SIMD; tf.matMul otherwise.
+ * It is the wasm kernel `KitBatchMatMul` (./kernel.ts: operands read from and the result written to the
+ * wasm heap directly), used by `batchMatMul` when the backend is wasm, the shapes are rank 3 with equal
+ * batch, m is a multiple of 4 and this runtime has WebAssembly SIMD; tf.matMul otherwise.
  */
-import * as tf from '@tensorflow/tfjs';
 import {
   FuncBuilder,
   I32,
@@ -22,9 +21,7 @@ import {
   instantiateModule,
   whileLt,
   type WasmMemory,
-} from '../util/wasm-assembler';
-
-export const KIT_BATCH_MATMUL = 'KitBatchMatMul';
+} from '../../util/wasm-assembler';
 
 /** Columns per register tile: 4 f32x4 accumulators. */
 const TILE = 16;
@@ -154,62 +151,4 @@ export function batchMatMulInto(
   mem.set(b, pB / 4);
   w.bmm(batch, n, k, m, pA, pB, pC);
   out.set(mem.subarray(pC / 4, pC / 4 + out.length));
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-const kitBatchMatMul: tf.KernelFunc = (args) => {
-  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const [batch, n, k] = a.shape;
-  const m = b.shape[2];
-  const be = args.backend as unknown as WasmBackendLike;
-  const out = be.makeOutput([batch, n, m], 'float32');
-  // Heap views are taken after makeOutput (allocating may grow the heap and detach older views); growing
-  // the kernel module's own memory leaves them valid.
-  const view = (t: tf.TensorInfo) => be.typedArrayFromHeap(t) as Float32Array;
-  batchMatMulInto(view(a), view(b), view(out), batch, n, k, m);
-  return out;
-};
-
-let registered = false;
-
-function simdUsable(a: tf.Tensor, b: tf.Tensor): boolean {
-  if (tf.getBackend() !== 'wasm' || a.rank !== 3 || b.rank !== 3 || a.dtype !== 'float32' || b.dtype !== 'float32')
-    return false;
-  const [batch, , k] = a.shape;
-  const [batchB, kB, m] = b.shape;
-  if (batch !== batchB || k !== kB || m % 4 !== 0 || a.size === 0 || b.size === 0) return false;
-  if (bmmExports() === null) return false;
-  if (!registered) {
-    if (!tf.getKernel(KIT_BATCH_MATMUL, 'wasm'))
-      tf.registerKernel({ kernelName: KIT_BATCH_MATMUL, backendName: 'wasm', kernelFunc: kitBatchMatMul });
-    registered = true;
-  }
-  return true;
-}
-
-/**
- * a [B, n, k] · b [B, k, m] → [B, n, m] (no gradient of its own: callers wrap it, see matmul.ts). Other
- * ranks, backends and shapes go to tf.matMul.
- */
-export function batchMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (!simdUsable(a, b)) return tf.matMul(a, b);
-  return tf.engine().runKernel(KIT_BATCH_MATMUL, { a, b }, {}) as tf.Tensor;
-}
-
-/**
- * Σ over rows of a 2-D x [n, m] → [m]: the bias gradient of every Linear. wasm's Sum over axis 0 first
- * transposes x; here it is ones [1, n]·x through the SIMD product, whose per-column sum runs down the
- * rows in the same order as Sum's loop (bit-identical in the tests), 2–15× faster at the models' shapes.
- */
-export function columnSum(x: tf.Tensor): tf.Tensor {
-  const [n, m] = x.shape;
-  return tf.tidy(() => {
-    const ones = tf.ones([1, 1, n]);
-    const x3 = x.reshape([1, n, m]);
-    return simdUsable(ones, x3) ? batchMatMul(ones, x3).reshape([m]) : x.sum(0);
-  });
 }

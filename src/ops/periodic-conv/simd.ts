@@ -1,5 +1,5 @@
 /**
- * WebAssembly SIMD loops of the periodic causal depthwise convolution (conv.ts, `periodicCausalConv`):
+ * WebAssembly SIMD loops of the periodic causal depthwise convolution (./periodic-conv.ts):
  * x [B, L, C], taps w [k, P, C], optional bias [P, C], f32x4 over channels (C a multiple of 4).
  *
  *   forward  y[b,i] = (… (0 + x[b,i−k+1]·w[0,τ]) + … + x[b,i]·w[k−1,τ]) + bias[τ],  τ = i mod P
@@ -20,7 +20,7 @@ import {
   instantiateModule,
   whileLt,
   type WasmMemory,
-} from '../util/wasm-assembler';
+} from '../../util/wasm-assembler';
 
 const PARAMS = (names: string[]): [string, typeof I32][] => names.map((n) => [n, I32]);
 

@@ -8,8 +8,8 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { causalTapSum, periodicCausalConv } from '../../src/nn';
-import { simdConvUsable } from '../../src/nn/simd-conv';
+import { causalTapSum, periodicCausalConv } from '../../src/ops/periodic-conv/periodic-conv';
+import { simdConvUsable } from '../../src/ops/periodic-conv/simd';
 import { Rng } from '../../src/util/rng';
 
 function randomTensor(shape: number[], seed: number): tf.Tensor {

@@ -7,8 +7,11 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { KIT_BATCH_MATMUL, batchMatMul, batchMatMulInto, bmmExports, columnSum } from '../../src/nn/batch-matmul';
-import { Linear, matMul } from '../../src/nn';
+import { Linear } from '../../src/nn';
+import { batchMatMul, columnSum } from '../../src/ops/batch-matmul/batch-matmul';
+import { KIT_BATCH_MATMUL } from '../../src/ops/batch-matmul/kernel-names';
+import { batchMatMulInto, bmmExports } from '../../src/ops/batch-matmul/simd';
+import { matMul } from '../../src/ops/matmul';
 import { Rng } from '../../src/util/rng';
 
 function randn(rng: Rng, n: number): Float32Array {

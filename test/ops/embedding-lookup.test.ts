@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { embeddingLookup } from '../../src/nn';
+import { embeddingLookup } from '../../src/ops/embedding-lookup/embedding-lookup';
 import { Rng } from '../../src/util/rng';
 
 describe('embeddingLookup rows', () => {

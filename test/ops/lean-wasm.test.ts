@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Tensor } from '@tensorflow/tfjs';
 import { initBackend, tf } from '../../src/backend';
-import { sliceInto, useLeanWasmKernels } from '../../src/nn/wasm-kernels';
+import { sliceInto, useLeanWasmKernels } from '../../src/ops/lean-wasm';
 import { Rng } from '../../src/util/rng';
 
 before(async () => {
