@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { downloadForSyncRead, tf } from '../backend';
+import { saveModelWeights } from '../models/checkpoint';
 import { encodeSafetensors, decodeSafetensors } from '../nn/safetensors';
 import { writeFileAtomic, stableStringify } from '../util/atomic';
 import { check, KitError } from '../util/check';
@@ -56,18 +57,8 @@ export function saveCheckpoint(
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  const weights: TensorRecord = {};
-  for (const [name, v] of model.trainableParameters())
-    weights[name] = { dtype: 'F32', shape: v.shape.slice(), data: v.dataSync() as Float32Array };
-  const frozenNames: string[] = [];
-  for (const [name, t] of model.frozenTensors()) {
-    weights[name] = { dtype: 'F32', shape: t.shape.slice(), data: t.dataSync() as Float32Array };
-    frozenNames.push(name);
-  }
-  writeFileAtomic(
-    path.join(tmp, 'model.safetensors'),
-    encodeSafetensors(weights, { format: CHECKPOINT_FORMAT, model: model.name, frozen: JSON.stringify(frozenNames) }),
-  );
+  // The models' own weight format; the checkpoint format rides along in the metadata.
+  writeFileAtomic(path.join(tmp, 'model.safetensors'), saveModelWeights(model, { checkpoint: CHECKPOINT_FORMAT }));
   const opt: TensorRecord = {};
   for (const [name, s] of Object.entries(optimizer.m))
     opt[`m.${name}`] = { dtype: 'F32', shape: s.shape, data: s.data };
