@@ -10,7 +10,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { writeJsonAtomic } from '../src/util/atomic';
+import { writeBenchResult } from './lib';
 import { Rng } from '../src/util/rng';
 import { ENV_NAMES, type EnvName } from '../src/config/names';
 import { loadMujoco, makeEnv, VecEnv } from '../src/envs';
@@ -174,8 +174,7 @@ async function main(): Promise<void> {
     `\n${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${load[0].toFixed(2)} before / ${loadAfter[0].toFixed(2)} after;` +
       ` MuJoCo ${mj.mj_versionString()} (mujoco-js), Node ${process.version}; ${SECONDS} s per measurement, random actions.`,
   );
-  const file = path.join(__dirname, 'results', 'envs.json');
-  writeJsonAtomic(file, {
+  const file = writeBenchResult('envs', {
     bench: 'envs',
     date: new Date().toISOString(),
     node: process.version,
