@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { check, KitError, nearest } from '../util/check';
 import { chromiumPath } from '../figures/render';
 import { kitRoot } from '../figures/paths';
-import { resultsMarkdown } from '../experiments/results-doc';
+import { resultsMarkdown } from './results-doc';
 import {
   listNotebooks,
   parseRunnerArgs,

@@ -1,7 +1,7 @@
 /**
  * docs/results.md, the README's "Results" section: for each paper notebook, the claim, what the kit
  * measured (the notebook's computed "what we see" text, copied from the executed notebook) at which
- * scale, and links to its figures. Run after `npm run reproduce`: `node --import tsx src/experiments/results-doc.ts`.
+ * scale, and links to its figures. Run after `npm run reproduce`: `node --import tsx src/notebooks/results-doc.ts`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -49,12 +49,12 @@ export function resultsMarkdown(root = kitRoot()): string {
     .readdirSync(dir)
     .filter((f) => /^(0[1-9]|1[01])-.*\.ipynb$/.test(f))
     .sort();
-  const q = cellCounts('quick');
+  const q = cellCounts('notebook');
   const parts = [
     '# Results',
     '',
     'What the kit measured for each claim of the two papers, copied from the executed notebooks (`npm run reproduce`), with links to the figures.',
-    `The committed notebooks run at **quick** scale on kit-generated datasets: ${deviation('quick')}.`,
+    `The committed notebooks run at the **notebook** scale on kit-generated datasets: ${deviation('notebook')}.`,
     `So every number below comes from models trained for ${q.steps} steps, not 100,000: they show that the pipeline runs end to end and how the kit reports, not whether the papers' claims hold. Where a notebook says the kit does not reproduce a claim at this scale, that is a statement about this scale only.`,
     'For the official protocol, each notebook prints its grid file and estimated cost (`npx dmm sweep --grid grids/NN-*.json`).',
     '',
