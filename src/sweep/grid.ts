@@ -22,6 +22,7 @@
 import * as fs from 'fs';
 import { check, nearest } from '../util/check';
 import { DATASET_KINDS } from '../config/names';
+import { SCALES } from '../config/scales';
 import { normaliseRunSpec, specHash, type RunSpec } from '../config/run-spec';
 
 export const GRID_KEYS = [
@@ -96,7 +97,7 @@ export function expandGrid(grid: unknown, file = 'grid'): GridCell[] {
   );
   check(
     typeof g.scale === 'string',
-    () => `Error in ${fn}: 'scale' must be one of smoke, quick, paper, got ${JSON.stringify(g.scale)}.`,
+    () => `Error in ${fn}: 'scale' must be one of ${SCALES.join(', ')}, got ${JSON.stringify(g.scale)}.`,
   );
   check(
     g.description === undefined || typeof g.description === 'string',

@@ -1,5 +1,5 @@
 /**
- * The SIMD batched product (src/nn/batch-matmul.ts) against a float64 plain-JS product, matMul's rank-3
+ * The SIMD batched product (src/ops/batch-matmul/) against a float64 plain-JS product, matMul's rank-3
  * forward and gradients against tf.matMul with tfjs' own gradient, and columnSum (Linear's bias
  * gradient) against tf.sum, on fresh random inputs.
  */

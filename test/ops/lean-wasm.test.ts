@@ -1,5 +1,5 @@
 /**
- * The lean wasm Identity, Slice and SplitV (src/nn/wasm-kernels.ts) against plain-JS index arithmetic on
+ * The lean wasm Identity, Slice and SplitV (src/ops/lean-wasm.ts) against plain-JS index arithmetic on
  * random shapes of rank 1 to 5, and the reference counting of the shared Identity.
  */
 import assert from 'node:assert/strict';

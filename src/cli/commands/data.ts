@@ -22,7 +22,12 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     usage: 'dmm data generate <dataset...>|--all [--scale S] [--seed N] [--out FILE] [--record]',
     flags: {
       all: { type: 'boolean', help: 'every env × kind' },
-      scale: { type: 'string', value: 'S', help: 'smoke | quick | paper', default: 'DMM_SCALE or quick' },
+      scale: {
+        type: 'string',
+        value: 'S',
+        help: 'smoke | quick | paper (notebook: the quick size)',
+        default: 'DMM_SCALE or quick',
+      },
       seed: { type: 'string', value: 'N', help: 'generation seed', default: "the recipe's (0)" },
       out: { type: 'string', value: 'FILE', help: 'output file (one dataset only)', default: 'data/cache/…' },
       record: { type: 'boolean', help: 'write the checksums into data/recipes.json' },
@@ -49,7 +54,12 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     usage: 'dmm data card <dataset> [--source kit|d4rl] [--scale S] [--json]',
     flags: {
       source: { type: 'string', value: 'SRC', help: 'kit | d4rl', default: 'kit' },
-      scale: { type: 'string', value: 'S', help: 'kit data: smoke | quick | paper', default: 'DMM_SCALE or quick' },
+      scale: {
+        type: 'string',
+        value: 'S',
+        help: 'kit data: smoke | quick | paper (notebook: the quick size)',
+        default: 'DMM_SCALE or quick',
+      },
       json: { type: 'boolean', help: 'print JSON instead of text' },
     },
   },
