@@ -11,16 +11,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseArgs } from 'util';
-import { writeJsonAtomic } from '../src/util/atomic';
 import { Rng } from '../src/util/rng';
 import { BatchSampler, datasetFromFile, generateDataset, writeHdf5, type Dataset, type H5Entry } from '../src/data';
+import { parseBenchFlags, writeBenchResult } from './lib';
 
-const { values: args } = parseArgs({
-  options: { transitions: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '2' } },
-});
-const N = Number(args.transitions);
-const SECONDS = Number(args.seconds);
+const args = parseBenchFlags('data', {
+  transitions: { type: 'number', default: 1_000_000, help: 'transitions of the generated dataset' },
+  seconds: { type: 'number', default: 2, help: 'seconds per sampler measurement' },
+} as const);
+const N = args.transitions;
+const SECONDS = args.seconds;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-bench-data-'));
 
 function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const w2 = Math.max(...rows.map((r) => r[1].length)) + 2;
   console.log(`bench/data.ts — ${out.machine}`);
   for (const r of rows) console.log(`${r[0].padEnd(w)}${r[1].padEnd(w2)}${r[2]}`);
-  writeJsonAtomic(path.join(__dirname, 'results', 'data.json'), out);
+  writeBenchResult('data', out);
 }
 
 main().catch((err) => {

@@ -10,9 +10,10 @@
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { writeJsonAtomic } from '../src/util/atomic';
+import { writeBenchResult } from './lib';
 import { Rng } from '../src/util/rng';
-import { ENV_IDS, loadMujoco, makeEnv, VecEnv, type EnvId } from '../src/envs';
+import { ENV_NAMES, type EnvName } from '../src/config/names';
+import { loadMujoco, makeEnv, VecEnv } from '../src/envs';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '1.5' }, n: { type: 'string', default: '100' } },
@@ -46,7 +47,7 @@ async function rate(chunk: () => number | Promise<number>): Promise<Rate> {
   return { wall: units / (t - t0), cpu: units / ((c.user + c.system) / 1e6) };
 }
 
-async function rawMjStep(id: EnvId): Promise<Rate> {
+async function rawMjStep(id: EnvName): Promise<Rate> {
   const env = await makeEnv(id, { seed: 0 });
   env.reset();
   const { mj, model, data } = env.raw;
@@ -64,7 +65,7 @@ async function rawMjStep(id: EnvId): Promise<Rate> {
   return r;
 }
 
-async function singleEnv(id: EnvId, api: 'step' | 'stepInto'): Promise<{ rate: Rate; meanEpisode: number }> {
+async function singleEnv(id: EnvName, api: 'step' | 'stepInto'): Promise<{ rate: Rate; meanEpisode: number }> {
   const env = await makeEnv(id, { seed: 0 });
   const rng = new Rng(2);
   const action = new Float64Array(env.actionDim);
@@ -95,7 +96,7 @@ async function singleEnv(id: EnvId, api: 'step' | 'stepInto'): Promise<{ rate: R
   return { rate: r, meanEpisode: episodes > 0 ? steps / episodes : steps };
 }
 
-async function vecEnv(id: EnvId, workers: number): Promise<Rate> {
+async function vecEnv(id: EnvName, workers: number): Promise<Rate> {
   const vec = await VecEnv.create(id, N, { seed: 0, workers, autoReset: true });
   await vec.reset();
   const rng = new Rng(3);
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
   const mj = await loadMujoco();
   const load = os.loadavg();
   const rows: Record<string, number | string>[] = [];
-  for (const id of ENV_IDS) {
+  for (const id of ENV_NAMES) {
     const raw = await rawMjStep(id);
     const step = await singleEnv(id, 'step');
     const into = await singleEnv(id, 'stepInto');
@@ -173,8 +174,7 @@ async function main(): Promise<void> {
     `\n${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${load[0].toFixed(2)} before / ${loadAfter[0].toFixed(2)} after;` +
       ` MuJoCo ${mj.mj_versionString()} (mujoco-js), Node ${process.version}; ${SECONDS} s per measurement, random actions.`,
   );
-  const file = path.join(__dirname, 'results', 'envs.json');
-  writeJsonAtomic(file, {
+  const file = writeBenchResult('envs', {
     bench: 'envs',
     date: new Date().toISOString(),
     node: process.version,

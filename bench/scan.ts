@@ -20,20 +20,19 @@
  */
 import { spawnSync } from 'child_process';
 import * as os from 'os';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, webgpuAdapterInfo } from '../src/backend';
-import { createModel, maskedActionLoss, officialModelConfig, type ModelInputs } from '../src/models';
+import { officialModelConfig } from '../src/config/presets';
+import { createModel } from '../src/models';
 import { selectiveScan, type ScanPath } from '../src/ops/scan';
 import { fusedScanBackward, fusedScanForward, type ScanBuffers } from '../src/ops/scan/cpu';
 import { SCAN_INPUT_NAMES } from '../src/ops/scan/kernel-names';
 import type { ScanDims } from '../src/ops/scan/reference';
 import { dispatchGrid, setScanBlock, setScanPoison } from '../src/ops/scan/webgpu';
-import { AdamW } from '../src/train/adamw';
-import { writeJsonAtomic } from '../src/util/atomic';
 import { Rng } from '../src/util/rng';
 import { CHECK_SHAPES, pathErrors } from '../test/helpers/scan-check';
 import { randomScanCase } from '../test/helpers/scan-inputs';
+import { parseBenchFlags, timeIt, trainerStep, writeBenchResult } from './lib';
 
 const DMM_SHAPE: ScanDims = { batch: 64, dim: 64, len: 24, nState: 16 };
 const LARGE: ScanDims[] = [
@@ -158,60 +157,14 @@ function timeCpuLoops(s: ScanDims, iters: number): number {
   return (performance.now() - t0) / iters;
 }
 
-/** ms per DMM training step (hopper config, K = 8): forward, masked MSE, backward, AdamW. */
+/** ms per DMM training step (hopper config, K = 8): the shipped step, Trainer.trainStep (median of `steps`). */
 async function timeTrainStep(batch: number, steps: number, warmup = 2): Promise<number> {
   const model = createModel('dmm', officialModelConfig('dmm', 'hopper'), HOPPER, 0);
-  const params = model.trainableParameters();
-  const opt = new AdamW(params, {});
-  const K = (model.config as { contextLength: number }).contextLength;
-  const rng = new Rng(3);
-  const rand = (shape: number[], std: number): tf.Tensor => {
-    const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < v.length; i++) v[i] = std * rng.normal();
-    return tf.tensor(v, shape);
-  };
-  const inputs: ModelInputs = {
-    states: rand([batch, K, HOPPER.stateDim], 1),
-    actions: rand([batch, K, HOPPER.actDim], 0.5),
-    returnsToGo: rand([batch, K, 1], 1),
-    timesteps: tf.tensor(
-      new Int32Array(batch * K).map(() => rng.int(1000)),
-      [batch, K],
-      'int32',
-    ),
-    mask: tf.ones([batch, K]),
-  };
-  const target = rand([batch, K, HOPPER.actDim], 0.5);
-  const vars = [...params.values()];
-  const step = (k: number): tf.Scalar => {
-    const { value, grads } = tf.variableGrads(
-      () => maskedActionLoss(model.forward(inputs, { training: true, dropoutSeed: k }), target, inputs.mask),
-      vars,
-    );
-    const byName = new Map<string, tf.Tensor>();
-    for (const [name, v] of params) if (grads[v.name]) byName.set(name, grads[v.name]);
-    opt.apply(byName, 1e-4);
-    tf.dispose(Object.values(grads));
-    return value;
-  };
-  for (let k = 0; k < warmup; k++) {
-    const l = step(k);
-    await l.data();
-    l.dispose();
-  }
-  const t0 = performance.now();
-  let loss: tf.Scalar | undefined;
-  for (let k = 0; k < steps; k++) {
-    loss?.dispose();
-    loss = step(100 + k);
-  }
-  await loss!.data();
-  const ms = (performance.now() - t0) / steps;
-  loss!.dispose();
-  opt.dispose();
+  const s = trainerStep(model, { batchSize: batch });
+  const t = await timeIt(s.step, { warmup, minIters: steps, maxIters: steps });
+  s.dispose();
   model.dispose();
-  tf.dispose([...Object.values(inputs), target]);
-  return ms;
+  return t.medianMs;
 }
 
 /** Device-memory bandwidth from a plain vec4 copy kernel (bytes read + written per second). */
@@ -298,12 +251,12 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | { err
 }
 
 /** The wasm part (run in a child process, since one process holds one backend). */
-async function wasmPart(): Promise<Record<string, unknown>> {
+async function wasmPart(quick: boolean): Promise<Record<string, unknown>> {
   await initBackend({ backend: 'wasm', log: false });
   const r: Record<string, unknown> = { backend: 'wasm' };
   r.scanDmmFusedMs = await attempt('wasm fused', () => timeScan(DMM_SHAPE, 'fused', 10));
   r.cpuLoopsDmmMs = timeCpuLoops(DMM_SHAPE, 10);
-  if (!process.argv.includes('--quick')) {
+  if (!quick) {
     // The loops are exactly linear in the batch (independent rows): time B/8 rows, scale by 8 (labelled).
     r.cpuLoopsLargeMs = LARGE.map((s) => {
       const part = { ...s, batch: s.batch / 8 };
@@ -419,13 +372,20 @@ type Loose = Record<string, any>;
 const fmt = (v: unknown, digits = 2): string =>
   typeof v === 'number' ? v.toFixed(digits) : v && typeof v === 'object' && 'error' in v ? 'error' : '-';
 
+const FLAGS = {
+  quick: { type: 'boolean', help: 'skip the large wasm shapes' },
+  'wasm-only': { type: 'boolean', help: 'no WebGPU part (any machine)' },
+  'wasm-child': { type: 'boolean', help: 'internal: the wasm part, in its own process' },
+} as const;
+
 async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  if (process.argv.includes('--wasm-child')) {
-    console.log(`WASM_RESULT ${JSON.stringify(await wasmPart())}`);
+  const flags = parseBenchFlags('scan', FLAGS);
+  const quick = flags.quick;
+  if (flags['wasm-child']) {
+    console.log(`WASM_RESULT ${JSON.stringify(await wasmPart(quick))}`);
     return;
   }
-  const wasmOnly = process.argv.includes('--wasm-only');
+  const wasmOnly = flags['wasm-only'];
   const result: Record<string, unknown> = {
     when: new Date().toISOString(),
     host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg() },
@@ -434,8 +394,7 @@ async function main(): Promise<void> {
   result.webgpu = gpu;
   const wasm = runWasmChild(quick);
   result.wasm = wasm;
-  const outDir = process.env.OUT ?? path.join(__dirname, 'results');
-  writeJsonAtomic(path.join(outDir, 'scan.json'), result);
+  const file = writeBenchResult('scan', result);
 
   const g = gpu as Loose;
   const w = wasm as Loose;
@@ -474,7 +433,7 @@ async function main(): Promise<void> {
       `wasm: scan fwd+bwd ${label(DMM_SHAPE)} ${fmt(w.scanDmmFusedMs)} ms (loops alone ${fmt(w.cpuLoopsDmmMs)} ms); DMM train step b64 ${fmt(w.trainStepMs?.b64, 1)} ms, b1024 ${fmt(w.trainStepMs?.b1024, 1)} ms`,
     );
   }
-  console.log(`\nJSON: ${path.join(outDir, 'scan.json')}\n${lines.join('\n')}`);
+  console.log(`\nJSON: ${file}\n${lines.join('\n')}`);
 }
 
 main().then(

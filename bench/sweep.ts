@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { Queue, Worker } from 'bullmq';
-import { writeJsonAtomic } from '../src/util/atomic';
+import { writeBenchResult } from './lib';
 import { enqueueGrid, sweepStatus } from '../src/sweep/queue';
 import { runWorker } from '../src/sweep/worker';
 import { KIT_ROOT } from '../src/util/version';
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
         version: string;
       }
     ).version;
-    writeJsonAtomic(path.join(__dirname, 'results', 'sweep.json'), {
+    writeBenchResult('sweep', {
       bench: 'sweep',
       date: new Date().toISOString(),
       machine: {

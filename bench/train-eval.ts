@@ -20,44 +20,29 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend, tf } from '../src/backend';
 import { evaluate } from '../src/eval/rollout';
-import { rtgTargets } from '../src/eval/targets';
-import { createModel, maskedActionLoss, officialModelConfig } from '../src/models';
-import { latestCheckpoint, loadCheckpoint, restoreWeights } from '../src/train/checkpoint';
+import { officialModelConfig, rtgTargets } from '../src/config/presets';
+import { dataScaleOf } from '../src/config/scales';
+import { createModel } from '../src/models';
+import { restoreRun } from '../src/train/checkpoint';
 import { defaultDeps, type SequenceModel } from '../src/train/deps';
 import type { RunRecord } from '../src/results/record';
 import { cacheDir } from '../src/data';
-import { resolveTrainConfig, Trainer } from '../src/train/trainer';
-import { BatchSampler } from '../src/data/sampler';
-import { writeJsonAtomic } from '../src/util/atomic';
-import { Rng, deriveSeed } from '../src/util/rng';
+import { parseBenchFlags, trainerStep, writeBenchResult } from './lib';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const STEPS = Number(flag('steps') ?? 30);
-const EPISODES = Number(flag('episodes') ?? 100);
-/** Episode cap; 1000 is the protocol, smaller only for a brief run on a loaded machine (printed). */
-const MAX_STEPS = Number(flag('max-steps') ?? 1000);
-/** Scale of the full run (quick; smoke only to try the bench itself). */
-const RUN_SCALE = flag('run-scale') ?? 'quick';
-
-/** Random hopper-shaped trajectories: the step cost does not depend on the data's values. */
-function syntheticData(stateDim: number, actDim: number) {
-  const rng = new Rng(1);
-  const trajectories = Array.from({ length: 40 }, () => {
-    const T = 300;
-    return {
-      observations: Float32Array.from({ length: T * stateDim }, () => rng.normal()),
-      actions: Float32Array.from({ length: T * actDim }, () => rng.range(-1, 1)),
-      rewards: Float32Array.from({ length: T }, () => 3),
-      terminals: new Uint8Array(T),
-      timeouts: new Uint8Array(T).fill(1, T - 1),
-    };
-  });
-  return { trajectories, stateMean: new Float64Array(stateDim), stateStd: new Float64Array(stateDim).fill(1) };
-}
+const args = parseBenchFlags('train-eval', {
+  steps: { type: 'number', default: 30, help: 'timed training steps' },
+  episodes: { type: 'number', default: 100, help: 'episodes per target of the evaluation round' },
+  // 1000 is the protocol; smaller only for a brief run on a loaded machine (printed).
+  'max-steps': { type: 'number', default: 1000, help: 'episode cap of the evaluation round' },
+  checkpoint: { type: 'string', help: 'a trained checkpoint (run folder or iter-NNNN) to evaluate' },
+  'no-full-length': { type: 'boolean', help: 'skip the halfcheetah full-length bound' },
+  'no-quick': { type: 'boolean', help: 'skip the full CLI run' },
+  'run-scale': { type: 'string', default: 'quick', help: 'scale of the full run (smoke only to try the bench)' },
+} as const);
+const STEPS = args.steps;
+const EPISODES = args.episodes;
+const MAX_STEPS = args['max-steps'];
+const RUN_SCALE = args['run-scale'] ?? 'quick';
 
 function dmm(env: string, dims: { stateDim: number; actDim: number }): SequenceModel {
   return createModel('dmm', officialModelConfig('dmm', env, 'medium'), dims, 1) as unknown as SequenceModel;
@@ -79,13 +64,8 @@ async function main(): Promise<void> {
   // 1. Training steps/s.
   const hopper = { stateDim: 11, actDim: 3 };
   const model = dmm('hopper', hopper);
-  const trainer = new Trainer(
-    model,
-    new BatchSampler(syntheticData(11, 3), { contextLength: 8, batchSize: 64, seed: 1 }),
-    resolveTrainConfig({}),
-    1,
-    maskedActionLoss,
-  );
+  // The shipped step through Trainer.train (one loss read per call, as runTraining reads it).
+  const { trainer } = trainerStep(model, { batchSize: 64 });
   await trainer.train(3);
   const t0 = performance.now();
   await trainer.train(STEPS);
@@ -99,22 +79,17 @@ async function main(): Promise<void> {
   trainer.dispose();
 
   // 2. Evaluation rounds.
-  const ckptArg = flag('checkpoint');
+  const ckptArg = args.checkpoint;
   let evalModel = model;
   let stateMean: ArrayLike<number> = new Float64Array(11);
   let stateStd: ArrayLike<number> = new Float64Array(11).fill(1);
   let which = 'fresh model (episodes end early)';
   if (ckptArg) {
-    const ck = loadCheckpoint(latestCheckpoint(ckptArg) ?? ckptArg);
-    const run = ck.state.run as {
-      config: { model: Record<string, unknown> };
-      dims: { stateDim: number; actDim: number };
-    };
-    evalModel = deps.createModel('dmm', run.config.model, run.dims, deriveSeed(ck.state.seed, 'init'));
-    await restoreWeights(evalModel, ck);
-    stateMean = ck.state.stateMean;
-    stateStd = ck.state.stateStd;
-    which = `checkpoint ${ck.dir}`;
+    const restored = await restoreRun(ckptArg, deps);
+    evalModel = restored.model;
+    stateMean = restored.stateMean;
+    stateStd = restored.stateStd;
+    which = `checkpoint ${restored.checkpoint.dir}`;
   }
   const round = async (env: string, m: SequenceModel, mean: ArrayLike<number>, std: ArrayLike<number>) => {
     const t = performance.now();
@@ -145,7 +120,7 @@ async function main(): Promise<void> {
     value: `${hop.seconds.toFixed(1)} s`,
     note: `${which}; mean length ${hop.meanLength.toFixed(0)}, longest ${hop.longest}, ${(hop.envSteps / hop.seconds).toFixed(0)} env steps/s`,
   });
-  if (!args.includes('--no-full-length')) {
+  if (!args['no-full-length']) {
     const cheetah = dmm('halfcheetah', { stateDim: 17, actDim: 6 });
     const hc = await round('halfcheetah', cheetah, new Float64Array(17), new Float64Array(17).fill(1));
     out.evalFullLength = { ...hc, env: 'halfcheetah', episodesPerTarget: EPISODES };
@@ -160,9 +135,9 @@ async function main(): Promise<void> {
   model.dispose();
 
   // 3. One full quick run, through the CLI as a user runs it: both seeds of the scale, one process per core.
-  if (!args.includes('--no-quick')) {
+  if (!args['no-quick']) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-bench-quick-'));
-    const cacheFile = path.join(cacheDir(), `hopper_medium-kit-${RUN_SCALE}-seed0.hdf5`);
+    const cacheFile = path.join(cacheDir(), `hopper_medium-kit-${dataScaleOf(RUN_SCALE)}-seed0.hdf5`);
     const cached = fs.existsSync(cacheFile);
     const cli = ['train', '--model', 'dmm', '--env', 'hopper', '--dataset', 'medium', '--scale', RUN_SCALE];
     const t = performance.now();
@@ -209,10 +184,7 @@ async function main(): Promise<void> {
   }
 
   out.rows = rows;
-  const file = process.env.OUT
-    ? path.join(process.env.OUT, 'train-eval.json')
-    : path.join(__dirname, 'results', 'train-eval.json');
-  writeJsonAtomic(file, out);
+  const file = writeBenchResult('train-eval', out);
   const w = Math.max(...rows.map((r) => r.measure.length));
   console.log(
     `\nbackend ${backend}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${os

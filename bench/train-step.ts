@@ -1,23 +1,22 @@
 /**
- * Training-step throughput on the wasm backend (issue 3): forward in training mode, masked MSE,
- * backward, global-norm clip 0.25 and AdamW (src/train/adamw.ts), batch 64, at each model's hopper
+ * Training-step throughput on the wasm backend (issue 3): the shipped step, `Trainer.trainStep` (sample,
+ * forward in training mode, masked MSE, backward, global-norm clip 0.25, AdamW), batch 64, at each model's hopper
  * configuration (spec §9; DMa and DC at their hopper-medium D = 256). Also the selective-scan op's
  * forward + backward at (B, L, D, N) = (64, 24, 64, 16) and (64, 300, 256, 16), and a per-kernel
  * profile of one DMM step. Prints a table and writes bench/results/train-step.json.
  *
  * Usage: node --import tsx bench/train-step.ts [--seconds 8] [--models dmm,dmamba,dt,dc] [--no-train] [--no-scan]
- *        [--profile dmm,dt,dc | --no-profile]
+ *        [--profile dmm,dt,dc | --no-profile]     (ms per step: the median of the timed steps)
  * Runs on one core (wasm has no threads in Node); say in any report what else loaded the machine.
  */
 import * as os from 'os';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
-import { ModelInputs, ModelName, createModel, maskedActionLoss } from '../src/models';
+import type { ModelName } from '../src/config/names';
+import { createModel } from '../src/models';
 import { selectiveScan } from '../src/ops/scan';
-import { AdamW, clipGlobalNorm } from '../src/train/adamw';
-import { writeJsonAtomic } from '../src/util/atomic';
 import { Rng } from '../src/util/rng';
+import { machine, parseBenchFlags, printTable, timeIt, trainerStep, writeBenchResult } from './lib';
 
 const HOPPER = { stateDim: 11, actDim: 3 };
 const CONFIGS: Record<ModelName, Record<string, unknown>> = {
@@ -28,10 +27,14 @@ const CONFIGS: Record<ModelName, Record<string, unknown>> = {
 };
 const BATCH = 64;
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const FLAGS = {
+  seconds: { type: 'number', default: 8, help: 'timed seconds per model (half of it per scan shape)' },
+  models: { type: 'list', default: ['dmm', 'dmamba', 'dt', 'dc'], help: 'models to time' },
+  'no-train': { type: 'boolean', help: 'skip the training steps' },
+  'no-scan': { type: 'boolean', help: 'skip the scan op' },
+  profile: { type: 'list', default: ['dmm'], help: 'models whose step gets a per-kernel profile' },
+  'no-profile': { type: 'boolean', help: 'no profile' },
+} as const;
 
 function randn(rng: Rng, shape: number[], std = 1, mean = 0): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -40,63 +43,18 @@ function randn(rng: Rng, shape: number[], std = 1, mean = 0): tf.Tensor {
   return tf.tensor(v, shape);
 }
 
-function batch(rng: Rng, k: number): ModelInputs & { target: tf.Tensor } {
-  const ts = new Int32Array(BATCH * k).map(() => rng.int(1000));
-  return {
-    states: randn(rng, [BATCH, k, HOPPER.stateDim]),
-    actions: randn(rng, [BATCH, k, HOPPER.actDim], 0.5),
-    returnsToGo: randn(rng, [BATCH, k, 1]),
-    timesteps: tf.tensor(ts, [BATCH, k], 'int32'),
-    mask: tf.ones([BATCH, k]),
-    target: randn(rng, [BATCH, k, HOPPER.actDim], 0.5),
-  };
-}
-
-/** Runs `fn` repeatedly for about `seconds` after `warmup` calls; returns calls per second and ms per call. */
-/**
- * Runs `fn` for about `seconds` after `warmup` calls. Reports wall time and this process's CPU time
- * per call: on a shared, overloaded machine the CPU time is the better estimate of one idle core.
- */
-function timeLoop(
-  fn: (i: number) => void,
-  seconds: number,
-  warmup = 2,
-  maxIters = 1000,
-): { perSecond: number; msPerCall: number; cpuMsPerCall: number; iters: number } {
-  for (let i = 0; i < warmup; i++) fn(-1 - i);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  let iters = 0;
-  while (iters < maxIters && performance.now() - t0 < seconds * 1000) fn(iters++);
-  const ms = (performance.now() - t0) / iters;
-  const c = process.cpuUsage(c0);
-  return { perSecond: 1000 / ms, msPerCall: ms, cpuMsPerCall: (c.user + c.system) / 1000 / iters, iters };
-}
-
-function trainStepFn(name: ModelName) {
+/** The shipped training step (Trainer.trainStep) of one model at its hopper configuration, batch 64. */
+function modelStep(name: ModelName) {
   const model = createModel(name, CONFIGS[name] as never, HOPPER, 0);
-  const params = model.trainableParameters();
-  const opt = new AdamW(params);
-  const x = batch(new Rng(1), (model.config as { contextLength: number }).contextLength);
-  const step = (i: number) => {
-    const { value, grads } = tf.variableGrads(
-      () => maskedActionLoss(model.forward(x, { training: true, dropoutSeed: i + 10 }), x.target, x.mask),
-      [...params.values()],
-    );
-    const byName = new Map(
-      [...params].filter(([, v]) => grads[v.name]).map(([k, v]) => [k, grads[v.name] as tf.Tensor]),
-    );
-    const { grads: clipped, norm } = clipGlobalNorm(byName, 0.25);
-    opt.apply(clipped, 1e-4);
-    value.dataSync(); // the loss is read every step, as a trainer logs it
-    tf.dispose([value, norm, ...Object.values(grads), ...clipped.values()]);
+  const s = trainerStep(model, { batchSize: BATCH });
+  return {
+    model,
+    step: s.step,
+    dispose: () => {
+      s.dispose();
+      model.dispose();
+    },
   };
-  const dispose = () => {
-    model.dispose();
-    opt.dispose();
-    tf.dispose(Object.values(x));
-  };
-  return { model, step, dispose };
 }
 
 function scanFn(b: number, l: number, d: number, n: number) {
@@ -130,16 +88,17 @@ function scanFn(b: number, l: number, d: number, n: number) {
 }
 
 async function main(): Promise<void> {
+  const flags = parseBenchFlags('train-step', FLAGS);
   const backend = await initBackend({ backend: process.env.DMM_BACKEND ?? 'wasm' });
-  const seconds = Number(arg('seconds') ?? 8);
-  const names = (arg('models') ?? 'dmm,dmamba,dt,dc').split(',') as ModelName[];
-  const load0 = os.loadavg();
-  if (process.argv.includes('--no-train')) names.length = 0;
+  const seconds = flags.seconds;
+  const names = (flags['no-train'] ? [] : flags.models) as ModelName[];
+  const where = machine();
   const rows: Record<string, unknown>[] = [];
   for (const name of names) {
-    const { model, step, dispose } = trainStepFn(name);
+    const { model, step, dispose } = modelStep(name);
+    await step(); // warm-up outside the leak count
     const before = tf.memory().numTensors;
-    const r = timeLoop(step, seconds, 1);
+    const r = await timeIt(step, { seconds, warmup: 1 });
     const leaked = tf.memory().numTensors - before;
     rows.push({
       kind: 'train-step',
@@ -147,49 +106,48 @@ async function main(): Promise<void> {
       config: JSON.stringify(CONFIGS[name]),
       parameters: model.parameterCount(),
       batch: BATCH,
-      stepsPerSecond: r.perSecond,
-      msPerStep: r.msPerCall,
-      cpuMsPerStep: r.cpuMsPerCall,
-      stepsPerCpuSecond: 1000 / r.cpuMsPerCall,
+      stepsPerSecond: 1000 / r.medianMs,
+      msPerStep: r.medianMs,
+      minMsPerStep: r.minMs,
+      maxMsPerStep: r.maxMs,
+      cpuMsPerStep: r.cpuMs,
+      stepsPerCpuSecond: 1000 / r.cpuMs,
       iters: r.iters,
       leakedTensorsPerRun: leaked,
     });
-    console.error(`${name}: ${r.perSecond.toFixed(2)} steps/s (${r.iters} steps)`);
+    console.error(`${name}: ${(1000 / r.medianMs).toFixed(2)} steps/s (${r.iters} steps)`);
     dispose();
   }
-  if (!process.argv.includes('--no-scan')) {
+  if (!flags['no-scan']) {
     for (const [b, l, d, n] of [
       [64, 24, 64, 16],
       [64, 300, 256, 16],
     ]) {
       const s = scanFn(b, l, d, n);
-      const fwd = timeLoop(s.fwd, seconds / 2, 1);
-      const fb = timeLoop(s.fwdBwd, seconds / 2, 1);
+      const fwd = await timeIt(s.fwd, { seconds: seconds / 2, warmup: 1 });
+      const fb = await timeIt(s.fwdBwd, { seconds: seconds / 2, warmup: 1 });
       rows.push({
         kind: 'scan',
-        fwdCpuMs: fwd.cpuMsPerCall,
-        fwdBwdCpuMs: fb.cpuMsPerCall,
+        fwdCpuMs: fwd.cpuMs,
+        fwdBwdCpuMs: fb.cpuMs,
         shape: `B=${b} L=${l} D=${d} N=${n}`,
-        fwdMs: fwd.msPerCall,
-        fwdBwdMs: fb.msPerCall,
+        fwdMs: fwd.medianMs,
+        fwdBwdMs: fb.medianMs,
         fwdIters: fwd.iters,
         fwdBwdIters: fb.iters,
       });
       console.error(
-        `scan ${b},${l},${d},${n}: fwd ${fwd.msPerCall.toFixed(2)} ms, fwd+bwd ${fb.msPerCall.toFixed(2)} ms`,
+        `scan ${b},${l},${d},${n}: fwd ${fwd.medianMs.toFixed(2)} ms, fwd+bwd ${fb.medianMs.toFixed(2)} ms`,
       );
       s.dispose();
     }
   }
   // Per-kernel profile of one training step (after one warm-up step) for each model in --profile.
   const profiles: Record<string, { kernel: string; ms: number; calls: number }[]> = {};
-  const toProfile = (process.argv.includes('--no-profile') ? '' : (arg('profile') ?? 'dmm'))
-    .split(',')
-    .filter(Boolean) as ModelName[];
-  for (const name of toProfile) {
-    const { step, dispose } = trainStepFn(name);
-    step(0);
-    const info = await tf.profile(() => step(1));
+  for (const name of (flags['no-profile'] ? [] : flags.profile) as ModelName[]) {
+    const { step, dispose } = modelStep(name);
+    await step();
+    const info = await tf.profile(async () => void (await step()));
     const agg = new Map<string, { ms: number; calls: number }>();
     for (const k of info.kernels) {
       const e = agg.get(k.name) ?? { ms: 0, calls: 0 };
@@ -201,42 +159,56 @@ async function main(): Promise<void> {
     dispose();
   }
   const load1 = os.loadavg();
-  const result = {
+  const file = writeBenchResult('train-step', {
     backend,
-    tfjs: tf.version.tfjs,
-    node: process.version,
-    cpu: os.cpus()[0]?.model,
-    cores: os.cpus().length,
-    loadavgBefore: load0,
+    ...where,
+    loadavgBefore: where.loadavg,
     loadavgAfter: load1,
-    date: new Date().toISOString(),
     seconds,
     rows,
     stepProfiles: profiles,
-  };
-  writeJsonAtomic(path.join(__dirname, 'results', 'train-step.json'), result);
+  });
 
+  const load0 = where.loadavg as number[];
   console.log(
     `\ntrain-step on ${backend} (tfjs ${tf.version.tfjs}, 1 thread), ${os.cpus()[0]?.model}; load average ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)} on ${os.cpus().length} cores`,
   );
-  console.log(
-    '| model (hopper) | config | params | steps/s (wall) | ms/step (wall) | ms/step (CPU) | steps per CPU-second |',
+  const f = (r: Record<string, unknown>, k: string, d = 1) => (r[k] as number).toFixed(d);
+  printTable(
+    [
+      'model (hopper)',
+      'config',
+      'params',
+      'steps/s (wall)',
+      'ms/step (median, min–max)',
+      'ms/step (CPU)',
+      'steps per CPU-second',
+    ],
+    rows
+      .filter((r) => r.kind === 'train-step')
+      .map((r) => [
+        String(r.model),
+        String(r.config),
+        (r.parameters as number).toLocaleString('en'),
+        f(r, 'stepsPerSecond', 2),
+        `${f(r, 'msPerStep')} (${f(r, 'minMsPerStep')}–${f(r, 'maxMsPerStep')})`,
+        f(r, 'cpuMsPerStep'),
+        f(r, 'stepsPerCpuSecond', 2),
+      ]),
   );
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows.filter((r) => r.kind === 'train-step')) {
-    const f = (k: string, d = 1) => (r[k] as number).toFixed(d);
-    console.log(
-      `| ${r.model} | ${r.config} | ${(r.parameters as number).toLocaleString('en')} | ${f('stepsPerSecond', 2)} | ${f('msPerStep')} | ${f('cpuMsPerStep')} | ${f('stepsPerCpuSecond', 2)} |`,
-    );
-  }
   const scans = rows.filter((r) => r.kind === 'scan');
   if (scans.length) {
-    console.log('\n| selectiveScan | fwd ms (wall) | fwd+bwd ms (wall) | fwd ms (CPU) | fwd+bwd ms (CPU) |');
-    console.log('|---|---|---|---|---|');
-    for (const r of scans)
-      console.log(
-        `| ${r.shape} | ${(r.fwdMs as number).toFixed(2)} | ${(r.fwdBwdMs as number).toFixed(2)} | ${(r.fwdCpuMs as number).toFixed(2)} | ${(r.fwdBwdCpuMs as number).toFixed(2)} |`,
-      );
+    console.log('');
+    printTable(
+      ['selectiveScan', 'fwd ms (wall)', 'fwd+bwd ms (wall)', 'fwd ms (CPU)', 'fwd+bwd ms (CPU)'],
+      scans.map((r) => [
+        String(r.shape),
+        f(r, 'fwdMs', 2),
+        f(r, 'fwdBwdMs', 2),
+        f(r, 'fwdCpuMs', 2),
+        f(r, 'fwdBwdCpuMs', 2),
+      ]),
+    );
   }
   for (const [name, profile] of Object.entries(profiles)) {
     const total = profile.reduce((acc, p) => acc + p.ms, 0);
@@ -245,6 +217,7 @@ async function main(): Promise<void> {
     for (const p of profile.slice(0, 8))
       console.log(`  ${p.kernel.padEnd(28)} ${p.ms.toFixed(2).padStart(8)} ms  ${p.calls} calls`);
   }
+  console.log(`wrote ${file}`);
 }
 
 main().catch((err) => {

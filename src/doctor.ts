@@ -139,6 +139,7 @@ export function displayReport(report: EnvironmentReport): void {
 /** Matrix sizes timed by the environment figure at each scale (seconds at smoke, still seconds at quick). */
 export const MATMUL_SIZES: Readonly<Record<Scale, readonly number[]>> = Object.freeze({
   smoke: [16, 32, 64],
+  notebook: [16, 32, 64, 128, 256, 512],
   quick: [16, 32, 64, 128, 256, 512],
   paper: [16, 32, 64, 128, 256, 512, 1024],
 });

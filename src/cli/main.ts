@@ -55,7 +55,7 @@ function usage(): string {
     'Commands:',
     ...names.map((n) => `  ${n.padEnd(w)}${SUMMARIES[n] ?? `see dmm ${n} --help`}`),
     '',
-    'Environment: DMM_BACKEND (webgpu|wasm|cpu), DMM_SCALE (smoke|quick|paper), DMM_QUIET=1 (no progress bars).',
+    'Environment: DMM_BACKEND (webgpu|wasm|cpu), DMM_SCALE (smoke|notebook|quick|paper), DMM_QUIET=1 (no progress bars).',
   ].join('\n');
 }
 

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import { check } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
 import { makeEnv, type Env } from '../envs';
-import type { DataEnv } from './d4rl-ids';
+import type { EnvName } from '../config/names';
 import { POLICY_FORMAT, PolicyRunner, type LinearPolicy } from './policy';
 
 export interface ArsConfig {
@@ -38,7 +38,7 @@ export interface ArsConfig {
 }
 
 /** Per-task settings: N/b/α/ν from stack.md's probe; seeds and budgets of the committed runs (data/policies). */
-export const ARS_DEFAULTS: Readonly<Record<DataEnv, Readonly<ArsConfig>>> = Object.freeze({
+export const ARS_DEFAULTS: Readonly<Record<EnvName, Readonly<ArsConfig>>> = Object.freeze({
   hopper: Object.freeze({
     directions: 8,
     topDirections: 4,
@@ -151,7 +151,7 @@ export interface ArsSnapshot extends LinearPolicy {
 }
 
 export interface ArsRun {
-  env: DataEnv;
+  env: EnvName;
   config: ArsConfig;
   snapshots: ArsSnapshot[];
   iterations: number;
@@ -164,7 +164,7 @@ const f32 = (v: ArrayLike<number>): number[] => Array.from(v, (x) => Math.fround
 
 /** Trains one linear policy by ARS V2-t and returns the evaluated snapshots (values rounded to float32). */
 export async function trainArs(
-  envId: DataEnv,
+  envId: EnvName,
   partial: Partial<ArsConfig> = {},
   log: (line: string) => void = () => {},
 ): Promise<ArsRun> {

@@ -2,7 +2,8 @@
  * The dataset card: what a dataset holds, in numbers a reader can compare with D4RL's (transitions,
  * episodes, returns, normalized scores with d4rl/infos.py reference values, state statistics).
  */
-import { REFERENCE_SCORES, normalizedScore, type DataEnv } from './d4rl-ids';
+import { REFERENCE_SCORES, normalizedScore } from './d4rl-ids';
+import { type EnvName } from '../config/names';
 import { trajectoryLength, trajectoryReturn, type Trajectory } from './trajectories';
 
 export interface Summary {
@@ -15,7 +16,7 @@ export interface Summary {
 
 export interface DatasetCard {
   id: string;
-  env: DataEnv;
+  env: EnvName;
   source: 'kit' | 'd4rl';
   transitions: number;
   episodes: number;
@@ -52,7 +53,7 @@ export function summarize(values: ArrayLike<number>): Summary {
 
 export function buildCard(args: {
   id: string;
-  env: DataEnv;
+  env: EnvName;
   source: 'kit' | 'd4rl';
   trajectories: readonly Trajectory[];
   droppedSteps: number;

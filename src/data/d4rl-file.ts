@@ -7,11 +7,12 @@
  */
 import { check } from '../util/check';
 import { readHdf5, type H5Array } from './h5';
-import { ENV_DIMS, type DataEnv } from './d4rl-ids';
+import { ENV_DIMS } from './d4rl-ids';
+import { type EnvName } from '../config/names';
 
 /** The columns of a D4RL file, row-major, one row per transition. */
 export interface TransitionArrays {
-  env: DataEnv;
+  env: EnvName;
   /** Number of transitions N. */
   n: number;
   observations: Float32Array; // [N*s]
@@ -79,7 +80,7 @@ function rowsOf(a: H5Array): { rows: number; width: number } {
  * Validates the arrays of a D4RL file for `env` and returns them as typed columns. `where` names the
  * file in errors.
  */
-export function checkD4rlArrays(arrays: Map<string, H5Array>, env: DataEnv, where: string): TransitionArrays {
+export function checkD4rlArrays(arrays: Map<string, H5Array>, env: EnvName, where: string): TransitionArrays {
   const dims = ENV_DIMS[env];
   for (const key of REQUIRED_KEYS) {
     check(
@@ -156,7 +157,7 @@ export function checkD4rlArrays(arrays: Map<string, H5Array>, env: DataEnv, wher
  */
 export async function readD4rlFile(
   file: string,
-  env: DataEnv,
+  env: EnvName,
   options: { withInfos?: boolean } = {},
 ): Promise<TransitionArrays> {
   const { arrays } = await readHdf5(

@@ -6,18 +6,17 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseScale, scaleFromEnv, type Scale } from '../config/scales';
+import { dataScaleOf, type DataScale } from '../config/scales';
 import { check, checkKnownKeys } from '../util/check';
 import { buildCard, type DatasetCard } from './card';
 import { readD4rlFile } from './d4rl-file';
-import { ENV_DIMS, d4rlFileName, parseDatasetName, type DataEnv, type Kind } from './d4rl-ids';
+import { ENV_DIMS, d4rlFileName, parseDatasetName } from './d4rl-ids';
+import type { DataSource, DatasetKind, EnvName } from '../config/names';
 import { downloadD4rl, sha256File } from './download';
 import { datasetCachePath, generateDataset } from './generate';
 import { d4rlDir } from './paths';
 import { loadRecipe } from './recipe';
 import { mediumExpertTrajectories, splitTrajectories, stateStatistics, type Trajectory } from './trajectories';
-
-export type DataSource = 'kit' | 'd4rl';
 
 export interface Provenance {
   source: DataSource;
@@ -26,7 +25,7 @@ export interface Provenance {
   /** The file read (medium-expert: its parts, joined by ' + '). */
   file: string;
   /** Kit-generated data: who made it, from what. */
-  generator?: { name: string; version: string; policy: string; seed: number; scale: Scale };
+  generator?: { name: string; version: string; policy: string; seed: number; scale: DataScale };
   /** medium-expert: the expert and medium parts. */
   parts?: Provenance[];
 }
@@ -34,8 +33,8 @@ export interface Provenance {
 export interface Dataset {
   /** 'hopper-medium' */
   id: string;
-  env: DataEnv;
-  kind: Kind;
+  env: EnvName;
+  kind: DatasetKind;
   provenance: Provenance;
   trajectories: Trajectory[];
   stateMean: Float64Array;
@@ -46,7 +45,7 @@ export interface Dataset {
 export interface LoadOptions {
   source: DataSource;
   /** Kit data only: smoke | quick | paper. Default DMM_SCALE (quick). */
-  scale: Scale | string;
+  scale: DataScale | string;
   /** Kit data only: generation seed; default the recipe's (checksums exist only for it). */
   seed: number;
   /** Seed of the medium-expert shuffle (quirk 12). Default 0. */
@@ -63,7 +62,13 @@ interface Part {
   provenance: Provenance;
 }
 
-async function loadKitPart(env: DataEnv, kind: Kind, scale: Scale, seed: number, withNext: boolean): Promise<Part> {
+async function loadKitPart(
+  env: EnvName,
+  kind: DatasetKind,
+  scale: DataScale,
+  seed: number,
+  withNext: boolean,
+): Promise<Part> {
   const name = `${env}-${kind}`;
   const recipe = loadRecipe();
   const file = datasetCachePath(name, scale, seed);
@@ -98,7 +103,7 @@ async function loadKitPart(env: DataEnv, kind: Kind, scale: Scale, seed: number,
   };
 }
 
-async function loadD4rlPart(env: DataEnv, kind: Kind, download: boolean, withNext: boolean): Promise<Part> {
+async function loadD4rlPart(env: EnvName, kind: DatasetKind, download: boolean, withNext: boolean): Promise<Part> {
   const id = `${env}-${kind}-v2`;
   const got = await downloadD4rlOrCached(id, download);
   const arrays = await readD4rlFile(got.file, env, { withInfos: withNext });
@@ -128,10 +133,10 @@ export async function loadDataset(id: string, options: Partial<LoadOptions> = {}
     source === 'kit' || source === 'd4rl',
     () => `Error in loadDataset: source must be 'kit' or 'd4rl', got '${source}'.`,
   );
-  const scale = options.scale === undefined ? scaleFromEnv() : parseScale(String(options.scale));
+  const scale = dataScaleOf(options.scale === undefined ? process.env.DMM_SCALE : String(options.scale), 'notebook');
   const seed = options.seed ?? loadRecipe().seed;
   const withNext = options.nextObservations ?? false;
-  const loadPart = (kind: Kind): Promise<Part> =>
+  const loadPart = (kind: DatasetKind): Promise<Part> =>
     source === 'kit'
       ? loadKitPart(name.env, kind, scale, seed, withNext)
       : loadD4rlPart(name.env, kind, options.download ?? true, withNext);
@@ -195,8 +200,8 @@ export async function loadDataset(id: string, options: Partial<LoadOptions> = {}
 /** Any D4RL-format file as a Dataset (e.g. a file from elsewhere, or a test fixture). */
 export async function datasetFromFile(
   file: string,
-  env: DataEnv,
-  kind: Kind,
+  env: EnvName,
+  kind: DatasetKind,
   source: DataSource = 'd4rl',
 ): Promise<Dataset> {
   const arrays = await readD4rlFile(file, env);

@@ -13,12 +13,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseScale, type Scale } from '../config/scales';
+import { dataScaleOf, type DataScale } from '../config/scales';
 import { check } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
 import { progress } from '../util/progress';
 import { makeEnv, type Env } from '../envs';
-import { ENV_DIMS, parseDatasetName, type DataEnv, type DatasetName } from './d4rl-ids';
+import { ENV_DIMS, parseDatasetName, type DatasetName } from './d4rl-ids';
+import { type EnvName } from '../config/names';
 import { readD4rlFile } from './d4rl-file';
 import { sha256File } from './download';
 import { writeHdf5, type H5Entry } from './h5';
@@ -44,7 +45,7 @@ interface Columns {
   logProbs: Float32Array;
 }
 
-function allocate(env: DataEnv, n: number): Columns {
+function allocate(env: EnvName, n: number): Columns {
   const d = ENV_DIMS[env];
   return {
     n,
@@ -107,7 +108,7 @@ function collect(
   }
 }
 
-export function loadPolicySet(env: DataEnv, dir = COMMITTED_DATA_DIR): PolicySet {
+export function loadPolicySet(env: EnvName, dir = COMMITTED_DATA_DIR): PolicySet {
   const file = policySetFile(env, dir);
   check(
     fs.existsSync(file),
@@ -124,7 +125,7 @@ export function loadPolicySet(env: DataEnv, dir = COMMITTED_DATA_DIR): PolicySet
 }
 
 export interface GenerateOptions {
-  scale: Scale | string;
+  scale: DataScale | string;
   /** Default: the recipe's seed (the one the committed checksums are for). */
   seed?: number;
   /** Output file; default the cache path `datasetCachePath(name, scale, seed)`. */
@@ -141,14 +142,14 @@ export interface GeneratedFile {
   sha256: string;
   transitions: number;
   seconds: number;
-  scale: Scale;
+  scale: DataScale;
   seed: number;
   generatorVersion: string;
   /** What produced the rows, e.g. "ARS linear policy, medium snapshot at iteration 120". */
   policy: string;
 }
 
-export function datasetCachePath(name: string, scale: Scale, seed: number): string {
+export function datasetCachePath(name: string, scale: DataScale, seed: number): string {
   const n = parseDatasetName(name, 'datasetCachePath');
   return path.join(cacheDir(), `${n.env}_${n.kind.replace(/-/g, '_')}-kit-${scale}-seed${seed}.hdf5`);
 }
@@ -169,7 +170,7 @@ function describe(kind: string, set: PolicySet | undefined): string {
  */
 async function cachedOrGenerated(
   name: DatasetName,
-  scale: Scale,
+  scale: DataScale,
   seed: number,
   recipe: Recipe,
   showProgress: boolean,
@@ -197,7 +198,7 @@ async function cachedOrGenerated(
 
 async function generateColumns(
   name: DatasetName,
-  scale: Scale,
+  scale: DataScale,
   seed: number,
   recipe: Recipe,
   showProgress: boolean,
@@ -280,7 +281,7 @@ async function generateColumns(
 export async function generateDataset(nameOrId: string, options: GenerateOptions): Promise<GeneratedFile> {
   const t0 = Date.now();
   const name = parseDatasetName(nameOrId, 'generateDataset');
-  const scale = parseScale(String(options.scale));
+  const scale = dataScaleOf(String(options.scale));
   const recipe = loadRecipe();
   const seed = options.seed ?? recipe.seed;
   check(Number.isInteger(seed), () => `Error in generateDataset: seed must be an integer, got ${seed}.`);

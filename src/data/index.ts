@@ -3,8 +3,6 @@
  * kit in D4RL's format; trajectories, cards and DT-style batches (model-spec §8). No tfjs here.
  */
 export {
-  DATA_ENVS,
-  KINDS,
   ENV_DIMS,
   REFERENCE_SCORES,
   MAX_EPISODE_STEPS,
@@ -12,8 +10,6 @@ export {
   parseDatasetName,
   d4rlUrl,
   d4rlFileName,
-  type DataEnv,
-  type Kind,
   type DatasetName,
 } from './d4rl-ids';
 export { readHdf5, writeHdf5, h5wasm, type H5Array, type H5Entry } from './h5';
@@ -36,14 +32,7 @@ export {
   type GenerateOptions,
   type GeneratedFile,
 } from './generate';
-export {
-  loadDataset,
-  datasetFromFile,
-  type Dataset,
-  type DataSource,
-  type LoadOptions,
-  type Provenance,
-} from './dataset';
+export { loadDataset, datasetFromFile, type Dataset, type LoadOptions, type Provenance } from './dataset';
 export {
   BatchSampler,
   resolveSamplerConfig,

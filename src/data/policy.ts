@@ -8,14 +8,15 @@
 import * as fs from 'fs';
 import { check } from '../util/check';
 import type { Rng } from '../util/rng';
-import { ENV_DIMS, type DataEnv } from './d4rl-ids';
+import { ENV_DIMS } from './d4rl-ids';
+import { type EnvName } from '../config/names';
 
 export const POLICY_FORMAT = 'dmm-kit linear policy v1';
 
 /** One snapshot of a linear policy, as committed in data/policies/*.json. */
 export interface LinearPolicy {
   format: typeof POLICY_FORMAT;
-  env: DataEnv;
+  env: EnvName;
   /** Row-major [actionDim × observationDim]. */
   weights: number[];
   /** Observation statistics frozen at the snapshot. */

@@ -6,10 +6,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Scale } from '../config/scales';
+import type { DataScale } from '../config/scales';
 import { writeJsonAtomic } from '../util/atomic';
 import { check } from '../util/check';
-import type { DataEnv, Kind } from './d4rl-ids';
+import type { EnvName, DatasetKind } from '../config/names';
 import { COMMITTED_DATA_DIR } from './paths';
 
 export const RECIPE_FORMAT = 'dmm-kit dataset recipe v1';
@@ -20,9 +20,9 @@ export interface Recipe {
   generatorVersion: string;
   seed: number;
   /** Transitions per scale and kind; a record when the count depends on the env (medium-replay). */
-  sizes: Record<Scale, Record<Kind, number | Partial<Record<DataEnv, number>>>>;
+  sizes: Record<DataScale, Record<DatasetKind, number | Partial<Record<EnvName, number>>>>;
   /** sha256 of the generated file per dataset name and scale, for the recipe's seed. */
-  checksums: Record<string, Partial<Record<Scale, string>>>;
+  checksums: Record<string, Partial<Record<DataScale, string>>>;
 }
 
 export function recipeFile(): string {
@@ -42,7 +42,7 @@ export function loadRecipe(file = recipeFile()): Recipe {
   return r;
 }
 
-export function transitionCount(recipe: Recipe, scale: Scale, env: DataEnv, kind: Kind): number {
+export function transitionCount(recipe: Recipe, scale: DataScale, env: EnvName, kind: DatasetKind): number {
   const v = recipe.sizes[scale]?.[kind];
   const n = typeof v === 'number' ? v : v?.[env];
   check(
@@ -54,7 +54,7 @@ export function transitionCount(recipe: Recipe, scale: Scale, env: DataEnv, kind
 }
 
 /** Writes the checksum of one generated file into data/recipes.json. */
-export function recordChecksum(name: string, scale: Scale, sha256: string, file = recipeFile()): void {
+export function recordChecksum(name: string, scale: DataScale, sha256: string, file = recipeFile()): void {
   const r = loadRecipe(file);
   r.checksums[name] = { ...(r.checksums[name] ?? {}), [scale]: sha256 };
   writeJsonAtomic(file, r);

@@ -18,13 +18,14 @@ import { writeJsonAtomic } from '../util/atomic';
 import { Rng, deriveSeed } from '../util/rng';
 import { makeEnv } from '../envs';
 import { trainArs, rollout, type ArsConfig, type ArsSnapshot } from './ars';
-import { DATA_ENVS, normalizedScore, type DataEnv } from './d4rl-ids';
+import { normalizedScore } from './d4rl-ids';
+import { ENV_NAMES, type EnvName } from '../config/names';
 import { COMMITTED_DATA_DIR } from './paths';
 import { PolicyRunner } from './policy';
 import { isScript } from '../util/script';
 
 /** Mean normalized scores of D4RL's *-medium-v2 datasets (the targets of the medium snapshot). */
-export const D4RL_MEDIUM_SCORES: Readonly<Record<DataEnv, number>> = Object.freeze({
+export const D4RL_MEDIUM_SCORES: Readonly<Record<EnvName, number>> = Object.freeze({
   hopper: 44.3,
   halfcheetah: 40.7,
   walker2d: 62.1,
@@ -38,7 +39,7 @@ export const POLICY_SET_FORMAT = 'dmm-kit behaviour policies v1';
 
 export interface PolicySet {
   format: typeof POLICY_SET_FORMAT;
-  env: DataEnv;
+  env: EnvName;
   method: string;
   ars: ArsConfig;
   training: { iterations: number; envSteps: number; cpuSeconds: number; wallSeconds: number };
@@ -53,7 +54,7 @@ export interface PolicySet {
   reselectedFrom?: string;
 }
 
-export function policySetFile(env: DataEnv, dir = COMMITTED_DATA_DIR): string {
+export function policySetFile(env: EnvName, dir = COMMITTED_DATA_DIR): string {
   return path.join(dir, 'policies', `${env}.json`);
 }
 
@@ -62,7 +63,7 @@ export function policySetFile(env: DataEnv, dir = COMMITTED_DATA_DIR): string {
  * `SELECT_EPISODES` noisy episodes; `candidates` of each kind are re-evaluated.
  */
 export async function selectSnapshots(
-  env: DataEnv,
+  env: EnvName,
   snapshots: ArsSnapshot[],
   actionNoise: number,
   seed: number,
@@ -109,7 +110,7 @@ export async function selectSnapshots(
 }
 
 export async function trainPolicies(
-  env: DataEnv,
+  env: EnvName,
   partial: Partial<ArsConfig> = {},
   log: (line: string) => void = console.log,
 ): Promise<PolicySet> {
@@ -187,9 +188,9 @@ export async function reselectPolicies(
 }
 
 if (isScript(module, 'train-policies')) {
-  const env = process.argv[2] as DataEnv;
-  if (!(DATA_ENVS as readonly string[]).includes(env)) {
-    console.error(`Error in train-policies: env must be one of ${DATA_ENVS.join(', ')}, got '${env}'.`);
+  const env = process.argv[2] as EnvName;
+  if (!(ENV_NAMES as readonly string[]).includes(env)) {
+    console.error(`Error in train-policies: env must be one of ${ENV_NAMES.join(', ')}, got '${env}'.`);
     process.exit(2);
   }
   const partial: Partial<ArsConfig> = {};

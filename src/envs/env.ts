@@ -10,7 +10,8 @@ import * as path from 'path';
 import { check, checkKnownKeys, KitError, nearest } from '../util/check';
 import { Rng } from '../util/rng';
 import { ASSET_DIR, loadModel, loadMujoco, type MainModule, type MjData, type MjModel } from './mujoco';
-import { ENV_IDS, MAX_EPISODE_STEPS, TASKS, type EnvId, type TaskSpec } from './tasks';
+import { ENV_NAMES, type EnvName } from '../config/names';
+import { MAX_EPISODE_STEPS, TASKS, type TaskSpec } from './tasks';
 
 export interface EnvOptions {
   /** Seeds the reset noise (the env's own Rng stream). */
@@ -67,7 +68,7 @@ export interface EnvState {
 }
 
 export class MujocoEnv {
-  readonly id: EnvId;
+  readonly id: EnvName;
   readonly observationDim: number;
   readonly actionDim: number;
   readonly nq: number;
@@ -99,7 +100,7 @@ export class MujocoEnv {
   /** 'idle' before the first reset, 'running' during an episode, 'done' after terminated/truncated. */
   private phase: 'idle' | 'running' | 'done' = 'idle';
 
-  constructor(mj: MainModule, id: EnvId, options: Readonly<EnvOptions>) {
+  constructor(mj: MainModule, id: EnvName, options: Readonly<EnvOptions>) {
     this.mj = mj;
     this.id = id;
     this.task = TASKS[id];
@@ -378,11 +379,11 @@ export class MujocoEnv {
 const CAPSULE = 3;
 
 /** Creates one environment. Loads mujoco-js on first use (async, once per thread). */
-export async function makeEnv(id: EnvId, options: Partial<EnvOptions> = {}): Promise<MujocoEnv> {
+export async function makeEnv(id: EnvName, options: Partial<EnvOptions> = {}): Promise<MujocoEnv> {
   check(
-    (ENV_IDS as readonly string[]).includes(id),
+    (ENV_NAMES as readonly string[]).includes(id),
     () =>
-      `Error in makeEnv: id must be one of ${ENV_IDS.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_IDS)}'?`,
+      `Error in makeEnv: id must be one of ${ENV_NAMES.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_NAMES)}'?`,
   );
   const resolved = resolveEnvOptions(options);
   const mj = await loadMujoco();

@@ -4,10 +4,10 @@
  * ({ data, layout, frames }) for the kit's figure pipeline.
  */
 import type { MujocoEnv } from './env';
-import type { EnvId } from './tasks';
+import type { EnvName } from '../config/names';
 
 export interface Rollout {
-  envId: EnvId;
+  envId: EnvName;
   /** Environment time step in seconds. */
   dt: number;
   /** Capsule segments per frame, [x0, z0, x1, z1] per capsule; frame 0 is the reset state. */

@@ -4,11 +4,10 @@
  * The environment (env.ts) runs any of them with the same code.
  */
 
-export const ENV_IDS = ['hopper', 'halfcheetah', 'walker2d'] as const;
-export type EnvId = (typeof ENV_IDS)[number];
+import type { EnvName } from '../config/names';
 
 export interface TaskSpec {
-  id: EnvId;
+  id: EnvName;
   /** MJCF file in src/envs/assets. */
   modelFile: string;
   /** MuJoCo steps per environment step (§2.2): dt = timestep × frameSkip. */
@@ -47,7 +46,7 @@ function walkerHealthy(qpos: Float64Array): boolean {
   return z > 0.8 && z < 2.0 && angle > -1.0 && angle < 1.0;
 }
 
-export const TASKS: Readonly<Record<EnvId, Readonly<TaskSpec>>> = Object.freeze({
+export const TASKS: Readonly<Record<EnvName, Readonly<TaskSpec>>> = Object.freeze({
   hopper: Object.freeze({
     id: 'hopper',
     modelFile: 'hopper.xml',

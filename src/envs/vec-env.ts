@@ -11,7 +11,8 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { check, checkKnownKeys, KitError, nearest } from '../util/check';
 import { loadMujoco } from './mujoco';
-import { ENV_IDS, MAX_EPISODE_STEPS, TASKS, type EnvId } from './tasks';
+import { ENV_NAMES, type EnvName } from '../config/names';
+import { MAX_EPISODE_STEPS, TASKS } from './tasks';
 import { Shard, type ShardSpec, type VecBuffers } from './vec-shard';
 
 export interface VecEnvOptions {
@@ -104,8 +105,23 @@ class WorkerShard {
   }
 }
 
+/**
+ * What the evaluator needs of a batched environment: VecEnv satisfies it, and tests pass toy
+ * environments with the same shape.
+ */
+export interface VecEnvLike {
+  n: number;
+  observationDim: number;
+  actionDim: number;
+  reset(): Promise<Float64Array>;
+  step(
+    actions: Float32Array,
+  ): Promise<{ observations: Float64Array; rewards: Float64Array; terminated: Uint8Array; truncated: Uint8Array }>;
+  close(): void | Promise<void>;
+}
+
 export class VecEnv {
-  readonly id: EnvId;
+  readonly id: EnvName;
   readonly n: number;
   readonly observationDim: number;
   readonly actionDim: number;
@@ -125,7 +141,7 @@ export class VecEnv {
   private started = false;
   private closed = false;
 
-  private constructor(id: EnvId, n: number, options: Readonly<VecEnvOptions>) {
+  private constructor(id: EnvName, n: number, options: Readonly<VecEnvOptions>) {
     this.id = id;
     this.n = n;
     this.options = options;
@@ -153,11 +169,11 @@ export class VecEnv {
   }
 
   /** Builds n environments of one task; with workers ≥ 1 they are split into contiguous ranges, one per worker. */
-  static async create(id: EnvId, n: number, options: Partial<VecEnvOptions> = {}): Promise<VecEnv> {
+  static async create(id: EnvName, n: number, options: Partial<VecEnvOptions> = {}): Promise<VecEnv> {
     check(
-      (ENV_IDS as readonly string[]).includes(id),
+      (ENV_NAMES as readonly string[]).includes(id),
       () =>
-        `Error in VecEnv.create: id must be one of ${ENV_IDS.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_IDS)}'?`,
+        `Error in VecEnv.create: id must be one of ${ENV_NAMES.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_NAMES)}'?`,
     );
     check(Number.isInteger(n) && n >= 1, () => `Error in VecEnv.create: n must be a positive integer, got ${n}.`);
     const opts = resolveVecEnvOptions(n, options);

@@ -6,11 +6,11 @@
 import { deriveSeed } from '../util/rng';
 import { MujocoEnv } from './env';
 import type { MainModule } from './mujoco';
-import type { EnvId } from './tasks';
+import type { EnvName } from '../config/names';
 
 /** What a shard needs to build its environments; plain data so it can cross a worker boundary. */
 export interface ShardSpec {
-  id: EnvId;
+  id: EnvName;
   /** Total number of environments of the VecEnv and this shard's range [start, end). */
   n: number;
   start: number;

@@ -1,3 +1,2 @@
-export * from './targets';
 export * from './rollout';
 export * from './protocols';

@@ -40,18 +40,21 @@ export function finalScore(m: ScoreMatrix, primary: number): number {
   return m.scores[m.scores.length - 1][j];
 }
 
-/** Mean ± population std over seeds, with the values (§10 "Across seeds"). */
-export interface SeedSummary {
+/** Mean ± population std, with the values. */
+export interface MeanStd {
   mean: number;
   std: number;
   n: number;
   values: number[];
 }
 
-export function acrossSeeds(values: readonly number[]): SeedSummary {
-  check(values.length > 0, () => 'Error in acrossSeeds: values must be non-empty, got [].');
+/**
+ * The kit's one aggregator: mean and population std (§10 "Across seeds": over a run's seeds; the evaluator
+ * uses it over a target's episodes). No values give NaN, so tables show a dash rather than a zero.
+ */
+export function meanStd(values: readonly number[]): MeanStd {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
-  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) * (b - mean), 0) / n);
   return { mean, std, n, values: values.slice() };
 }

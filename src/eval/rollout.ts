@@ -15,21 +15,21 @@ import { tf } from '../backend';
 import { check } from '../util/check';
 import { progress as makeProgress } from '../util/progress';
 import { deriveSeed } from '../util/rng';
-import type { SequenceModel, VecEnvLike } from '../train/deps';
-import { normalizedScore } from './targets';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { EvalConfig } from '../config/eval';
+import { normalizedScore } from '../data/d4rl-ids';
+import { meanStd } from './protocols';
+import type { VecEnvLike } from '../envs/vec-env';
+import type { ModelInputs } from '../models/sequence-model';
 
-export const EVAL_PADDINGS = ['official', 'train-consistent'] as const;
-export type EvalPadding = (typeof EVAL_PADDINGS)[number];
-
-export interface EvalConfig {
-  targets: readonly number[];
-  episodesPerTarget: number;
-  /** Cap on episode length: 1000 officially (max_ep_len); the environment's time limit also applies. */
-  maxEpisodeSteps: number;
-  /** Timestep clip for the embedding table (max_ep_len − 1). */
-  maxEpLen: number;
-  returnScale: number;
-  evalPadding: EvalPadding;
+/** What the evaluator reads of a model (every SequenceModel, and the tests' stand-ins, have it). */
+export interface EvalModel {
+  name: string;
+  config: Readonly<Record<string, unknown>>;
+  dims: { stateDim: number; actDim: number };
+  forward(inputs: ModelInputs, opts: { training: false }): Tensor;
+  /** The action at the last timestep, [B, actDim]; the evaluator falls back to `forward`. */
+  forwardLast?(inputs: ModelInputs): Tensor;
 }
 
 export interface TargetResult {
@@ -58,13 +58,7 @@ export interface EvaluateOptions {
   overlapMinRows?: number;
 }
 
-function meanStd(xs: number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const variance = xs.reduce((a, b) => a + (b - mean) * (b - mean), 0) / xs.length;
-  return { mean, std: Math.sqrt(variance) };
-}
-
-export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Promise<TargetResult[]> {
+export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise<TargetResult[]> {
   const { config, env } = opts;
   const { stateDim: s, actDim: a } = model.dims;
   const K = Number(model.config.contextLength);
@@ -146,9 +140,7 @@ export async function evaluate(model: SequenceModel, opts: EvaluateOptions): Pro
     });
     // The action at the last timestep: the model's eval-only path where it has one (same values to float32
     // round-off, less work), else the full forward's last position.
-    type Inputs = Parameters<SequenceModel['forward']>[0];
-    type Out = ReturnType<SequenceModel['forward']>;
-    const lastAction = (inputs: Inputs, B: number): Out =>
+    const lastAction = (inputs: ModelInputs, B: number): Tensor =>
       model.forwardLast
         ? model.forwardLast(inputs)
         : model

@@ -7,10 +7,11 @@
 import { tf } from '../backend';
 import type { Data, Layout } from '../figures';
 import type { FigureSpec, StandalonePageSpec } from '../figures';
+import { heatmapExplorer } from '../figures/heatmap-explorer';
 import { forwardWithTaps } from '../models';
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
-import { runCells } from './cells';
+import { budgetFor } from '../config/budget';
+import { runCells, type CellsReport } from './cells';
 import { OFFICIAL_K, contextCells } from './plan';
 import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, type NotebookResult } from './report';
 import { episodeWindows, loadTrained, windowsToInputs, type Trained } from './trained';
@@ -156,45 +157,6 @@ function heatmapFigure(sets: TapSet[]): { data: Data[]; layout: Partial<Layout>;
   return { data, layout: layout as Partial<Layout>, cols: columns.length, rows };
 }
 
-const EXPLORER_BODY = `<div class="controls">
-<label>model <select id="model"></select></label>
-<label>layer <select id="layer"></select></label>
-<label>tap <select id="tap"></select></label>
-<label>step <select id="step"></select></label>
-</div>
-<div id="heat" style="width:100%;height:620px"></div>
-<p id="info"></p>`;
-
-const EXPLORER_SCRIPT = `(function () {
-  var D = DMM_DATA, sets = D.sets;
-  function $(id) { return document.getElementById(id); }
-  function fill(sel, values, labels) {
-    var cur = sel.value; sel.innerHTML = '';
-    values.forEach(function (v, i) { var o = document.createElement('option'); o.value = String(v); o.textContent = labels ? labels[i] : String(v); sel.appendChild(o); });
-    if (values.map(String).indexOf(cur) >= 0) sel.value = cur;
-  }
-  function set() { return sets[Number($('model').value)]; }
-  function refill() {
-    var s = set();
-    fill($('layer'), s.layersList, s.layersList.map(function (l) { return 'layer ' + (l + 1); }));
-    fill($('tap'), Object.keys(s.taps));
-    fill($('step'), s.steps.map(function (_, i) { return i; }), s.steps.map(function (t) { return 'step ' + t; }));
-    draw();
-  }
-  function draw() {
-    var s = set(), layer = Number($('layer').value), tap = $('tap').value, step = Number($('step').value);
-    var tokens = s.taps[tap][step][layer];
-    var z = tokens[0].map(function (_, ch) { return tokens.map(function (tok) { return tok[ch]; }); });
-    Plotly.react('heat', [{ type: 'heatmap', z: z, x: s.labels, zmin: -5, zmax: 5, colorscale: /scan/.test(tap) ? 'Viridis' : [[0, 'rgb(0,128,102)'], [1, 'rgb(255,255,102)']] }],
-      { title: { text: s.title + ' · layer ' + (layer + 1) + ' · ' + tap + ' · step ' + s.steps[step] }, xaxis: { title: { text: 'token (R, s, a per step)' } }, yaxis: { title: { text: 'channel' } } },
-      { responsive: true, displaylogo: false });
-    $('info').textContent = s.title + ': episode of ' + s.episode.length + ' steps, return ' + s.episode.ret.toFixed(0) + '. Channels: ' + z.length + '.';
-  }
-  fill($('model'), sets.map(function (_, i) { return i; }), sets.map(function (s) { return s.title; }));
-  $('model').onchange = refill; $('layer').onchange = draw; $('tap').onchange = draw; $('step').onchange = draw;
-  refill();
-})();`;
-
 export function explorerPage(sets: TapSet[], scale: string, records: RunRecord[]): StandalonePageSpec {
   return {
     name: '05-heatmap-explorer',
@@ -205,11 +167,8 @@ export function explorerPage(sets: TapSet[], scale: string, records: RunRecord[]
     dataSource: dataSourceOf(records),
     backend: records[0]?.backend,
     caption: `Pick a model, layer, tap and step of one evaluation episode (primary target); colours fixed to [−5, 5]. Models: the K=8 hopper-medium cells. ${protocolNote(scale)}`,
-    body: EXPLORER_BODY,
-    script: EXPLORER_SCRIPT,
-    style: '.controls label{margin-right:1.2em}',
-    data: {
-      sets: sets.map((s) => ({
+    ...heatmapExplorer(
+      sets.map((s) => ({
         title: MODEL_TITLE[s.model] ?? s.model,
         labels: tokenLabels(s.K),
         layersList: Array.from({ length: s.layers }, (_, i) => i),
@@ -217,7 +176,7 @@ export function explorerPage(sets: TapSet[], scale: string, records: RunRecord[]
         episode: s.episode,
         taps: s.taps,
       })),
-    },
+    ),
   };
 }
 
@@ -229,11 +188,24 @@ function cellsFor(scale: string) {
   );
 }
 
-export async function activationHeatmaps(scale: string): Promise<NotebookResult> {
-  const specs = cellsFor(scale);
-  const cells = await runCells(specs, { scale, workers: budgetFor(scale).workers });
-  const b = budgetFor(scale);
-  const maxSteps = b.scale === 'smoke' ? 20 : 200;
+/** Notebook 05's runs: the K=8 hopper-medium cells of DMM and Decision Mamba. */
+export function heatmapRuns(scale: string): Promise<CellsReport> {
+  return runCells(cellsFor(scale), { scale, workers: budgetFor(scale).workers });
+}
+
+/** What notebook 05 measures on the trained models: the taps of one evaluation episode per model. */
+export interface HeatmapTaps {
+  sets: TapSet[];
+  records: RunRecord[];
+  /** Models that could not be measured, and retrained cells. */
+  notes: string[];
+  /** The episode's step cap. */
+  maxSteps: number;
+}
+
+/** Restores each run's final checkpoint and records its activations over one evaluation episode. */
+export async function heatmapTaps(cells: CellsReport, scale: string): Promise<HeatmapTaps> {
+  const maxSteps = budgetFor(scale).scale === 'smoke' ? 20 : 200;
   const sets: TapSet[] = [];
   const records: RunRecord[] = [];
   const notes: string[] = [];
@@ -249,6 +221,12 @@ export async function activationHeatmaps(scale: string): Promise<NotebookResult>
     records.push(t.record);
     t.model.dispose();
   }
+  return { sets, records, notes, maxSteps };
+}
+
+/** Notebook 05's figures, table, explorer page and finding: a pure function of the taps and records. */
+export function heatmapFigures(taps: HeatmapTaps, cells: CellsReport, scale: string): NotebookResult {
+  const { sets, records, notes, maxSteps } = taps;
   const figures: FigureSpec[] = [];
   const tables: string[] = [];
   let finding = `No trained models: ${notes.join('; ')}. ${cellsLine(cells)}`;
@@ -338,6 +316,11 @@ export async function activationHeatmaps(scale: string): Promise<NotebookResult>
     };
   }
   return { figures, tables, finding, cells };
+}
+
+export async function activationHeatmaps(scale: string): Promise<NotebookResult> {
+  const cells = await heatmapRuns(scale);
+  return heatmapFigures(await heatmapTaps(cells, scale), cells, scale);
 }
 
 export function heatmapPaperNote(measured: readonly RunRecord[]): string {

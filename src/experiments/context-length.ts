@@ -2,10 +2,11 @@
  * Notebook 07 (DMM Figure 5): score against context length K for the four models on hopper-medium
  * (spec §11 F5). The official-K points are the main table's runs.
  */
+import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
-import { runCells } from './cells';
+import { budgetFor } from '../config/budget';
+import { runCells, type CellsReport } from './cells';
 import { EXPERIMENTS, MODEL_LABELS, MODELS, contextCells, contextLengths, type Model } from './plan';
 import {
   backendOf,
@@ -14,7 +15,6 @@ import {
   finished,
   fmt,
   markdownTable,
-  meanStd,
   paperNote,
   protocolNote,
   seedsOf,
@@ -36,8 +36,13 @@ export function scoreByK(
   };
 }
 
-export async function contextLength(scale: string): Promise<NotebookResult> {
-  const cells = await runCells(contextCells(scale), { scale, workers: budgetFor(scale).workers });
+/** Notebook 07's runs: trains what the cache lacks, returns every cell's record. */
+export function contextRuns(scale: string): Promise<CellsReport> {
+  return runCells(contextCells(scale), { scale, workers: budgetFor(scale).workers });
+}
+
+/** Notebook 07's figure, table and finding: a pure function of the runs' records. */
+export function contextFigures(cells: CellsReport, scale: string): NotebookResult {
   const records = finished(cells);
   const ks = [...new Set(records.map((r) => Number(r.config.model.contextLength)))].sort((a, b) => a - b);
   const data: Data[] = MODELS.map((m) => {
@@ -95,4 +100,8 @@ export function contextPaperNote(measured: readonly RunRecord[]): string {
     measured,
     ['grids/03-main-results.json (the official-K points)'],
   );
+}
+
+export async function contextLength(scale: string): Promise<NotebookResult> {
+  return contextFigures(await contextRuns(scale), scale);
 }

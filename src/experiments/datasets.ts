@@ -16,9 +16,10 @@ import {
   type Dataset,
 } from '../data';
 import { d4rlFileName, parseDatasetName } from '../data/d4rl-ids';
-import { makeEnv, recordRollout, type EnvId } from '../envs';
+import type { EnvName } from '../config/names';
+import { makeEnv, recordRollout } from '../envs';
 import type { Rollout } from '../envs/stick-figure';
-import { budgetFor } from './budget';
+import { budgetFor } from '../config/budget';
 import { fmt, markdownTable, type NotebookResult } from './report';
 import * as path from 'path';
 
@@ -161,7 +162,7 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
       { name: 'random (uniform actions)', policy: null },
     ];
     for (const [row, { name, policy }] of rows.entries()) {
-      const e = await makeEnv(env as EnvId, { seed: 7 });
+      const e = await makeEnv(env as EnvName, { seed: 7 });
       const act = new Float64Array(e.actionDim);
       let rng = 12345;
       const r = recordRollout(

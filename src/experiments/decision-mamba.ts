@@ -5,10 +5,17 @@
 import type { RunRecord } from '../results/record';
 import { EXPERIMENTS, dmambaCells } from './plan';
 import { cellsLine, fmt, paperNote, protocolNote, seedsOf, type NotebookResult } from './report';
-import { runVariantStudy, variantDeltas, variantTable } from './variants';
+import type { CellsReport } from './cells';
+import { runVariants, variantDeltas, variantStudy, variantTable } from './variants';
 
-export async function decisionMamba(scale: string): Promise<NotebookResult> {
-  const { cells, records, scores, figure } = await runVariantStudy(scale, dmambaCells(scale), {
+/** Notebook 09's runs: trains what the cache lacks, returns every variant's record. */
+export function dmambaRuns(scale: string): Promise<CellsReport> {
+  return runVariants(scale, dmambaCells(scale));
+}
+
+/** Notebook 09's figure, table and finding: a pure function of the runs' records. */
+export function dmambaFigures(runs: CellsReport, scale: string): NotebookResult {
+  const { cells, records, scores, figure } = variantStudy(scale, dmambaCells(scale), runs, {
     name: '09-decision-mamba',
     title: 'Decision Mamba ablations on hopper-medium',
     baseHeight: 140,
@@ -44,4 +51,8 @@ export function dmambaPaperNote(measured: readonly RunRecord[]): string {
     measured,
     ['grids/03-main-results.json (defaults and DT)'],
   );
+}
+
+export async function decisionMamba(scale: string): Promise<NotebookResult> {
+  return dmambaFigures(await dmambaRuns(scale), scale);
 }

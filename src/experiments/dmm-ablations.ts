@@ -5,10 +5,17 @@
 import type { RunRecord } from '../results/record';
 import { EXPERIMENTS, dmmAblationCells } from './plan';
 import { cellsLine, fmt, paperNote, protocolNote, seedsOf, type NotebookResult } from './report';
-import { runVariantStudy, variantDeltas, variantTable } from './variants';
+import type { CellsReport } from './cells';
+import { runVariants, variantDeltas, variantStudy, variantTable } from './variants';
 
-export async function dmmAblations(scale: string): Promise<NotebookResult> {
-  const { cells, records, scores, figure } = await runVariantStudy(scale, dmmAblationCells(scale), {
+/** Notebook 08's runs: trains what the cache lacks, returns every variant's record. */
+export function dmmAblationRuns(scale: string): Promise<CellsReport> {
+  return runVariants(scale, dmmAblationCells(scale));
+}
+
+/** Notebook 08's figure, table and finding: a pure function of the runs' records. */
+export function dmmAblationFigures(runs: CellsReport, scale: string): NotebookResult {
+  const { cells, records, scores, figure } = variantStudy(scale, dmmAblationCells(scale), runs, {
     name: '08-dmm-ablations',
     title: 'DMM ablations on hopper-medium',
     baseHeight: 120,
@@ -39,4 +46,8 @@ export function dmmAblationPaperNote(measured: readonly RunRecord[]): string {
     measured,
     ['grids/03-main-results.json (the default DMM)'],
   );
+}
+
+export async function dmmAblations(scale: string): Promise<NotebookResult> {
+  return dmmAblationFigures(await dmmAblationRuns(scale), scale);
 }

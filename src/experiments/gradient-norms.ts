@@ -10,8 +10,8 @@ import type { Data } from '../figures';
 import { tokenGradientNorms } from '../models';
 import type { RunRecord } from '../results/record';
 import { deriveSeed } from '../util/rng';
-import { budgetFor } from './budget';
-import { runCells } from './cells';
+import { budgetFor } from '../config/budget';
+import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, MODELS, contextCells, type Model } from './plan';
 import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, type NotebookResult } from './report';
 import { loadTrained, windowsToInputs, type Window } from './trained';
@@ -28,11 +28,22 @@ function cellsFor(scale: string) {
 
 export function windowCount(scale: string): number {
   const s = budgetFor(scale).scale;
-  return s === 'smoke' ? 16 : s === 'quick' ? 256 : 1024;
+  return s === 'smoke' ? 16 : s === 'paper' ? 1024 : 256;
 }
 
-export async function gradientNorms(scale: string): Promise<NotebookResult> {
-  const cells = await runCells(cellsFor(scale), { scale, workers: budgetFor(scale).workers });
+/** Notebook 06's runs: the K=8 hopper-medium cells of the four models. */
+export function gradientRuns(scale: string): Promise<CellsReport> {
+  return runCells(cellsFor(scale), { scale, workers: budgetFor(scale).workers });
+}
+
+/** Mean ‖∂ℒ/∂x_j‖ per input token of each trained model, and the models that could not be measured. */
+export interface TokenNorms {
+  norms: { model: Model; mean: number[]; record: RunRecord }[];
+  notes: string[];
+}
+
+/** Restores each run's final checkpoint and averages its token-gradient norms over training windows. */
+export async function measureGradientNorms(cells: CellsReport, scale: string): Promise<TokenNorms> {
   const N = windowCount(scale);
   const norms: { model: Model; mean: number[]; record: RunRecord }[] = [];
   const notes: string[] = [];
@@ -79,6 +90,12 @@ export async function gradientNorms(scale: string): Promise<NotebookResult> {
     norms.push({ model: o.spec.model as Model, mean: Array.from(sum, (v) => v / Math.max(1, n)), record: t.record });
     t.model.dispose();
   }
+  return { norms, notes };
+}
+
+/** Notebook 06's figure, table and finding: a pure function of the measured norms. */
+export function gradientFigures({ norms, notes }: TokenNorms, cells: CellsReport, scale: string): NotebookResult {
+  const N = windowCount(scale);
   const records = norms.map((x) => x.record);
   const labels = tokenLabels(8);
   const data: Data[] = MODELS.filter((m) => norms.some((x) => x.model === m)).map((m) => {
@@ -127,6 +144,11 @@ export async function gradientNorms(scale: string): Promise<NotebookResult> {
       `AntMaze is not in the kit, so the paper's AntMaze panel is not reproduced. ${notes.join('; ')} ${cellsLine(cells)}`
     : `No trained models: ${notes.join('; ')}. ${cellsLine(cells)}`;
   return { figures: records.length ? [figure] : [], tables: [table], finding, cells, numbers: { rows } };
+}
+
+export async function gradientNorms(scale: string): Promise<NotebookResult> {
+  const cells = await gradientRuns(scale);
+  return gradientFigures(await measureGradientNorms(cells, scale), cells, scale);
 }
 
 export function gradientPaperNote(measured: readonly RunRecord[]): string {

@@ -3,10 +3,12 @@
  * medium-expert (model-spec §11 T-MuJoCo, T1), both protocols of §10, a table and a grouped bar chart.
  * Paper numbers are shown only where §11 "Known numbers" gives them.
  */
+import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
-import { runCells } from './cells';
+import { budgetFor } from '../config/budget';
+import { DMAMBA_HOPPER_MEDIUM, LITERATURE_DT } from '../results/paper-numbers';
+import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, MODELS, mainCells, type Model } from './plan';
 import {
   backendOf,
@@ -16,27 +18,11 @@ import {
   fmt,
   fmtMs,
   markdownTable,
-  meanStd,
   paperNote,
   protocolNote,
   seedsOf,
   type NotebookResult,
 } from './report';
-
-/** Literature DT values often copied into tables (jannerm/diffuser; spec §11 "Known numbers"). */
-export const LITERATURE_DT: Readonly<Record<string, number>> = Object.freeze({
-  'halfcheetah-medium-expert': 86.8,
-  'hopper-medium-expert': 107.6,
-  'walker2d-medium-expert': 108.1,
-  'halfcheetah-medium': 42.6,
-  'hopper-medium': 67.6,
-  'walker2d-medium': 74.0,
-  'halfcheetah-medium-replay': 36.6,
-  'hopper-medium-replay': 82.7,
-  'walker2d-medium-replay': 66.6,
-});
-/** DMa's paper value on hopper-medium (max during training). */
-export const PAPER_DMAMBA_HOPPER_MEDIUM = { mean: 83.5, std: 12.5 };
 
 export type Protocol = 'best_official' | 'final';
 
@@ -68,24 +54,30 @@ export function groupedBars(records: readonly RunRecord[], datasets: readonly st
     mode: 'markers',
     name: 'DT, literature (D4RL data)',
     x: datasets.filter((d) => d in LITERATURE_DT),
-    y: datasets.filter((d) => d in LITERATURE_DT).map((d) => LITERATURE_DT[d]),
+    y: datasets.filter((d) => d in LITERATURE_DT).map((d) => LITERATURE_DT[d].mean),
     marker: { symbol: 'line-ew-open', size: 18, color: 'black', line: { width: 2 } },
   } as Data);
-  if (datasets.includes('hopper-medium') && protocol === 'best_official')
+  const paper = DMAMBA_HOPPER_MEDIUM.paper;
+  if (datasets.includes('hopper-medium') && protocol === paper.protocol)
     traces.push({
       type: 'scatter',
       mode: 'markers',
-      name: 'Decision Mamba, paper (83.5 ± 12.5)',
+      name: `Decision Mamba, paper (${paper.mean} ± ${paper.std})`,
       x: ['hopper-medium'],
-      y: [PAPER_DMAMBA_HOPPER_MEDIUM.mean],
-      error_y: { type: 'data', array: [PAPER_DMAMBA_HOPPER_MEDIUM.std], visible: true },
+      y: [paper.mean],
+      error_y: { type: 'data', array: [paper.std], visible: true },
       marker: { symbol: 'diamond', size: 10, color: '#d1495b' },
     } as Data);
   return traces;
 }
 
-export async function mainResults(scale: string): Promise<NotebookResult> {
-  const cells = await runCells(mainCells(scale), { scale, workers: budgetFor(scale).workers });
+/** Notebook 03's runs: trains what the cache lacks, returns every cell's record. */
+export function mainRuns(scale: string): Promise<CellsReport> {
+  return runCells(mainCells(scale), { scale, workers: budgetFor(scale).workers });
+}
+
+/** Notebook 03's table, figures and finding: a pure function of the runs' records. */
+export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
   const records = finished(cells);
   const datasets = datasetsOf(scale);
   const rows = datasets.map((d) => [
@@ -94,7 +86,7 @@ export async function mainResults(scale: string): Promise<NotebookResult> {
       fmtMs(meanStd(scoresOf(records, m, d, 'best_official'))),
       fmtMs(meanStd(scoresOf(records, m, d, 'final'))),
     ]),
-    d in LITERATURE_DT ? fmt(LITERATURE_DT[d]) : '–',
+    d in LITERATURE_DT ? fmt(LITERATURE_DT[d].mean) : '–',
   ]);
   const head = [
     'dataset',
@@ -166,6 +158,10 @@ export async function mainResults(scale: string): Promise<NotebookResult> {
     cells,
     numbers: { means: Object.fromEntries(means.map((x) => [x.m, x.v])) },
   };
+}
+
+export async function mainResults(scale: string): Promise<NotebookResult> {
+  return mainFigures(await mainRuns(scale), scale);
 }
 
 export function mainPaperNote(measured: readonly RunRecord[]): string {

@@ -5,7 +5,9 @@
  */
 import type { Data, Layout } from '../figures';
 import { ENV_DIMS } from '../data/d4rl-ids';
-import { createModel, officialModelConfig } from '../models';
+import { ENV_NAMES } from '../config/names';
+import { officialModelConfig } from '../config/presets';
+import { createModel } from '../models';
 import { MODEL_LABELS, MODELS, type Model } from './plan';
 import { markdownTable, type NotebookResult } from './report';
 
@@ -41,7 +43,7 @@ export interface CountRow {
 export function parameterTable(): CountRow[] {
   const rows: CountRow[] = [];
   for (const model of MODELS)
-    for (const env of ['hopper', 'halfcheetah', 'walker2d'] as const) {
+    for (const env of ENV_NAMES) {
       const byWidth = new Map<number, string[]>();
       for (const kind of ['medium', 'medium-replay', 'medium-expert']) {
         const d = Number(officialModelConfig(model, env, kind).hiddenSize);

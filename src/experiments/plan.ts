@@ -4,12 +4,15 @@
  * points of the context figures, the baselines of the ablations and the runs of the protocol study; the
  * cache (cells.ts) trains each spec once. The paper-scale grid files (grids/NN-*.json) are these lists.
  */
-import { officialModelConfig } from '../models/registry';
-import type { RunSpec } from '../sweep/spec';
-import { budgetFor } from './budget';
+import { budgetFor } from '../config/budget';
+import { ENV_NAMES, MODEL_NAMES, type ModelName } from '../config/names';
+import { officialModelConfig } from '../config/presets';
+import type { RunSpec } from '../config/run-spec';
+import { RUN_SCALES, type Scale } from '../config/scales';
 
-export const MODELS = ['dt', 'dc', 'dmamba', 'dmm'] as const;
-export type Model = (typeof MODELS)[number];
+/** The models in the order tables and figures show them. */
+export const MODELS = MODEL_NAMES;
+export type Model = ModelName;
 export const MODEL_LABELS: Readonly<Record<Model, string>> = Object.freeze({
   dt: 'DT',
   dc: 'DC',
@@ -36,17 +39,14 @@ function spec(
   overrides: Record<string, unknown> = {},
   extra: Partial<RunSpec> = {},
 ): RunSpec {
-  const b = budgetFor(scale);
-  const o = { ...b.train, ...b.model, ...overrides };
   return {
     model,
     env,
     dataset: `${env}-${kind}`,
     seed,
-    scale: b.scale,
+    scale: budgetFor(scale).scale,
     experiment,
-    ...(Object.keys(o).length ? { overrides: o } : {}),
-    ...(b.eval ? { eval: { ...b.eval } } : {}),
+    ...(Object.keys(overrides).length ? { overrides } : {}),
     ...extra,
   };
 }
@@ -71,23 +71,26 @@ export function protocolCells(scale: string): RunSpec[] {
   return [...mainCells(scale), ...extra];
 }
 
-/** The width a model trains at on a dataset by default (official, or the smoke shrink). */
+/** The width a model trains at on a dataset by default (official, or the scale's). */
 export function defaultWidth(scale: string, model: Model, env: string, kind: string): number {
-  const b = budgetFor(scale);
-  if (b.scale === 'smoke') return 16;
-  if (b.model.hiddenSize) return b.model.hiddenSize;
-  return Number(officialModelConfig(model, env, kind).hiddenSize);
+  return (
+    RUN_SCALES[budgetFor(scale).scale].modelOverrides.hiddenSize ?? officialModelConfig(model, env, kind).hiddenSize
+  );
+}
+
+/** The sweeps' coverage: one point at smoke, a few at the notebook and quick scales, the paper's at paper. */
+function coverage(scale: string): 'smoke' | 'reduced' | 'paper' {
+  const s: Scale = budgetFor(scale).scale;
+  return s === 'smoke' || s === 'paper' ? s : 'reduced';
 }
 
 /** Widths swept for Figure 1 (spec §11 F1: D ∈ {32, 64, 128, 256} on the three `medium` datasets). */
 export function sizeWidths(scale: string): number[] {
-  if (scale === 'smoke') return [8];
-  if (scale === 'quick') return [16];
-  return [32, 64, 128, 256];
+  return { smoke: [8], reduced: [16], paper: [32, 64, 128, 256] }[coverage(scale)];
 }
 
 export function sizeEnvs(scale: string): string[] {
-  return scale === 'paper' ? ['hopper', 'halfcheetah', 'walker2d'] : ['hopper'];
+  return coverage(scale) === 'paper' ? [...ENV_NAMES] : ['hopper'];
 }
 
 /** Notebook 04: models × widths on `medium`; the official width is the main table's cell itself. */
@@ -111,9 +114,7 @@ export const OFFICIAL_K: Readonly<Record<Model, number>> = Object.freeze({ dt: 2
 
 /** Spec §11 F5: K ∈ {2, 4, 8, 16, 20, 32}. */
 export function contextLengths(scale: string): number[] {
-  if (scale === 'smoke') return [8];
-  if (scale === 'quick') return [4, 8, 20];
-  return [2, 4, 8, 16, 20, 32];
+  return { smoke: [8], reduced: [4, 8, 20], paper: [2, 4, 8, 16, 20, 32] }[coverage(scale)];
 }
 
 /** Notebook 07 (and 09's K sweep reuses the pattern): models × K on hopper-medium. */
@@ -156,8 +157,8 @@ export function dmmVariants(scale: string): Variant[] {
     { group: 'DSM mode', label: 'shared-frozen DSM', overrides: { dsmMode: 'shared-frozen' } },
     { group: 'eval padding', label: 'train-consistent padding', overrides: {}, evalPadding: 'train-consistent' },
   ];
-  if (scale === 'smoke') return all.filter((v) => ['DSM (default)', 'none', 'Mamba-2'].includes(v.label));
-  if (scale === 'quick')
+  if (coverage(scale) === 'smoke') return all.filter((v) => ['DSM (default)', 'none', 'Mamba-2'].includes(v.label));
+  if (coverage(scale) === 'reduced')
     return all.filter((v) =>
       [
         'DSM (default)',
@@ -196,7 +197,7 @@ export function dmmAblationCells(scale: string): { variant: Variant; cell: RunSp
 
 /** Notebook 09: Ota's A1 (no channel MLP) and A2 (K ∈ {5, 10, 20, 30, 50}), DT alongside. */
 export function dmambaVariants(scale: string): Variant[] {
-  const ks = scale === 'smoke' || scale === 'quick' ? [5] : [5, 10, 30, 50];
+  const ks = coverage(scale) === 'paper' ? [5, 10, 30, 50] : [5];
   return [
     { group: 'channel mixing', label: 'with MLP (default, K=20)', overrides: {} },
     { group: 'channel mixing', label: 'without MLP', overrides: { channelMlp: false } },

@@ -1,12 +1,14 @@
 /**
  * Notebook 11: best-of-training (`best_official`) against final-checkpoint (`final`) scores over every
- * finished run of this scale (spec §10), and on hopper-medium over seeds, beside the two known numbers:
- * Decision Mamba 83.5 ± 12.5 (max during training) and 55.9 ± 2.0 (final epoch, 5-seed re-run).
+ * finished run of this scale (spec §10), and on hopper-medium over seeds, beside the two known numbers
+ * for Decision Mamba (src/results/paper-numbers.ts): the paper's max during training and a final-epoch re-run.
  */
+import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';
 import { listRecordFiles, readRecord, type RunRecord } from '../results/record';
-import { budgetFor } from './budget';
-import { resultsDir, runCells } from './cells';
+import { budgetFor } from '../config/budget';
+import { DMAMBA_HOPPER_MEDIUM } from '../results/paper-numbers';
+import { resultsDir, runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, protocolCells, type Model } from './plan';
 import {
   backendOf,
@@ -15,13 +17,14 @@ import {
   fmt,
   fmtMs,
   markdownTable,
-  meanStd,
   protocolNote,
   seedsOf,
   type NotebookResult,
 } from './report';
 
-export const DMAMBA_REPORTED = { best: { mean: 83.5, std: 12.5 }, final: { mean: 55.93, std: 1.95 } };
+const { paper, rerun } = DMAMBA_HOPPER_MEDIUM;
+/** One decimal, rounded half up (toFixed rounds 1.95 down, being 1.9499…). */
+const r1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
 
 /** Every finished record of this scale, whatever notebook made it. */
 export function allFinished(scale: string): RunRecord[] {
@@ -31,9 +34,16 @@ export function allFinished(scale: string): RunRecord[] {
     .filter((r) => r.status === 'finished' && r.spec.scale === s && r.scores);
 }
 
-export async function protocols(scale: string): Promise<NotebookResult> {
-  const cells = await runCells(protocolCells(scale), { scale, workers: budgetFor(scale).workers });
-  const records = allFinished(scale);
+/** Notebook 11's runs: the main cells plus the extra seeds; trains what the cache lacks. */
+export function protocolRuns(scale: string): Promise<CellsReport> {
+  return runCells(protocolCells(scale), { scale, workers: budgetFor(scale).workers });
+}
+
+/**
+ * Notebook 11's figures and finding from `records`, every finished run of this scale (`allFinished`), and
+ * the report of the runs behind this notebook: a pure function of records.
+ */
+export function protocolFigures(records: readonly RunRecord[], cells: CellsReport, scale: string): NotebookResult {
   const gaps = records.map((r) => r.scores!.best_official - r.scores!.final);
   const g = meanStd(gaps);
   const lim = Math.max(10, ...records.map((r) => Math.max(r.scores!.best_official, r.scores!.final)));
@@ -108,19 +118,19 @@ export async function protocols(scale: string): Promise<NotebookResult> {
     {
       type: 'scatter',
       mode: 'markers',
-      name: 'DMa paper: max during training 83.5 ± 12.5',
+      name: `DMa paper: max during training ${r1(paper.mean)} ± ${r1(paper.std!)}`,
       x: ['Decision Mamba'],
-      y: [83.5],
-      error_y: { type: 'data', array: [12.5], visible: true },
+      y: [paper.mean],
+      error_y: { type: 'data', array: [paper.std], visible: true },
       marker: { symbol: 'diamond', size: 11, color: '#d1495b' },
     } as Data,
     {
       type: 'scatter',
       mode: 'markers',
-      name: 'DMa re-run: final epoch 55.9 ± 2.0',
+      name: `DMa re-run: final epoch ${r1(rerun.mean)} ± ${r1(rerun.std!)}`,
       x: ['Decision Mamba'],
-      y: [55.93],
-      error_y: { type: 'data', array: [1.95], visible: true },
+      y: [rerun.mean],
+      error_y: { type: 'data', array: [rerun.std], visible: true },
       marker: { symbol: 'square', size: 10, color: '#00798c' },
     } as Data,
   ];
@@ -153,7 +163,7 @@ export async function protocols(scale: string): Promise<NotebookResult> {
   const iters = records[0] ? records[0].iterations.length : 0;
   const finding = records.length
     ? `Over ${records.length} finished run(s), best_official exceeds final by ${fmt(g.mean)} ± ${fmt(g.std)} points on average (max ${fmt(Math.max(...gaps))}); ` +
-      `the reported Decision Mamba gap is 83.5 − 55.9 = 27.6 points. ` +
+      `the reported Decision Mamba gap is ${r1(paper.mean)} − ${r1(rerun.mean)} = ${r1(paper.mean - rerun.mean)} points. ` +
       (dm.length
         ? `Kit Decision Mamba on hopper-medium over ${dm.length} seed(s): best_official ${fmtMs(meanStd(dm.map((r) => r.scores!.best_official)))}, final ${fmtMs(meanStd(dm.map((r) => r.scores!.final)))}. `
         : '') +
@@ -166,4 +176,9 @@ export async function protocols(scale: string): Promise<NotebookResult> {
     cells,
     numbers: { gapMean: g.mean, gapStd: g.std, runs: records.length },
   };
+}
+
+export async function protocols(scale: string): Promise<NotebookResult> {
+  const cells = await protocolRuns(scale);
+  return protocolFigures(allFinished(scale), cells, scale);
 }

@@ -11,8 +11,8 @@ import { readMeta } from '../figures/page';
 import { check } from '../util/check';
 import type { RunRecord } from '../results/record';
 import { stableStringify, writeFileAtomic } from '../util/atomic';
-import { normaliseRunSpec, type RunSpec } from '../sweep/spec';
-import { cellCounts, deviation } from './budget';
+import { normaliseRunSpec, type RunSpec } from '../config/run-spec';
+import { cellCounts, deviation } from '../config/budget';
 import type { CellsReport } from './cells';
 
 export interface NotebookResult {
@@ -98,14 +98,6 @@ export function cellsLine(r: CellsReport): string {
 /** Records of finished outcomes. */
 export function finished(r: CellsReport): RunRecord[] {
   return r.outcomes.filter((o) => o.record).map((o) => o.record!);
-}
-
-/** mean and population std. */
-export function meanStd(xs: readonly number[]): { mean: number; std: number; n: number } {
-  const n = xs.length;
-  if (n === 0) return { mean: NaN, std: NaN, n };
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / n), n };
 }
 
 export function fmt(x: number, digits = 1): string {

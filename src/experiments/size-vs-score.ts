@@ -2,10 +2,11 @@
  * Notebook 04 (DMM Figure 1): parameter count (log x) against normalised score for each model at several
  * widths D on `medium` (spec §11 F1). The official-width points are the main table's runs.
  */
+import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';
 import type { RunRecord } from '../results/record';
-import { budgetFor } from './budget';
-import { runCells } from './cells';
+import { budgetFor } from '../config/budget';
+import { runCells, type CellsReport } from './cells';
 import { EXPERIMENTS, MODEL_LABELS, MODELS, sizeCells, type Model } from './plan';
 import {
   backendOf,
@@ -14,7 +15,6 @@ import {
   finished,
   fmt,
   markdownTable,
-  meanStd,
   paperNote,
   protocolNote,
   seedsOf,
@@ -50,8 +50,13 @@ export function sizePoints(records: readonly RunRecord[]): SizePoint[] {
   return out.sort((a, b) => a.model.localeCompare(b.model) || a.width - b.width);
 }
 
-export async function sizeVsScore(scale: string): Promise<NotebookResult> {
-  const cells = await runCells(sizeCells(scale), { scale, workers: budgetFor(scale).workers });
+/** Notebook 04's runs: trains what the cache lacks, returns every cell's record. */
+export function sizeRuns(scale: string): Promise<CellsReport> {
+  return runCells(sizeCells(scale), { scale, workers: budgetFor(scale).workers });
+}
+
+/** Notebook 04's figure, table and finding: a pure function of the runs' records. */
+export function sizeFigures(cells: CellsReport, scale: string): NotebookResult {
   const records = finished(cells);
   const pts = sizePoints(records);
   const data: Data[] = MODELS.map((m) => {
@@ -125,4 +130,8 @@ export function sizePaperNote(measured: readonly RunRecord[]): string {
     measured,
     ['grids/03-main-results.json (the official-width points)'],
   );
+}
+
+export async function sizeVsScore(scale: string): Promise<NotebookResult> {
+  return sizeFigures(await sizeRuns(scale), scale);
 }

@@ -5,13 +5,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../backend';
-import { ENV_DIMS, type DataEnv } from '../data/d4rl-ids';
-import { makeEnv, type EnvId } from '../envs';
-import { primaryTarget } from '../eval/targets';
+import type { EnvName, ModelName } from '../config/names';
+import { makeEnv } from '../envs';
+import { primaryTarget } from '../config/presets';
 import { createModel, type ModelInputs, type SequenceModel } from '../models';
 import type { RunRecord } from '../results/record';
 import { kitRoot } from '../figures/paths';
-import { latestCheckpoint, loadCheckpoint, restoreWeights } from '../train/checkpoint';
+import { latestCheckpoint, restoreRun } from '../train/checkpoint';
 import { runCells, type CellOutcome } from './cells';
 
 export interface Trained {
@@ -39,21 +39,14 @@ export async function loadTrained(outcome: CellOutcome, scale: string): Promise<
     retrained = true;
     if (!dir) return undefined;
   }
-  const ckpt = loadCheckpoint(dir);
-  const state = ckpt.state as unknown as { stateMean: number[]; stateStd: number[] };
-  const s = state.stateMean.length;
-  const model = createModel(
-    record.spec.model,
-    record.config.model as never,
-    { stateDim: s, actDim: ENV_DIMS[record.spec.env as DataEnv].actionDim },
-    0,
-  );
-  await restoreWeights(model, ckpt);
+  const restored = await restoreRun(dir, {
+    createModel: (name, config, dims, seed) => createModel(name as ModelName, config, dims, seed),
+  });
   return {
     record: outcome.record!,
-    model,
-    stateMean: Float64Array.from(state.stateMean),
-    stateStd: Float64Array.from(state.stateStd),
+    model: restored.model,
+    stateMean: restored.stateMean,
+    stateStd: restored.stateStd,
     retrained,
   };
 }
@@ -117,7 +110,7 @@ export async function episodeWindows(
   const { model } = t;
   const K = Number((model.config as Record<string, unknown>).contextLength);
   const { stateDim: s, actDim: a } = model.dims;
-  const env = await makeEnv(t.record.spec.env as EnvId, { seed });
+  const env = await makeEnv(t.record.spec.env as EnvName, { seed });
   const scale = Number(t.record.config.train.returnScale ?? 1000);
   const hist: Window[] = [];
   const S: Float32Array[] = [];

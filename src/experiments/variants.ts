@@ -1,10 +1,11 @@
 /** Shared drawing for the ablation notebooks (08, 09): one horizontal bar per variant, grouped. */
+import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';
 import type { RunRecord } from '../results/record';
-import type { RunSpec } from '../sweep/spec';
-import { budgetFor } from './budget';
+import type { RunSpec } from '../config/run-spec';
+import { budgetFor } from '../config/budget';
 import { runCells, type CellOutcome, type CellsReport } from './cells';
-import { backendOf, dataSourceOf, finished, fmt, markdownTable, meanStd, seedsOf } from './report';
+import { backendOf, dataSourceOf, finished, fmt, markdownTable, seedsOf } from './report';
 import type { Variant } from './plan';
 
 export interface VariantScore {
@@ -81,16 +82,24 @@ export function variantDeltas(scores: readonly VariantScore[], reference: Varian
     );
 }
 
-/** What notebooks 08 and 09 share: train (or read) the variants' cells, score them, and draw one bar per variant. */
-export async function runVariantStudy(
-  scale: string,
-  plan: readonly { variant: Variant; cell: RunSpec }[],
-  figure: { name: string; title: string; baseHeight: number; caption: (records: RunRecord[]) => string },
-) {
-  const cells: CellsReport = await runCells(
+/** Train (or read) the variants' cells: what notebooks 08 and 09 run. */
+export function runVariants(scale: string, plan: readonly { variant: Variant; cell: RunSpec }[]): Promise<CellsReport> {
+  return runCells(
     plan.map((p) => p.cell),
     { scale, workers: budgetFor(scale).workers },
   );
+}
+
+/**
+ * What notebooks 08 and 09 draw from the variants' records (`cells`, in the plan's order): their scores and one
+ * bar per variant. A pure function of the records.
+ */
+export function variantStudy(
+  scale: string,
+  plan: readonly { variant: Variant; cell: RunSpec }[],
+  cells: CellsReport,
+  figure: { name: string; title: string; baseHeight: number; caption: (records: RunRecord[]) => string },
+) {
   const records = finished(cells);
   const scores = variantScores(plan.map((p, i) => ({ variant: p.variant, outcome: cells.outcomes[i] })));
   return {

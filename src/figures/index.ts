@@ -42,7 +42,7 @@ export interface FigureSpec {
   caption: string;
   /** The notebook that makes it, e.g. `04-size-vs-score` (with or without `notebooks/` and `.ipynb`). */
   notebook: string;
-  /** smoke | quick | paper */
+  /** smoke | notebook | quick | paper */
   scale: string;
   seeds?: readonly number[];
   /** Dataset source, e.g. `kit-generated hopper-medium (sha256 1a2b3c4d)` or `D4RL hopper-medium-v2`. */

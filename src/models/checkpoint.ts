@@ -8,7 +8,13 @@ import { assignFromRecords, decodeSafetensors, encodeSafetensors, tensorsToRecor
 import { check } from '../util/check';
 import { SequenceModel } from './sequence-model';
 
-export function saveModelWeights(model: SequenceModel, extraMetadata: Record<string, string> = {}): Uint8Array {
+/** What the writer reads of a model (every SequenceModel has it). */
+export type WeightsOf = Pick<SequenceModel, 'name' | 'config' | 'dims' | 'trainableParameters'> & {
+  frozenTensors(): Map<string, tf.Tensor>;
+};
+
+/** The kit's one weight-file format: used for exported weights and for every checkpoint's model.safetensors. */
+export function saveModelWeights(model: WeightsOf, extraMetadata: Record<string, string> = {}): Uint8Array {
   const all = new Map([...model.trainableParameters(), ...model.frozenTensors()]);
   const metadata = {
     format: 'pt',

@@ -4,7 +4,8 @@
  * over the whole interleaved sequence; token i uses the kernel of its own type τ(i) = i mod 3.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CausalDepthwiseConv1d, Container, LayerNorm, Module, dropout, periodicCausalConv } from '../nn';
+import { CausalDepthwiseConv1d, Container, LayerNorm, Module, dropout } from '../nn';
+import { periodicCausalConv } from '../ops/periodic-conv/periodic-conv';
 import { Rng } from '../util/rng';
 import { ChannelMlp } from './channel-mlp';
 import { ActionHead, EnvDims, ForwardContext, TrajectoryEmbedding, TrajectoryModel, tap } from './sequence-model';

@@ -6,10 +6,10 @@
  *   S = Q Kᵀ/√(D/h);  S[i, j] = −1e4 for j > i (REPLACED, not added);  S += (1 − m_j)·(−1e4)
  */
 import * as tf from '@tensorflow/tfjs';
-import { Container, Conv1D, LayerNorm, Module, dropout, initWeight, matMul, transposeLast } from '../nn';
+import { Container, Conv1D, LayerNorm, Linear, Module, dropout, initWeight } from '../nn';
+import { matMul, transposeLast } from '../ops/matmul';
 import { Rng } from '../util/rng';
 import { ActionHead, EnvDims, ForwardContext, TrajectoryEmbedding, TrajectoryModel, tap } from './sequence-model';
-import { Linear } from '../nn';
 
 export const MASKED_SCORE = -1e4;
 

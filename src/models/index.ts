@@ -1,5 +1,5 @@
-export { createModel, resolveModelConfig, officialModelConfig, MODEL_NAMES, MODEL_DEFAULTS } from './registry';
-export type { ModelName, ModelConfigs, AnyModelConfig, CreatedModel } from './registry';
+export { createModel, resolveModelConfig, MODEL_DEFAULTS } from './registry';
+export type { ModelConfigs, AnyModelConfig, CreatedModel } from './registry';
 export type { SequenceModel, ModelInputs, ForwardOptions, EnvDims } from './sequence-model';
 export { maskedActionLoss } from './loss';
 export { forwardWithTaps, tokenGradientNorms } from './taps';
@@ -12,7 +12,7 @@ export { DecisionTransformer, DT_DEFAULTS } from './decision-transformer';
 export type { DtConfig } from './decision-transformer';
 export { DecisionConvFormer, DC_DEFAULTS } from './decision-convformer';
 export type { DcConfig } from './decision-convformer';
-export { DenseSequenceMixer, causalWindows } from './dense-sequence-mixer';
+export { DenseSequenceMixer } from './dense-sequence-mixer';
 export { MambaBlock } from './mamba-block';
 export type { DtInit, MambaOptions } from './mamba-block';
 export { Mamba2Block } from './mamba2-block';

@@ -8,7 +8,8 @@
  * Glossary: D model width, E = expand·D inner width, N = 16 state size, r = ⌈D/16⌉ dt rank.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CausalDepthwiseConv1d, Linear, Module, constant, mambaDtBias, matMulWT, silu, uniform } from '../nn';
+import { CausalDepthwiseConv1d, Linear, Module, constant, mambaDtBias, silu, uniform } from '../nn';
+import { matMulWT } from '../ops/matmul';
 import { selectiveScanTokens } from '../ops/scan';
 import { Rng } from '../util/rng';
 import { ForwardContext, tap } from './sequence-model';

@@ -3,7 +3,8 @@
  * validates every field (unknown keys name the nearest valid key; contradictory options are rejected),
  * and `createModel(name, config, dims, seed)`. Env dimensions are arguments, never config fields.
  */
-import { useLeanWasmKernels } from '../nn/wasm-kernels';
+import { MODEL_NAMES, type ModelName } from '../config/names';
+import { useLeanWasmKernels } from '../ops/lean-wasm';
 import { check, checkKnownKeys, nearest } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
 import { DC_DEFAULTS, DcConfig, DecisionConvFormer } from './decision-convformer';
@@ -12,9 +13,6 @@ import { DMM_DEFAULTS, DecisionMetaMamba, DmmConfig } from './decision-metamamba
 import { DT_DEFAULTS, DecisionTransformer, DtConfig } from './decision-transformer';
 import { MAMBA2_HEAD_DIM } from './mamba2-block';
 import { EnvDims, SequenceModel } from './sequence-model';
-
-export const MODEL_NAMES = ['dmm', 'dmamba', 'dt', 'dc'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
 
 export interface ModelConfigs {
   dmm: DmmConfig;
@@ -185,7 +183,7 @@ export function createModel<N extends ModelName>(
   seed: number,
 ): CreatedModel<N> {
   const cfg = resolveModelConfig(name, config);
-  useLeanWasmKernels(); // fewer full copies on wasm (src/nn/wasm-kernels.ts)
+  useLeanWasmKernels(); // fewer full copies on wasm (src/ops/lean-wasm.ts)
   check(
     Number.isInteger(dims?.stateDim) && dims.stateDim > 0 && Number.isInteger(dims?.actDim) && dims.actDim > 0,
     () => `Error in createModel: dims must be { stateDim, actDim } positive integers, got ${JSON.stringify(dims)}.`,
@@ -202,25 +200,5 @@ export function createModel<N extends ModelName>(
       return new DecisionTransformer(cfg as unknown as DtConfig, d, rng) as unknown as CreatedModel<N>;
     default:
       return new DecisionConvFormer(cfg as unknown as DcConfig, d, rng) as unknown as CreatedModel<N>;
-  }
-}
-
-/**
- * The official per-environment settings that are part of the model (spec §3.5, §5, §6, §9), to pass as
- * `config` (the trainer adds learning rates). `dataset` is the D4RL dataset kind, e.g. 'medium'.
- */
-export function officialModelConfig(name: ModelName, env: string, dataset = 'medium'): Partial<AnyModelConfig> {
-  const sparse = env === 'antmaze' || env.includes('kitchen');
-  switch (name) {
-    case 'dmm':
-      if (sparse) return { hiddenSize: 128, dsmMode: 'shared-frozen' };
-      // Maze2D has no official DMM setup; the kit's protocol uses D = 128 (spec §11, T-Maze2D).
-      return { hiddenSize: env.includes('maze2d') ? 128 : 64, dsmMode: 'per-layer' };
-    case 'dmamba':
-      return { hiddenSize: env === 'hopper' && (dataset === 'medium' || dataset === 'medium-replay') ? 256 : 128 };
-    case 'dt':
-      return { hiddenSize: 128 };
-    default:
-      return { hiddenSize: env === 'hopper' && dataset === 'medium' ? 256 : 128 };
   }
 }

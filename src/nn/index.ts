@@ -1,13 +1,12 @@
 export { Module, Container } from './module';
-export { matMul, matMulWT, transposeLast } from './matmul';
 export { Linear, Conv1D } from './linear';
 export type { LinearOptions } from './linear';
 export { LayerNorm, GatedRMSNorm } from './layer-norm';
-export { Embedding, embeddingLookup } from './embedding';
+export { Embedding } from './embedding';
 export { dropout } from './dropout';
 export type { DropoutContext } from './dropout';
 export { gelu, silu, relu, softplus } from './activations';
-export { CausalDepthwiseConv1d, causalTapSum, padTokens, periodicCausalConv } from './conv';
+export { CausalDepthwiseConv1d } from './conv';
 export { BACKBONE_STD, normal, uniform, constant, initWeight, initBias, inverseSoftplus, mambaDtBias } from './init';
 export type { LinearInit } from './init';
 export { encodeSafetensors, decodeSafetensors, tensorsToRecords, assignFromRecords } from './safetensors';

@@ -1,25 +1,8 @@
 /** LayerNorm over the last axis with a biased variance and eps 1e-5 (spec §2.12). */
 import * as tf from '@tensorflow/tfjs';
-import { columnSum } from './batch-matmul';
+import { layerNormAffine } from '../ops/affine';
 import { constant } from './init';
 import { Module } from './module';
-
-/**
- * z·w + b over the last axis with the same forward ops as before, and the w and b gradients as column
- * sums of the flattened [rows, dim] products (bit-identical to tfjs' Sum over the broadcast axes, which
- * on wasm transposes the whole tensor first).
- */
-const affine = tf.customGrad(((z: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([z, w]);
-  return {
-    value: z.mul(w).add(b),
-    gradFunc: (dy: tf.Tensor, [sz, sw]: tf.Tensor[]) => {
-      const dim = sw.shape[0];
-      return [dy.mul(sw), columnSum(dy.mul(sz).reshape([-1, dim])), columnSum(dy.reshape([-1, dim]))];
-    },
-  };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
-}) as any) as (z: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 export class LayerNorm extends Module {
   readonly weight: tf.Variable;
@@ -39,7 +22,7 @@ export class LayerNorm extends Module {
     return tf.tidy(() => {
       const axis = x.shape.length - 1;
       const { mean, variance } = tf.moments(x, axis, true); // variance divides by dim (biased)
-      return affine(x.sub(mean).mul(variance.add(this.eps).rsqrt()), this.weight, this.bias);
+      return layerNormAffine(x.sub(mean).mul(variance.add(this.eps).rsqrt()), this.weight, this.bias);
     });
   }
 }

@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng';
 import { LinearInit, initBias, initWeight } from './init';
-import { columnSum } from './batch-matmul';
-import { matMul, matMulWT } from './matmul';
+import { biasAdd } from '../ops/affine';
+import { matMul, matMulWT } from '../ops/matmul';
 import { Module } from './module';
 
 export interface LinearOptions {
@@ -21,17 +21,6 @@ function onLastAxis(x: tf.Tensor, outFeatures: number, f: (x2: tf.Tensor2D) => t
   const y = f(x.reshape([-1, inF]) as tf.Tensor2D);
   return y.reshape([...lead, outFeatures]);
 }
-
-/**
- * y [n, out] + bias [out], with the bias gradient as `columnSum` (bit-identical to tfjs' Sum over the
- * rows, without wasm's transpose first). Not tf.fused.matMul: on the wasm backend (tfjs 4.22) its bias
- * gradient is wrong (found by test/models/gradients.test.ts).
- */
-const biasAdd = tf.customGrad(((y: tf.Tensor, bias: tf.Tensor) => ({
-  value: y.add(bias),
-  gradFunc: (dy: tf.Tensor) => [dy.clone(), columnSum(dy)],
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs types customGrad's variadic inputs loosely
-})) as any) as (y: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 
 function addBias(y: tf.Tensor2D, bias?: tf.Tensor): tf.Tensor2D {
   return bias ? (biasAdd(y, bias) as tf.Tensor2D) : y;

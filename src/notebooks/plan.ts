@@ -18,8 +18,9 @@ export interface RunnerOptions {
   help: boolean;
 }
 
-export const RUNNER_USAGE = `Usage: npm run reproduce -- [--scale smoke|quick|paper] [--only NN | --from NN] [--cell-timeout SECONDS]
-  --scale         smoke (seconds, CI), quick (default; minutes, the committed outputs), paper (the official counts)
+export const RUNNER_USAGE = `Usage: npm run reproduce -- [--scale smoke|notebook|quick|paper] [--only NN | --from NN] [--cell-timeout SECONDS]
+  --scale         smoke (seconds, CI), notebook (default; about a minute per run, the committed outputs),
+                  quick (minutes per run), paper (the official counts)
   --only NN       run notebook NN only (e.g. --only 03)
   --from NN       run notebook NN and every later one
   --cell-timeout  fail a cell that runs longer than this many seconds (default: no limit; 1200 at smoke scale)`;
@@ -51,7 +52,7 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
     check(!(key in values), () => `Error in ${fn}: option ${key} must be given once, got it twice.`);
     values[key] = value;
   }
-  const scale = values['--scale'] ?? 'quick';
+  const scale = values['--scale'] ?? 'notebook';
   check(
     (SCALES as readonly string[]).includes(scale),
     () =>

@@ -4,7 +4,7 @@
  * to every notebook as DMM_SCALE). It stops at the first failing cell, printing notebook, cell number
  * and error text, and prints a timing table at the end.
  *
- * Where outputs go: at quick and paper scale the executed copy replaces the notebook in notebooks/ and
+ * Where outputs go: at every scale but smoke the executed copy replaces the notebook in notebooks/ and
  * figures go to figures/ (the committed outputs); at smoke scale executed copies go to
  * .cache/notebooks-smoke/ and figures to .cache/figures-smoke/, so `npm test` never changes committed files.
  */
@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { check, KitError, nearest } from '../util/check';
 import { chromiumPath } from '../figures/render';
 import { kitRoot } from '../figures/paths';
-import { resultsMarkdown } from '../experiments/results-doc';
+import { resultsMarkdown } from './results-doc';
 import {
   listNotebooks,
   parseRunnerArgs,

@@ -4,7 +4,7 @@
  */
 import * as aq from 'arquero';
 import * as path from 'path';
-import { PROTOCOLS } from '../eval/protocols';
+import { meanStd, PROTOCOLS } from '../eval/protocols';
 import { writeFileAtomic } from '../util/atomic';
 import { checkKnownKeys } from '../util/check';
 import { listRecordFiles, readRecord, type RunRecord } from './record';
@@ -18,7 +18,7 @@ export interface RunRow {
   source: string;
   scale: string;
   evalPadding: string;
-  /** What the spec changes from the scale's defaults: overrides and evaluation cut, `k=v` joined ('' = none). */
+  /** What the spec changes from the scale's defaults: its overrides, `k=v` joined ('' = none). */
   variant: string;
   seed: number;
   status: string;
@@ -41,11 +41,12 @@ export interface RowFilter {
 
 const FILTER_KEYS = ['model', 'env', 'dataset', 'scale', 'source', 'experiment', 'status'];
 
-/** `hiddenSize=32, iterations=2, eval.targets=primary`: a run's overrides and eval cut, keys sorted. */
-export function variantLabel(spec: { overrides?: Record<string, unknown>; eval?: object }): string {
-  const parts = Object.entries(spec.overrides ?? {}).map(([k, v]) => `${k}=${String(v)}`);
-  parts.push(...Object.entries(spec.eval ?? {}).map(([k, v]) => `eval.${k}=${String(v)}`));
-  return parts.sort().join(', ');
+/** `hiddenSize=32, iterations=2`: a run's overrides, keys sorted. */
+export function variantLabel(spec: { overrides?: Record<string, unknown> }): string {
+  return Object.entries(spec.overrides ?? {})
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .sort()
+    .join(', ');
 }
 
 export function recordRow(r: RunRecord): RunRow {
@@ -99,21 +100,23 @@ export function summaryTable(rows: RunRow[]): aq.ColumnTable {
       .groupby('experiment', 'model', 'dataset', 'source', 'scale', 'evalPadding', 'variant')
       .rollup({
         seeds: aq.op.count(),
-        best_official_mean: aq.op.mean('best_official'),
-        best_official_std: aq.op.stdevp('best_official'),
         best_official_values: aq.op.array_agg('best_official'),
-        final_mean: aq.op.mean('final'),
-        final_std: aq.op.stdevp('final'),
         final_values: aq.op.array_agg('final'),
         seed_list: aq.op.array_agg('seed'),
       })
-      // arquero's stdevp of one value is undefined; one seed has std 0.
+      // Mean ± population std through the kit's one aggregator (eval/protocols.ts).
       .derive({
-        best_official_std: aq.escape((d: { seeds: number; best_official_std?: number }) =>
-          d.seeds === 1 ? 0 : d.best_official_std,
-        ),
-        final_std: aq.escape((d: { seeds: number; final_std?: number }) => (d.seeds === 1 ? 0 : d.final_std)),
+        best_official_mean: aq.escape((d: { best_official_values: number[] }) => meanStd(d.best_official_values).mean),
+        best_official_std: aq.escape((d: { best_official_values: number[] }) => meanStd(d.best_official_values).std),
+        final_mean: aq.escape((d: { final_values: number[] }) => meanStd(d.final_values).mean),
+        final_std: aq.escape((d: { final_values: number[] }) => meanStd(d.final_values).std),
       })
+      .select(
+        aq.not('best_official_values', 'final_values', 'seed_list'),
+        'best_official_values',
+        'final_values',
+        'seed_list',
+      )
       .orderby('experiment', 'dataset', 'model')
   );
 }

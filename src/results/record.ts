@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { TargetResult } from '../eval/rollout';
-import type { ResolvedRunSpec } from '../train/run';
+import { specHash, type NormalRunSpec } from '../config/run-spec';
 import { writeJsonAtomic } from '../util/atomic';
 import { KitError } from '../util/check';
 
@@ -25,7 +25,7 @@ export interface IterationRecord {
 export interface RunRecord {
   format: typeof RECORD_FORMAT;
   specHash: string;
-  spec: ResolvedRunSpec;
+  spec: NormalRunSpec;
   status: 'running' | 'finished' | 'failed';
   error?: string;
   seed: number;
@@ -43,6 +43,24 @@ export interface RunRecord {
   finishedAt?: string;
   wallSeconds?: number;
   checkpointDir?: string;
+}
+
+/** A record of a run that has not started: the spec, status 'running', nothing measured yet. */
+export function emptyRecord(spec: NormalRunSpec): RunRecord {
+  return {
+    format: RECORD_FORMAT,
+    specHash: specHash(spec),
+    spec,
+    status: 'running',
+    seed: spec.seed,
+    backend: 'unknown',
+    gitCommit: 'unknown',
+    kitVersion: 'unknown',
+    config: { model: {}, train: {}, eval: {} },
+    dataset: { id: spec.dataset, source: spec.source, checksum: '', provenance: null },
+    iterations: [],
+    startedAt: new Date().toISOString(),
+  };
 }
 
 export function writeRecord(file: string, record: RunRecord): void {

@@ -1,10 +1,10 @@
 /**
- * The child process that runs one job (forked by ./worker.ts). A crash, an out-of-memory kill or a
+ * The child process that runs one job (forked by ./local.ts and ./worker.ts). A crash, an out-of-memory kill or a
  * `kill -9` of this process loses only this run; the worker reports it as a failed attempt. When the
  * worker itself dies, the IPC channel closes and this process exits, so no orphan keeps training.
  */
 import { stableStringify } from '../util/atomic';
-import type { RunSpec } from './spec';
+import type { RunSpec } from '../config/run-spec';
 import type { JobContext, RunnerModule } from './runner';
 
 export interface ChildRequest {

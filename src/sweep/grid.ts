@@ -4,25 +4,26 @@
  * ```json
  * {
  *   "experiment": "main-table",          // results/<experiment>/
- *   "scale": "quick",                    // smoke | quick | paper
+ *   "scale": "quick",                    // smoke | notebook | quick | paper
  *   "models": ["dmm", "dt"],             // the product models × envs × datasets × seeds ...
  *   "envs": ["hopper", "walker2d"],
  *   "datasets": ["medium", "medium-replay"],   // kinds; a cell's dataset id is `<env>-<kind>`
  *   "seeds": [12, 23, 34, 45, 51],
  *   "overrides": { "dropout": 0.1 },     // model-config overrides for every cell (optional)
  *   "evalPadding": "official",           // optional, model-spec §12 quirk 1
+ *   "source": "kit",                     // optional: kit | d4rl, the dataset source
  *   "cells": [ { "model": "dc", "dataset": "hopper-medium", "env": "hopper", "seed": 12 } ],
  *   "description": "free text"
  * }
  * ```
  * Either the four product lists, or `cells`, or both. A cell inherits `scale`, `experiment`,
- * `overrides` (merged, the cell's keys win) and `evalPadding` from the grid. Every cell must be unique.
+ * `overrides` (merged, the cell's keys win), `evalPadding` and `source` from the grid. Every cell must be unique.
  */
 import * as fs from 'fs';
 import { check, nearest } from '../util/check';
-import { DATASET_KINDS, normaliseRunSpec, specHash, type RunSpec } from './spec';
-
-export { specHash, recordPath, normaliseRunSpec, specLabel, type RunSpec } from './spec';
+import { DATASET_KINDS } from '../config/names';
+import { SCALES } from '../config/scales';
+import { normaliseRunSpec, specHash, type RunSpec } from '../config/run-spec';
 
 export const GRID_KEYS = [
   'experiment',
@@ -33,6 +34,7 @@ export const GRID_KEYS = [
   'seeds',
   'overrides',
   'evalPadding',
+  'source',
   'cells',
   'description',
 ] as const;
@@ -47,6 +49,7 @@ export interface Grid {
   seeds?: number[];
   overrides?: Record<string, unknown>;
   evalPadding?: string;
+  source?: string;
   cells?: Partial<RunSpec>[];
   description?: string;
 }
@@ -77,10 +80,10 @@ function nonEmptyList(fn: string, key: string, value: unknown): unknown[] {
 
 /**
  * Validates a parsed grid and expands it into cells (product first, in models → envs → datasets →
- * seeds order, then explicit cells). `source` names the file in messages.
+ * seeds order, then explicit cells). `file` names the grid in messages.
  */
-export function expandGrid(grid: unknown, source = 'grid'): GridCell[] {
-  const fn = `expandGrid (${source})`;
+export function expandGrid(grid: unknown, file = 'grid'): GridCell[] {
+  const fn = `expandGrid (${file})`;
   check(
     typeof grid === 'object' && grid !== null && !Array.isArray(grid),
     () => `Error in ${fn}: a grid must be a JSON object, got ${JSON.stringify(grid)}.`,
@@ -94,7 +97,7 @@ export function expandGrid(grid: unknown, source = 'grid'): GridCell[] {
   );
   check(
     typeof g.scale === 'string',
-    () => `Error in ${fn}: 'scale' must be one of smoke, quick, paper, got ${JSON.stringify(g.scale)}.`,
+    () => `Error in ${fn}: 'scale' must be one of ${SCALES.join(', ')}, got ${JSON.stringify(g.scale)}.`,
   );
   check(
     g.description === undefined || typeof g.description === 'string',
@@ -111,7 +114,7 @@ export function expandGrid(grid: unknown, source = 'grid'): GridCell[] {
     () => `Error in ${fn}: a grid must give ${PRODUCT_KEYS.join(', ')} or 'cells', got neither.`,
   );
 
-  const base = { scale: g.scale, experiment: g.experiment, evalPadding: g.evalPadding };
+  const base = { scale: g.scale, experiment: g.experiment, evalPadding: g.evalPadding, source: g.source };
   const gridOverrides = g.overrides;
   check(
     gridOverrides === undefined ||
@@ -152,7 +155,7 @@ export function expandGrid(grid: unknown, source = 'grid'): GridCell[] {
         () => `Error in ${fn}: cells[${i}] must be an object, got ${JSON.stringify(cell)}.`,
       );
       const c = cell as Record<string, unknown>;
-      unknownKeys(fn, `cells[${i}]`, c, ['model', 'env', 'dataset', 'seed', 'overrides', 'evalPadding']);
+      unknownKeys(fn, `cells[${i}]`, c, ['model', 'env', 'dataset', 'seed', 'overrides', 'evalPadding', 'source']);
       const spec: Record<string, unknown> = { ...base, ...c };
       if (gridOverrides !== undefined || c.overrides !== undefined) {
         const own = c.overrides;

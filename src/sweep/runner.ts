@@ -1,22 +1,23 @@
 /**
- * What a worker runs for one job. A runner module exports `runJob(spec, ctx)`; the default one
- * (./train-runner) calls `runTraining`. Tests and benchmarks pass their own module path, so the queue
- * machinery is exercised with the same child processes whatever the job does.
+ * What a child process runs for one spec. A runner module exports `runJob(spec, ctx)`; the default one
+ * (./train-runner) calls `runTraining`. Tests and benchmarks pass their own module path, so the process
+ * pool (./local.ts) and the queue worker (./worker.ts) are exercised with the same child processes
+ * whatever the job does.
  */
-import type { RunSpec } from './spec';
+import type { RunSpec } from '../config/run-spec';
 
 export interface JobContext {
   /** The job id (= specHash of the spec). */
   jobId: string;
   /** 1 for the first try, 2 for the first retry, ... (stalled restarts included). */
   attempt: number;
-  /** Where the worker machine keeps its own copy of records. */
+  /** Where this machine keeps its records. */
   resultsDir: string;
-  /** This run's checkpoint folder on shared storage (`--artifacts DIR`); resume from it when it holds one. */
-  checkpointDir?: string;
-  /** Options the submitter chose for every run of the sweep (e.g. `source: 'd4rl'`), passed to runTraining. */
-  runOptions?: Record<string, unknown>;
-  /** Report progress (fraction in [0, 1]); forwarded to the queue as job progress. */
+  /** Root of the checkpoint folders (`checkpointDir(spec, root)`): the queue's shared `--artifacts`; default resultsDir. */
+  checkpointRoot?: string;
+  /** Resume from the latest checkpoint when one exists (default true). */
+  resume?: boolean;
+  /** Report progress (fraction in [0, 1]); forwarded to the pool's bar or the queue's job progress. */
   onProgress(fraction: number, info?: string): void;
 }
 

@@ -1,22 +1,19 @@
 /**
- * The default job runner: one training run through `runTraining` (src/train/run.ts), with checkpoints
- * in the job's shared folder when the worker has `--artifacts`, so a retried job resumes there.
+ * The default job runner: one training run through `runTraining` (src/train/run.ts), quietly, its
+ * checkpoints under the job's checkpoint root (the queue's shared `--artifacts`, so a retried job resumes
+ * there; else the results folder).
  */
+import type { RunSpec } from '../config/run-spec';
 import type { JobContext } from './runner';
-import type { RunSpec } from './spec';
-
-type RunTraining = (spec: RunSpec, opts: Record<string, unknown>) => Promise<unknown>;
 
 export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
-  // Loaded here, in the child process, so the worker process never loads tfjs.
+  // Loaded here, in the child process, so the pool's and the worker's processes never load tfjs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { runTraining } = require('../train/run') as { runTraining: RunTraining };
-  // runTraining resumes from the latest checkpoint in its folder: the shared one with --artifacts, else
-  // this machine's (so a retry resumes only where the checkpoint was made, and restarts elsewhere).
+  const { runTraining } = require('../train/run') as typeof import('../train/run');
   return runTraining(spec, {
-    ...ctx.runOptions,
     resultsDir: ctx.resultsDir,
-    checkpointDir: ctx.checkpointDir,
+    checkpointRoot: ctx.checkpointRoot,
+    resume: ctx.resume,
     onProgress: ctx.onProgress,
     silent: true,
   });

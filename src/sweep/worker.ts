@@ -8,12 +8,12 @@
  * A job from another git commit is refused: it goes back to the queue and this worker stops with a
  * message, unless `allowVersionMismatch`.
  */
-import { fork, type ChildProcess } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { check, checkKnownKeys } from '../util/check';
-import type { ChildMessage, ChildRequest } from './child';
+import { forkRun, TRAIN_RUNNER } from './local';
 import {
   DEFAULT_QUEUE_NAME,
   describeQueue,
@@ -22,13 +22,13 @@ import {
   type SweepJobData,
   type SweepJobResult,
 } from './queue';
-import { specLabel } from './spec';
+import { specLabel } from '../config/run-spec';
 import { kitCommit } from '../util/version';
 
 export interface WorkerConfig extends QueueTarget {
   /** Jobs run at once on this machine. Default: one per core. */
   concurrency: number;
-  /** Shared folder for checkpoints (`<artifacts>/<experiment>/<specHash>/`); a retried job resumes from it. */
+  /** Shared folder for checkpoints (`<artifacts>/<experiment>/checkpoints/<specHash>/`); a retried job resumes from it. */
   artifacts?: string;
   /** Run jobs submitted from another commit. Default false. */
   allowVersionMismatch: boolean;
@@ -53,7 +53,7 @@ export interface WorkerConfig extends QueueTarget {
 export const WORKER_DEFAULTS: Readonly<Omit<WorkerConfig, 'queue' | 'name' | 'artifacts' | 'commit'>> = Object.freeze({
   concurrency: Math.max(1, os.cpus().length),
   allowVersionMismatch: false,
-  runner: path.join(__dirname, 'train-runner.ts'),
+  runner: TRAIN_RUNNER,
   resultsDir: 'results',
   // 30 s lock: renewal runs in this process, never blocked by training (that runs in the child).
   lockDurationMs: 30_000,
@@ -110,47 +110,6 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-/** Runs one job in a fresh child process; rejects with the run's error, or how the child died. */
-function runInChild(
-  req: ChildRequest,
-  children: Set<ChildProcess>,
-  onProgress: (fraction: number, info?: string) => void,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'child.ts'), [], {
-      execArgv: ['--require', require.resolve('tsx/cjs')],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    children.add(child);
-    let settled = false;
-    let errorMessage: string | undefined;
-    child.on('message', (raw) => {
-      const msg = raw as ChildMessage;
-      if (msg.type === 'progress') onProgress(msg.fraction, msg.info);
-      else if (msg.type === 'done') {
-        settled = true;
-        resolve(msg.record);
-      } else if (msg.type === 'error') errorMessage = msg.message;
-    });
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      if (settled) return;
-      settled = true;
-      reject(
-        new Error(
-          errorMessage ?? `run process exited ${signal ? `on signal ${signal}` : `with code ${code}`} before finishing`,
-        ),
-      );
-    });
-    child.on('error', (err) => {
-      if (settled) return;
-      settled = true;
-      reject(err);
-    });
-    child.send(req);
-  });
-}
-
 /** Starts a worker; returns at once with a handle. */
 export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerHandle> {
   const cfg = resolveWorkerConfig(partial);
@@ -183,31 +142,25 @@ export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerH
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
     cfg.log(`start ${label} (job ${job.id?.slice(0, 12)}, attempt ${attempt})`);
-    const checkpointDir = cfg.artifacts
-      ? path.join(cfg.artifacts, data.spec.experiment ?? 'runs', data.hash)
-      : undefined;
     let lastProgress = 0;
     try {
-      const record = await runInChild(
+      const record = await forkRun(
         {
           type: 'run',
           runner: cfg.runner,
           spec: data.spec,
-          ctx: {
-            jobId: job.id ?? data.hash,
-            attempt,
-            resultsDir: cfg.resultsDir,
-            checkpointDir,
-            runOptions: data.runOptions,
-          },
+          ctx: { jobId: job.id ?? data.hash, attempt, resultsDir: cfg.resultsDir, checkpointRoot: cfg.artifacts },
         },
-        children,
-        (fraction, info) => {
-          // At most one progress write per second per job: Redis round trips are cheap, not free.
-          const now = Date.now();
-          if (now - lastProgress < 1000 && fraction < 1) return;
-          lastProgress = now;
-          job.updateProgress({ fraction, info, worker: host }).catch(() => undefined);
+        {
+          children,
+          inheritOutput: true,
+          onProgress: (fraction, info) => {
+            // At most one progress write per second per job: Redis round trips are cheap, not free.
+            const now = Date.now();
+            if (now - lastProgress < 1000 && fraction < 1) return;
+            lastProgress = now;
+            job.updateProgress({ fraction, info, worker: host }).catch(() => undefined);
+          },
         },
       );
       const seconds = (Date.now() - started) / 1000;

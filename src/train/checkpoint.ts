@@ -9,11 +9,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { downloadForSyncRead, tf } from '../backend';
+import { saveModelWeights } from '../models/checkpoint';
 import { encodeSafetensors, decodeSafetensors } from '../nn/safetensors';
 import { writeFileAtomic, stableStringify } from '../util/atomic';
 import { check, KitError } from '../util/check';
+import type { NormalRunSpec } from '../config/run-spec';
+import { deriveSeed } from '../util/rng';
 import type { AdamWState } from './adamw';
-import type { SequenceModel } from './deps';
+import { defaultDeps, type EngineDeps, type SequenceModel } from './deps';
 
 export const CHECKPOINT_FORMAT = 'dmm-kit/checkpoint@1';
 
@@ -54,18 +57,8 @@ export function saveCheckpoint(
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  const weights: TensorRecord = {};
-  for (const [name, v] of model.trainableParameters())
-    weights[name] = { dtype: 'F32', shape: v.shape.slice(), data: v.dataSync() as Float32Array };
-  const frozenNames: string[] = [];
-  for (const [name, t] of model.frozenTensors()) {
-    weights[name] = { dtype: 'F32', shape: t.shape.slice(), data: t.dataSync() as Float32Array };
-    frozenNames.push(name);
-  }
-  writeFileAtomic(
-    path.join(tmp, 'model.safetensors'),
-    encodeSafetensors(weights, { format: CHECKPOINT_FORMAT, model: model.name, frozen: JSON.stringify(frozenNames) }),
-  );
+  // The models' own weight format; the checkpoint format rides along in the metadata.
+  writeFileAtomic(path.join(tmp, 'model.safetensors'), saveModelWeights(model, { checkpoint: CHECKPOINT_FORMAT }));
   const opt: TensorRecord = {};
   for (const [name, s] of Object.entries(optimizer.m))
     opt[`m.${name}`] = { dtype: 'F32', shape: s.shape, data: s.data };
@@ -204,4 +197,51 @@ export function latestCheckpoint(root: string): string | undefined {
     .filter((d) => /^iter-\d{4}$/.test(d) && fs.existsSync(path.join(root, d, 'state.json')))
     .sort();
   return iters.length ? path.join(root, iters[iters.length - 1]) : undefined;
+}
+
+/** What `runTraining` stores in a checkpoint's state.json under `run`, besides the partial results. */
+export interface RunState {
+  specHash: string;
+  spec: NormalRunSpec;
+  /** The resolved configs (the model's as the model itself resolved it). */
+  config: { model: Record<string, unknown>; train: Record<string, unknown>; eval: Record<string, unknown> };
+  dims: { stateDim: number; actDim: number };
+  datasetChecksum: string;
+}
+
+export interface RestoredRun<M extends SequenceModel = SequenceModel> {
+  checkpoint: Checkpoint;
+  run: RunState;
+  /** The model of the run with the checkpoint's weights, built with the run's own init seed. */
+  model: M;
+  /** State normalisation of the run's dataset (§8.4), for evaluation. */
+  stateMean: Float64Array;
+  stateStd: Float64Array;
+}
+
+/**
+ * The one way to rebuild a trained model: from an iteration folder (`…/iter-NNNN`) or a run's checkpoint
+ * folder (its latest iteration), the model named by the stored spec and config, created with the run's
+ * init seed (so frozen tensors match) and given the stored weights.
+ */
+export async function restoreRun<M extends SequenceModel = SequenceModel>(
+  dir: string,
+  deps: { createModel(...args: Parameters<EngineDeps['createModel']>): M } = defaultDeps() as never,
+): Promise<RestoredRun<M>> {
+  const iterDir = /iter-\d{4}\/?$/.test(dir) ? dir : (latestCheckpoint(dir) ?? dir);
+  const checkpoint = loadCheckpoint(iterDir);
+  const run = checkpoint.state.run as unknown as RunState;
+  if (!run?.spec || !run.config?.model || !run.config.eval || !run.dims)
+    throw new KitError(
+      `Error in restoreRun: ${iterDir}/state.json must hold the run's spec, configs and dims, got an incomplete one. Was it written by runTraining?`,
+    );
+  const model = deps.createModel(run.spec.model, run.config.model, run.dims, deriveSeed(checkpoint.state.seed, 'init'));
+  await restoreWeights(model, checkpoint);
+  return {
+    checkpoint,
+    run,
+    model,
+    stateMean: Float64Array.from(checkpoint.state.stateMean),
+    stateStd: Float64Array.from(checkpoint.state.stateStd),
+  };
 }

@@ -4,21 +4,16 @@
  * (a linear policy, a toy environment) and the engine has one seam to the rest of the kit.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Scale } from '../config/scales';
-
-export interface ModelInputs {
-  states: tfjs.Tensor; // [B, K, s], normalised
-  actions: tfjs.Tensor; // [B, K, a]
-  returnsToGo: tfjs.Tensor; // [B, K, 1], scaled
-  timesteps: tfjs.Tensor; // int32 [B, K]
-  mask: tfjs.Tensor; // float32 [B, K], 1 = real step
-}
+import type { DataSource } from '../config/names';
+import type { DataScale } from '../config/scales';
+import type { VecEnvLike } from '../envs/vec-env';
+import type { ForwardOptions, ModelInputs } from '../models/sequence-model';
 
 export interface SequenceModel {
   name: string;
   config: Readonly<Record<string, unknown>>;
   dims: { stateDim: number; actDim: number };
-  forward(inputs: ModelInputs, opts: { training: boolean; dropoutSeed?: number }): tfjs.Tensor;
+  forward(inputs: ModelInputs, opts: ForwardOptions): tfjs.Tensor;
   /** Eval-only: the action at the last timestep, [B, actDim] (the evaluator falls back to `forward`). */
   forwardLast?(inputs: ModelInputs): tfjs.Tensor;
   trainableParameters(): Map<string, tfjs.Variable>;
@@ -64,20 +59,9 @@ export interface BatchSource {
   setState(state: unknown): void;
 }
 
-export interface VecEnvLike {
-  n: number;
-  observationDim: number;
-  actionDim: number;
-  reset(): Promise<Float64Array>;
-  step(
-    actions: Float32Array,
-  ): Promise<{ observations: Float64Array; rewards: Float64Array; terminated: Uint8Array; truncated: Uint8Array }>;
-  close(): void | Promise<void>;
-}
-
 export interface EngineDeps {
   createModel: CreateModel;
-  loadDataset(id: string, opts: { source: 'kit' | 'd4rl'; scale: Scale }): Promise<Dataset>;
+  loadDataset(id: string, opts: { source: DataSource; scale: DataScale }): Promise<Dataset>;
   createSampler(
     dataset: Dataset,
     opts: { contextLength: number; batchSize: number; returnScale: number; maxEpLen: number; seed: number },

@@ -3,14 +3,13 @@
  * dataset, build the model, then per iteration train, evaluate (§10), checkpoint and rewrite the record.
  * A run finds its latest checkpoint and resumes from it; a failure is written into the record.
  */
-import * as path from 'path';
-import { downloadForSyncRead, initBackend, tf } from '../backend';
-import { RUN_SCALES } from '../config/scales';
+import { downloadForSyncRead, initBackend } from '../backend';
 import { bestOfficial, bestPerTarget, finalScore, type ScoreMatrix } from '../eval/protocols';
-import { evaluate, type EvalConfig } from '../eval/rollout';
-import { primaryTarget, rtgTargets } from '../eval/targets';
-import { RECORD_FORMAT, writeRecord, type IterationRecord, type RunRecord } from '../results/record';
-import { normaliseRunSpec, recordPath, specHash, type RunSpec } from '../sweep/spec';
+import { primaryTarget } from '../config/presets';
+import { resolveRun } from '../config/resolve';
+import { checkpointDir, recordPath, specHash, type RunSpec } from '../config/run-spec';
+import { evaluate } from '../eval/rollout';
+import { emptyRecord, writeRecord, type IterationRecord, type RunRecord } from '../results/record';
 import { stableStringify } from '../util/atomic';
 import { check } from '../util/check';
 import { progress } from '../util/progress';
@@ -18,12 +17,7 @@ import { deriveSeed } from '../util/rng';
 import { kitCommit, kitVersion } from '../util/version';
 import { latestCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint';
 import { defaultDeps, type EngineDeps } from './deps';
-import { officialModelConfig } from '../models';
-import { officialPreset } from './presets';
-import { resolveTrainConfig, Trainer, TRAIN_DEFAULTS, type TrainConfig } from './trainer';
-
-export type ResolvedRunSpec = ReturnType<typeof normaliseRunSpec>;
-export type DataSource = 'kit' | 'd4rl';
+import { Trainer } from './trainer';
 
 /** Steps between progress reports (and event-loop yields) inside an iteration. */
 const PROGRESS_CHUNK = 25;
@@ -31,65 +25,18 @@ const PROGRESS_CHUNK = 25;
 export interface RunOptions {
   /** Root of the records; default 'results'. */
   resultsDir?: string;
-  /** Checkpoint folder of this run; default <resultsDir>/<experiment>/checkpoints/<specHash>. */
-  checkpointDir?: string;
+  /** Root of the checkpoint folders (`checkpointDir(spec, root)`); default resultsDir. Queue workers pass --artifacts. */
+  checkpointRoot?: string;
   /** Resume from the latest checkpoint when one exists (default true). */
   resume?: boolean;
   /** Stop after this many iterations (the record stays 'running'); used to test resuming. */
   stopAfterIteration?: number;
-  /** Dataset source (issue 5): kit-generated (default) or the original D4RL files. */
-  source?: DataSource;
   deps?: Partial<EngineDeps>;
   silent?: boolean;
   /** Fraction of the run done, for queue progress (issue 9). */
   onProgress?: (fraction: number, info?: string) => void;
   /** Worker threads per evaluation VecEnv. */
   workers?: number;
-}
-
-/** The resolved configs of a spec, without running anything (also used by `dmm train --dry-run`). */
-/**
- * The resolved configs of a spec, without running anything. Order: official preset (§5, §6, §9) → scale →
- * the spec's overrides. Override keys that name trainer settings (learningRate, batchSize, ...) go to the
- * trainer; all others are model-config keys.
- */
-export function resolveRunConfigs(spec: RunSpec): {
-  spec: ResolvedRunSpec;
-  model: Record<string, unknown>;
-  train: Readonly<TrainConfig>;
-  eval: EvalConfig;
-} {
-  const s = normaliseRunSpec(spec, 'runTraining');
-  const kind = s.dataset.slice(s.env.length + 1);
-  const preset = officialPreset(s.model, s.env, kind);
-  const scale = RUN_SCALES[s.scale];
-  const trainOverrides: Record<string, number> = {};
-  const modelOverrides: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s.overrides ?? {})) {
-    if (k in TRAIN_DEFAULTS) trainOverrides[k] = v as number;
-    else modelOverrides[k] = v;
-  }
-  const model = { ...officialModelConfig(s.model, s.env, kind), ...scale.modelOverrides, ...modelOverrides };
-  const train = resolveTrainConfig({
-    iterations: scale.iterations,
-    stepsPerIteration: scale.stepsPerIteration,
-    warmupSteps: scale.warmupSteps,
-    batchSize: scale.batchSize ?? preset.batchSize,
-    learningRate: preset.learningRate,
-    weightDecay: preset.weightDecay,
-    returnScale: preset.returnScale,
-    ...trainOverrides,
-  });
-  // The spec's eval cut (notebook quick budget) applies on top of the scale's counts.
-  const evalConfig: EvalConfig = {
-    targets: s.eval?.targets === 'primary' ? [primaryTarget(s.env)] : rtgTargets(s.model, s.env),
-    episodesPerTarget: s.eval?.episodesPerTarget ?? scale.episodesPerTarget,
-    maxEpisodeSteps: s.eval?.maxEpisodeSteps ?? scale.maxEpisodeSteps,
-    maxEpLen: train.maxEpLen,
-    returnScale: train.returnScale,
-    evalPadding: s.evalPadding,
-  };
-  return { spec: s, model, train, eval: evalConfig };
 }
 
 function scoresOf(rec: RunRecord): RunRecord['scores'] {
@@ -107,35 +54,28 @@ function scoresOf(rec: RunRecord): RunRecord['scores'] {
 
 export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise<RunRecord> {
   const t0 = Date.now();
-  const cfg = resolveRunConfigs(spec);
+  const cfg = resolveRun(spec);
   const s = cfg.spec;
   const hash = specHash(s);
   const resultsDir = opts.resultsDir ?? 'results';
   const file = recordPath(s, resultsDir);
-  // `source` belongs in the spec (it changes the run); until src/sweep/spec.ts carries it, it comes as an option.
-  const source: DataSource = opts.source ?? (s as { source?: DataSource }).source ?? 'kit';
-  const ckptRoot = opts.checkpointDir ?? path.join(resultsDir, s.experiment, 'checkpoints', hash);
+  const source = s.source;
+  const ckptRoot = checkpointDir(s, opts.checkpointRoot ?? resultsDir);
   const deps: EngineDeps = { ...defaultDeps(), ...opts.deps };
   const backend = await initBackend({ log: !opts.silent });
 
   const record: RunRecord = {
-    format: RECORD_FORMAT,
-    specHash: hash,
-    spec: s,
-    status: 'running',
-    seed: s.seed,
+    ...emptyRecord(s),
     backend,
     gitCommit: kitCommit(),
     kitVersion: kitVersion(),
-    config: { model: cfg.model, train: { ...cfg.train }, eval: { ...cfg.eval } },
-    dataset: { id: s.dataset, source, checksum: '', provenance: null },
-    iterations: [],
+    config: { model: { ...cfg.model }, train: { ...cfg.train }, eval: { ...cfg.eval } },
     startedAt: new Date(t0).toISOString(),
     checkpointDir: ckptRoot,
   };
   let trainer: Trainer | undefined;
   try {
-    const dataset = await deps.loadDataset(s.dataset, { source, scale: s.scale });
+    const dataset = await deps.loadDataset(s.dataset, { source, scale: cfg.dataScale });
     record.dataset = {
       id: dataset.id,
       source: dataset.provenance.source,
@@ -284,9 +224,4 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     trainer?.dispose();
     throw err;
   }
-}
-
-/** Live tensor count, for leak checks around training and evaluation. */
-export function liveTensors(): number {
-  return tf.memory().numTensors;
 }

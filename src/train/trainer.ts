@@ -5,65 +5,11 @@
  */
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../backend';
-import { check, checkKnownKeys } from '../util/check';
+import type { TrainConfig } from '../config/train';
+import { check } from '../util/check';
 import { deriveSeed } from '../util/rng';
 import { AdamW, clipGlobalNorm, warmupLearningRate } from './adamw';
 import type { Batch, BatchSource, EngineDeps, SequenceModel } from './deps';
-
-export interface TrainConfig {
-  iterations: number;
-  stepsPerIteration: number;
-  warmupSteps: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
-  /** Global L2 norm clip (§9). */
-  gradClip: number;
-  /** RTG scale (§8.9). */
-  returnScale: number;
-  /** Episode length bound for timesteps (§8.7) and evaluation (§10). */
-  maxEpLen: number;
-}
-
-export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
-  iterations: 10,
-  stepsPerIteration: 10000,
-  warmupSteps: 10000,
-  batchSize: 64,
-  learningRate: 1e-4,
-  weightDecay: 1e-4,
-  gradClip: 0.25,
-  returnScale: 1000,
-  maxEpLen: 1000,
-});
-
-const TRAIN_KEYS = Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[];
-
-export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
-  checkKnownKeys('resolveTrainConfig', partial, TRAIN_KEYS);
-  const c = { ...TRAIN_DEFAULTS, ...partial };
-  for (const key of ['iterations', 'stepsPerIteration', 'batchSize', 'maxEpLen'] as const) {
-    check(
-      Number.isInteger(c[key]) && c[key] > 0,
-      () => `Error in resolveTrainConfig: ${key} must be a positive integer, got ${c[key]}.`,
-    );
-  }
-  check(
-    Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0,
-    () => `Error in resolveTrainConfig: warmupSteps must be a non-negative integer, got ${c.warmupSteps}.`,
-  );
-  for (const key of ['learningRate', 'gradClip', 'returnScale'] as const) {
-    check(
-      Number.isFinite(c[key]) && c[key] > 0,
-      () => `Error in resolveTrainConfig: ${key} must be a positive number, got ${c[key]}.`,
-    );
-  }
-  check(
-    Number.isFinite(c.weightDecay) && c.weightDecay >= 0,
-    () => `Error in resolveTrainConfig: weightDecay must be a non-negative number, got ${c.weightDecay}.`,
-  );
-  return Object.freeze(c);
-}
 
 export class Trainer {
   readonly optimizer: AdamW;

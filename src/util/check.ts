@@ -50,3 +50,14 @@ export function checkKnownKeys(fn: string, given: object, valid: readonly string
     );
   }
 }
+
+/** `value` when it is one of `valid`; else a one-line error naming the nearest valid value. */
+export function checkOneOf<T extends string>(fn: string, what: string, value: unknown, valid: readonly T[]): T {
+  check(
+    typeof value === 'string' && (valid as readonly string[]).includes(value),
+    () =>
+      `Error in ${fn}: ${what} must be one of ${valid.join(', ')}, got ${JSON.stringify(value)}.` +
+      (typeof value === 'string' ? ` Did you mean '${nearest(value, valid)}'?` : ''),
+  );
+  return value as T;
+}

@@ -34,11 +34,11 @@ test('an unknown flag or command gives one line naming the nearest valid one', a
   await assert.rejects(main(['trian']), /unknown command 'trian'. Did you mean 'train'\?/);
   await assert.rejects(
     main(['train', '--scale', 'quik']),
-    /scale must be one of smoke, quick, paper, got 'quik'. Did you mean 'quick'\?/,
+    /scale must be one of smoke, notebook, quick, paper, got "quik". Did you mean 'quick'\?/,
   );
   await assert.rejects(
     main(['train', '--model', 'dmn', '--scale', 'smoke']),
-    /model must be one of dmm, dmamba, dt, dc, got "dmn". Did you mean 'dmm'\?/,
+    /model must be one of dt, dc, dmamba, dmm, got "dmn". Did you mean 'dmm'\?/,
   );
   await assert.rejects(main(['eval']), /--checkpoint must name a checkpoint folder/);
 });

@@ -1,12 +1,13 @@
 /** The single environments: dimensions, seeding, rewards, termination, time limit, action checks, masses. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENV_IDS, makeEnv, TASKS, type EnvId } from '../../src/envs';
+import { ENV_NAMES, type EnvName } from '../../src/config/names';
+import { makeEnv, TASKS } from '../../src/envs';
 import { expectedMasses, randomActions } from '../helpers/envs-facts';
 
-const DIMS: Record<EnvId, [number, number]> = { hopper: [11, 3], halfcheetah: [17, 6], walker2d: [17, 6] };
+const DIMS: Record<EnvName, [number, number]> = { hopper: [11, 3], halfcheetah: [17, 6], walker2d: [17, 6] };
 
-for (const id of ENV_IDS) {
+for (const id of ENV_NAMES) {
   test(`${id}: observation and action dimensions are ${DIMS[id].join('/')}`, async () => {
     const env = await makeEnv(id, { seed: 0 });
     assert.equal(env.observationDim, DIMS[id][0]);
@@ -132,7 +133,7 @@ for (const id of ENV_IDS) {
 
 test('makeEnv rejects unknown ids and options with the nearest valid name', async () => {
   await assert.rejects(
-    makeEnv('hoper' as EnvId),
+    makeEnv('hoper' as EnvName),
     /id must be one of hopper, halfcheetah, walker2d, got 'hoper'\. Did you mean 'hopper'\?/,
   );
   await assert.rejects(makeEnv('hopper', { sed: 1 } as never), /unknown option 'sed'\. Did you mean 'seed'\?/);
@@ -151,7 +152,7 @@ test('step before reset and after the episode ended are errors', async () => {
 });
 
 /** Steps once with zero action from the reset state changed by `edit`; returns terminated. */
-async function terminatesFrom(id: EnvId, edit: (qpos: Float64Array, qvel: Float64Array) => void): Promise<boolean> {
+async function terminatesFrom(id: EnvName, edit: (qpos: Float64Array, qvel: Float64Array) => void): Promise<boolean> {
   const env = await makeEnv(id, { seed: 2 });
   env.reset();
   const { qpos, qvel } = env.getState();

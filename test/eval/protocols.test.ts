@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acrossSeeds, bestOfficial, bestPerTarget, finalScore } from '../../src/eval/protocols';
-import { D4RL_REFERENCE, normalizedScore, primaryTarget, rtgTargets } from '../../src/eval/targets';
+import { bestOfficial, bestPerTarget, finalScore, meanStd } from '../../src/eval/protocols';
+import { primaryTarget, rtgTargets } from '../../src/config/presets';
+import { normalizedScore, REFERENCE_SCORES } from '../../src/data/d4rl-ids';
 
 test('normalised score is 100·(R − MIN)/(MAX − MIN) with the D4RL references', () => {
   assert.equal(normalizedScore('hopper', -20.272305), 0);
@@ -10,7 +11,7 @@ test('normalised score is 100·(R − MIN)/(MAX − MIN) with the D4RL reference
   assert.ok(Math.abs(normalizedScore('walker2d', 1.629008) - 0) < 1e-12);
   // A hand value: hopper return 1500 → 100·(1500 + 20.272305)/(3234.3 + 20.272305).
   assert.ok(Math.abs(normalizedScore('hopper', 1500) - 46.71189) < 1e-4);
-  assert.deepEqual(D4RL_REFERENCE.walker2d, { min: 1.629008, max: 4592.3 });
+  assert.deepEqual(REFERENCE_SCORES.walker2d, { min: 1.629008, max: 4592.3 });
   assert.throws(() => normalizedScore('hoper', 1), /Error in normalizedScore: env must be one of/);
 });
 
@@ -43,9 +44,11 @@ test('final is the last iteration at the primary target, not the best one', () =
 });
 
 test('across seeds: mean ± population std with the values', () => {
-  const s = acrossSeeds([50, 60, 70]);
+  const s = meanStd([50, 60, 70]);
   assert.equal(s.mean, 60);
   assert.ok(Math.abs(s.std - Math.sqrt(200 / 3)) < 1e-12);
   assert.deepEqual(s.values, [50, 60, 70]);
   assert.equal(s.n, 3);
+  const none = meanStd([]);
+  assert.ok(Number.isNaN(none.mean) && Number.isNaN(none.std) && none.n === 0, 'no values: NaN, not 0');
 });

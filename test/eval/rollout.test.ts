@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend, tf } from '../../src/backend';
-import { evaluate, type EvalConfig } from '../../src/eval/rollout';
-import { normalizedScore } from '../../src/eval/targets';
+import type { EvalConfig } from '../../src/config/eval';
+import { normalizedScore } from '../../src/data/d4rl-ids';
+import { evaluate } from '../../src/eval/rollout';
 import { createModel } from '../../src/models';
 import { deriveSeed } from '../../src/util/rng';
 import type { SequenceModel } from '../../src/train/deps';

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runCells } from '../../src/experiments/cells';
-import type { RunSpec } from '../../src/sweep/spec';
+import type { RunSpec } from '../../src/config/run-spec';
 
 test('runCells trains each spec once and the second pass hits the cache', { timeout: 600_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-cells-'));

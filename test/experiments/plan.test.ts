@@ -1,12 +1,12 @@
 /**
- * The notebooks' run plan: shared cells are the same specs (so the cache serves them once), quick-scale
+ * The notebooks' run plan: shared cells are the same specs (so the cache serves them once), notebook-scale
  * cells carry the labelled budget, and the committed paper grids equal what the plan generates.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { budgetFor, cellCounts, deviation } from '../../src/experiments/budget';
+import { budgetFor, cellCounts, deviation } from '../../src/config/budget';
 import { paperGrids } from '../../src/experiments/grids';
 import {
   contextCells,
@@ -16,8 +16,9 @@ import {
   protocolCells,
   sizeCells,
 } from '../../src/experiments/plan';
-import { loadGrid, specHash } from '../../src/sweep/grid';
-import type { RunSpec } from '../../src/sweep/spec';
+import { specHash } from '../../src/config/run-spec';
+import { loadGrid } from '../../src/sweep/grid';
+import type { RunSpec } from '../../src/config/run-spec';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -32,7 +33,7 @@ function allCells(scale: string): RunSpec[] {
 }
 
 test('cells shared between notebooks are identical specs (one training run each)', () => {
-  for (const scale of ['smoke', 'quick', 'paper']) {
+  for (const scale of ['smoke', 'notebook', 'quick', 'paper']) {
     const main = new Set(mainCells(scale).map(specHash));
     // The official-width point of Figure 1, the official-K points of Figure 5 and the default variants are main-table runs.
     const sharedSize = sizeCells(scale).filter((c) => main.has(specHash(c)));
@@ -46,24 +47,25 @@ test('cells shared between notebooks are identical specs (one training run each)
   }
 });
 
-test('quick cells carry the budget overrides and the deviation label names them', () => {
-  const b = budgetFor('quick');
-  for (const c of allCells('quick')) {
-    for (const [k, v] of Object.entries(b.train)) assert.equal(c.overrides?.[k], v, `${k} in ${JSON.stringify(c)}`);
-    assert.equal(c.scale, 'quick');
-    assert.deepEqual(c.eval, { ...b.eval }, `the quick eval cut travels in the spec: ${JSON.stringify(c)}`);
+test('notebook cells are notebook-scale specs, 58 runs in all, and the deviation label names the counts', () => {
+  const b = budgetFor('notebook');
+  for (const c of allCells('notebook')) {
+    assert.equal(c.scale, 'notebook');
+    // The counts are the scale's, not overrides: a cell overrides only what its figure sweeps.
+    for (const k of Object.keys(c.overrides ?? {}))
+      assert.ok(
+        ['hiddenSize', 'contextLength', 'tokenMixer', 'windowSize', 'globalMixer', 'dsmMode', 'channelMlp'].includes(k),
+        k,
+      );
   }
-  // The main table covers all nine datasets at quick scale; the whole plan stays small enough for 60 minutes.
-  assert.equal(mainCells('quick').length, 4 * 9 * b.seeds.length);
-  const n = new Set(allCells('quick').map(specHash)).size;
-  assert.ok(n >= 36 && n <= 64, `quick plan has ${n} distinct runs`);
-  const full = { ...allCells('quick')[0] };
-  delete full.eval;
-  assert.notEqual(specHash(full), specHash(allCells('quick')[0]), 'a cut evaluation changes the hash');
-  const c = cellCounts('quick');
-  const label = deviation('quick');
-  assert.match(label, new RegExp(`${c.steps} training steps at batch ${c.batchSize}`));
-  assert.match(label, /NOT the official protocol/);
+  // The main table covers all nine datasets; the whole plan stays small enough for 60 minutes.
+  assert.equal(mainCells('notebook').length, 4 * 9 * b.seeds.length);
+  assert.equal(new Set(allCells('notebook').map(specHash)).size, 58);
+  const c = cellCounts('notebook');
+  assert.deepEqual([c.steps, c.batchSize, c.episodesPerTarget, c.primaryOnly], [500, 32, 5, true]);
+  const label = deviation('notebook');
+  assert.match(label, /^notebook scale, NOT the official protocol: 2×250 = 500 training steps at batch 32/);
+  assert.match(label, /primary RTG target only/);
   assert.match(deviation('paper'), /Official counts: 10×10000 steps, 100 episodes per target/);
 });
 

@@ -121,7 +121,7 @@ test('saveFigure rejects bad input before rendering', async () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ name: 'Bad Name' }, /name must be kebab-case/],
     [{ name: 'index' }, /name must be kebab-case/],
-    [{ scale: 'huge' }, /scale must be one of smoke, quick, paper, got 'huge'/],
+    [{ scale: 'huge' }, /scale must be one of smoke, notebook, quick, paper, got "huge"/],
     [{ notebook: 'environment' }, /notebook must be a notebook name like '04-size-vs-score', got 'environment'/],
     [{ caption: '  ' }, /caption must say what the figure shows/],
     [{ seeds: [1.5] }, /seeds must be integers/],

@@ -24,7 +24,7 @@ function messageOf(fn: () => unknown): string {
 
 test('runner options: defaults, both spellings, per-scale cell timeout', () => {
   assert.deepEqual(parseRunnerArgs([]), {
-    scale: 'quick',
+    scale: 'notebook',
     only: undefined,
     from: undefined,
     cellTimeout: undefined,
@@ -41,7 +41,7 @@ test('runner options: defaults, both spellings, per-scale cell timeout', () => {
 
 test('runner options: bad input gives one line naming the problem and the fix', () => {
   const cases: [string[], RegExp][] = [
-    [['--scale', 'fast'], /--scale must be one of smoke, quick, paper, got 'fast'/],
+    [['--scale', 'fast'], /--scale must be one of smoke, notebook, quick, paper, got 'fast'/],
     [['--scal', 'quick'], /unknown option '--scal'\. Did you mean '--scale'\?/],
     [['--only', '03', '--from', '04'], /--only and --from must not be combined/],
     [['--only', 'x3'], /--only must be a notebook number like 03, got 'x3'/],
@@ -126,7 +126,7 @@ test('the runner command exits non-zero with one line on bad input', () => {
   assert.equal(r.status, 2);
   assert.match(
     r.stderr.trim(),
-    /^Error in run-notebooks: --scale must be one of smoke, quick, paper, got 'fats'\. Did you mean '\w+'\?$/,
+    /^Error in run-notebooks: --scale must be one of smoke, notebook, quick, paper, got 'fats'\. Did you mean '\w+'\?$/,
   );
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.equal(r.stdout, '');

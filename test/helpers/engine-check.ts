@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createModel, maskedActionLoss, type DmmConfig, type EnvDims } from '../../src/models';
-import { resolveTrainConfig, Trainer } from '../../src/train/trainer';
+import { resolveTrainConfig } from '../../src/config/train';
+import { Trainer } from '../../src/train/trainer';
 import type { BatchSource } from '../../src/train/deps';
 import { deriveSeed } from '../../src/util/rng';
 import { syntheticBatch, type EngineInputs, type EngineRunResult, type Named } from './engine-run';

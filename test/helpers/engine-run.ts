@@ -5,7 +5,7 @@
  */
 import type { DmmConfig, EnvDims } from '../../src/models';
 import { warmupLearningRate } from '../../src/train/schedule';
-import type { TrainConfig } from '../../src/train/trainer';
+import type { TrainConfig } from '../../src/config/train';
 import type { Batch } from '../../src/train/deps';
 import { Rng } from '../../src/util/rng';
 import { buildDmmProgram } from '../../src/engine/models/dmm';

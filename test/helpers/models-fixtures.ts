@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { EnvDims, ModelInputs, ModelName, SequenceModel, createModel } from '../../src/models';
+import type { ModelName } from '../../src/config/names';
+import { EnvDims, ModelInputs, SequenceModel, createModel } from '../../src/models';
 import { Rng } from '../../src/util/rng';
 
 export async function setupBackend(): Promise<void> {

@@ -6,7 +6,8 @@
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../../src/backend';
 import { BatchSampler } from '../../src/data/sampler';
-import type { Dataset, EngineDeps, SequenceModel, VecEnvLike } from '../../src/train/deps';
+import type { VecEnvLike } from '../../src/envs/vec-env';
+import type { Dataset, EngineDeps, SequenceModel } from '../../src/train/deps';
 import { Rng, deriveSeed } from '../../src/util/rng';
 
 export const TOY_DIMS = { stateDim: 3, actDim: 2 };

@@ -4,7 +4,7 @@
  * process, so both failure paths of a sweep are exercised.
  */
 import type { JobContext } from '../../src/sweep/runner';
-import type { RunSpec } from '../../src/sweep/spec';
+import type { RunSpec } from '../../src/config/run-spec';
 import { runTraining } from '../../src/train/run';
 import { toyDeps } from './train-fakes';
 

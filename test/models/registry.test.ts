@@ -1,7 +1,8 @@
 /** Config resolution: defaults, validation, unknown keys with the nearest valid key, contradictions. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DMM_DEFAULTS, MODEL_DEFAULTS, createModel, officialModelConfig, resolveModelConfig } from '../../src/models';
+import { officialModelConfig } from '../../src/config/presets';
+import { DMM_DEFAULTS, MODEL_DEFAULTS, createModel, resolveModelConfig } from '../../src/models';
 
 describe('resolveModelConfig', () => {
   it('returns frozen defaults merged with overrides', () => {
@@ -33,7 +34,7 @@ describe('resolveModelConfig', () => {
     );
     assert.throws(
       () => resolveModelConfig('transformer' as never, {} as never),
-      /model must be one of dmm, dmamba, dt, dc/,
+      /model must be one of dt, dc, dmamba, dmm/,
     );
   });
 

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { test } from 'node:test';
 import { filterRows, loadRows, summaryTable, toCSV, toMarkdown, writeReport } from '../../src/results/aggregate';
 import { RECORD_FORMAT, readRecord, writeRecord, type RunRecord } from '../../src/results/record';
-import { normaliseRunSpec, recordPath, specHash } from '../../src/sweep/spec';
+import { normaliseRunSpec, recordPath, specHash } from '../../src/config/run-spec';
 
 /** A synthetic finished record whose scores follow from a given (iteration × target) score matrix. */
 function record(
@@ -23,7 +23,7 @@ function record(
     seed,
     scale: 'quick',
     experiment: 'synthetic',
-    ...(overrides ? { overrides, eval: { targets: 'primary' } } : {}),
+    ...(overrides ? { overrides } : {}),
   });
   return {
     format: RECORD_FORMAT,
@@ -69,16 +69,16 @@ test('summary: per model and dataset, mean ± population std over seeds for both
   const dt = t.find((o) => o.model === 'dt')!;
   assert.equal(dt.seeds, 1);
   assert.equal(dt.final_std, 0);
-  // A variant (here width 16 with a cut evaluation) is its own row, never pooled with the default's seeds.
+  // A variant (here width 16) is its own row, never pooled with the default's seeds.
   const small = t.find((o) => o.model === 'dmm' && o.variant !== '')!;
-  assert.equal(small.variant, 'eval.targets=primary, hiddenSize=16');
+  assert.equal(small.variant, 'hiddenSize=16');
   assert.equal(small.seeds, 1);
   const md = toMarkdown(summaryTable(rows));
   assert.match(
     md,
     /\| synthetic \| dmm \| hopper-medium \| kit \| quick \| official \| none \| 3 \| 70\.0 ± 8\.2 \| 40\.0 ± 8\.2 \|/,
   );
-  assert.match(md, /\| official \| eval\.targets=primary, hiddenSize=16 \| 1 \| 10\.0 ± 0\.0 \| 5\.0 ± 0\.0 \|/);
+  assert.match(md, /\| official \| hiddenSize=16 \| 1 \| 10\.0 ± 0\.0 \| 5\.0 ± 0\.0 \|/);
   assert.match(
     toCSV(summaryTable(rows)),
     /^experiment,model,dataset,source,scale,evalPadding,variant,seeds,best_official_mean/,

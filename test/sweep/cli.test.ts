@@ -126,7 +126,7 @@ test(
     assert.equal(await stale.exited, 3, stale.output());
     assert.match(
       stale.output(),
-      /Error in runWorker: job dt walker2d-medium-replay s5 \(smoke\) was submitted from commit aaaaaaaaaaaa, this worker runs bbbbbbbbbbbb\. .*--allow-version-mismatch/,
+      /Error in runWorker: job dt walker2d-medium-replay s5 \(smoke, d4rl\) was submitted from commit aaaaaaaaaaaa, this worker runs bbbbbbbbbbbb\. .*--allow-version-mismatch/,
     );
     let s = await sweepStatus({ queue: redis.url });
     assert.deepEqual([s.done, s.failed, s.waiting], [0, 0, 1], 'the refused job went back to the queue');
@@ -146,10 +146,10 @@ test(
     assert.equal(collect.code, 0, collect.stderr);
     assert.match(collect.stdout, /collected 1 new record\(s\); 0 already local/);
     const recordFile = collect.stdout.trim().split('\n')[1].trim();
-    const record = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as { runOptions: unknown; spec: { seed: number } };
-    assert.deepEqual(record.runOptions, { source: 'd4rl' }, "the submitter's run options reach the runner");
+    const record = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as { spec: { seed: number; source: string } };
+    assert.equal(record.spec.source, 'd4rl', "the submitter's source is in the run's spec");
     assert.equal(record.spec.seed, 5);
-    const again = await sweep(['--grid', grid, '--queue', redis.url, '--results', results]);
+    const again = await sweep(['--grid', grid, '--queue', redis.url, '--results', results, '--source', 'd4rl']);
     assert.match(again.stdout, /1 cells; 1 already in .*; added 0/);
     assert.equal(await stopProcess(lenient), 0);
   },

@@ -1,6 +1,6 @@
 /**
  * A stand-in for runTraining in the queue tests: the spec's overrides steer it.
- *   steps (default 4), stepMs (default 100): the run's length; with a checkpointDir it saves the step
+ *   steps (default 4), stepMs (default 100): the run's length; with a checkpoint root it saves the step
  *     reached after each step and resumes from it;
  *   fail: true → every attempt throws; failTimes: n → the first n attempts throw;
  *   crashTimes: n → the first n attempts exit without a word (like an out-of-memory kill).
@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeJsonAtomic } from '../../src/util/atomic';
-import { recordPath, specHash, type RunSpec } from '../../src/sweep/spec';
+import { checkpointDir, recordPath, specHash, type RunSpec } from '../../src/config/run-spec';
 import type { JobContext } from '../../src/sweep/runner';
 
 export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
@@ -26,7 +26,7 @@ export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
   if (o.crashTimes !== undefined && ctx.attempt <= o.crashTimes) process.exit(7);
   if (o.fail || (o.failTimes !== undefined && ctx.attempt <= o.failTimes))
     throw new Error(`planned failure of seed ${spec.seed} on attempt ${ctx.attempt}`);
-  const ckpt = ctx.checkpointDir ? path.join(ctx.checkpointDir, 'step.json') : undefined;
+  const ckpt = ctx.checkpointRoot ? path.join(checkpointDir(spec, ctx.checkpointRoot), 'step.json') : undefined;
   let start = 0;
   if (ckpt && fs.existsSync(ckpt)) start = (JSON.parse(fs.readFileSync(ckpt, 'utf8')) as { step: number }).step;
   for (let step = start; step < steps; step++) {
@@ -40,7 +40,6 @@ export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
     resumedFromStep: start,
     attempt: ctx.attempt,
     pid: process.pid,
-    runOptions: ctx.runOptions ?? null,
     status: 'done',
   };
   writeJsonAtomic(recordPath(spec, ctx.resultsDir), record);

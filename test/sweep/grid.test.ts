@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { estimateEta, parseQueueUrl } from '../../src/sweep/queue';
-import { expandGrid, loadGrid, specHash, recordPath, normaliseRunSpec, type RunSpec } from '../../src/sweep/grid';
+import { normaliseRunSpec, recordPath, specHash, type RunSpec } from '../../src/config/run-spec';
+import { expandGrid, loadGrid } from '../../src/sweep/grid';
 
 const base = { experiment: 'e', scale: 'smoke' };
 
@@ -23,6 +24,7 @@ test('the product expands models × envs × datasets × seeds in order, with dat
     dataset: 'hopper-medium',
     seed: 1,
     scale: 'smoke',
+    source: 'kit',
     experiment: 'e',
     evalPadding: 'official',
   });
@@ -169,26 +171,4 @@ test('parseQueueUrl accepts redis:// addresses and names the problem otherwise',
   assert.deepEqual(parseQueueUrl('redis://:s3cret@h'), { host: 'h', port: 6379, db: 0, password: 's3cret' });
   throwsOneLine(() => parseQueueUrl('h:6379'), /must start with redis:\/\/ or rediss:\/\/, got 'h:6379'/);
   throwsOneLine(() => parseQueueUrl('redis://h:6379/x'), /database in the queue address must be a number/);
-});
-
-test('an evaluation cut is part of the spec: normalised, hashed, and checked key by key', () => {
-  const base: RunSpec = { model: 'dmm', env: 'hopper', dataset: 'medium', seed: 1, scale: 'quick' };
-  const cut: RunSpec = { ...base, eval: { targets: 'primary', episodesPerTarget: 5 } };
-  assert.deepEqual(normaliseRunSpec(cut).eval, { episodesPerTarget: 5, targets: 'primary' });
-  assert.notEqual(specHash(cut), specHash(base));
-  assert.equal(specHash({ ...base, eval: {} }), specHash(base), 'an empty cut is no cut');
-  assert.equal(specHash({ ...base, eval: { targets: 'all' } }), specHash(base), "targets 'all' is the scale's default");
-  assert.equal(specHash({ ...base, eval: { episodesPerTarget: 5, targets: 'primary' } }), specHash(cut));
-  assert.throws(
-    () => normaliseRunSpec({ ...base, eval: { episodesPerTargt: 5 } }),
-    /unknown eval key 'episodesPerTargt'\. Did you mean 'episodesPerTarget'\?/,
-  );
-  assert.throws(
-    () => normaliseRunSpec({ ...base, eval: { episodesPerTarget: 0 } }),
-    /eval.episodesPerTarget must be a positive integer/,
-  );
-  assert.throws(
-    () => normaliseRunSpec({ ...base, eval: { targets: 'best' } }),
-    /eval.targets must be one of primary, all/,
-  );
 });

@@ -98,7 +98,7 @@ test(
       60_000,
     );
     const ckptDir = await waitFor('the run to checkpoint', () => {
-      const dir = path.join(artifacts, 'six');
+      const dir = path.join(artifacts, 'six', 'checkpoints');
       const hit = fs.existsSync(dir) ? fs.readdirSync(dir).find((d) => d.startsWith(jobPrefix)) : undefined;
       if (!hit) return undefined;
       const f = path.join(dir, hit, 'step.json');

@@ -82,7 +82,7 @@ test(
     const hash = await waitFor(
       'the first checkpoint',
       () => {
-        const dir = path.join(artifacts, 'smoke-2');
+        const dir = path.join(artifacts, 'smoke-2', 'checkpoints');
         const h = fs.existsSync(dir) ? fs.readdirSync(dir).find((d) => d.startsWith(prefix)) : undefined;
         return h && fs.existsSync(path.join(dir, h, 'iter-0001', 'state.json')) ? h : undefined;
       },
@@ -92,7 +92,7 @@ test(
     victim.proc.kill('SIGKILL');
     await victim.exited;
     const saved = JSON.parse(
-      fs.readFileSync(path.join(artifacts, 'smoke-2', hash, 'iter-0001', 'state.json'), 'utf8'),
+      fs.readFileSync(path.join(artifacts, 'smoke-2', 'checkpoints', hash, 'iter-0001', 'state.json'), 'utf8'),
     ) as {
       run: { iterations: { trainSeconds: number }[] };
     };

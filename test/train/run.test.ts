@@ -5,7 +5,7 @@ import * as path from 'path';
 import { before, test } from 'node:test';
 import { initBackend, tf } from '../../src/backend';
 import { readRecord } from '../../src/results/record';
-import { recordPath } from '../../src/sweep/spec';
+import { recordPath } from '../../src/config/run-spec';
 import { loadCheckpoint, latestCheckpoint } from '../../src/train/checkpoint';
 import { runTraining } from '../../src/train/run';
 import { toyDeps } from '../helpers/train-fakes';

@@ -14,10 +14,11 @@ import { BatchSampler } from '../../src/data/sampler';
 import { makeEnv } from '../../src/envs';
 import { createModel, maskedActionLoss } from '../../src/models';
 import { readRecord } from '../../src/results/record';
-import { recordPath } from '../../src/sweep/spec';
+import { recordPath } from '../../src/config/run-spec';
 import type { Dataset } from '../../src/train/deps';
 import { runTraining } from '../../src/train/run';
-import { resolveTrainConfig, Trainer } from '../../src/train/trainer';
+import { resolveTrainConfig } from '../../src/config/train';
+import { Trainer } from '../../src/train/trainer';
 import { Rng } from '../../src/util/rng';
 
 before(async () => {

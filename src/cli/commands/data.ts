@@ -10,17 +10,8 @@
 import { parseFlags, helpText, type CommandSpec, type FlagValues } from '../args';
 import { stableStringify, writeJsonAtomic } from '../../util/atomic';
 import { KitError, nearest } from '../../util/check';
-import {
-  DATA_ENVS,
-  KINDS,
-  formatCard,
-  datasetCard,
-  downloadDataset,
-  generateDataset,
-  loadRecipe,
-  type DataEnv,
-  type DataSource,
-} from '../../data';
+import { formatCard, datasetCard, downloadDataset, generateDataset, loadRecipe } from '../../data';
+import { ENV_NAMES, DATASET_KINDS, type EnvName, type DataSource } from '../../config/names';
 
 const SUBCOMMANDS = ['generate', 'download', 'card', 'train-policies'] as const;
 
@@ -31,7 +22,12 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     usage: 'dmm data generate <dataset...>|--all [--scale S] [--seed N] [--out FILE] [--record]',
     flags: {
       all: { type: 'boolean', help: 'every env × kind' },
-      scale: { type: 'string', value: 'S', help: 'smoke | quick | paper', default: 'DMM_SCALE or quick' },
+      scale: {
+        type: 'string',
+        value: 'S',
+        help: 'smoke | quick | paper (notebook: the quick size)',
+        default: 'DMM_SCALE or quick',
+      },
       seed: { type: 'string', value: 'N', help: 'generation seed', default: "the recipe's (0)" },
       out: { type: 'string', value: 'FILE', help: 'output file (one dataset only)', default: 'data/cache/…' },
       record: { type: 'boolean', help: 'write the checksums into data/recipes.json' },
@@ -58,7 +54,12 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     usage: 'dmm data card <dataset> [--source kit|d4rl] [--scale S] [--json]',
     flags: {
       source: { type: 'string', value: 'SRC', help: 'kit | d4rl', default: 'kit' },
-      scale: { type: 'string', value: 'S', help: 'kit data: smoke | quick | paper', default: 'DMM_SCALE or quick' },
+      scale: {
+        type: 'string',
+        value: 'S',
+        help: 'kit data: smoke | quick | paper (notebook: the quick size)',
+        default: 'DMM_SCALE or quick',
+      },
       json: { type: 'boolean', help: 'print JSON instead of text' },
     },
   },
@@ -107,7 +108,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
   const scale = typeof flags.scale === 'string' ? flags.scale : (process.env.DMM_SCALE ?? 'quick');
 
   if (sub === 'generate') {
-    const all = flags.all ? DATA_ENVS.flatMap((e) => KINDS.map((k) => `${e}-${k}`)) : names;
+    const all = flags.all ? ENV_NAMES.flatMap((e) => DATASET_KINDS.map((k) => `${e}-${k}`)) : names;
     if (all.length === 0)
       throw new KitError(
         'Error in dmm data generate: a dataset must be named (hopper-medium) or --all given, got neither.',
@@ -159,9 +160,9 @@ export async function dataCommand(argv: string[]): Promise<number> {
     return 0;
   }
   // train-policies
-  const env = names[0] as DataEnv;
-  if (!(DATA_ENVS as readonly string[]).includes(env))
-    throw new KitError(`Error in dmm data train-policies: env must be one of ${DATA_ENVS.join(', ')}, got '${env}'.`);
+  const env = names[0] as EnvName;
+  if (!(ENV_NAMES as readonly string[]).includes(env))
+    throw new KitError(`Error in dmm data train-policies: env must be one of ${ENV_NAMES.join(', ')}, got '${env}'.`);
   const { trainPolicies, reselectPolicies, policySetFile } = await import('../../data/train-policies');
   if (flags.reselect !== undefined) {
     const noise = Number(flags.reselect);

@@ -1,11 +1,12 @@
 /** `dmm eval --checkpoint PATH`: rebuilds the model of a checkpoint and runs the §10 evaluation on it. */
 import { initBackend } from '../../backend';
-import { evaluate, EVAL_PADDINGS, type EvalConfig, type EvalPadding } from '../../eval/rollout';
-import { latestCheckpoint, loadCheckpoint, restoreWeights } from '../../train/checkpoint';
+import { resolveEvalConfig, type EvalConfig } from '../../config/eval';
+import type { EvalPadding } from '../../config/names';
+import { evaluate } from '../../eval/rollout';
+import { restoreRun } from '../../train/checkpoint';
 import { defaultDeps } from '../../train/deps';
 import { stableStringify, writeFileAtomic } from '../../util/atomic';
-import { check, KitError } from '../../util/check';
-import { deriveSeed } from '../../util/rng';
+import { check } from '../../util/check';
 import { helpText, parseFlags, parseIntList, parsePositiveInt, type CommandSpec } from '../args';
 import type { CliCommand } from '../command';
 
@@ -29,12 +30,6 @@ export const EVAL_SPEC: CommandSpec = {
   },
 };
 
-interface RunState {
-  spec: { model: string; env: string; seed: number };
-  config: { model: Record<string, unknown>; eval: EvalConfig };
-  dims: { stateDim: number; actDim: number };
-}
-
 export async function evalMain(argv: string[]): Promise<number> {
   const v = parseFlags(EVAL_SPEC, argv);
   if (v.help) {
@@ -45,42 +40,28 @@ export async function evalMain(argv: string[]): Promise<number> {
     typeof v.checkpoint === 'string',
     () => 'Error in dmm eval: --checkpoint must name a checkpoint folder, got none. See dmm eval --help.',
   );
-  const dir = /iter-\d{4}\/?$/.test(v.checkpoint as string)
-    ? (v.checkpoint as string)
-    : (latestCheckpoint(v.checkpoint as string) ?? (v.checkpoint as string));
-  const ckpt = loadCheckpoint(dir);
-  const run = ckpt.state.run as unknown as RunState;
-  if (!run?.spec || !run.config?.eval || !run.dims)
-    throw new KitError(
-      `Error in dmm eval: ${dir}/state.json must hold the run's spec, configs and dims, got an incomplete one. Was it written by runTraining?`,
-    );
-  const padding = (v['eval-padding'] as string | undefined) ?? run.config.eval.evalPadding;
-  check(
-    (EVAL_PADDINGS as readonly string[]).includes(padding),
-    () => `Error in dmm eval: --eval-padding must be one of ${EVAL_PADDINGS.join(', ')}, got '${padding}'.`,
-  );
-  const config: EvalConfig = {
-    ...run.config.eval,
-    targets: v.targets ? parseIntList('eval', 'targets', v.targets as string) : run.config.eval.targets,
-    episodesPerTarget:
-      parsePositiveInt('eval', 'episodes', v.episodes as string | undefined) ?? run.config.eval.episodesPerTarget,
-    maxEpisodeSteps:
-      parsePositiveInt('eval', 'max-steps', v['max-steps'] as string | undefined) ?? run.config.eval.maxEpisodeSteps,
-    evalPadding: padding as EvalPadding,
-  };
-  const seed = v.seed !== undefined ? parseIntList('eval', 'seed', v.seed as string)[0] : run.spec.seed;
   const backend = await initBackend();
-  const deps = defaultDeps();
-  const model = deps.createModel(run.spec.model, run.config.model, run.dims, deriveSeed(ckpt.state.seed, 'init'));
-  await restoreWeights(model, ckpt);
+  const { checkpoint: ckpt, run, model, stateMean, stateStd } = await restoreRun(v.checkpoint as string);
+  const dir = ckpt.dir;
+  const stored = run.config.eval as unknown as EvalConfig;
+  const config = resolveEvalConfig({
+    ...stored,
+    targets: v.targets ? parseIntList('eval', 'targets', v.targets as string) : stored.targets,
+    episodesPerTarget:
+      parsePositiveInt('eval', 'episodes', v.episodes as string | undefined) ?? stored.episodesPerTarget,
+    maxEpisodeSteps:
+      parsePositiveInt('eval', 'max-steps', v['max-steps'] as string | undefined) ?? stored.maxEpisodeSteps,
+    evalPadding: ((v['eval-padding'] as string | undefined) ?? stored.evalPadding) as EvalPadding,
+  });
+  const seed = v.seed !== undefined ? parseIntList('eval', 'seed', v.seed as string)[0] : run.spec.seed;
   const t0 = Date.now();
   const results = await evaluate(model, {
     env: run.spec.env,
-    stateMean: ckpt.state.stateMean,
-    stateStd: ckpt.state.stateStd,
+    stateMean,
+    stateStd,
     config,
     seed,
-    createVecEnv: deps.createVecEnv,
+    createVecEnv: defaultDeps().createVecEnv,
   });
   const seconds = (Date.now() - t0) / 1000;
   model.dispose();

@@ -5,15 +5,9 @@
  *   dmm sweep --collect [--queue URL]    write finished records that are not yet in results/
  * Without --queue/--status/--collect, `dmm sweep` runs locally (src/cli/main.ts).
  */
+import type { DataSource } from '../../config/names';
 import { check } from '../../util/check';
-import {
-  enqueueGrid,
-  formatDuration,
-  type DataSource,
-  sweepCollect,
-  sweepStatus,
-  type SweepStatus,
-} from '../../sweep/queue';
+import { enqueueGrid, formatDuration, sweepCollect, sweepStatus, type SweepStatus } from '../../sweep/queue';
 import { asCommand, parseInteger, parseOptions } from './sweep-args';
 
 export const SWEEP_QUEUE_USAGE = `Usage: dmm sweep --grid FILE --queue redis://host:6379   (enqueue)
@@ -25,11 +19,6 @@ export const SWEEP_QUEUE_USAGE = `Usage: dmm sweep --grid FILE --queue redis://h
   --source kit|d4rl   dataset source for every run (default: kit)
   --results DIR       this machine's results folder (default: results)
   --name NAME         queue name inside Redis (default: dmm-sweep)`;
-
-/** True when `dmm sweep` arguments ask for the queue rather than a local sweep. */
-export function isQueueSweep(argv: string[]): boolean {
-  return argv.some((a) => a === '--queue' || a.startsWith('--queue=') || a === '--status' || a === '--collect');
-}
 
 export function printStatus(s: SweepStatus, out: (line: string) => void = console.log): void {
   out(

@@ -2,12 +2,12 @@
  * `dmm sweep --grid FILE`: every cell of a grid (src/sweep/grid.ts format) on local worker processes.
  * With --queue, --status or --collect it is the job-queue sweep of ./sweep-queue.ts (issue 9).
  */
-import * as path from 'path';
+import { specLabel } from '../../config/run-spec';
 import { loadGrid } from '../../sweep/grid';
+import { runSpecs } from '../../sweep/local';
 import { check } from '../../util/check';
 import { helpText, parseFlags, parsePositiveInt, type CommandSpec } from '../args';
 import type { CliCommand } from '../command';
-import { runLocalSweep } from '../local-sweep';
 
 export const SWEEP_SPEC: CommandSpec = {
   name: 'sweep',
@@ -50,19 +50,20 @@ export async function sweepMain(argv: string[]): Promise<number> {
     () => 'Error in dmm sweep: --grid must name a grid file, got none. See dmm sweep --help.',
   );
   const { cells } = loadGrid(v.grid as string);
-  const r = await runLocalSweep(
+  const r = await runSpecs(
     cells.map((c) => c.spec),
     {
       resultsDir: v.results as string | undefined,
       jobs: parsePositiveInt('sweep', 'jobs', v.jobs as string | undefined),
-      runner: v.runner ? path.resolve(v.runner as string) : undefined,
+      runner: v.runner as string | undefined,
+      progress: true,
     },
   );
   console.log(
-    `${v.grid}: ${cells.length} cells; ${r.finished.length} finished now, ${r.skipped.length} already finished, ${r.failed.length} failed.`,
+    `${v.grid}: ${cells.length} cells; ${r.trained} finished now, ${r.cached} already finished, ${r.failed} failed.`,
   );
-  for (const f of r.failed) console.log(`  failed ${f.label}: ${f.error}`);
-  return r.failed.length ? 1 : 0;
+  for (const o of r.outcomes.filter((x) => x.error)) console.log(`  failed ${specLabel(o.spec)}: ${o.error}`);
+  return r.failed ? 1 : 0;
 }
 
 export const command: CliCommand = {

@@ -2,11 +2,10 @@
 import * as os from 'os';
 import { RUN_SCALES, parseScale } from '../../config/scales';
 import { filterRows, loadRows, summaryTable, toMarkdown } from '../../results/aggregate';
-import { DEFAULT_EXPERIMENT, normaliseRunSpec, recordPath, type RunSpec } from '../../sweep/spec';
-import { check } from '../../util/check';
+import { DEFAULT_EXPERIMENT, normaliseRunSpec, type RunSpec } from '../../config/run-spec';
+import { runSpecs } from '../../sweep/local';
 import { helpText, parseFlags, parseIntList, parseOverrides, parsePositiveInt, type CommandSpec } from '../args';
 import type { CliCommand } from '../command';
-import { runLocalSweep } from '../local-sweep';
 
 export const TRAIN_SPEC: CommandSpec = {
   name: 'train',
@@ -28,7 +27,7 @@ export const TRAIN_SPEC: CommandSpec = {
       help: 'comma-separated seeds',
       default: 'the scale’s seeds (quick: 12,23)',
     },
-    scale: { type: 'string', value: 'SCALE', help: 'smoke | quick | paper', default: '$DMM_SCALE or quick' },
+    scale: { type: 'string', value: 'SCALE', help: 'smoke | notebook | quick | paper', default: '$DMM_SCALE or quick' },
     source: {
       type: 'string',
       value: 'SRC',
@@ -50,7 +49,7 @@ export const TRAIN_SPEC: CommandSpec = {
     },
     jobs: { type: 'string', value: 'N', help: 'processes for several seeds', default: 'one per core' },
     results: { type: 'string', value: 'DIR', help: 'results folder', default: 'results' },
-    restart: { type: 'boolean', help: 'ignore existing checkpoints and start again' },
+    restart: { type: 'boolean', help: 'run again from scratch: ignore a finished record and the checkpoints' },
   },
   examples: [
     'dmm train --model dmm --env hopper --dataset medium --scale quick',
@@ -66,68 +65,37 @@ export async function trainMain(argv: string[]): Promise<number> {
   }
   const scale = parseScale(v.scale as string | undefined, parseScale(process.env.DMM_SCALE));
   const seeds = v.seeds ? parseIntList('train', 'seeds', v.seeds as string) : [...RUN_SCALES[scale].seeds];
-  const source = ((v.source as string | undefined) ?? 'kit') as 'kit' | 'd4rl';
-  check(
-    source === 'kit' || source === 'd4rl',
-    () => `Error in dmm train: --source must be kit or d4rl, got '${source}'.`,
-  );
   const resultsDir = (v.results as string | undefined) ?? 'results';
-  const specs: RunSpec[] = seeds.map(
-    (seed) =>
-      normaliseRunSpec(
-        {
-          model: (v.model as string | undefined) ?? 'dmm',
-          env: (v.env as string | undefined) ?? 'hopper',
-          dataset: (v.dataset as string | undefined) ?? 'medium',
-          seed,
-          scale,
-          experiment: v.experiment as string | undefined,
-          evalPadding: v['eval-padding'] as string | undefined,
-          overrides: Object.keys(parseOverrides('train', v.set as string[] | undefined)).length
-            ? parseOverrides('train', v.set as string[] | undefined)
-            : undefined,
-        },
-        'dmm train',
-      ) as RunSpec,
+  const overrides = parseOverrides('train', v.set as string[] | undefined);
+  const specs: RunSpec[] = seeds.map((seed) =>
+    normaliseRunSpec(
+      {
+        model: (v.model as string | undefined) ?? 'dmm',
+        env: (v.env as string | undefined) ?? 'hopper',
+        dataset: (v.dataset as string | undefined) ?? 'medium',
+        seed,
+        scale,
+        source: v.source as string | undefined,
+        experiment: v.experiment as string | undefined,
+        evalPadding: v['eval-padding'] as string | undefined,
+        overrides: Object.keys(overrides).length ? overrides : undefined,
+      },
+      'dmm train',
+    ),
   );
   const jobs =
     parsePositiveInt('train', 'jobs', v.jobs as string | undefined) ?? Math.min(os.cpus().length, specs.length);
-  const runOptions = { source, resume: !v.restart };
-  let failed = 0;
-  if (jobs === 1) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- tfjs loads only when training starts
-    const { runTraining } = require('../../train/run') as typeof import('../../train/run');
-    for (const spec of specs) {
-      try {
-        const rec = await runTraining(spec, { resultsDir, ...runOptions });
-        console.log(
-          `${spec.model} ${spec.dataset} seed ${spec.seed}: best_official ${rec.scores?.best_official.toFixed(1)}, final ${rec.scores?.final.toFixed(1)} → ${recordPath(spec, resultsDir)}`,
-        );
-      } catch (err) {
-        failed++;
-        console.error(
-          `${spec.model} ${spec.dataset} seed ${spec.seed} failed: ${(err as Error).message.split('\n')[0]}`,
-        );
-      }
-    }
-  } else {
-    check(
-      !v.restart,
-      () =>
-        'Error in dmm train: --restart must be used with --jobs 1, got it with several processes. Delete the checkpoints folder instead.',
-    );
-    const r = await runLocalSweep(specs, { resultsDir, jobs, runOptions: { source } });
-    failed = r.failed.length;
-  }
+  // --restart: run again from scratch, ignoring a finished record and the checkpoints.
+  const r = await runSpecs(specs, { resultsDir, jobs, cache: !v.restart, resume: !v.restart, progress: true });
   const spec0 = specs[0];
   const rows = filterRows(loadRows(resultsDir, spec0.experiment), {
     model: spec0.model,
     dataset: spec0.dataset,
     scale: spec0.scale,
-    source,
+    source: spec0.source,
   });
-  if (rows.some((r) => r.status === 'finished')) console.log('\n' + toMarkdown(summaryTable(rows)));
-  return failed ? 1 : 0;
+  if (rows.some((row) => row.status === 'finished')) console.log('\n' + toMarkdown(summaryTable(rows)));
+  return r.failed ? 1 : 0;
 }
 
 export const command: CliCommand = {

@@ -19,7 +19,7 @@ import { check, nearest } from '../../util/check';
 import { compositeSelectiveScan } from './composite';
 import { SelectiveScan, SelectiveScanGrad, type SelectiveScanAttrs } from './kernel-names';
 import { scanBackwardReference, scanForwardReference, type ScanArrays, type ScanDims } from './reference';
-import './register';
+import '../register';
 
 export const SCAN_PATHS = ['fused', 'composite', 'reference'] as const;
 export type ScanPath = (typeof SCAN_PATHS)[number];
