@@ -117,7 +117,12 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-12
 export interface DirectionalCheck {
   name: string;
   analytic: number;
+  /** Central difference. */
   numeric: number;
+  /** One-sided differences (f(θ + εv) − f(θ))/ε and (f(θ) − f(θ − εv))/ε: at a kink inside the step the
+   * central difference averages the two sides' slopes, while autodiff gives one of them. */
+  forward: number;
+  backward: number;
 }
 
 /**
@@ -132,6 +137,7 @@ export function directionalChecks(
 ): DirectionalCheck[] {
   const list = [...vars.values()];
   const { grads } = tf.variableGrads(f, list);
+  const f0 = tf.tidy(() => f().dataSync()[0]);
   const out: DirectionalCheck[] = [];
   let i = 0;
   for (const [name, v] of vars) {
@@ -146,7 +152,7 @@ export function directionalChecks(
     const fm = tf.tidy(() => f().dataSync()[0]);
     v.assign(orig);
     tf.dispose([orig, dir, unit]);
-    out.push({ name, analytic, numeric: (fp - fm) / (2 * eps) });
+    out.push({ name, analytic, numeric: (fp - fm) / (2 * eps), forward: (fp - f0) / eps, backward: (f0 - fm) / eps });
   }
   tf.dispose(Object.values(grads));
   return out;
