@@ -193,7 +193,8 @@ export function syntheticDataset(stateDim: number, actDim: number, seed = 1) {
 
 /**
  * The shipped training step on `model` (a Trainer over synthetic data): `step()` runs one
- * `Trainer.trainStep` and reads the loss back, as a trainer that logs every step would.
+ * `Trainer.trainStep` and reads the loss back, as a trainer that logs every step would (the tfjs path;
+ * bench/engine.ts times both paths' `Trainer.train`).
  */
 export function trainerStep(model: SequenceModel, train: Partial<TrainConfig> = {}, seed = 1) {
   const config = resolveTrainConfig(train);
@@ -202,7 +203,7 @@ export function trainerStep(model: SequenceModel, train: Partial<TrainConfig> = 
     batchSize: config.batchSize,
     seed,
   });
-  const trainer = new Trainer(model, sampler, config, seed, maskedActionLoss);
+  const trainer = new Trainer(model, sampler, config, seed, maskedActionLoss, { engine: 'tfjs' });
   return {
     trainer,
     async step(): Promise<number> {

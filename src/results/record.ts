@@ -30,6 +30,13 @@ export interface RunRecord {
   error?: string;
   seed: number;
   backend: string;
+  /**
+   * The training path: 'fused' (src/engine/; its WebGPU executor when backend is webgpu, else its CPU
+   * executor) or 'tfjs' (op by op). Absent in records written before the engine existed (all tfjs).
+   */
+  engine?: 'fused' | 'tfjs';
+  /** Why a run asked for the fused engine trained on tfjs. */
+  engineNote?: string;
   gitCommit: string;
   kitVersion: string;
   /** Resolved model, trainer and evaluator configs. */

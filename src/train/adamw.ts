@@ -116,7 +116,9 @@ export class AdamW {
           () =>
             `Error in AdamW.setState: '${label}.${name}' must have ${t.size} values, got ${s.data.length}. The checkpoint was written for a different model.`,
         );
-        t.assign(tf.tensor(s.data, t.shape, 'float32'));
+        const values = tf.tensor(s.data, t.shape, 'float32');
+        t.assign(values);
+        values.dispose();
       }
     }
     this.step = state.step;

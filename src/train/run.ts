@@ -17,7 +17,7 @@ import { deriveSeed } from '../util/rng';
 import { kitCommit, kitVersion } from '../util/version';
 import { latestCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint } from './checkpoint';
 import { defaultDeps, type EngineDeps } from './deps';
-import { Trainer } from './trainer';
+import { Trainer, type EngineChoice } from './trainer';
 
 /** Steps between progress reports (and event-loop yields) inside an iteration. */
 const PROGRESS_CHUNK = 25;
@@ -37,6 +37,8 @@ export interface RunOptions {
   onProgress?: (fraction: number, info?: string) => void;
   /** Worker threads per evaluation VecEnv. */
   workers?: number;
+  /** Training path: the fused engine (default, where it covers the model) or tfjs op by op. */
+  engine?: EngineChoice;
 }
 
 function scoresOf(rec: RunRecord): RunRecord['scores'] {
@@ -95,7 +97,12 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
       maxEpLen: cfg.train.maxEpLen,
       seed: deriveSeed(s.seed, 'sampler'),
     });
-    trainer = new Trainer(model, sampler, cfg.train, s.seed, deps.maskedActionLoss);
+    trainer = new Trainer(model, sampler, cfg.train, s.seed, deps.maskedActionLoss, {
+      engine: opts.engine,
+      log: opts.silent ? () => {} : undefined,
+    });
+    record.engine = trainer.engine;
+    if (trainer.engineNote) record.engineNote = trainer.engineNote;
 
     const latest = opts.resume === false ? undefined : latestCheckpoint(ckptRoot);
     if (latest) {
@@ -158,6 +165,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
         await new Promise((resolve) => setImmediate(resolve));
       }
       const meanLoss = lossSum / stepsPerIteration;
+      await trainer.syncModel(); // the fused path's weights and moments, for the evaluation and the checkpoint
       bar.done(`loss ${meanLoss.toPrecision(4)}`);
       report(it - 0.2, it, 'evaluating');
       const e0 = Date.now();

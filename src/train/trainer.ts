@@ -2,19 +2,64 @@
  * The training step of model-spec.md §9: sample a batch → forward in training mode → masked action MSE
  * → backward → clip the global grad norm to 0.25 → AdamW at the warm-up learning rate. Dropout masks
  * come from a seed derived per step from the run seed, so a resumed run draws the same masks.
+ *
+ * Two paths compute the same step. `engine: 'fused'` (the default) runs it as one fixed program of kit
+ * kernels (src/engine/: WebGPU on the webgpu backend, the CPU executor otherwise) for the models and variants
+ * the engine covers, and says in one line why it falls back to tfjs for the others. `engine: 'tfjs'` runs it
+ * op by op through the tfjs models, the reference implementation. The fused path keeps the weights and
+ * AdamW moments in its own arena while it trains; `syncModel()` copies them back into the model and the
+ * optimizer (before an evaluation or a checkpoint), and the next `train()` reloads them from there, so a
+ * checkpoint written by either path resumes on either.
  */
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
-import { tf } from '../backend';
+import { downloadForSyncRead, tf } from '../backend';
 import type { TrainConfig } from '../config/train';
 import { check } from '../util/check';
 import { deriveSeed } from '../util/rng';
 import { AdamW, clipGlobalNorm, warmupLearningRate } from './adamw';
 import type { Batch, BatchSource, EngineDeps, SequenceModel } from './deps';
+import type { DmmConfig } from '../models';
+import { dmmEngineGap } from '../engine/models/dmm';
+import { EngineSession } from '../engine/session';
+
+import { ENGINES, type EngineChoice } from '../config/names';
+export type { EngineChoice };
+
+/** `DMM_ENGINE` (set by `dmm train --engine`, inherited by the pool's child processes), else 'fused'. */
+export function defaultEngine(): EngineChoice {
+  const v = typeof process !== 'undefined' ? process.env?.DMM_ENGINE : undefined;
+  if (v === undefined || v === '') return 'fused';
+  check(
+    (ENGINES as readonly string[]).includes(v),
+    () => `Error in Trainer: DMM_ENGINE must be one of ${ENGINES.join(', ')}, got '${v}'. Unset it for the default.`,
+  );
+  return v as EngineChoice;
+}
+
+export interface TrainerOptions {
+  /** Default defaultEngine(): 'fused' where the engine covers the model, tfjs otherwise. */
+  engine?: EngineChoice;
+  /** Where the one-line engine note goes; default stderr, unless DMM_QUIET is set. */
+  log?: (line: string) => void;
+}
+
+/** Why the fused engine cannot train `model`, or null when it can. */
+export function engineGap(model: SequenceModel): string | null {
+  if (model.name !== 'dmm') return `model '${model.name}' (DMM only so far)`;
+  return dmmEngineGap(model.config as unknown as DmmConfig);
+}
 
 export class Trainer {
   readonly optimizer: AdamW;
+  /** The path that trains this model (the fused engine where it covers the model). */
+  readonly engine: EngineChoice;
+  /** Why the fused engine was not used, when it was asked for and does not cover the model. */
+  readonly engineNote?: string;
   private readonly params: Map<string, Variable>;
   private readonly K: number;
+  private session?: EngineSession;
+  /** Whether the session holds newer weights than the model (then syncModel copies them back). */
+  private sessionAhead = false;
 
   constructor(
     readonly model: SequenceModel,
@@ -22,6 +67,7 @@ export class Trainer {
     readonly config: Readonly<TrainConfig>,
     readonly seed: number,
     private readonly loss: EngineDeps['maskedActionLoss'],
+    opts: TrainerOptions = {},
   ) {
     this.params = model.trainableParameters();
     this.optimizer = new AdamW(this.params, { weightDecay: config.weightDecay });
@@ -31,11 +77,28 @@ export class Trainer {
       () =>
         `Error in Trainer: model.config.contextLength must be a positive integer, got ${model.config.contextLength}.`,
     );
+    const want = opts.engine ?? defaultEngine();
+    check(
+      (ENGINES as readonly string[]).includes(want),
+      () => `Error in Trainer: engine must be one of ${ENGINES.join(', ')}, got '${want}'.`,
+    );
+    const gap = want === 'fused' ? engineGap(model) : null;
+    this.engine = gap ? 'tfjs' : want;
+    if (gap) {
+      this.engineNote = `the fused engine does not cover ${gap}`;
+      const log = opts.log ?? ((l: string) => process.env.DMM_QUIET || console.error(l));
+      log(`[dmm] engine: tfjs (${this.engineNote})`);
+    }
   }
 
   /** Optimiser steps taken so far. */
   get step(): number {
-    return this.optimizer.step;
+    return this.session && this.sessionAhead ? this.session.step : this.optimizer.step;
+  }
+
+  /** Which executor runs the fused path: the GPU on the webgpu backend, else the CPU. */
+  get executor(): 'webgpu' | 'cpu' | undefined {
+    return this.engine === 'fused' ? (tf.getBackend() === 'webgpu' ? 'webgpu' : 'cpu') : undefined;
   }
 
   private batchTensors(b: Batch) {
@@ -51,8 +114,13 @@ export class Trainer {
     };
   }
 
-  /** One optimiser step; returns the batch loss as a kept scalar tensor (the caller disposes it). */
+  /** One optimiser step on the tfjs path; returns the batch loss as a kept scalar tensor (the caller disposes it). */
   trainStep(): Scalar {
+    check(
+      this.engine === 'tfjs',
+      () =>
+        "Error in Trainer.trainStep: it is the tfjs path's step, got a fused trainer. Use train(), or engine: 'tfjs'.",
+    );
     const k = this.optimizer.step + 1;
     const lr = warmupLearningRate(k, this.config.learningRate, this.config.warmupSteps);
     const dropoutSeed = deriveSeed(this.seed, 'dropout', k);
@@ -87,6 +155,7 @@ export class Trainer {
    * synchronous read) and the wall time. `onStep` is called after each step.
    */
   async train(steps: number, onStep?: () => void): Promise<{ meanLoss: number; seconds: number }> {
+    if (this.engine === 'fused') return this.trainFused(steps, onStep);
     const t0 = Date.now();
     let sum: Scalar = tf.scalar(0);
     for (let i = 0; i < steps; i++) {
@@ -107,7 +176,61 @@ export class Trainer {
     return { meanLoss, seconds: (Date.now() - t0) / 1000 };
   }
 
+  private async trainFused(steps: number, onStep?: () => void): Promise<{ meanLoss: number; seconds: number }> {
+    if (!this.session) {
+      const { batchSize, learningRate, warmupSteps, weightDecay, gradClip } = this.config;
+      this.session = await EngineSession.create(
+        this.model.config as unknown as DmmConfig,
+        this.model.dims,
+        { batchSize, learningRate, warmupSteps, weightDecay, gradClip, seed: this.seed },
+        this.executor!,
+      );
+    }
+    if (!this.sessionAhead) {
+      // The model and optimizer hold the current state (fresh, restored from a checkpoint, or synced back).
+      await this.loadSession(this.session);
+      this.sessionAhead = true;
+    }
+    return this.session.train(steps, () => this.sampler.sample(), onStep);
+  }
+
+  private async loadSession(session: EngineSession): Promise<void> {
+    const read = async (m: Map<string, Tensor>) =>
+      new Map(await Promise.all([...m].map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const)));
+    await downloadForSyncRead(this.optimizer.stateTensors()); // getState reads synchronously (WebGPU needs this)
+    const state = this.optimizer.getState();
+    const moments = (which: 'm' | 'v') => new Map(Object.entries(state[which]).map(([k, v]) => [k, v.data]));
+    session.load({
+      weights: await read(this.params),
+      frozen: await read(this.model.frozenTensors()),
+      m: moments('m'),
+      v: moments('v'),
+      step: state.step,
+    });
+  }
+
+  /**
+   * Copies the fused path's weights, frozen tensors and AdamW state back into the model and the optimizer
+   * (a no-op on the tfjs path). Call it before evaluating the model or saving a checkpoint.
+   */
+  async syncModel(): Promise<void> {
+    if (!this.session || !this.sessionAhead) return;
+    const s = await this.session.state();
+    const assign = (v: Variable, data: Float32Array) => {
+      const t = tf.tensor(data, v.shape, 'float32');
+      v.assign(t);
+      t.dispose();
+    };
+    for (const [name, v] of this.params) assign(v, s.weights.get(name)!);
+    for (const [name, v] of this.model.frozenTensors() as Map<string, Variable>) assign(v, s.frozen.get(name)!);
+    const pack = (m: Map<string, Float32Array>) =>
+      Object.fromEntries([...this.params].map(([name, v]) => [name, { shape: v.shape.slice(), data: m.get(name)! }]));
+    this.optimizer.setState({ step: s.step, m: pack(s.m), v: pack(s.v) });
+    this.sessionAhead = false;
+  }
+
   dispose(): void {
     this.optimizer.dispose();
+    this.session?.dispose();
   }
 }

@@ -86,7 +86,7 @@ export function referenceRun(c: ParityCase): ReferenceRun {
   tf.dispose([out, ...Object.values(g), ...Object.values(inputs)]);
   let next = 0;
   const source: BatchSource = { sample: () => batches[next++], getState: () => null, setState: () => {} };
-  const trainer = new Trainer(model, source, train, c.seed, maskedActionLoss);
+  const trainer = new Trainer(model, source, train, c.seed, maskedActionLoss, { engine: 'tfjs' });
   const loss: number[] = [];
   for (let i = 0; i < steps; i++) {
     const l = trainer.trainStep();

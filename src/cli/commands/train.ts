@@ -6,6 +6,8 @@ import { DEFAULT_EXPERIMENT, normaliseRunSpec, type RunSpec } from '../../config
 import { runSpecs } from '../../sweep/local';
 import { helpText, parseFlags, parseIntList, parseOverrides, parsePositiveInt, type CommandSpec } from '../args';
 import type { CliCommand } from '../command';
+import { ENGINES } from '../../config/names';
+import { check } from '../../util/check';
 
 export const TRAIN_SPEC: CommandSpec = {
   name: 'train',
@@ -50,6 +52,12 @@ export const TRAIN_SPEC: CommandSpec = {
     jobs: { type: 'string', value: 'N', help: 'processes for several seeds', default: 'one per core' },
     results: { type: 'string', value: 'DIR', help: 'results folder', default: 'results' },
     restart: { type: 'boolean', help: 'run again from scratch: ignore a finished record and the checkpoints' },
+    engine: {
+      type: 'string',
+      value: 'PATH',
+      help: 'fused (the kit engine: WebGPU on a GPU, WebAssembly memory on the CPU) | tfjs (op by op); models the engine does not cover train on tfjs and say so',
+      default: '$DMM_ENGINE or fused',
+    },
   },
   examples: [
     'dmm train --model dmm --env hopper --dataset medium --scale quick',
@@ -62,6 +70,13 @@ export async function trainMain(argv: string[]): Promise<number> {
   if (v.help) {
     console.log(helpText(TRAIN_SPEC));
     return 0;
+  }
+  if (v.engine !== undefined) {
+    check(
+      (ENGINES as readonly string[]).includes(v.engine as string),
+      () => `Error in dmm train: --engine must be one of ${ENGINES.join(', ')}, got '${v.engine}'.`,
+    );
+    process.env.DMM_ENGINE = v.engine as string; // the pool's child processes inherit it
   }
   const scale = parseScale(v.scale as string | undefined, parseScale(process.env.DMM_SCALE));
   const seeds = v.seeds ? parseIntList('train', 'seeds', v.seeds as string) : [...RUN_SCALES[scale].seeds];
