@@ -22,6 +22,7 @@ export const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  i32Load: 0x28,
   f32Load: 0x2a,
   f32Store: 0x38,
   i32Const: 0x41,
@@ -181,15 +182,24 @@ function section(id: number, payload: number[]): number[] {
   return [id, ...uleb(payload.length), ...payload];
 }
 
-/** A module of void functions over one exported memory `mem` (initial `pages` of 64 KiB). */
-export function assembleModule(funcs: FuncBuilder[], pages = 1): Uint8Array {
+/**
+ * A module of void functions over one memory of (initially) `pages` of 64 KiB: its own, exported as `mem`,
+ * or with `importMemory` one given at instantiation as `env.mem` (so kernels work in a caller's memory,
+ * as the fused engine's CPU executor does with its arena).
+ */
+export function assembleModule(funcs: FuncBuilder[], pages = 1, opts: { importMemory?: boolean } = {}): Uint8Array {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map(([, t]) => [t])), 0]);
+  const exports = funcs.map((f, k) => [...utf8(f.name), 0x00, ...uleb(k)]);
+  const memory = opts.importMemory
+    ? section(2, vec([[...utf8('env'), ...utf8('mem'), 0x02, 0x00, ...uleb(pages)]]))
+    : section(5, vec([[0x00, ...uleb(pages)]]));
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec(types)),
+    ...(opts.importMemory ? memory : []),
     ...section(3, vec(funcs.map((_, k) => uleb(k)))),
-    ...section(5, vec([[0x00, ...uleb(pages)]])),
-    ...section(7, vec([[...utf8('mem'), 0x02, 0], ...funcs.map((f, k) => [...utf8(f.name), 0x00, ...uleb(k)])])),
+    ...(opts.importMemory ? [] : memory),
+    ...section(7, vec(opts.importMemory ? exports : [[...utf8('mem'), 0x02, 0], ...exports])),
     ...section(10, vec(funcs.map((f) => f.body()))),
   ];
   return Uint8Array.from(bytes);
@@ -214,7 +224,7 @@ export interface WasmMemory {
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
+  Instance: new (module: object, imports?: object) => { exports: unknown };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
@@ -224,9 +234,9 @@ export function validateModule(bytes: Uint8Array): boolean {
 }
 
 /** The module's exports, or null where this runtime rejects it (no SIMD): callers fall back. */
-export function instantiateModule<E>(bytes: Uint8Array): E | null {
+export function instantiateModule<E>(bytes: Uint8Array, imports?: object): E | null {
   try {
-    if (validateModule(bytes)) return new wasmApi!.Instance(new wasmApi!.Module(bytes)).exports as E;
+    if (validateModule(bytes)) return new wasmApi!.Instance(new wasmApi!.Module(bytes), imports).exports as E;
   } catch {
     // not instantiable here: the caller's fallback runs
   }

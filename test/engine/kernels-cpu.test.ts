@@ -1,0 +1,252 @@
+/**
+ * The CPU executor's SIMD kernels against the kernels' float64 JavaScript (the reference), launch by launch,
+ * on fresh random arenas: the matrix product in every operand layout the DMM program uses (rows by m or k,
+ * B rows by n transposed first, a windowed A, B rows read in reverse blocks, split reductions, remainders in
+ * rows and columns, every epilogue) and the selective scan forward and backward.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Arena, dense, type Launch, type Program, type Rows } from '../../src/engine/program';
+import { gemm, type GemmSpec } from '../../src/engine/kernels/gemm';
+import { scanBackward, scanForward, type ScanBackwardSpec, type ScanSpec } from '../../src/engine/kernels/scan';
+import { CpuExecutor } from '../../src/engine/cpu/executor';
+import { Rng } from '../../src/util/rng';
+
+/** A one-launch program over an arena of `size` floats. */
+function program(size: number, launch: Launch): Program {
+  const arena = new Arena();
+  arena.alloc('all', size, 'scratch');
+  return {
+    key: 'test',
+    arena,
+    ctl: new Arena(1),
+    launches: [launch],
+    params: new Map(),
+    frozen: new Map(),
+    inputs: {},
+    outputs: {},
+    training: false,
+  };
+}
+
+/** Runs the launch on the SIMD path (float32) and the float64 reference from the same random arena. */
+function compare(size: number, launch: Launch, outputs: [number, number][], seed: number): number {
+  const p = program(size, launch);
+  const fast = new CpuExecutor(p);
+  const ref = new CpuExecutor(p, { precision: 'float64' });
+  assert.equal(fast.simdLaunches, 1, `${launch.label} must take the SIMD path`);
+  const rng = new Rng(seed);
+  for (let i = 0; i < size; i++) {
+    const v = Math.fround(rng.normal() * 0.5);
+    fast.mem[i] = v;
+    ref.mem[i] = v;
+  }
+  fast.run();
+  ref.run();
+  let num = 0;
+  let den = 1e-30;
+  for (const [off, n] of outputs)
+    for (let i = off; i < off + n; i++) {
+      num = Math.max(num, Math.abs(fast.mem[i] - ref.mem[i]));
+      den = Math.max(den, Math.abs(ref.mem[i]));
+    }
+  return num / den;
+}
+
+const TOL = 1e-5;
+
+describe('CPU SIMD matrix product = float64 reference', () => {
+  const M = 37; // rows past a multiple of 4
+  const cases: { label: string; spec: (base: number) => GemmSpec; size: number }[] = [];
+  // NT: x [M, 20] · W [13, 20]ᵀ + bias, with a residual (columns past 8 and past 4).
+  cases.push({
+    label: 'rows by m, weight rows by n, bias, residual',
+    size: 4000,
+    spec: () => ({
+      M,
+      N: 13,
+      K: 20,
+      a: { rows: dense(0, M, 20), major: 'm' },
+      b: { rows: dense(800, 13, 20), major: 'n' },
+      bias: 1100,
+      out: dense(1200, M, 13),
+      epilogue: { kind: 'add', r: dense(1800, M, 13) },
+    }),
+  });
+  // NN with the DSM's overlapping windows (k = 3 rows of D = 8, padded sequences of L = 5) and reversed blocks.
+  const L = 5;
+  const D = 8;
+  const k = 3;
+  const win: Rows = { off: 0, g: L, gs: (L + k - 1) * D, rs: D };
+  cases.push({
+    label: 'windowed A, B rows in reverse blocks (the DSM input gradient)',
+    size: 4000,
+    spec: () => ({
+      M: 4 * L,
+      N: D,
+      K: k * D,
+      a: { rows: win, major: 'm' },
+      b: { rows: { off: 1000 + (k - 1) * D, g: D, gs: -D, rs: k * D }, major: 'k' },
+      out: dense(2000, 4 * L, D),
+    }),
+  });
+  // TN weight gradient with 3 slices, windowed B.
+  cases.push({
+    label: 'rows by k on both sides, 3 reduction slices (a weight gradient)',
+    size: 6000,
+    spec: () => ({
+      M: D,
+      N: k * D,
+      K: 4 * L,
+      a: { rows: dense(1000, 4 * L, D), major: 'k' },
+      b: { rows: win, major: 'k' },
+      out: dense(3000, D, k * D),
+      splits: 3,
+      sliceStride: D * k * D,
+    }),
+  });
+  cases.push({
+    label: 'SiLU split epilogue',
+    size: 8000,
+    spec: () => ({
+      M,
+      N: 24,
+      K: 16,
+      a: { rows: dense(0, M, 16), major: 'm' },
+      b: { rows: dense(700, 16, 24), major: 'k' },
+      out: dense(1200, M, 24),
+      epilogue: { kind: 'silu-split', cols: 12, s: dense(2200, M, 12) },
+    }),
+  });
+  cases.push({
+    label: 'SiLU gradient epilogue',
+    size: 8000,
+    spec: () => ({
+      M,
+      N: 12,
+      K: 16,
+      a: { rows: dense(0, M, 16), major: 'm' },
+      b: { rows: dense(700, 16, 12), major: 'k' },
+      out: dense(1200, M, 12),
+      epilogue: { kind: 'silu-grad', r: dense(2200, M, 12), z: dense(3000, M, 24) },
+    }),
+  });
+  cases.forEach((c, i) =>
+    it(c.label, () => {
+      const spec = c.spec(0);
+      const S = spec.splits ?? 1;
+      const outs: [number, number][] = [[spec.out.off, S * (spec.sliceStride ?? spec.M * spec.N)]];
+      if (spec.epilogue?.kind === 'silu-split') outs.push([spec.epilogue.s.off, spec.M * spec.epilogue.cols]);
+      const e = compare(c.size, { kernel: gemm as Launch['kernel'], spec, label: c.label }, outs, 10 + i);
+      assert.ok(e <= TOL, `relative error ${e}`);
+    }),
+  );
+});
+
+describe('CPU SIMD selective scan = float64 reference', () => {
+  const B = 3;
+  const L = 7;
+  const E = 8;
+  const N = 16;
+  const R = 2;
+  const T = B * L;
+  const XD = R + 2 * N;
+  let o = 0;
+  const at = (n: number) => ((o += n), o - n);
+  const u = at(T * E);
+  const xd = at(T * XD);
+  const wdt = at(E * R);
+  const bdt = at(E);
+  const alog = at(E * N);
+  const dskip = at(E);
+  const z = at(T * E);
+  const out = at(T * E);
+  const rho = at(T * E);
+  const oo = at(T * E);
+  const fwd: ScanSpec = {
+    B,
+    L,
+    E,
+    N,
+    R,
+    u: dense(u, T, E),
+    xd: dense(xd, T, XD),
+    wdt,
+    bdt,
+    alog,
+    dskip,
+    z: dense(z, T, E),
+    out: dense(out, T, E),
+    rho: dense(rho, T, E),
+    o: dense(oo, T, E),
+  };
+  it('forward: out, ρ and o', () => {
+    const e = compare(
+      o + 16,
+      { kernel: scanForward as Launch['kernel'], spec: fwd, label: 'scan' },
+      [
+        [out, T * E],
+        [rho, T * E],
+        [oo, T * E],
+      ],
+      21,
+    );
+    assert.ok(e <= TOL, `relative error ${e}`);
+  });
+  it('backward: ∂u, ∂ρ, ∂z, ∂B | ∂C and the parameter sums', () => {
+    const dout = at(T * E);
+    const du = at(T * E);
+    const drho = at(T * E);
+    const dz = at(T * E);
+    const dbc = at(T * 2 * N);
+    const dalog = at(E * N);
+    const dd = at(E);
+    const dbdt = at(E);
+    const spec: ScanBackwardSpec = {
+      ...fwd,
+      rho: dense(rho, T, E),
+      o: dense(oo, T, E),
+      dout: dense(dout, T, E),
+      du: dense(du, T, E),
+      drho: dense(drho, T, E),
+      dz: dense(dz, T, E),
+      dbc,
+      groupChannels: E,
+      batchSlices: 1,
+      dalog,
+      dd,
+      dbdt,
+    };
+    // ρ and o must be the forward's: run the forward first on the same arena.
+    const size = o + 16;
+    const launches: Launch[] = [
+      { kernel: scanForward as Launch['kernel'], spec: fwd, label: 'fwd' },
+      { kernel: scanBackward as Launch['kernel'], spec, label: 'bwd' },
+    ];
+    const p = { ...program(size, launches[0]), launches };
+    const fast = new CpuExecutor(p);
+    const ref = new CpuExecutor(p, { precision: 'float64' });
+    assert.equal(fast.simdLaunches, 2);
+    const rng = new Rng(22);
+    for (let i = 0; i < size; i++) fast.mem[i] = ref.mem[i] = Math.fround(rng.normal() * 0.5);
+    fast.run();
+    ref.run();
+    for (const [name, off, n] of [
+      ['du', du, T * E],
+      ['drho', drho, T * E],
+      ['dz', dz, T * E],
+      ['dbc', dbc, T * 2 * N],
+      ['dalog', dalog, E * N],
+      ['dD', dd, E],
+      ['dbdt', dbdt, E],
+    ] as const) {
+      let num = 0;
+      let den = 1e-30;
+      for (let i = off; i < off + n; i++) {
+        num = Math.max(num, Math.abs(fast.mem[i] - ref.mem[i]));
+        den = Math.max(den, Math.abs(ref.mem[i]));
+      }
+      assert.ok(num / den <= TOL, `${name}: relative error ${num / den}`);
+    }
+  });
+});
