@@ -96,6 +96,11 @@ export class Trainer {
     return this.session && this.sessionAhead ? this.session.step : this.optimizer.step;
   }
 
+  /** The fused path's session once it trained (its program and executor), for benchmarks and profiles. */
+  get fusedSession(): EngineSession | undefined {
+    return this.session;
+  }
+
   /** Which executor runs the fused path: the GPU on the webgpu backend, else the CPU. */
   get executor(): 'webgpu' | 'cpu' | undefined {
     return this.engine === 'fused' ? (tf.getBackend() === 'webgpu' ? 'webgpu' : 'cpu') : undefined;
