@@ -30,6 +30,15 @@ export interface EvalModel {
   forward(inputs: ModelInputs, opts: { training: false }): Tensor;
   /** The action at the last timestep, [B, actDim]; the evaluator falls back to `forward`. */
   forwardLast?(inputs: ModelInputs): Tensor;
+  /**
+   * The same on plain arrays ([B, K, ·] windows), without tfjs: the fused engine's path
+   * (src/engine/forward.ts). Preferred when present; `largest` is the most rows a call will have.
+   */
+  lastActions?(
+    windows: { states: Float32Array; actions: Float32Array; returnsToGo: Float32Array; mask: Float32Array },
+    B: number,
+    largest: number,
+  ): Promise<Float32Array>;
 }
 
 export interface TargetResult {
@@ -147,6 +156,31 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
             .forward(inputs, { training: false })
             .slice([0, K - 1, 0], [B, 1, a])
             .reshape([B, a]);
+    /** The tfjs path of a model call: windows as tensors, the actions read back. */
+    const tensorActions = async (
+      bS: Float32Array,
+      bA: Float32Array,
+      bR: Float32Array,
+      bT: Int32Array,
+      bM: Float32Array,
+      B: number,
+    ): Promise<Float32Array> => {
+      const out = tf.tidy(() =>
+        lastAction(
+          {
+            states: tf.tensor3d(bS, [B, K, s]),
+            actions: tf.tensor3d(bA, [B, K, a]),
+            returnsToGo: tf.tensor3d(bR, [B, K, 1]),
+            timesteps: tf.tensor2d(bT, [B, K], 'int32'),
+            mask: tf.tensor2d(bM, [B, K]),
+          },
+          B,
+        ),
+      );
+      const y = (await out.data()) as Float32Array;
+      out.dispose();
+      return y;
+    };
     /** One model call over the running episodes of targets [t0, t1); writes their actions and hist_a[−1]. */
     const act = async (t0: number, t1: number, actions: Float32Array[]): Promise<number> => {
       const active: number[] = [];
@@ -165,20 +199,9 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
         bT.set(winT.subarray(r * K, (r + 1) * K), i * K);
         bM.set(winM.subarray(r * K, (r + 1) * K), i * K);
       });
-      const out = tf.tidy(() =>
-        lastAction(
-          {
-            states: tf.tensor3d(bS, [B, K, s]),
-            actions: tf.tensor3d(bA, [B, K, a]),
-            returnsToGo: tf.tensor3d(bR, [B, K, 1]),
-            timesteps: tf.tensor2d(bT, [B, K], 'int32'),
-            mask: tf.tensor2d(bM, [B, K]),
-          },
-          B,
-        ),
-      );
-      const y = (await out.data()) as Float32Array;
-      out.dispose();
+      const y = model.lastActions
+        ? await model.lastActions({ states: bS, actions: bA, returnsToGo: bR, mask: bM }, B, rows)
+        : await tensorActions(bS, bA, bR, bT, bM, B);
       for (let ti = t0; ti < t1; ti++) actions[ti].fill(0);
       active.forEach((r, i) => {
         const ti = Math.floor(r / E);

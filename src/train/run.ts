@@ -169,7 +169,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
       bar.done(`loss ${meanLoss.toPrecision(4)}`);
       report(it - 0.2, it, 'evaluating');
       const e0 = Date.now();
-      const targets = await evaluate(model, {
+      const targets = await evaluate(await trainer.evalModel(), {
         env: s.env,
         stateMean: dataset.stateMean,
         stateStd: dataset.stateStd,

@@ -21,6 +21,7 @@ import type { Batch, BatchSource, EngineDeps, SequenceModel } from './deps';
 import type { DmmConfig } from '../models';
 import { dmmEngineGap } from '../engine/models/dmm';
 import { EngineSession } from '../engine/session';
+import { EngineForward, type WindowBatch } from '../engine/forward';
 
 import { ENGINES, type EngineChoice } from '../config/names';
 export type { EngineChoice };
@@ -58,6 +59,7 @@ export class Trainer {
   private readonly params: Map<string, Variable>;
   private readonly K: number;
   private session?: EngineSession;
+  private forwardEngine?: EngineForward;
   /** Whether the session holds newer weights than the model (then syncModel copies them back). */
   private sessionAhead = false;
 
@@ -234,8 +236,41 @@ export class Trainer {
     this.sessionAhead = false;
   }
 
+  /**
+   * The model as the evaluator should call it: on the fused path with the engine's forward program for the
+   * last action (src/engine/forward.ts) and the current weights; on the tfjs path the model itself.
+   * Call after syncModel().
+   */
+  async evalModel(): Promise<
+    SequenceModel & { lastActions?(w: WindowBatch, B: number, largest: number): Promise<Float32Array> }
+  > {
+    if (this.engine !== 'fused') return this.model;
+    this.forwardEngine ??= new EngineForward(
+      this.model.config as unknown as DmmConfig,
+      this.model.dims,
+      this.executor!,
+    );
+    const read = async (m: Map<string, Tensor>) =>
+      [...(await Promise.all([...m].map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const)))];
+    this.forwardEngine.setWeights(new Map([...(await read(this.params)), ...(await read(this.model.frozenTensors()))]));
+    const fwd = this.forwardEngine;
+    const m = this.model;
+    return {
+      name: m.name,
+      config: m.config,
+      dims: m.dims,
+      forward: (inputs, opts) => m.forward(inputs, opts),
+      trainableParameters: () => m.trainableParameters(),
+      frozenTensors: () => m.frozenTensors(),
+      parameterCount: () => m.parameterCount(),
+      dispose: () => {},
+      lastActions: (w, B, largest) => fwd.lastActions(w, B, largest),
+    };
+  }
+
   dispose(): void {
     this.optimizer.dispose();
     this.session?.dispose();
+    this.forwardEngine?.dispose();
   }
 }

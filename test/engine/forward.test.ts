@@ -1,0 +1,106 @@
+/**
+ * The evaluator's model call on the fused engine (src/engine/forward.ts) against the tfjs model's forwardLast:
+ * the same last-step actions to float32 round-off for several batch sizes (padded up to the program's bucket),
+ * and a whole evaluation through it gives the same returns as through tfjs.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, tf } from '../../src/backend';
+import { createModel, type DmmConfig } from '../../src/models';
+import { EngineForward } from '../../src/engine/forward';
+import { evaluate } from '../../src/eval/rollout';
+import { resolveTrainConfig } from '../../src/config/train';
+import { Trainer } from '../../src/train/trainer';
+import { maskedActionLoss } from '../../src/models';
+import { syntheticBatch } from '../helpers/engine-run';
+import { ToyVecEnv, TOY_DIMS } from '../helpers/train-fakes';
+
+before(async () => {
+  process.env.DMM_QUIET = '1';
+  await initBackend({ log: false });
+});
+
+const HOPPER = { stateDim: 11, actDim: 3 };
+
+test('engine forward = tfjs forwardLast for batch sizes 1, 5, 13 (padded to buckets) and both DSM modes', async () => {
+  for (const config of [
+    { hiddenSize: 32, contextLength: 6 },
+    { hiddenSize: 16, contextLength: 3, dsmMode: 'shared-frozen' },
+  ]) {
+    const model = createModel('dmm', config as never, HOPPER, 4);
+    const fwd = new EngineForward(model.config as DmmConfig, HOPPER, 'cpu');
+    const weights = new Map(
+      [...model.trainableParameters(), ...model.frozenTensors()].map(([k, v]) => [k, Float32Array.from(v.dataSync())]),
+    );
+    fwd.setWeights(weights);
+    const K = (model.config as DmmConfig).contextLength;
+    for (const B of [1, 5, 13]) {
+      const w = syntheticBatch(HOPPER, B, K, 30 + B, true);
+      const got = await fwd.lastActions(w, B, 13);
+      const ref = tf.tidy(() =>
+        model.forwardLast!({
+          states: tf.tensor3d(w.states, [B, K, 11]),
+          actions: tf.tensor3d(w.actions, [B, K, 3]),
+          returnsToGo: tf.tensor3d(w.returnsToGo, [B, K, 1]),
+          timesteps: tf.tensor2d(w.timesteps, [B, K], 'int32'),
+          mask: tf.tensor2d(w.mask, [B, K]),
+        }).dataSync(),
+      );
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < ref.length; i++) {
+        num = Math.max(num, Math.abs(got[i] - ref[i]));
+        den = Math.max(den, Math.abs(ref[i]));
+      }
+      assert.equal(got.length, ref.length);
+      assert.ok(num / den <= 1e-5, `B ${B}: relative error ${num / den}`);
+    }
+    fwd.dispose();
+    model.dispose();
+  }
+});
+
+test('an evaluation through the fused trainer’s model equals one through the tfjs model', async () => {
+  const model = createModel('dmm', { hiddenSize: 16, contextLength: 4 } as never, TOY_DIMS, 5);
+  const trainer = new Trainer(
+    model,
+    {
+      sample: () => {
+        throw new Error('unused');
+      },
+      getState: () => null,
+      setState: () => {},
+    },
+    resolveTrainConfig({ batchSize: 2 }),
+    1,
+    maskedActionLoss,
+    { engine: 'fused' },
+  );
+  const opts = {
+    env: 'hopper',
+    stateMean: [0, 0, 0],
+    stateStd: [1, 1, 1],
+    config: {
+      targets: [3600, 7200],
+      episodesPerTarget: 3,
+      maxEpisodeSteps: 12,
+      maxEpLen: 1000,
+      returnScale: 1000,
+      evalPadding: 'official' as const,
+    },
+    seed: 3,
+    createVecEnv: async (_e: string, n: number, o: { seed: number }) => new ToyVecEnv(n, o.seed, 12),
+    silent: true,
+  };
+  const viaEngine = await evaluate(await trainer.evalModel(), opts);
+  const viaTfjs = await evaluate(model, opts);
+  for (let t = 0; t < 2; t++)
+    viaTfjs[t].returns.forEach((r, i) =>
+      assert.ok(
+        Math.abs(viaEngine[t].returns[i] - r) <= 1e-4 * Math.max(1, Math.abs(r)),
+        `${viaEngine[t].returns} vs ${viaTfjs[t].returns}`,
+      ),
+    );
+  trainer.dispose();
+  model.dispose();
+});
