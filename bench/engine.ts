@@ -10,13 +10,18 @@
  * a step's arithmetic; scan and element-wise work uncounted). --profile adds the fused path's time per
  * launch: on WebGPU each dispatch repeated 50 times alone in one pass, on the CPU each launch run alone.
  *
+ * Also the evaluator's model call (the last-step actions of B windows, written, run and read back, as every
+ * environment step does) at --eval-batch episodes, on both paths.
+ *
  * Usage: node --import tsx bench/engine.ts [--batches 64,1024] [--seconds 6] [--paths tfjs,fused] [--profile]
+ *        [--eval-batch 400]
  * Writes bench/results/engine-<backend>.json ($OUT/… when OUT is set).
  */
-import { initBackend } from '../src/backend';
+import { initBackend, tf } from '../src/backend';
 import { resolveTrainConfig } from '../src/config/train';
 import { BatchSampler } from '../src/data/sampler';
-import { createModel, maskedActionLoss } from '../src/models';
+import { createModel, maskedActionLoss, type DmmConfig } from '../src/models';
+import { EngineForward } from '../src/engine/forward';
 import { CpuExecutor } from '../src/engine/cpu/executor';
 import type { GemmSpec } from '../src/engine/kernels/gemm';
 import type { Program } from '../src/engine/program';
@@ -33,6 +38,7 @@ const flags = parseBenchFlags('engine', {
   seconds: { type: 'number', default: 6, help: 'timed seconds per path and batch' },
   paths: { type: 'list', default: ['tfjs', 'fused'], help: 'tfjs and/or fused' },
   profile: { type: 'boolean', help: "the fused path's time per launch" },
+  'eval-batch': { type: 'number', default: 400, help: 'episodes of the evaluation model call (0: skip)' },
 });
 
 /** Products' FLOPs of one run of the program. */
@@ -125,6 +131,46 @@ async function main(): Promise<void> {
       model.dispose();
     }
   }
+  const evalRows: { path: EngineChoice; batch: number; msPerCall: number; msMin: number; calls: number }[] = [];
+  const EB = flags['eval-batch'];
+  if (EB > 0) {
+    const model = createModel('dmm', CONFIG as never, HOPPER, 1);
+    const K = CONFIG.contextLength;
+    const w = {
+      states: Float32Array.from({ length: EB * K * HOPPER.stateDim }, (_, i) => Math.sin(i)),
+      actions: Float32Array.from({ length: EB * K * HOPPER.actDim }, (_, i) => Math.cos(i) * 0.5),
+      returnsToGo: new Float32Array(EB * K).fill(3.6),
+      mask: new Float32Array(EB * K).fill(1),
+    };
+    for (const path of flags.paths as EngineChoice[]) {
+      let call: () => Promise<unknown>;
+      let cleanup = () => {};
+      if (path === 'fused') {
+        const fwd = new EngineForward(model.config as DmmConfig, HOPPER, backend === 'webgpu' ? 'webgpu' : 'cpu');
+        fwd.setWeights(new Map([...model.trainableParameters()].map(([k, v]) => [k, Float32Array.from(v.dataSync())])));
+        call = () => fwd.lastActions(w, EB);
+        cleanup = () => fwd.dispose();
+      } else {
+        call = async () => {
+          const out = tf.tidy(() =>
+            model.forwardLast!({
+              states: tf.tensor3d(w.states, [EB, K, HOPPER.stateDim]),
+              actions: tf.tensor3d(w.actions, [EB, K, HOPPER.actDim]),
+              returnsToGo: tf.tensor3d(w.returnsToGo, [EB, K, 1]),
+              timesteps: tf.zeros([EB, K], 'int32'),
+              mask: tf.tensor2d(w.mask, [EB, K]),
+            }),
+          );
+          await out.data();
+          out.dispose();
+        };
+      }
+      const t = await timeIt(call, { warmup: 3, seconds: Math.min(3, flags.seconds), minIters: 5 });
+      evalRows.push({ path, batch: EB, msPerCall: t.medianMs, msMin: t.minMs, calls: t.iters });
+      cleanup();
+    }
+    model.dispose();
+  }
   const speedups = flags.batches.map(Number).map((B) => {
     const t = rows.find((r) => r.batch === B && r.path === 'tfjs');
     const f = rows.find((r) => r.batch === B && r.path === 'fused');
@@ -138,6 +184,7 @@ async function main(): Promise<void> {
     model: { name: 'dmm', ...CONFIG, dims: HOPPER, parameters: 123587 },
     rows,
     speedups,
+    evalRows,
     profiles,
   });
   const m = machine();
@@ -157,6 +204,10 @@ async function main(): Promise<void> {
     ]),
   );
   for (const s of speedups) console.log(`batch ${s.batch}: fused / tfjs = ${s.fusedOverTfjs?.toFixed(1) ?? 'n/a'}×`);
+  for (const e of evalRows)
+    console.log(
+      `evaluation call, ${e.batch} episodes, ${e.path}: ${e.msPerCall.toFixed(2)} ms (min ${e.msMin.toFixed(2)})`,
+    );
   console.log(`wrote ${file}`);
 }
 

@@ -4,9 +4,11 @@
 # kit does (its modules resolve the root as ../.. of their own file). Adds what esbuild cannot inline: the
 # MuJoCo and h5wasm WebAssembly packages and the MuJoCo model files. On the host, from the repo root:
 #   DMM_BACKEND=webgpu bash .gpu/cli/run.sh train --model dt --env hopper --dataset medium --scale quick --seeds 12
+# Another entry: tools/gpu/bundle-cli.sh tools/gpu/engine-quick.ts .gpu/quick
 set -euo pipefail
-out=.gpu/cli
-bash ../shared/tools/gpu-bundle.sh tools/gpu/cli-entry.ts "$out" >/dev/null
+entry=${1:-tools/gpu/cli-entry.ts}
+out=${2:-.gpu/cli}
+bash ../shared/tools/gpu-bundle.sh "$entry" "$out" >/dev/null
 grep -qxF "/.gpu/" .git/info/exclude 2>/dev/null || echo "/.gpu/" >> .git/info/exclude
 mkdir -p "$out/node_modules/mujoco-js/dist" "$out/node_modules/h5wasm/dist"
 cp node_modules/mujoco-js/package.json "$out/node_modules/mujoco-js/"
