@@ -147,7 +147,9 @@ async function main(): Promise<void> {
       let cleanup = () => {};
       if (path === 'fused') {
         const fwd = new EngineForward(model.config as DmmConfig, HOPPER, backend === 'webgpu' ? 'webgpu' : 'cpu');
-        fwd.setWeights(new Map([...model.trainableParameters()].map(([k, v]) => [k, Float32Array.from(v.dataSync())])));
+        const params = [...model.trainableParameters()];
+        const read = params.map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const);
+        fwd.setWeights(new Map(await Promise.all(read)));
         call = () => fwd.lastActions(w, EB);
         cleanup = () => fwd.dispose();
       } else {
