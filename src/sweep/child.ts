@@ -4,6 +4,8 @@
  * worker itself dies, the IPC channel closes and this process exits, so no orphan keeps training.
  */
 import { stableStringify } from '../util/atomic';
+import { isScript } from '../util/script';
+import * as trainRunner from './train-runner';
 import type { RunSpec } from '../config/run-spec';
 import type { JobContext, RunnerModule } from './runner';
 
@@ -25,8 +27,13 @@ function send(msg: ChildMessage): Promise<void> {
 
 async function run(req: ChildRequest): Promise<void> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runner is chosen at run time by path
-    const mod = require(req.runner) as Partial<RunnerModule>;
+    // The default runner is linked in (a bundle cannot require a .ts file by path); others load by path.
+    const mod = (
+      /train-runner(\.ts)?$/.test(req.runner)
+        ? trainRunner
+        : // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runner is chosen at run time by path
+          require(req.runner)
+    ) as Partial<RunnerModule>;
     if (typeof mod.runJob !== 'function')
       throw new Error(`Error in sweep child: runner module ${req.runner} must export runJob(spec, ctx).`);
     const record = await mod.runJob(req.spec, {
@@ -43,7 +50,10 @@ async function run(req: ChildRequest): Promise<void> {
   }
 }
 
-if (require.main === module) {
+/** Serves one request from the parent over IPC: this file as a script, or a bundle forked with DMM_SWEEP_CHILD=1. */
+export function childMain(): void {
   process.on('disconnect', () => process.exit(1));
   process.once('message', (msg) => void run(msg as ChildRequest));
 }
+
+if (isScript(module, 'child')) childMain();

@@ -80,10 +80,13 @@ export function forkRun(
   } = {},
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'child.ts'), [], {
-      execArgv: ['--require', require.resolve('tsx/cjs')],
+    // From source: child.ts through tsx. From a bundle (the GPU host's, tools/gpu): the bundle itself, whose
+    // entry serves the request when DMM_SWEEP_CHILD is set.
+    const bundled = !__filename.endsWith('.ts');
+    const child = fork(bundled ? process.argv[1] : path.join(__dirname, 'child.ts'), [], {
+      execArgv: bundled ? [] : ['--require', require.resolve('tsx/cjs')],
       stdio: opts.inheritOutput ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: opts.env ?? process.env,
+      env: { ...(opts.env ?? process.env), ...(bundled ? { DMM_SWEEP_CHILD: '1' } : {}) },
     });
     opts.children?.add(child);
     let stderr = '';

@@ -8,18 +8,25 @@
  */
 import { command as train } from '../../src/cli/commands/train';
 import { command as report } from '../../src/cli/commands/report';
+import { childMain } from '../../src/sweep/child';
 
 const [name, ...rest] = process.argv.slice(2);
-const commands = { train, report } as const;
-const cmd = commands[name as keyof typeof commands];
-if (!cmd) {
-  console.error(`Error in cli-entry: command must be one of ${Object.keys(commands).join(', ')}, got '${name}'.`);
-  process.exit(2);
+// The process pool forks this bundle for each run (src/sweep/local.ts): then it is a run's child process.
+if (process.env.DMM_SWEEP_CHILD === '1') childMain();
+else main();
+
+function main(): void {
+  const commands = { train, report } as const;
+  const cmd = commands[name as keyof typeof commands];
+  if (!cmd) {
+    console.error(`Error in cli-entry: command must be one of ${Object.keys(commands).join(', ')}, got '${name}'.`);
+    process.exit(2);
+  }
+  cmd.run(rest).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(err.message);
+      process.exit(1);
+    },
+  );
 }
-cmd.run(rest).then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(err.message);
-    process.exit(1);
-  },
-);
