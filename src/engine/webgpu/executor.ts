@@ -218,16 +218,21 @@ export class WebGpuExecutor implements Executor {
     while (this.inFlight.length > 3) await this.inFlight.shift();
   }
 
+  /** Mappable staging buffers by size, reused: the evaluator reads the same region every environment step. */
+  private readonly staging = new Map<number, GpuBuffer[]>();
+
   async read(region: Region): Promise<Float32Array> {
-    const bytes = Math.max(4, region.size * 4);
-    const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: MAP_READ | COPY_DST });
+    const bytes = Math.max(16, Math.ceil((region.size * 4) / 16) * 16);
+    const free = this.staging.get(bytes) ?? [];
+    this.staging.set(bytes, free);
+    const staging = free.pop() ?? this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(this.arena, region.offset * 4, staging, 0, region.size * 4);
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(MAP_MODE_READ);
     const out = new Float32Array(staging.getMappedRange().slice(0, region.size * 4));
     staging.unmap();
-    staging.destroy();
+    free.push(staging);
     return out;
   }
 
@@ -239,5 +244,7 @@ export class WebGpuExecutor implements Executor {
   dispose(): void {
     this.arena.destroy();
     this.ctlBuffer.destroy();
+    for (const list of this.staging.values()) for (const b of list) b.destroy();
+    this.staging.clear();
   }
 }
