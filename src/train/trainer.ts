@@ -250,8 +250,9 @@ export class Trainer {
       this.model.dims,
       this.executor!,
     );
-    const read = async (m: Map<string, Tensor>) =>
-      [...(await Promise.all([...m].map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const)))];
+    const read = async (m: Map<string, Tensor>) => [
+      ...(await Promise.all([...m].map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const))),
+    ];
     this.forwardEngine.setWeights(new Map([...(await read(this.params)), ...(await read(this.model.frozenTensors()))]));
     const fwd = this.forwardEngine;
     const m = this.model;
