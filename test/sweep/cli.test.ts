@@ -13,6 +13,7 @@ import { enqueueGrid, sweepStatus } from '../../src/sweep/queue';
 import {
   FAKE_RUNNER,
   freePort,
+  redisMissing,
   startRedis,
   startWorker,
   stopProcess,
@@ -92,7 +93,7 @@ test('unreachable queue, bad grid, unknown option: one line and a non-zero exit'
 
 test(
   'a worker on another commit refuses the job and stops; --allow-version-mismatch runs it',
-  { timeout: 90_000 },
+  { timeout: 90_000, skip: redisMissing() },
   async () => {
     redis = await startRedis();
     const results = path.join(tmp, 'results');
