@@ -13,9 +13,10 @@ out=${2:-.gpu/bundle}
 [ -x node_modules/.bin/esbuild ] && [ -f node_modules/webgpu/package.json ] ||
   { echo "Error in bundle.sh: node_modules must hold esbuild and webgpu, got neither or one. Run npm ci first." >&2; exit 2; }
 mkdir -p "$out/node_modules/webgpu/dist/linux-x64" "$out/debs"
-# Keep the folder out of git wherever it is written (.gpu/ is in .gitignore already).
-if [ -d .git ] && ! git check-ignore -q "$out"; then
-  mkdir -p .git/info && { grep -qxF "/$out/" .git/info/exclude 2>/dev/null || echo "/$out/" >> .git/info/exclude; }
+# Keep the folder out of git wherever it is written (.gpu/ is in .gitignore already; a worktree's .git is a file).
+if git rev-parse --git-dir >/dev/null 2>&1 && ! git check-ignore -q "$out"; then
+  exclude=$(git rev-parse --git-path info/exclude) && mkdir -p "$(dirname "$exclude")"
+  grep -qxF "/$out/" "$exclude" 2>/dev/null || echo "/$out/" >> "$exclude"
 fi
 
 # The program: everything but the native addon in one file, plus the wasm files tfjs-backend-wasm looks for beside it.
