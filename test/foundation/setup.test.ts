@@ -9,8 +9,11 @@ import { kitRoot } from '../../src/figures/paths';
 const root = kitRoot();
 const setup = path.join(root, 'environment/setup.sh');
 
-/** A folder of fake commands put ahead of PATH: `id` says a normal user, `dpkg-query` lists `missing` as absent. */
-function fakeBin(missing: string[]): string {
+/**
+ * Runs an environment/ script as a normal user on a machine where dpkg-query lists `missing` as absent (fake
+ * `id` and `dpkg-query` ahead of PATH).
+ */
+function asUserWithout(script: string, missing: string[], env: Record<string, string> = {}) {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-fakebin-'));
   fs.writeFileSync(path.join(bin, 'id'), '#!/bin/sh\necho 1000\n', { mode: 0o755 });
   fs.writeFileSync(
@@ -18,44 +21,39 @@ function fakeBin(missing: string[]): string {
     `#!/bin/sh\nfor p; do :; done\ncase "$p" in ${missing.join('|')}) exit 1;; esac\nprintf "install ok installed"\n`,
     { mode: 0o755 },
   );
-  return bin;
+  try {
+    return spawnSync('bash', [path.join(root, script)], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env },
+    });
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
 }
 
 test('not root and packages missing: setup prints the exact install command and exits non-zero', () => {
-  const bin = fakeBin(['chromium', 'redis-server']);
-  try {
-    const r = spawnSync('bash', [setup], {
-      encoding: 'utf8',
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-    });
-    assert.equal(r.status, 1);
-    // redis-server is not the set-up's business: only the queue needs it (environment/redis.sh).
-    assert.equal(
-      r.stderr.trim(),
-      "Error in setup: Debian packages missing: chromium. Install them with: sudo sh -c 'apt-get update && apt-get install -y chromium'",
-    );
-  } finally {
-    fs.rmSync(bin, { recursive: true, force: true });
-  }
+  const r = asUserWithout('environment/setup.sh', ['chromium', 'redis-server']);
+  assert.equal(r.status, 1);
+  // redis-server is not the set-up's business: only the queue needs it (environment/redis.sh).
+  assert.equal(
+    r.stderr.trim(),
+    "Error in setup: Debian packages missing: chromium. Install them with: sudo sh -c 'apt-get update && apt-get install -y chromium'",
+  );
 });
 
 test('redis.sh: does nothing when redis-server is there, else one line with the install command', () => {
-  const redis = path.join(root, 'environment/redis.sh');
-  const present = spawnSync('bash', [redis], { encoding: 'utf8', env: { ...process.env, DMM_REDIS_SERVER: 'bash' } });
+  const present = spawnSync('bash', [path.join(root, 'environment/redis.sh')], {
+    encoding: 'utf8',
+    env: { ...process.env, DMM_REDIS_SERVER: 'bash' },
+  });
   assert.equal(present.status, 0);
   assert.equal(present.stderr, '');
-  const bin = fakeBin(['redis-server']);
-  try {
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, DMM_REDIS_SERVER: '/nonexistent/redis-server' };
-    const r = spawnSync('bash', [redis], { encoding: 'utf8', env });
-    assert.equal(r.status, 1);
-    assert.equal(
-      r.stderr.trim(),
-      "Error in redis: Debian packages missing: redis-server. Install them with: sudo sh -c 'apt-get update && apt-get install -y redis-server'",
-    );
-  } finally {
-    fs.rmSync(bin, { recursive: true, force: true });
-  }
+  const r = asUserWithout('environment/redis.sh', ['redis-server'], { DMM_REDIS_SERVER: '/nonexistent/redis-server' });
+  assert.equal(r.status, 1);
+  assert.equal(
+    r.stderr.trim(),
+    "Error in redis: Debian packages missing: redis-server. Install them with: sudo sh -c 'apt-get update && apt-get install -y redis-server'",
+  );
 });
 
 test('a second set-up run finds everything in place and changes nothing', () => {
