@@ -84,10 +84,6 @@ export function describeQueue(opts: RedisOptions): string {
   return `redis://${opts.host}:${opts.port}/${opts.db ?? 0}`;
 }
 
-/**
- * Fails fast, in one line, when nobody answers at the queue address. The submitting commands use it;
- * workers instead wait and reconnect (./worker.ts).
- */
 /** Whether this machine has a redis-server binary (on PATH, or at DMM_REDIS_SERVER). */
 export function redisServerInstalled(): boolean {
   const name = process.env.DMM_REDIS_SERVER ?? 'redis-server';
@@ -97,6 +93,10 @@ export function redisServerInstalled(): boolean {
     .some((dir) => dir !== '' && fs.existsSync(path.join(dir, name)));
 }
 
+/**
+ * Fails fast, in one line, when nobody answers at the queue address. The submitting commands use it;
+ * workers instead wait and reconnect (./worker.ts).
+ */
 export async function checkReachable(opts: RedisOptions, fn: string, timeoutMs = 3000): Promise<void> {
   const client = new IORedis({
     ...opts,
