@@ -1,6 +1,6 @@
 /**
  * The fused engine against the tfjs path, side by side in one process: DMM at its hopper configuration
- * (D 64, K 8, 3 layers, 123,587 parameters, spec §9), the shipped training step (`Trainer.train`: sample →
+ * (D 64, K 8, 3 layers, 123,587 parameters, docs/spec.md §9), the shipped training step (`Trainer.train`: sample →
  * forward → masked MSE → backward → clip → AdamW) at each batch size, on this machine's backend (wasm here;
  * webgpu on a GPU host, bundled with the GPU packer). Both paths draw batches from the kit's BatchSampler
  * over synthetic hopper-shaped trajectories, so the sampler's cost is in both.

@@ -13,8 +13,8 @@
  * and the training step.
  *
  * Run on the GPU host (docs/scan.md):
- *   bash ../shared/tools/gpu-bundle.sh bench/scan.ts .gpu-scan      # here
- *   OUT=/some/dir bash .gpu-scan/run.sh                              # there; JSON goes to $OUT/scan.json
+ *   bash tools/gpu/bundle.sh bench/scan.ts .gpu/scan         # here
+ *   OUT=/some/dir bash .gpu/scan/run.sh                              # there; JSON goes to $OUT/scan.json
  * Locally (no GPU): `node --import tsx bench/scan.ts --wasm-only` runs the wasm part.
  * Writes bench/results/scan.json (or $OUT/scan.json) and prints a short table last.
  */

@@ -1,7 +1,7 @@
 /**
  * Training-step throughput on the wasm backend (issue 3): the shipped step, `Trainer.trainStep` (sample,
  * forward in training mode, masked MSE, backward, global-norm clip 0.25, AdamW), batch 64, at each model's hopper
- * configuration (spec §9; DMa and DC at their hopper-medium D = 256). Also the selective-scan op's
+ * configuration (docs/spec.md §9; DMa and DC at their hopper-medium D = 256). Also the selective-scan op's
  * forward + backward at (B, L, D, N) = (64, 24, 64, 16) and (64, 300, 256, 16), and a per-kernel
  * profile of one DMM step. Prints a table and writes bench/results/train-step.json.
  *

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up of dmm-kit, run first by `npm run reproduce`, `npm test` and `npm run doctor`:
-#   1. Debian packages (Jupyter to execute notebooks, Chromium to draw figures, Redis for sweeps, h5py),
+#   1. Debian packages (Jupyter to execute notebooks, Chromium to draw figures, h5py; Redis only on demand),
 #   2. node_modules from package-lock.json (`npm ci` when missing or older than the lockfile),
 #   3. the tslab kernel, registered into the project-local .jupyter/ (never the user's home).
 # Needs only bash and npm (it runs before node_modules exists). Options: --quiet.
@@ -12,25 +12,16 @@ _dmm_quiet=0
 [[ "${1:-}" == "--quiet" ]] && _dmm_quiet=1
 _dmm_say() { if [[ $_dmm_quiet == 0 ]]; then echo "[setup] $*" >&2; fi; }
 
-# 1. Debian packages. Checked with dpkg-query; installed with apt-get only when missing.
-DMM_DEBIAN_PACKAGES=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel chromium redis-server python3-h5py)
-if command -v dpkg-query >/dev/null 2>&1; then
-  _dmm_missing=()
-  for _p in "${DMM_DEBIAN_PACKAGES[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$_p" 2>/dev/null | grep -q 'install ok installed'; then _dmm_missing+=("$_p"); fi
-  done
-  if ((${#_dmm_missing[@]})); then
-    _dmm_cmd="apt-get update && apt-get install -y ${_dmm_missing[*]}"
-    if [[ $(id -u) != 0 ]]; then
-      echo "Error in setup: Debian packages missing: ${_dmm_missing[*]}. Install them with: sudo sh -c '$_dmm_cmd'" >&2
-      exit 1
-    fi
-    _dmm_say "installing Debian packages: ${_dmm_missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${_dmm_missing[@]}" >/dev/null
-  fi
-else
+# 1. Debian packages. Checked with dpkg-query; installed with apt-get only when missing (environment/debian.sh).
+# Redis is not among them: only the job queue needs it, and environment/redis.sh installs it on demand.
+source "$DMM_ROOT/environment/debian.sh"
+DMM_DEBIAN_PACKAGES=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel chromium python3-h5py)
+_dmm_rc=0
+dmm_debian_packages setup "${DMM_DEBIAN_PACKAGES[@]}" || _dmm_rc=$?
+if ((_dmm_rc == 2)); then
   _dmm_say "not a Debian system: make sure Jupyter (nbconvert, nbclient, ipykernel) and Chromium are installed; npm run doctor checks"
+elif ((_dmm_rc != 0)); then
+  exit "$_dmm_rc"
 fi
 
 # 2. node_modules. npm writes node_modules/.package-lock.json on every install, so its age says whether
@@ -41,7 +32,7 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# 3. The tslab kernel, with Debian's python and an absolute kernel binary (stack.md, tslab caveats): a
+# 3. The tslab kernel, with Debian's python and an absolute kernel binary (environment/README.md): a
 # relative `tslab` is not found when nbconvert starts the kernel. The binary is environment/tslab-kernel.sh,
 # which starts tslab at the kit root (see there why). Re-registered when the kit moves to another folder.
 _dmm_bin="$DMM_ROOT/environment/tslab-kernel.sh"

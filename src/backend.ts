@@ -4,7 +4,7 @@
  *
  * Order: an explicit option or `DMM_BACKEND`; otherwise `webgpu` when a WebGPU adapter exists,
  * then `tensorflow` when @tensorflow/tfjs-node(-gpu) is really installed, then `wasm`, then `cpu`.
- * See ../shared/reference/gpu-host.md for why `navigator.gpu` must exist before the WebGPU backend loads.
+ * docs/scan.md ("WebGPU in Node") says why `navigator.gpu` must exist before the WebGPU backend loads.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -84,7 +84,7 @@ async function activate(name: BackendName): Promise<void> {
     check(
       info.available,
       () =>
-        `Error in initBackend: backend 'webgpu' needs a WebGPU adapter, got none (${info.description}). Use DMM_BACKEND=wasm, or see ../shared/reference/gpu-host.md.`,
+        `Error in initBackend: backend 'webgpu' needs a WebGPU adapter, got none (${info.description}). Use DMM_BACKEND=wasm, or see the README's GPU section.`,
     );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-backend-webgpu');

@@ -19,11 +19,11 @@ const HELPERS = new Set(['sweep-args', 'sweep-queue']);
 
 const SUMMARIES: Record<string, string> = {
   train: 'train a model (one run per seed) and evaluate it after every iteration',
-  eval: 'evaluate a checkpoint (§10 rollouts, normalised scores)',
+  eval: 'evaluate a checkpoint (docs/spec.md §10 rollouts, normalised scores)',
   sweep: 'run a grid of runs on local processes (or a job queue with --queue)',
   report: 'table of results from the run records (CSV + Markdown)',
-  data: 'datasets: generate, download, inspect (src/cli/commands/data.ts)',
-  worker: 'take sweep jobs from a Redis queue (issue 9)',
+  data: 'datasets: generate, download, inspect',
+  worker: 'take sweep jobs from a Redis queue',
 };
 
 function commandNames(): string[] {

@@ -66,7 +66,7 @@ export function cellCounts(scale: string): {
   };
 }
 
-/** One sentence for captions: what this scale ran, against the official counts (spec §9, §10). */
+/** One sentence for captions: what this scale ran, against the official counts (docs/spec.md §9, §10). */
 export function deviation(scale: string): string {
   const c = cellCounts(scale);
   const p = cellCounts('paper');

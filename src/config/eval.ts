@@ -1,5 +1,5 @@
 /**
- * The evaluator's configuration (spec §10): one interface, frozen defaults (the official values) and the
+ * The evaluator's configuration (docs/spec.md §10): one interface, frozen defaults (the official values) and the
  * resolver that is its only constructor. The RTG targets depend on the model and env
  * (src/config/presets.ts `rtgTargets`), so they have no default and must be given.
  */
@@ -14,7 +14,7 @@ export interface EvalConfig {
   maxEpisodeSteps: number;
   /** Timestep clip for the embedding table (max_ep_len − 1). */
   maxEpLen: number;
-  /** RTG scale (§8.9), the trainer's. */
+  /** RTG scale (docs/spec.md §8.9), the trainer's. */
   returnScale: number;
   evalPadding: EvalPadding;
 }

@@ -16,7 +16,7 @@ export type EnvName = (typeof ENV_NAMES)[number];
 export const DATASET_KINDS = ['random', 'medium', 'medium-replay', 'expert', 'medium-expert'] as const;
 export type DatasetKind = (typeof DATASET_KINDS)[number];
 
-/** Evaluation padding (spec §12 quirk 1): `official` replicates the train/eval mismatch. */
+/** Evaluation padding (docs/spec.md quirk 1): `official` replicates the train/eval mismatch. */
 export const EVAL_PADDINGS = ['official', 'train-consistent'] as const;
 export type EvalPadding = (typeof EVAL_PADDINGS)[number];
 

@@ -1,9 +1,9 @@
 /**
  * The official settings per model and dataset, the first layer of every run's configuration
  * (src/config/resolve.ts puts the scale and the spec's overrides on top):
- *   officialModelConfig  the model side: width and DSM mode (spec §3.5, §5, §6, §9);
- *   officialPreset       the trainer side: learning rate, batch, weight decay, RTG scale (§5 table, §6, §9);
- *   rtgTargets           the evaluator side: the RTG targets of each model and env, and the primary one (§10).
+ *   officialModelConfig  the model side: width and DSM mode (docs/spec.md §3.5, §5, §6, §9);
+ *   officialPreset       the trainer side: learning rate, batch, weight decay, RTG scale (docs/spec.md §5 table, §6, §9);
+ *   rtgTargets           the evaluator side: the RTG targets of each model and env, and the primary one (docs/spec.md §10).
  * Env names are strings here: the sparse-reward envs (antmaze, kitchen, maze2d) have official settings too.
  */
 import { check, checkOneOf, nearest } from '../util/check';
@@ -20,7 +20,7 @@ export function officialModelConfig(name: ModelName, env: string, dataset = 'med
   switch (name) {
     case 'dmm':
       if (sparse) return { hiddenSize: 128, dsmMode: 'shared-frozen' };
-      // Maze2D has no official DMM setup; the kit's protocol uses D = 128 (spec §11, T-Maze2D).
+      // Maze2D has no official DMM setup; the kit's protocol uses D = 128 (docs/spec.md §11, T-Maze2D).
       return { hiddenSize: env.includes('maze2d') ? 128 : 64, dsmMode: 'per-layer' };
     case 'dmamba':
       return { hiddenSize: env === 'hopper' && (dataset === 'medium' || dataset === 'medium-replay') ? 256 : 128 };
@@ -35,12 +35,12 @@ export function officialModelConfig(name: ModelName, env: string, dataset = 'med
 export interface OfficialPreset {
   batchSize: number;
   learningRate: number;
-  /** RTG scale (§8.9): 1000 for MuJoCo. */
+  /** RTG scale (docs/spec.md §8.9): 1000 for MuJoCo. */
   returnScale: number;
   weightDecay: number;
 }
 
-/** DMa's per-dataset learning rate (§5 table). */
+/** DMa's per-dataset learning rate (docs/spec.md §5 table). */
 function dmambaLearningRate(env: string, dataset: string): number {
   if (env === 'hopper') return dataset === 'medium-expert' ? 1e-3 : 1e-4;
   return env === 'walker2d' && dataset === 'medium' ? 1e-4 : 1e-3;
@@ -55,13 +55,13 @@ export function officialPreset(model: string, env: string, dataset: string): Off
   };
   switch (name) {
     case 'dmm':
-      return { ...shared, learningRate: 1e-4 }; // §9
+      return { ...shared, learningRate: 1e-4 }; // docs/spec.md §9
     case 'dmamba':
       return { ...shared, learningRate: dmambaLearningRate(env, dataset) };
     case 'dt':
       return { ...shared, learningRate: 1e-4 };
     case 'dc':
-      // §6.2: the README's hopper-medium lr 1e-4; the CLI default 1e-3 elsewhere.
+      // docs/spec.md §6.2: the README's hopper-medium lr 1e-4; the CLI default 1e-3 elsewhere.
       return { ...shared, learningRate: env === 'hopper' && dataset === 'medium' ? 1e-4 : 1e-3 };
   }
 }
@@ -89,7 +89,7 @@ const TARGETS: Readonly<Record<string, Readonly<Record<string, readonly number[]
   dt: { hopper: [3600, 1800], halfcheetah: [12000, 6000], walker2d: [5000, 2500] },
 });
 
-/** The target of the `final` protocol (§10). */
+/** The target of the `final` protocol (docs/spec.md §10). */
 export const PRIMARY_TARGET: Readonly<Record<string, number>> = Object.freeze({
   hopper: 3600,
   halfcheetah: 12000,
@@ -98,7 +98,7 @@ export const PRIMARY_TARGET: Readonly<Record<string, number>> = Object.freeze({
   kitchen: 4,
 });
 
-/** The RTG targets (raw return units) a model is evaluated at on an env (§10). */
+/** The RTG targets (raw return units) a model is evaluated at on an env (docs/spec.md §10). */
 export function rtgTargets(model: string, env: string): readonly number[] {
   const byEnv = TARGETS[model];
   check(

@@ -5,7 +5,7 @@
  *   notebook  the committed notebooks: about a minute per run on the 2-core machine, so that all of them
  *             (58 runs) fit an hour;
  *   quick     a first real run from the CLI: minutes per run, official widths;
- *   paper     the official counts (spec §9 and §10).
+ *   paper     the official counts (docs/spec.md §9 and §10).
  */
 import { checkOneOf } from '../util/check';
 
@@ -30,7 +30,7 @@ export function dataScaleOf(scale: string | undefined, fallback: Scale = 'quick'
   return RUN_SCALES[parseScale(scale, fallback)].dataScale;
 }
 
-/** Training and evaluation counts of one scale (spec §9 and §10 give the `paper` column). */
+/** Training and evaluation counts of one scale (docs/spec.md §9 and §10 give the `paper` column). */
 export interface RunScale {
   /** Evaluation iterations; a checkpoint and an evaluation follow each one. */
   iterations: number;
@@ -44,11 +44,11 @@ export interface RunScale {
   modelOverrides: Readonly<Record<string, number>>;
   /** Episodes per RTG target per evaluation. */
   episodesPerTarget: number;
-  /** RTG targets evaluated: all of the model's (§10), or the environment's primary target only. */
+  /** RTG targets evaluated: all of the model's (docs/spec.md §10), or the environment's primary target only. */
   targets: 'all' | 'primary';
-  /** Cap on evaluation episode length; 1000 is official (§10), smoke shortens it (labelled in records). */
+  /** Cap on evaluation episode length; 1000 is official (docs/spec.md §10), smoke shortens it (labelled in records). */
   maxEpisodeSteps: number;
-  /** Default seeds (§9: 12, 23, 34, 45, 51). */
+  /** Default seeds (docs/spec.md §9: 12, 23, 34, 45, 51). */
   seeds: readonly number[];
   /** Kit dataset size; the notebook scale trains on the quick-size datasets. */
   dataScale: DataScale;

@@ -1,5 +1,5 @@
 /**
- * The trainer's configuration (spec §9): one interface, frozen defaults (the official values) and the
+ * The trainer's configuration (docs/spec.md §9): one interface, frozen defaults (the official values) and the
  * resolver that is its only constructor. Counts come from the scale and the rest from the official preset
  * (src/config/resolve.ts); the Trainer (src/train/trainer.ts) reads only a resolved config.
  */
@@ -12,11 +12,11 @@ export interface TrainConfig {
   batchSize: number;
   learningRate: number;
   weightDecay: number;
-  /** Global L2 norm clip (§9). */
+  /** Global L2 norm clip (docs/spec.md §9). */
   gradClip: number;
-  /** RTG scale (§8.9). */
+  /** RTG scale (docs/spec.md §8.9). */
   returnScale: number;
-  /** Episode length bound for timesteps (§8.7) and evaluation (§10). */
+  /** Episode length bound for timesteps (docs/spec.md §8.7) and evaluation (§10). */
   maxEpLen: number;
 }
 

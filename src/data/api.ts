@@ -11,7 +11,7 @@ export async function downloadDataset(id: string, options: DownloadOptions = {})
   const clean = id.replace(/_/g, '-').replace(/-v2$/, '');
   if (clean.endsWith('-medium-expert')) {
     const env = clean.slice(0, -'-medium-expert'.length);
-    // The papers build medium-expert from these two lists (model-spec quirk 12); D4RL's own file is fetched too.
+    // The papers build medium-expert from these two lists (docs/spec.md quirk 12); D4RL's own file is fetched too.
     return [
       await downloadD4rl(`${env}-expert-v2`, options),
       await downloadD4rl(`${env}-medium-v2`, options),

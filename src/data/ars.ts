@@ -2,8 +2,8 @@
  * Augmented Random Search, V2-t (Mania, Guy and Recht 2018): linear policies on running-normalised
  * observations, trained by finite differences along random directions, keeping the top b of N.
  * Chosen over SAC because it is single-process plain JS with no tfjs, learns Hopper in tens of
- * seconds on one core (stack.md, "Behaviour policies") and gives a training curve whose snapshots are
- * the medium, expert and replay behaviour policies D4RL took from SAC runs (envs-and-d4rl.md §3.4).
+ * seconds on one core (docs/data.md, "Behaviour policies") and gives a training curve whose snapshots are
+ * the medium, expert and replay behaviour policies D4RL took from SAC runs (docs/spec.md §15.4).
  *
  * The alive bonus is removed from the training signal only (as ARS does for Hopper and Walker2d), so
  * the search does not settle on standing still; evaluation returns include it.
@@ -37,7 +37,7 @@ export interface ArsConfig {
   seed: number;
 }
 
-/** Per-task settings: N/b/α/ν from stack.md's probe; seeds and budgets of the committed runs (data/policies). */
+/** Per-task settings: N/b/α/ν from the probe that chose ARS; seeds and budgets of the committed runs (data/policies). */
 export const ARS_DEFAULTS: Readonly<Record<EnvName, Readonly<ArsConfig>>> = Object.freeze({
   hopper: Object.freeze({
     directions: 8,

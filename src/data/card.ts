@@ -20,7 +20,7 @@ export interface DatasetCard {
   source: 'kit' | 'd4rl';
   transitions: number;
   episodes: number;
-  /** Steps after the last terminal/timeout, dropped (model-spec §8.1). */
+  /** Steps after the last terminal/timeout, dropped (docs/spec.md §8.1). */
   droppedSteps: number;
   terminals: number;
   timeouts: number;

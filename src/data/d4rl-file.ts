@@ -1,8 +1,8 @@
 /**
- * Reading a D4RL gym-mujoco HDF5 file (envs-and-d4rl.md §3.2) with the checks of D4RL's
- * `get_dataset` (§3.3): required keys, observation and action dimensions for the environment, rewards
+ * Reading a D4RL gym-mujoco HDF5 file (docs/spec.md §15.2) with the checks of D4RL's
+ * `get_dataset` (docs/spec.md §15.3): required keys, observation and action dimensions for the environment, rewards
  * and terminals squeezed from (N, 1) to (N,). The kit adds what `get_dataset` leaves unchecked but
- * training relies on: `timeouts` present (model-spec §8.1), every per-row key with N rows, and no NaN
+ * training relies on: `timeouts` present (docs/spec.md §8.1), every per-row key with N rows, and no NaN
  * or infinity. Each failure is one line naming the key and the problem.
  */
 import { check } from '../util/check';

@@ -1,11 +1,11 @@
 /**
- * D4RL gym-mujoco names, file URLs, dimensions and reference scores (envs-and-d4rl.md §3.1, §3.2, §3.6).
+ * D4RL gym-mujoco names, file URLs, dimensions and reference scores (docs/spec.md §15.1, §15.2, §15.5).
  * A dataset is named `<env>-<kind>` ('hopper-medium'); the D4RL id adds '-v2' ('hopper-medium-v2').
  */
 import { DATASET_KINDS, ENV_NAMES, type DatasetKind, type EnvName } from '../config/names';
 import { check, nearest } from '../util/check';
 
-/** Observation, action, qpos and qvel sizes (§3.2). */
+/** Observation, action, qpos and qvel sizes (docs/spec.md §15.2). */
 export const ENV_DIMS: Readonly<
   Record<EnvName, { observationDim: number; actionDim: number; nq: number; nv: number }>
 > = Object.freeze({
@@ -15,7 +15,7 @@ export const ENV_DIMS: Readonly<
 });
 
 /**
- * REF_MIN_SCORE / REF_MAX_SCORE of d4rl/infos.py (§3.6): the *-v2 gym-mujoco ids (v2 copies the
+ * REF_MIN_SCORE / REF_MAX_SCORE of d4rl/infos.py (docs/spec.md §15.5): the *-v2 gym-mujoco ids (v2 copies the
  * -random-v0 values), and the sparse-reward suites the papers also report (antmaze, kitchen).
  */
 export const REFERENCE_SCORES: Readonly<Record<string, { min: number; max: number }>> = Object.freeze({
@@ -28,7 +28,7 @@ export const REFERENCE_SCORES: Readonly<Record<string, { min: number; max: numbe
 
 /**
  * D4RL's normalised score, 100·(return − MIN)/(MAX − MIN) (the usual "D4RL score", 0–100). The evaluator
- * passes the mean return over episodes (§10).
+ * passes the mean return over episodes (docs/spec.md §10).
  */
 export function normalizedScore(env: string, episodeReturn: number): number {
   const ref = REFERENCE_SCORES[env];
@@ -71,7 +71,7 @@ export function parseDatasetName(id: string, fn = 'parseDatasetName'): DatasetNa
 
 export const D4RL_BASE_URL = 'http://rail.eecs.berkeley.edu/datasets/offline_rl/gym_mujoco_v2';
 
-/** The v2 URL rule: `<base>/<env>_<kind with '-'→'_'>-v2.hdf5` (§3.1). */
+/** The v2 URL rule: `<base>/<env>_<kind with '-'→'_'>-v2.hdf5` (docs/spec.md §15.1). */
 export function d4rlFileName(name: DatasetName): string {
   return `${name.env}_${name.kind.replace(/-/g, '_')}-v2.hdf5`;
 }

@@ -48,7 +48,7 @@ export interface LoadOptions {
   scale: DataScale | string;
   /** Kit data only: generation seed; default the recipe's (checksums exist only for it). */
   seed: number;
-  /** Seed of the medium-expert shuffle (quirk 12). Default 0. */
+  /** Seed of the medium-expert shuffle (docs/spec.md quirk 12). Default 0. */
   shuffleSeed: number;
   /** D4RL only: download when missing (default true). */
   download: boolean;

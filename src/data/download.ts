@@ -1,5 +1,5 @@
 /**
- * Downloading D4RL gym-mujoco v2 files by the URL rule (envs-and-d4rl.md §3.1) into `data/d4rl/` (or
+ * Downloading D4RL gym-mujoco v2 files by the URL rule (docs/spec.md §15.1) into `data/d4rl/` (or
  * `$DMM_DATA_DIR/d4rl/`). A download goes to `<file>.part`, resumes with an HTTP Range request after an
  * interruption and is renamed into place only when complete (atomic). The first complete download
  * records size and sha256 in `manifest.json` beside the files; later uses verify against it.

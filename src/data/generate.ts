@@ -1,5 +1,5 @@
 /**
- * Kit-generated datasets in D4RL's gym-mujoco v2 layout (envs-and-d4rl.md §3.2, §3.4), from the
+ * Kit-generated datasets in D4RL's gym-mujoco v2 layout (docs/spec.md §15.2, §15.4), from the
  * committed behaviour policies (data/policies/<env>.json) in the kit's own environments:
  * - random: uniform actions in [−1, 1]^a (collect_data.py --random), log-prob −a·log 2;
  * - medium / expert: rollouts of one snapshot with Gaussian exploration noise (σ of the policy file, the
@@ -7,7 +7,7 @@
  * - medium-replay: the training run's snapshots up to medium, in training order, equal shares of N, whole
  *   episodes (D4RL used SAC's replay buffer; its policies also improved along the buffer);
  * - medium-expert: the medium file cut after its last episode end, then the expert file, as
- *   stitch_dataset.py does (loadDataset builds medium-expert from the two lists instead, quirk 12).
+ *   stitch_dataset.py does (loadDataset builds medium-expert from the two lists instead, docs/spec.md quirk 12).
  * Rows: observation before the step, its qpos/qvel, the action, reward, next observation; timeouts on the
  * 1000th step of an episode, terminals when the env ended it on another step. Same seed, same bytes.
  */

@@ -1,12 +1,12 @@
 /**
- * HDF5 through h5wasm 0.10.3 (stack.md). Its Node entry `h5wasm/node` is an `exports`-map path and
+ * HDF5 through h5wasm 0.10.3. Its Node entry `h5wasm/node` is an `exports`-map path and
  * the package is ESM-only, while the kit compiles as CommonJS with Node10 resolution (tslab), so it is
  * loaded here by its real file path through a native `import()` that TypeScript does not rewrite.
  *
  * Two facts shape this module:
  * - h5py writes numpy bools as an HDF5 enum {FALSE: 0, TRUE: 1} over int8; h5wasm reads them back as
  *   Int8Array and cannot create enum types, so the kit writes its bool columns as int8 0/1 (same bytes,
- *   and D4RL's `get_dataset` checks no dtypes, envs-and-d4rl.md §3.3).
+ *   and D4RL's `get_dataset` checks no dtypes, docs/spec.md §15.3).
  * - HDF5 stamps object headers with the wall-clock time, so two writes of equal arrays differ in bytes.
  *   The writer pins the clock that the WebAssembly build reads (`Date.now`) to 0 for the duration of a
  *   write, which makes equal inputs give equal files (checked by test/data/hdf5.test.ts).

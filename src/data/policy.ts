@@ -1,7 +1,7 @@
 /**
  * Behaviour policies of the kit's datasets: linear maps on normalised observations (ARS V2-t, Mania et
  * al. 2018), a = clip(W·(s − μ)/σ + σ_a·ε, −1, 1) with ε ~ N(0, I). The Gaussian exploration noise
- * plays the part of D4RL's sampled (not mean) SAC actions (envs-and-d4rl.md §3.4); action_log_probs
+ * plays the part of D4RL's sampled (not mean) SAC actions (docs/spec.md §15.4); action_log_probs
  * records the Gaussian log-density of the sample before the clip (the clip's point masses at ±1 are
  * not accounted for; D4RL's tanh-Gaussian had none).
  */

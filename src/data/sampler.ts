@@ -1,12 +1,12 @@
 /**
- * DT-style training batches (model-spec §8.4-§8.8), the `get_batch` of the official code:
+ * DT-style training batches (docs/spec.md §8.4-§8.8), the `get_batch` of the official code:
  * - trajectory i with probability T_i / ΣT_j, with replacement; start si ~ UniformInt[0, T_i − 1];
  *   the window [si, si+K) is cut at the trajectory's end (tlen ≤ K) and left-padded to K;
  * - returns-to-go: reverse cumulative sum with γ = 1 in float32 over the whole trajectory (equal to the
  *   official cumsum over r[si:]), 0 past the end, ÷ returnScale; pads 0;
  * - states: (s − μ)/σ in float64 then float32; pads are 0 in raw space, so −μ/σ after normalisation;
  * - actions pad −10, timesteps pad 0 and clipped to maxEpLen − 1, mask 0 on pads and 1 on real steps.
- * Evaluation pads differently (zeros); that lives with the evaluator, not here (quirk 1).
+ * Evaluation pads differently (zeros); that lives with the evaluator, not here (docs/spec.md quirk 1).
  */
 import { check, checkKnownKeys } from '../util/check';
 import { Rng, type RngState } from '../util/rng';
@@ -16,12 +16,12 @@ export interface SamplerConfig {
   /** K, the window length. */
   contextLength: number;
   batchSize: number;
-  /** Divides returns-to-go: 1000 for MuJoCo (§8.9). */
+  /** Divides returns-to-go: 1000 for MuJoCo (docs/spec.md §8.9). */
   returnScale: number;
-  /** Timesteps ≥ maxEpLen are clipped to maxEpLen − 1 (§8.7). */
+  /** Timesteps ≥ maxEpLen are clipped to maxEpLen − 1 (docs/spec.md §8.7). */
   maxEpLen: number;
   seed: number;
-  /** %BC filter (§8.4): keep the best trajectories up to this fraction of the steps. 1 keeps all. */
+  /** %BC filter (docs/spec.md §8.4): keep the best trajectories up to this fraction of the steps. 1 keeps all. */
   pctTraj: number;
 }
 
@@ -182,7 +182,7 @@ export class BatchSampler {
   }
 }
 
-/** G_t = Σ_{t′≥t} r_t′, accumulated in float32 from the end, as numpy's discount_cumsum does (§8.6, quirk 17). */
+/** G_t = Σ_{t′≥t} r_t′, accumulated in float32 from the end, as numpy's discount_cumsum does (docs/spec.md §8.6, quirk 17). */
 export function returnsToGo(rewards: Float32Array): Float32Array {
   const out = new Float32Array(rewards.length);
   let acc = 0;
@@ -190,7 +190,7 @@ export function returnsToGo(rewards: Float32Array): Float32Array {
   return out;
 }
 
-/** %BC (§8.4): sort by return, keep the best, then the next best while the kept length stays ≤ ⌊pct·total⌋. */
+/** %BC (docs/spec.md §8.4): sort by return, keep the best, then the next best while the kept length stays ≤ ⌊pct·total⌋. */
 function filterByReturn(trajectories: readonly Trajectory[], pct: number): Trajectory[] {
   if (pct >= 1) return [...trajectories];
   const total = trajectories.reduce((n, t) => n + t.rewards.length, 0);

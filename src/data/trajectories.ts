@@ -1,8 +1,8 @@
 /**
- * From transition columns to trajectories (model-spec §8.1-§8.3): an episode closes after step i when
+ * From transition columns to trajectories (docs/spec.md §8.1-§8.3): an episode closes after step i when
  * terminals[i] or timeouts[i]; a trailing unterminated segment is dropped. medium-expert is the expert
- * list followed by the medium list, shuffled (§8.2, quirk 12). State statistics are the population
- * mean and std over all observations of the loaded trajectories, in float64, with σ + 1e-6 (§8.3).
+ * list followed by the medium list, shuffled (docs/spec.md §8.2, quirk 12). State statistics are the population
+ * mean and std over all observations of the loaded trajectories, in float64, with σ + 1e-6 (docs/spec.md §8.3).
  */
 import { Rng, deriveSeed } from '../util/rng';
 import type { TransitionArrays } from './d4rl-file';
@@ -48,7 +48,7 @@ export function splitTrajectories(
   return { trajectories, droppedSteps: a.n - start };
 }
 
-/** medium-expert as the papers build it: expert list + medium list, then a seeded shuffle (quirk 12). */
+/** medium-expert as the papers build it: expert list + medium list, then a seeded shuffle (docs/spec.md quirk 12). */
 export function mediumExpertTrajectories(expert: Trajectory[], medium: Trajectory[], seed: number): Trajectory[] {
   const out = [...expert, ...medium];
   const rng = new Rng(deriveSeed(seed, 'medium-expert-shuffle'));
@@ -59,7 +59,7 @@ export function mediumExpertTrajectories(expert: Trajectory[], medium: Trajector
   return out;
 }
 
-/** Per-dimension mean and population std over every observation, float64, σ + 1e-6 (§8.3). */
+/** Per-dimension mean and population std over every observation, float64, σ + 1e-6 (docs/spec.md §8.3). */
 export function stateStatistics(
   trajectories: readonly Trajectory[],
   observationDim: number,

@@ -1,5 +1,5 @@
 /**
- * One Gym v3 locomotion environment on mujoco-js, with D4RL's 1000-step time limit (envs-and-d4rl.md §2).
+ * One Gym v3 locomotion environment on mujoco-js, with D4RL's 1000-step time limit (docs/spec.md §14.2).
  *
  * step(a): clip a to [-1, 1] (D4RL's NormalizedBoxEnv), write ctrl, mj_step × frameSkip, then reward, health and
  * observation on the new state, exactly as the gym v3 classes compute them. The hot path allocates nothing:
@@ -46,7 +46,7 @@ export interface StepInfo {
   rewardHealthy: number;
   /** Steps taken in this episode, this one included. */
   elapsedSteps: number;
-  /** D4RL bookkeeping (§3.2): `timeouts` is true on the time-limit step, whatever the health. */
+  /** D4RL bookkeeping (docs/spec.md §15.2): `timeouts` is true on the time-limit step, whatever the health. */
   timeout: boolean;
   /** D4RL bookkeeping: `terminals` is true when the task is done and this is not the time-limit step. */
   terminal: boolean;
@@ -146,7 +146,7 @@ export class MujocoEnv {
     return this.data;
   }
 
-  /** Starts an episode: mj_resetData, init state plus seeded noise (§2.2), mj_forward. Returns the observation. */
+  /** Starts an episode: mj_resetData, init state plus seeded noise (docs/spec.md §14.2), mj_forward. Returns the observation. */
   reset(): Float64Array {
     const out = new Float64Array(this.observationDim);
     this.resetInto(out, 0);
@@ -298,7 +298,7 @@ export class MujocoEnv {
     this.writeObservation(out, outOffset);
   }
 
-  /** Observation (§2.2): qpos[1:] then qvel, clipped to ±clipQvel for hopper/walker. */
+  /** Observation (docs/spec.md §14.2): qpos[1:] then qvel, clipped to ±clipQvel for hopper/walker. */
   writeObservation(out: Float64Array, offset: number): void {
     this.views();
     const qpos = this.qposView;

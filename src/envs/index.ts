@@ -1,6 +1,6 @@
 /**
  * The MuJoCo locomotion environments of the kit (Gym v3 logic, D4RL time limit) and their batched runner.
- * envs-and-d4rl.md sections 1, 2 and 5 hold the facts; docs/envs.md describes the choices.
+ * docs/spec.md §14 holds the facts; docs/envs.md describes the choices.
  */
 export { MAX_EPISODE_STEPS, TASKS, type TaskSpec } from './tasks';
 export {

@@ -1,5 +1,5 @@
 /**
- * The three Gym v3 locomotion tasks, as D4RL's gym-mujoco datasets encode them (envs-and-d4rl.md section 2).
+ * The three Gym v3 locomotion tasks, as D4RL's gym-mujoco datasets encode them (docs/spec.md §14.2).
  * Each task is data: its model file, frame skip, reward weights, observation layout, health test and reset noise.
  * The environment (env.ts) runs any of them with the same code.
  */
@@ -10,7 +10,7 @@ export interface TaskSpec {
   id: EnvName;
   /** MJCF file in src/envs/assets. */
   modelFile: string;
-  /** MuJoCo steps per environment step (§2.2): dt = timestep × frameSkip. */
+  /** MuJoCo steps per environment step (docs/spec.md §14.2): dt = timestep × frameSkip. */
   frameSkip: number;
   observationDim: number;
   actionDim: number;
@@ -18,18 +18,18 @@ export interface TaskSpec {
   nv: number;
   forwardRewardWeight: number;
   ctrlCostWeight: number;
-  /** Paid every step, the unhealthy terminal step included (v2/v3: terminate_when_unhealthy, §2.3). 0 = none. */
+  /** Paid every step, the unhealthy terminal step included (v2/v3: terminate_when_unhealthy, docs/spec.md §14.2). 0 = none. */
   healthyReward: number;
   /** Observation = qpos[1:] then qvel, the velocities clipped to ±clipQvel (Infinity = no clip). */
   clipQvel: number;
-  /** Reset noise (§2.2): qpos += U(−s, s); qvel += U(−s, s) ('uniform') or s·N(0, 1) ('normal'). */
+  /** Reset noise (docs/spec.md §14.2): qpos += U(−s, s); qvel += U(−s, s) ('uniform') or s·N(0, 1) ('normal'). */
   resetNoiseScale: number;
   qvelNoise: 'uniform' | 'normal';
   /** False when the episode must terminate (done); the test runs on qpos/qvel after the frame-skip sub-steps. */
   isHealthy(qpos: Float64Array, qvel: Float64Array): boolean;
 }
 
-/** Hopper-v3 `is_healthy` (§2.3): state[2:] inside (−100, 100), z > 0.7, |angle| < 0.2, all strict. */
+/** Hopper-v3 `is_healthy` (docs/spec.md §14.2): state[2:] inside (−100, 100), z > 0.7, |angle| < 0.2, all strict. */
 function hopperHealthy(qpos: Float64Array, qvel: Float64Array): boolean {
   const z = qpos[1];
   const angle = qpos[2];
@@ -39,7 +39,7 @@ function hopperHealthy(qpos: Float64Array, qvel: Float64Array): boolean {
   return z > 0.7 && angle > -0.2 && angle < 0.2;
 }
 
-/** Walker2d-v3 `is_healthy` (§2.3): 0.8 < z < 2.0 and −1 < angle < 1, strict. */
+/** Walker2d-v3 `is_healthy` (docs/spec.md §14.2): 0.8 < z < 2.0 and −1 < angle < 1, strict. */
 function walkerHealthy(qpos: Float64Array): boolean {
   const z = qpos[1];
   const angle = qpos[2];
@@ -77,7 +77,7 @@ export const TASKS: Readonly<Record<EnvName, Readonly<TaskSpec>>> = Object.freez
     clipQvel: Infinity,
     resetNoiseScale: 0.1,
     qvelNoise: 'normal',
-    // HalfCheetah never terminates (§2.3).
+    // HalfCheetah never terminates (docs/spec.md §14.2).
     isHealthy: () => true,
   }),
   walker2d: Object.freeze({
@@ -98,5 +98,5 @@ export const TASKS: Readonly<Record<EnvName, Readonly<TaskSpec>>> = Object.freez
   }),
 });
 
-/** The 1000-step TimeLimit of every task (§2.1). */
+/** The 1000-step TimeLimit of every task (docs/spec.md §14.2). */
 export const MAX_EPISODE_STEPS = 1000;

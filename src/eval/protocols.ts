@@ -1,5 +1,5 @@
 /**
- * The two reporting protocols of model-spec.md §10 (quirk 3), on the (iteration × target) matrix of
+ * The two reporting protocols of docs/spec.md §10 (quirk 3), on the (iteration × target) matrix of
  * normalised scores of one run, and their aggregation across seeds.
  *   best_official: max over evaluations of (max over targets of the mean normalised score), floored at 0;
  *   final:         the last evaluation at the environment's primary target.
@@ -49,7 +49,7 @@ export interface MeanStd {
 }
 
 /**
- * The kit's one aggregator: mean and population std (§10 "Across seeds": over a run's seeds; the evaluator
+ * The kit's one aggregator: mean and population std (docs/spec.md §10 "Across seeds": over a run's seeds; the evaluator
  * uses it over a target's episodes). No values give NaN, so tables show a dash rather than a zero.
  */
 export function meanStd(values: readonly number[]): MeanStd {

@@ -1,13 +1,13 @@
 /**
- * Return-conditioned rollouts (model-spec.md §10), batched: all episodes of every target step together,
+ * Return-conditioned rollouts (docs/spec.md §10), batched: all episodes of every target step together,
  * one model call per environment step over the episodes still running, each target on its own VecEnv.
  *
  * Per episode, exactly as the official loop: R ← target/scale; at step t the current action slot holds
  * 0 while the model reads the last K (state, action, RTG, timestep) entries, left-padded to K; then
  * R ← R − r/scale (float32) and τ ← t+1 (clipped to maxEpLen − 1). The window is rebuilt every step
- * from the stored history: no recurrent state crosses steps (quirk 16).
+ * from the stored history: no recurrent state crosses steps (docs/spec.md quirk 16).
  *
- * Padding (quirk 1): `official` pads states 0 (normalised space), actions 0, RTG 0, timesteps 0;
+ * Padding (docs/spec.md quirk 1): `official` pads states 0 (normalised space), actions 0, RTG 0, timesteps 0;
  * `train-consistent` pads as training does: states −μ/σ, actions −10. The mask is 0 on pads either way.
  */
 import * as os from 'os';
@@ -126,10 +126,10 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
       winT.copyWithin(r * K, r * K + 1, (r + 1) * K);
       winM.copyWithin(r * K, r * K + 1, (r + 1) * K);
       const last = r * K + K - 1;
-      // As the official loop: the observation becomes float32, is normalised in float64, then cast (quirk 17).
+      // As the official loop: the observation becomes float32, is normalised in float64, then cast (docs/spec.md quirk 17).
       for (let j = 0; j < s; j++)
         winS[last * s + j] = (Math.fround(obs[offset + j]) - opts.stateMean[j]) / opts.stateStd[j];
-      winA.fill(0, last * a, last * a + a); // placeholder for the current action (§10)
+      winA.fill(0, last * a, last * a + a); // placeholder for the current action (docs/spec.md §10)
       winR[last] = R;
       winT[last] = Math.min(tau, config.maxEpLen - 1);
       winM[last] = 1;

@@ -1,6 +1,6 @@
 /**
  * Notebook 05 (DMM Figure 3): output activations per layer of a Mamba stack (Decision Mamba) against DMM's
- * DSM + modified Mamba (spec §11 F3): taps at the last step of an evaluation episode, 24 tokens (K=8) ×
+ * DSM + modified Mamba (docs/spec.md §11 F3): taps at the last step of an evaluation episode, 24 tokens (K=8) ×
  * channels, colour range [−5, 5]; the mean |activation| per token type (R, s, a) per layer; and an offline
  * explorer page (model, layer, tap, step). Both models are the K=8 hopper-medium cells of notebook 07.
  */
@@ -27,7 +27,7 @@ export const tokenLabels = (K: number) =>
   Array.from({ length: 3 * K }, (_, j) => `${TOKEN_TYPES[j % 3]}${Math.floor(j / 3) + 1}`);
 
 const MODEL_TITLE: Record<string, string> = { dmamba: 'Decision Mamba', dmm: 'DMM' };
-/** Taps shown in the static figure (spec §11 F3), per model. */
+/** Taps shown in the static figure (docs/spec.md §11 F3), per model. */
 const FIGURE_TAPS: Record<string, { tap: string; title: string; scale: string }[]> = {
   dmamba: [
     { tap: 'scanInput', title: 'DMa scan input x', scale: 'Viridis' },

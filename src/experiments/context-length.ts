@@ -1,6 +1,6 @@
 /**
  * Notebook 07 (DMM Figure 5): score against context length K for the four models on hopper-medium
- * (spec §11 F5). The official-K points are the main table's runs.
+ * (docs/spec.md §11 F5). The official-K points are the main table's runs.
  */
 import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';

@@ -131,7 +131,7 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
       xaxis: { title: { text: xlabel } },
       yaxis: { title: { text: 'episodes' } },
     },
-    caption: `${title}, one histogram per dataset (episodes as split in model-spec §8.1). Kit-generated data come from the kit's own ARS behaviour policies, not D4RL's SAC policies.`,
+    caption: `${title}, one histogram per dataset (episodes as split in docs/spec.md §8.1). Kit-generated data come from the kit's own ARS behaviour policies, not D4RL's SAC policies.`,
   });
   const figures = [
     hist(

@@ -1,5 +1,5 @@
 /**
- * Notebook 09: Ota's Decision Mamba ablations on hopper-medium (spec §11 DMa A1: no channel MLP; A2:
+ * Notebook 09: Ota's Decision Mamba ablations on hopper-medium (docs/spec.md §11 DMa A1: no channel MLP; A2:
  * K ∈ {5, 10, 20, 30, 50}), with DT beside it. The defaults are the main table's runs.
  */
 import type { RunRecord } from '../results/record';

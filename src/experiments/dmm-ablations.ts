@@ -1,5 +1,5 @@
 /**
- * Notebook 08: DMM ablations on hopper-medium (spec §11 A-mixer, A-window, A-position, A-mamba, and the
+ * Notebook 08: DMM ablations on hopper-medium (docs/spec.md §11 A-mixer, A-window, A-position, A-mamba, and the
  * kit's LN-sharing, DSM-mode and evaluation-padding variants). The default DMM is the main table's run.
  */
 import type { RunRecord } from '../results/record';

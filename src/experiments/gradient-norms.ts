@@ -1,6 +1,6 @@
 /**
  * Notebook 06 (DMM Figure 4): the loss-gradient norm of each of the 24 input tokens (K=8 × R, s, a),
- * spec §11 F4 kit definition: ‖∂ℒ/∂x_j‖₂ over channels, x_j token j after embed_ln, ℒ the masked MSE,
+ * docs/spec.md §11 F4 kit definition: ‖∂ℒ/∂x_j‖₂ over channels, x_j token j after embed_ln, ℒ the masked MSE,
  * eval mode, full-length (unpadded) training windows, mean per token; DMM, Decision Mamba, DT and DC, all
  * at K=8 on hopper-medium (the K=8 cells of notebook 07). AntMaze is not in the kit.
  */

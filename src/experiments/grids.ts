@@ -14,7 +14,7 @@ export function paperGrids(): { notebook: string; grid: Record<string, unknown> 
         '03-main-results',
         EXPERIMENTS.main,
         mainCells('paper'),
-        'Notebook 03 (and the shared cells of 04-09, 11): DT, DC, Decision Mamba, DMM x 9 D4RL MuJoCo datasets x 5 seeds, official configs (model-spec §11 T-MuJoCo, T1).',
+        'Notebook 03 (and the shared cells of 04-09, 11): DT, DC, Decision Mamba, DMM x 9 D4RL MuJoCo datasets x 5 seeds, official configs (docs/spec.md §11 T-MuJoCo, T1).',
       ),
     },
     {
@@ -41,7 +41,7 @@ export function paperGrids(): { notebook: string; grid: Record<string, unknown> 
         '08-dmm-ablations',
         EXPERIMENTS.dmmAblations,
         dmmAblationCells('paper').map((c) => c.cell),
-        'Notebook 08: DMM ablations on hopper-medium, 5 seeds (spec §11 A-mixer, A-window, A-position, A-mamba; LN sharing, DSM mode, evaluation padding).',
+        'Notebook 08: DMM ablations on hopper-medium, 5 seeds (docs/spec.md §11 A-mixer, A-window, A-position, A-mamba; LN sharing, DSM mode, evaluation padding).',
       ),
     },
     {

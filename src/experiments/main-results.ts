@@ -1,7 +1,7 @@
 /**
  * Notebook 03: DT, DC, Decision Mamba and DMM on hopper/halfcheetah/walker2d × medium/medium-replay/
- * medium-expert (model-spec §11 T-MuJoCo, T1), both protocols of §10, a table and a grouped bar chart.
- * Paper numbers are shown only where §11 "Known numbers" gives them.
+ * medium-expert (docs/spec.md §11 T-MuJoCo, T1), both protocols of §10, a table and a grouped bar chart.
+ * Paper numbers are shown only where docs/spec.md §11 "Known numbers" gives them.
  */
 import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';
@@ -117,7 +117,7 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
     width: 900,
     height: 520,
     caption:
-      `Normalised score (mean ± population std over seeds; protocol ${protocol}, §10) of DT, DC, Decision Mamba and DMM. ` +
+      `Normalised score (mean ± population std over seeds; protocol ${protocol}, docs/spec.md §10) of DT, DC, Decision Mamba and DMM. ` +
       `Black bars: literature DT values on the original D4RL data; red diamond: the Decision Mamba paper's hopper-medium value. ${protocolNote(scale)}`,
   }));
   // Finding: per-dataset winner and the average rank of each model.

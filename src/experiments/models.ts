@@ -1,9 +1,10 @@
 /**
  * Notebook 02: the model zoo. Parameter counts of every model × environment (× the dataset-specific
- * widths of §5/§6), read from instantiated models and checked against the model-spec §7 formulas; and
+ * widths of docs/spec.md §5/§6), read from instantiated models and checked against the §7 formulas; and
  * block diagrams drawn from the models' own registered parameters (names and shapes of layer 0).
  */
 import type { Data, Layout } from '../figures';
+import { initBackend } from '../backend';
 import { ENV_DIMS } from '../data/d4rl-ids';
 import { ENV_NAMES } from '../config/names';
 import { officialModelConfig } from '../config/presets';
@@ -14,7 +15,7 @@ import { markdownTable, type NotebookResult } from './report';
 /** dt_rank = ceil(D/16) (Mamba's "auto"). */
 const rank = (d: number) => Math.ceil(d / 16);
 
-/** model-spec §7 formulas (official configs: DMM Mamba-1 per-layer DSM k=6; DMa expand 2, conv 4, MLP). */
+/** docs/spec.md §7 formulas (official configs: DMM Mamba-1 per-layer DSM k=6; DMa expand 2, conv 4, MLP). */
 export function formulaCount(model: Model, d: number, s: number, a: number): number {
   const E = (s + a + 6) * d;
   const H = (d + 1) * a;
@@ -196,9 +197,11 @@ function diagram(columns: { title: string; boxes: Box[] }[]): { data: Data[]; la
 }
 
 export async function modelsNotebook(scale: string): Promise<NotebookResult> {
+  // The models below hold tensors: the kit's backend first, not the cpu one tfjs would start on its own.
+  await initBackend({ log: false });
   const rows = parameterTable();
   const table = markdownTable(
-    ['model', 'env', 'datasets', 'D', 'kit count', '§7 formula', 'match'],
+    ['model', 'env', 'datasets', 'D', 'kit count', 'docs/spec.md §7 formula', 'match'],
     rows.map((r) => [
       MODEL_LABELS[r.model],
       r.env,
@@ -241,7 +244,7 @@ export async function modelsNotebook(scale: string): Promise<NotebookResult> {
   }));
   const mismatches = rows.filter((r) => r.kit !== r.formula);
   const finding =
-    `${rows.length - mismatches.length} of ${rows.length} counts equal the §7 formulas` +
+    `${rows.length - mismatches.length} of ${rows.length} counts equal the docs/spec.md §7 formulas` +
     (mismatches.length
       ? `; mismatches: ${mismatches.map((r) => `${MODEL_LABELS[r.model]} ${r.env} D=${r.width} (kit ${r.kit}, formula ${r.formula})`).join('; ')}`
       : '') +

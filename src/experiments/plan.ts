@@ -1,5 +1,5 @@
 /**
- * Which training runs each paper notebook needs, per scale (model-spec.md §11). One place, so runs are
+ * Which training runs each paper notebook needs, per scale (docs/spec.md §11). One place, so runs are
  * shared: the main table's cells are also the official-width points of the size figure, the official-K
  * points of the context figures, the baselines of the ablations and the runs of the protocol study; the
  * cache (cells.ts) trains each spec once. The paper-scale grid files (grids/NN-*.json) are these lists.
@@ -84,7 +84,7 @@ function coverage(scale: string): 'smoke' | 'reduced' | 'paper' {
   return s === 'smoke' || s === 'paper' ? s : 'reduced';
 }
 
-/** Widths swept for Figure 1 (spec §11 F1: D ∈ {32, 64, 128, 256} on the three `medium` datasets). */
+/** Widths swept for Figure 1 (docs/spec.md §11 F1: D ∈ {32, 64, 128, 256} on the three `medium` datasets). */
 export function sizeWidths(scale: string): number[] {
   return { smoke: [8], reduced: [16], paper: [32, 64, 128, 256] }[coverage(scale)];
 }
@@ -112,7 +112,7 @@ export function sizeCells(scale: string): RunSpec[] {
 
 export const OFFICIAL_K: Readonly<Record<Model, number>> = Object.freeze({ dt: 20, dc: 8, dmamba: 20, dmm: 8 });
 
-/** Spec §11 F5: K ∈ {2, 4, 8, 16, 20, 32}. */
+/** docs/spec.md §11 F5: K ∈ {2, 4, 8, 16, 20, 32}. */
 export function contextLengths(scale: string): number[] {
   return { smoke: [8], reduced: [4, 8, 20], paper: [2, 4, 8, 16, 20, 32] }[coverage(scale)];
 }
@@ -131,7 +131,7 @@ export function contextCells(scale: string): RunSpec[] {
 }
 
 export interface Variant {
-  /** Ablation group (spec §11 A-mixer, A-window, ...). */
+  /** Ablation group (docs/spec.md §11 A-mixer, A-window, ...). */
   group: string;
   label: string;
   overrides: Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * Notebook 11: best-of-training (`best_official`) against final-checkpoint (`final`) scores over every
- * finished run of this scale (spec §10), and on hopper-medium over seeds, beside the two known numbers
+ * finished run of this scale (docs/spec.md §10), and on hopper-medium over seeds, beside the two known numbers
  * for Decision Mamba (src/results/paper-numbers.ts): the paper's max during training and a final-epoch re-run.
  */
 import { meanStd } from '../eval/protocols';

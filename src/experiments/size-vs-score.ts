@@ -1,6 +1,6 @@
 /**
  * Notebook 04 (DMM Figure 1): parameter count (log x) against normalised score for each model at several
- * widths D on `medium` (spec §11 F1). The official-width points are the main table's runs.
+ * widths D on `medium` (docs/spec.md §11 F1). The official-width points are the main table's runs.
  */
 import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';

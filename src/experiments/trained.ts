@@ -1,10 +1,10 @@
 /**
  * Trained models for the introspection notebooks (05, 06): a finished cell's final checkpoint, restored
- * into a fresh model; and one §10 evaluation episode that keeps the model's K-window at chosen steps.
+ * into a fresh model; and one docs/spec.md §10 evaluation episode that keeps the model's K-window at chosen steps.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { tf } from '../backend';
+import { initBackend, tf } from '../backend';
 import type { EnvName, ModelName } from '../config/names';
 import { makeEnv } from '../envs';
 import { primaryTarget } from '../config/presets';
@@ -39,6 +39,7 @@ export async function loadTrained(outcome: CellOutcome, scale: string): Promise<
     retrained = true;
     if (!dir) return undefined;
   }
+  await initBackend({ log: false }); // the kit's backend, not the cpu one tfjs would start on its own
   const restored = await restoreRun(dir, {
     createModel: (name, config, dims, seed) => createModel(name as ModelName, config, dims, seed),
   });
@@ -98,7 +99,7 @@ export function windowsToInputs(ws: readonly Window[], K: number, s: number, a: 
 }
 
 /**
- * One return-conditioned episode (§10, official padding, primary target, reset seed `seed`), at most
+ * One return-conditioned episode (docs/spec.md §10, official padding, primary target, reset seed `seed`), at most
  * `maxSteps` steps; returns the windows the model saw at `keep` evenly spaced steps (the last included).
  */
 export async function episodeWindows(

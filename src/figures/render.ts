@@ -1,7 +1,7 @@
 /**
  * Static PNG and SVG of a Plotly figure, drawn by headless Chromium through playwright-core.
  *
- * Plotly only runs in a browser (plain Node fails with `self is not defined`, stack.md), so one system
+ * Plotly only runs in a browser (plain Node fails with `self is not defined`), so one system
  * Chromium (`CHROMIUM_PATH` or /usr/bin/chromium; never `npx playwright install`) is launched per
  * process and reused across figures, with Plotly loaded once into one page. The browser closes after
  * a short idle time, because an open browser keeps Node's event loop alive; scripts that want to exit

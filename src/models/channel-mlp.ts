@@ -1,5 +1,5 @@
 /**
- * The channel-mixing MLP of DC and Decision Mamba (spec §5, §6.2): Sequential(Linear(D→4D), GELU,
+ * The channel-mixing MLP of DC and Decision Mamba (docs/spec.md §5, §6.2): Sequential(Linear(D→4D), GELU,
  * Linear(4D→D)) with names `0` and `2`, backbone init N(0, 0.02²), zero biases.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,5 @@
 /**
- * Model weights as safetensors (spec §13 names): trainable parameters under their state_dict keys,
+ * Model weights as safetensors (docs/spec.md §13 names): trainable parameters under their state_dict keys,
  * frozen tensors (the shared-frozen DSM) too, listed in the `frozen` metadata entry; the resolved
  * config and dims ride along in the metadata so a file describes its model.
  */
@@ -29,7 +29,7 @@ export function saveModelWeights(model: WeightsOf, extraMetadata: Record<string,
 
 /**
  * Loads weights by name into `model` (every trainable parameter must be present). Frozen tensors are
- * (the shared-frozen DSM) must be present too. DT's `attn.bias`/`attn.masked_bias` buffers are skipped (spec §13).
+ * (the shared-frozen DSM) must be present too. DT's `attn.bias`/`attn.masked_bias` buffers are skipped (docs/spec.md §13).
  */
 export function loadModelWeights(
   model: SequenceModel,
@@ -47,7 +47,7 @@ export function loadModelWeights(
   check(
     missingFrozen.length === 0,
     () =>
-      `Error in loadModelWeights: weights must contain the frozen tensors ${missingFrozen.join(', ')} (spec §3.5: the shared DSM is saved with the model), got none.`,
+      `Error in loadModelWeights: weights must contain the frozen tensors ${missingFrozen.join(', ')} (docs/spec.md §3.5: the shared DSM is saved with the model), got none.`,
   );
   return { metadata, unused: [...stillUnused, ...unused.filter((k) => !frozen.has(k))] };
 }

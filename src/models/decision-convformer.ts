@@ -1,5 +1,5 @@
 /**
- * Decision ConvFormer (DC), spec §6.2: MetaFormer blocks X += Conv(LN1 X); X += Drop(MLP(LN2 X)),
+ * Decision ConvFormer (DC), docs/spec.md §6.2: MetaFormer blocks X += Conv(LN1 X); X += Drop(MLP(LN2 X)),
  * where the token mixer is three causal depthwise Conv1d (k = 6, bias), one per token type, each run
  * over the whole interleaved sequence; token i uses the kernel of its own type τ(i) = i mod 3.
  */
@@ -63,7 +63,7 @@ class ConvFormerBlock extends Module {
   apply(x: tf.Tensor, ctx: ForwardContext, i: number): tf.Tensor {
     const u = this.ln1.apply(x);
     tap(ctx, `layers.${i}.mixerInput`, u);
-    const c = this.conv.apply(u); // no dropout on the conv branch (spec §6.2)
+    const c = this.conv.apply(u); // no dropout on the conv branch (docs/spec.md §6.2)
     tap(ctx, `layers.${i}.localMixerOutput`, c);
     x = x.add(c);
     x = x.add(dropout(this.mlp.apply(this.ln2.apply(x)), this.pDrop, ctx, `h.${i}.mlp`));
@@ -77,13 +77,13 @@ export interface DcConfig {
   nLayer: number;
   contextLength: number;
   dropout: number;
-  /** Conv window (spec §6.2: 6). */
+  /** Conv window (docs/spec.md §6.2: 6). */
   windowSize: number;
   maxEpLen: number;
 }
 
 export const DC_DEFAULTS: Readonly<DcConfig> = Object.freeze({
-  hiddenSize: 128, // CLI default; hopper-medium README uses 256 (spec §6.2)
+  hiddenSize: 128, // CLI default; hopper-medium README uses 256 (docs/spec.md §6.2)
   nLayer: 3,
   contextLength: 8,
   dropout: 0.1,

@@ -1,5 +1,5 @@
 /**
- * Decision Mamba (Ota), spec §5: DT with self-attention replaced by the stock Mamba block (expand 2,
+ * Decision Mamba (Ota), docs/spec.md §5: DT with self-attention replaced by the stock Mamba block (expand 2,
  * causal depthwise conv k = 4) and the GELU channel MLP kept:
  *
  *   X += Mamba(LN_a X);  X += Drop(W2 GELU(W1 LN_b X + b1) + b2)     (3 blocks, own LNs)
@@ -32,7 +32,7 @@ export interface DmambaConfig {
 }
 
 export const DMAMBA_DEFAULTS: Readonly<DmambaConfig> = Object.freeze({
-  hiddenSize: 128, // per dataset in §5: 256 for hopper-medium(-replay)
+  hiddenSize: 128, // per dataset in docs/spec.md §5: 256 for hopper-medium(-replay)
   nLayer: 3,
   contextLength: 20,
   dropout: 0.1,

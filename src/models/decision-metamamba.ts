@@ -1,12 +1,12 @@
 /**
- * Decision MetaMamba (DMM), spec §3 (official `decision_metamamba.py`):
+ * Decision MetaMamba (DMM), docs/spec.md §3 (official `decision_metamamba.py`):
  *
  *   X0 = Drop_0.1(embed_ln(interleave(E_R, E_s, E_a)))       no timestep embedding
  *   for i < n_layer:  X += DSM_i(LN1 X);  X += Mamba_i(LN2 X)   LN1, LN2 shared by all layers
  *   â_t = tanh(W_head · LN_f(X)[3t+1] + b_head)
  *
- * Mamba is the modified Mamba-1 (no conv, expand 1) or, with `globalMixer: 'mamba2'`, Mamba-2 (§3.6).
- * Ablation switches (spec §11): `tokenMixer` (A-mixer), `windowSize` (A-window), `timestepEmbedding`
+ * Mamba is the modified Mamba-1 (no conv, expand 1) or, with `globalMixer: 'mamba2'`, Mamba-2 (docs/spec.md §3.6).
+ * Ablation switches (docs/spec.md §11): `tokenMixer` (A-mixer), `windowSize` (A-window), `timestepEmbedding`
  * and `mambaConv` (A-position), `globalMixer` (A-mamba), plus `shareLayerNorm` and `channelMlp`.
  * Glossary: B batch, K timesteps, L = 3K tokens, D hidden size, k DSM window.
  */
@@ -30,19 +30,19 @@ export interface DmmConfig {
   hiddenSize: number;
   nLayer: number;
   contextLength: number;
-  /** Input dropout; fixed at 0.1 in the official code, whose --dropout flag is not connected (spec §12 #8). */
+  /** Input dropout; fixed at 0.1 in the official code, whose --dropout flag is not connected (docs/spec.md quirk 8). */
   dropout: number;
   maxEpLen: number;
-  /** DSM / conv window k in tokens (spec §3.2: 6). */
+  /** DSM / conv window k in tokens (docs/spec.md §3.2: 6). */
   windowSize: number;
-  /** `per-layer` (MuJoCo) or `shared-frozen` (official AntMaze/Kitchen), spec §3.5. */
+  /** `per-layer` (MuJoCo) or `shared-frozen` (official AntMaze/Kitchen), docs/spec.md §3.5. */
   dsmMode: DsmMode;
   globalMixer: GlobalMixer;
   dtInit: DtInit;
   tokenMixer: TokenMixer;
   /** A-position ablation: DT-style timestep embedding added to every token. */
   timestepEmbedding: boolean;
-  /** Official: one LN1 and one LN2 for all layers (spec §12 #4). */
+  /** Official: one LN1 and one LN2 for all layers (docs/spec.md quirk 4). */
   shareLayerNorm: boolean;
   /** Adds X += MLP(LN3 X) after the global mixer (not in the official DMM). */
   channelMlp: boolean;
@@ -54,7 +54,7 @@ export interface DmmConfig {
 }
 
 export const DMM_DEFAULTS: Readonly<DmmConfig> = Object.freeze({
-  hiddenSize: 64, // MuJoCo; 128 for AntMaze/Kitchen (spec §9)
+  hiddenSize: 64, // MuJoCo; 128 for AntMaze/Kitchen (docs/spec.md §9)
   nLayer: 3,
   contextLength: 8,
   dropout: 0.1,
@@ -104,7 +104,7 @@ class MetaMambaBackbone extends Container {
     if (cfg.tokenMixer !== 'none') this.ln1 = layerNorms(this, 'ln_1', d, n, cfg.shareLayerNorm);
     const locals = this.add('local_sequence_mixers', new Container());
     if (cfg.tokenMixer === 'dense' && cfg.dsmMode === 'shared-frozen') {
-      // One unregistered, untrained DSM reused by all layers (spec §3.5); the kit saves it under `shared`.
+      // One unregistered, untrained DSM reused by all layers (docs/spec.md §3.5); the kit saves it under `shared`.
       const shared = locals.add('shared', new DenseSequenceMixer(d, cfg.windowSize, rng, true));
       for (let i = 0; i < n; i++) this.local.push({ kind: 'dense', m: shared });
     } else {
@@ -150,7 +150,7 @@ class MetaMambaBackbone extends Container {
 function applyLocal(mixer: LocalMixer, u: tf.Tensor, ctx: ForwardContext, i: number): tf.Tensor {
   switch (mixer.kind) {
     case 'attention':
-      return mixer.m.apply(u, ctx, `local.${i}`); // DMM has no padding mask (spec §2.11)
+      return mixer.m.apply(u, ctx, `local.${i}`); // DMM has no padding mask (docs/spec.md §2.11)
     default:
       return mixer.m.apply(u);
   }

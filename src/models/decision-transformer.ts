@@ -1,5 +1,5 @@
 /**
- * Decision Transformer (kzl), spec §6.1: GPT-2 (HF 4.5-era `trajectory_gpt2.py`) over (R, s, a) tokens
+ * Decision Transformer (kzl), docs/spec.md §6.1: GPT-2 (HF 4.5-era `trajectory_gpt2.py`) over (R, s, a) tokens
  * with the timestep embedding, no `wpe`, one head, ReLU MLP, pre-LN blocks, dropout 0.1 on the input,
  * attention probabilities, attention output and MLP output. HF `Conv1D` layout ([in, out]) for names.
  *
@@ -183,7 +183,7 @@ class Gpt2Backbone extends Module {
   constructor(cfg: DtConfig, rng: Rng) {
     super();
     const d = cfg.hiddenSize;
-    this.registerParameter('wte.weight', initWeight(rng, d, 1, 'backbone'), [1, d]); // vocab_size 1 (spec §12 #11)
+    this.registerParameter('wte.weight', initWeight(rng, d, 1, 'backbone'), [1, d]); // vocab_size 1 (docs/spec.md quirk 11)
     const h = this.registerModule('h', new Container());
     for (let i = 0; i < cfg.nLayer; i++) this.blocks.push(h.add(i, new Gpt2Block(d, cfg.nHead, cfg.dropout, rng)));
     this.lnF = this.registerModule('ln_f', new LayerNorm(d));

@@ -1,12 +1,12 @@
 /**
- * Dense Sequence Mixer (DSM), spec §3.2: one dense matrix W ∈ ℝ^{D×kD} (no bias) over a causal window
+ * Dense Sequence Mixer (DSM), docs/spec.md §3.2: one dense matrix W ∈ ℝ^{D×kD} (no bias) over a causal window
  * of k tokens, oldest first, channels contiguous per token: out_i = W · [U_{i−k+1}; …; U_i], with
  * zeros before position 0 (the padding comes after LN1, so it is exact).
  *
  * Computed as one matmul on the concatenated window [B, L, kD] (`causalWindows`, src/ops/causal-windows/),
  * which keeps W in its PyTorch [out, in] layout (no kernel transpose) and uses one large GEMM.
  *
- * Modes (spec §3.5): `per-layer` (trainable, N(0, 0.02²), counted) or `shared-frozen` (one untrained
+ * Modes (docs/spec.md §3.5): `per-layer` (trainable, N(0, 0.02²), counted) or `shared-frozen` (one untrained
  * U(±1/√(kD)) matrix reused by every layer, saved but not counted or optimised).
  */
 import * as tf from '@tensorflow/tfjs';

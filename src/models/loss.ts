@@ -1,4 +1,4 @@
-/** Masked action MSE (spec §2.10): mean over real steps × action dims of (â − a)². */
+/** Masked action MSE (docs/spec.md §2.10): mean over real steps × action dims of (â − a)². */
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../util/check';
 

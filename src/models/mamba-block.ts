@@ -1,5 +1,5 @@
 /**
- * Mamba-1 mixer (spec §3.3 modified, §5 stock), after `mamba_ssm/modules/mamba_simple.py`.
+ * Mamba-1 mixer (docs/spec.md §3.3 modified, §5 stock), after `mamba_ssm/modules/mamba_simple.py`.
  *
  *   [x; z] = W_in u;  x = SiLU(conv_k4(x) or x);  [δ_low; B; C] = W_x x;  δ = W_dt δ_low
  *   y = selectiveScan(x, δ, −exp(A_log), B, C, D, z, b_dt, softplus);  out = W_out y
@@ -16,7 +16,7 @@ import { ForwardContext, tap } from './sequence-model';
 
 /**
  * `official`: the backbone re-initialisation overwrites Mamba's dt init (b_dt = 0, W_dt ~ N(0, 0.02²)),
- * spec §3.4/§12 #6. `mamba-default`: Mamba's own (W_dt ~ U(±r^−½), b_dt = softplus⁻¹(log-uniform[1e-3, 0.1])).
+ * docs/spec.md §3.4, quirk 6. `mamba-default`: Mamba's own (W_dt ~ U(±r^−½), b_dt = softplus⁻¹(log-uniform[1e-3, 0.1])).
  */
 export type DtInit = 'official' | 'mamba-default';
 
@@ -47,7 +47,7 @@ export class MambaBlock extends Module {
     super();
     const { expand, stateSize: n, dtRank: r } = options;
     const e = (this.inner = expand * dModel);
-    // S4D-real: A_log[d, n] = ln(n + 1) (spec §3.4).
+    // S4D-real: A_log[d, n] = ln(n + 1) (docs/spec.md §3.4).
     const aLog = new Float32Array(e * n);
     for (let d = 0; d < e; d++) for (let j = 0; j < n; j++) aLog[d * n + j] = Math.log(j + 1);
     this.aLog = this.registerParameter('A_log', aLog, [e, n]);
@@ -75,7 +75,7 @@ export class MambaBlock extends Module {
     x = silu(x); // [B, L, E]
     tap(ctx, `${prefix}.scanInput`, x);
     const xDbl = this.xProj.apply(x); // [B, L, r + 2N]
-    // Token-major scan: B and C are slices of x_proj's output as they stand, no transposes (spec §4).
+    // Token-major scan: B and C are slices of x_proj's output as they stand, no transposes (docs/spec.md §4).
     const [deltaLow, bMat, cMat] = tf.split(xDbl, [r, n, n], 2); // [B, L, N] for B and C
     const delta = matMulWT(deltaLow.reshape([b * l, r]), this.dtProj.weight).reshape([b, l, e]); // bias goes into the scan
     const a = tf.neg(tf.exp(this.aLog)); // [E, N]

@@ -1,9 +1,9 @@
 /**
- * Mamba-2 mixer as DMM's `--global_sequence_mixer mamba2` builds it (spec §3.6): expand 1, head dim 16,
+ * Mamba-2 mixer as DMM's `--global_sequence_mixer mamba2` builds it (docs/spec.md §3.6): expand 1, head dim 16,
  * H = D/16 heads, N₂ = 128, one group, the depthwise conv constructed but bypassed, gated RMSNorm
  * (`norm_before_gate=False`). The per-head recurrence S_h ← exp(Δ_h A_h) S_h + Δ_h x_h Bᵀ is mapped onto
  * the Mamba-1 `selectiveScan` by broadcasting Δ, A, D and dt_bias of a head over its 16 channels, with
- * B and C shared by every channel (spec §4, "Mamba-2 mapping"). This is the sequential form; for
+ * B and C shared by every channel (docs/spec.md §4, "Mamba-2 mapping"). This is the sequential form; for
  * L ≤ 256 the official chunked kernel is one chunk and equals it up to rounding.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -31,7 +31,7 @@ export class Mamba2Block extends Module {
   readonly aLog: tf.Variable; // [H]
   readonly dSkip: tf.Variable; // [H]
   readonly inProj: Linear; // [2D + 2N₂ + H, D]
-  readonly conv1d: CausalDepthwiseConv1d; // [D + 2N₂, 1, 4], never used (spec §12 #10)
+  readonly conv1d: CausalDepthwiseConv1d; // [D + 2N₂, 1, 4], never used (docs/spec.md quirk 10)
   readonly norm: GatedRMSNorm;
   readonly outProj: Linear;
 
@@ -42,7 +42,7 @@ export class Mamba2Block extends Module {
     super();
     const h = (this.nHeads = dModel / MAMBA2_HEAD_DIM);
     const n = MAMBA2_STATE_SIZE;
-    // Bare parameters keep Mamba-2's init; `_init_weights` reaches only the Linears (spec §3.6).
+    // Bare parameters keep Mamba-2's init; `_init_weights` reaches only the Linears (docs/spec.md §3.6).
     this.dtBias = this.registerParameter('dt_bias', mambaDtBias(rng, h), [h]);
     const aLog = new Float32Array(h);
     for (let i = 0; i < h; i++) aLog[i] = Math.log(rng.range(1, 16));

@@ -1,5 +1,5 @@
 /**
- * What the four models share (spec §2): the trajectory embedding (embed_return/state/action, the
+ * What the four models share (docs/spec.md §2): the trajectory embedding (embed_return/state/action, the
  * optional timestep table, interleaving as (R, s, a), embed_ln), the input dropout, and the action
  * head on the s-token outputs with tanh. Each model supplies its backbone.
  *
@@ -11,7 +11,7 @@ import { DropoutContext } from '../nn/dropout';
 import { check } from '../util/check';
 import { Rng } from '../util/rng';
 
-/** One batch of windows (spec §2.1, §8). */
+/** One batch of windows (docs/spec.md §2.1, §8). */
 export interface ModelInputs {
   states: tf.Tensor; // [B, K, s], normalised
   actions: tf.Tensor; // [B, K, a]
@@ -33,7 +33,7 @@ export interface EnvDims {
 
 /** Per-forward state passed down the backbone: dropout, the padding mask, and an optional tap sink. */
 export interface ForwardContext extends DropoutContext {
-  /** [B, L] 1 = real token (the step mask repeated over R, s, a). Only DT uses it (spec §2.11). */
+  /** [B, L] 1 = real token (the step mask repeated over R, s, a). Only DT uses it (docs/spec.md §2.11). */
   tokenMask: tf.Tensor;
   /** When present, blocks store named activations here ([B, L, C] each). */
   taps?: Record<string, tf.Tensor>;
@@ -52,7 +52,7 @@ export interface SequenceModel {
   forward(inputs: ModelInputs, opts: ForwardOptions): tf.Tensor;
   /**
    * Evaluation only (no dropout): the action at the last timestep [B, a], forward(…)[:, K−1] up to float32
-   * round-off, with less work (what the evaluator reads, spec §10). Optional for other implementations.
+   * round-off, with less work (what the evaluator reads, docs/spec.md §10). Optional for other implementations.
    */
   forwardLast?(inputs: ModelInputs): tf.Tensor;
   /** The 3K input tokens after embed_ln, before dropout: [B, 3K, D]. */
@@ -80,7 +80,7 @@ export class TrajectoryEmbedding extends Module {
 
   constructor(hidden: number, dims: EnvDims, maxEpLen: number, timestepEmbedding: boolean, rng: Rng) {
     super();
-    // Outside the backbone PyTorch defaults apply: Embedding N(0, 1), Linear U(±1/√fan_in) (spec §3.4, §5, §6).
+    // Outside the backbone PyTorch defaults apply: Embedding N(0, 1), Linear U(±1/√fan_in) (docs/spec.md §3.4, §5, §6).
     if (timestepEmbedding)
       this.embedTimestep = this.registerModule('embed_timestep', new Embedding(maxEpLen, hidden, rng));
     this.embedReturn = this.registerModule('embed_return', new Linear(1, hidden, rng, { init: 'torch-default' }));
@@ -95,14 +95,14 @@ export class TrajectoryEmbedding extends Module {
     this.embedLn = this.registerModule('embed_ln', new LayerNorm(hidden));
   }
 
-  /** → [B, 3K, D], token 3t = R_t, 3t+1 = s_t, 3t+2 = a_t (spec §2.4). */
+  /** → [B, 3K, D], token 3t = R_t, 3t+1 = s_t, 3t+2 = a_t (docs/spec.md §2.4). */
   apply(inputs: ModelInputs): tf.Tensor {
     const [b, k] = inputs.states.shape;
     let r = this.embedReturn.apply(inputs.returnsToGo); // [B, K, D]
     let s = this.embedState.apply(inputs.states);
     let a = this.embedAction.apply(inputs.actions);
     if (this.embedTimestep) {
-      const e = this.embedTimestep.apply(inputs.timesteps); // [B, K, D], added to all three tokens (spec §2.3)
+      const e = this.embedTimestep.apply(inputs.timesteps); // [B, K, D], added to all three tokens (docs/spec.md §2.3)
       [r, s, a] = [r.add(e), s.add(e), a.add(e)];
     }
     const x = tf.stack([r, s, a], 2).reshape([b, 3 * k, -1]); // [B, 3K, D]
@@ -110,7 +110,7 @@ export class TrajectoryEmbedding extends Module {
   }
 }
 
-/** `predict_action` = Sequential(Linear(D→a), Tanh), read at the s tokens (spec §2.8). */
+/** `predict_action` = Sequential(Linear(D→a), Tanh), read at the s tokens (docs/spec.md §2.8). */
 export class ActionHead extends Container {
   readonly linear: Linear;
 
@@ -197,7 +197,7 @@ export abstract class TrajectoryModel extends Module implements SequenceModel {
     const [b, k] = inputs.mask.shape;
     const tokenMask = tf.stack([inputs.mask, inputs.mask, inputs.mask], 2).reshape([b, 3 * k]);
     const ctx: ForwardContext = { training: opts.training, dropoutSeed: opts.dropoutSeed, tokenMask, taps };
-    const x = dropout(tokens, this.config.dropout, ctx, 'embd'); // spec §2.6
+    const x = dropout(tokens, this.config.dropout, ctx, 'embd'); // docs/spec.md §2.6
     return this.head.apply(this.backbone(x, ctx));
   }
 

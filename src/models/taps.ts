@@ -1,5 +1,5 @@
 /**
- * Introspection for the paper figures (spec §11 F3, F4).
+ * Introspection for the paper figures (docs/spec.md §11 F3, F4).
  *
  * - `forwardWithTaps`: the forward pass plus named activations, each [B, L, C]:
  *   `layers.{i}.mixerInput` (input of the local mixer, after LN1; for DMa the Mamba input),

@@ -1,4 +1,4 @@
-/** Activations with the spec's exact definitions (§2.12). */
+/** Activations with the spec's exact definitions (docs/spec.md §2.12). */
 import * as tf from '@tensorflow/tfjs';
 
 /** Exact GELU 0.5·x·(1 + erf(x/√2)); tfjs' Erf has a registered gradient on every backend. */

@@ -1,7 +1,7 @@
 /**
  * Causal depthwise Conv1d with PyTorch's parameter layout (weight [C, 1, k], bias [C]) applied to a
  * token-major sequence [B, L, C]: y_l[c] = b[c] + Σ_j w[c, j] · x_{l−k+1+j}[c], zeros before position 0.
- * Used by stock Mamba (k = 4, spec §5) and the ablation mixers; the computation is the kit's periodic causal
+ * Used by stock Mamba (k = 4, docs/spec.md §5) and the ablation mixers; the computation is the kit's periodic causal
  * convolution op (src/ops/periodic-conv/) with period 1.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -20,7 +20,7 @@ export class CausalDepthwiseConv1d extends Module {
     rng: Rng,
   ) {
     super();
-    // PyTorch Conv1d default: U(±1/√(in/groups · k)) = U(±1/√k) for depthwise (spec §5, §6.2).
+    // PyTorch Conv1d default: U(±1/√(in/groups · k)) = U(±1/√k) for depthwise (docs/spec.md §5, §6.2).
     const bound = 1 / Math.sqrt(kernelSize);
     this.weight = this.registerParameter('weight', uniform(rng, channels * kernelSize, bound), [
       channels,

@@ -1,5 +1,5 @@
 /**
- * Initialisation rules of the spec (§3.4, §5, §6), drawn from the kit's seeded `Rng` rather than
+ * Initialisation rules of the spec (docs/spec.md §3.4, §5, §6), drawn from the kit's seeded `Rng` rather than
  * tfjs' global random state, so the same seed gives the same weights on every backend.
  *
  * - `backbone`: N(0, 0.02²) weights and zero biases (HF `_init_weights`, DMM `_init_weights`).
@@ -44,7 +44,7 @@ export function inverseSoftplus(y: number): number {
 }
 
 /**
- * Mamba's own dt initialisation (`mamba-default`, spec §12 #6): Δ ~ log-uniform[dtMin, dtMax], floored
+ * Mamba's own dt initialisation (`mamba-default`, docs/spec.md quirk 6): Δ ~ log-uniform[dtMin, dtMax], floored
  * at `floor`, stored as softplus⁻¹(Δ).
  */
 export function mambaDtBias(rng: Rng, n: number, dtMin = 1e-3, dtMax = 0.1, floor = 1e-4): Float32Array {

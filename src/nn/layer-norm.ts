@@ -1,4 +1,4 @@
-/** LayerNorm over the last axis with a biased variance and eps 1e-5 (spec §2.12). */
+/** LayerNorm over the last axis with a biased variance and eps 1e-5 (docs/spec.md §2.12). */
 import * as tf from '@tensorflow/tfjs';
 import { layerNormAffine } from '../ops/affine';
 import { constant } from './init';
@@ -28,7 +28,7 @@ export class LayerNorm extends Module {
 }
 
 /**
- * Mamba-2's gated RMSNorm with `norm_before_gate=False` (spec §3.6): g = y ⊙ SiLU(z), then
+ * Mamba-2's gated RMSNorm with `norm_before_gate=False` (docs/spec.md §3.6): g = y ⊙ SiLU(z), then
  * g / √(mean(g²) + eps) ⊙ w over the last axis (one group).
  */
 export class GatedRMSNorm extends Module {

@@ -52,7 +52,7 @@ export class Linear extends Module {
   }
 }
 
-/** HF `Conv1D` (DT's GPT-2): a Linear whose weight is stored [in, out]; spec §13. */
+/** HF `Conv1D` (DT's GPT-2): a Linear whose weight is stored [in, out]; docs/spec.md §13. */
 export class Conv1D extends Module {
   readonly weight: tf.Variable; // [in, out]
   readonly bias: tf.Variable; // [out]
@@ -63,7 +63,7 @@ export class Conv1D extends Module {
     rng: Rng,
   ) {
     super();
-    // GPT-2 `_init_weights`: N(0, 0.02²), bias 0 (spec §6.1).
+    // GPT-2 `_init_weights`: N(0, 0.02²), bias 0 (docs/spec.md §6.1).
     this.weight = this.registerParameter('weight', initWeight(rng, inFeatures * outFeatures, inFeatures, 'backbone'), [
       inFeatures,
       outFeatures,

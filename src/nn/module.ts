@@ -2,7 +2,7 @@
  * A small module system on tfjs-core, in the spirit of torch.nn.Module: each module owns named
  * parameters and named children, and `namedParameters()` walks them in PyTorch's `state_dict` order
  * (a module's own parameters first, then its children in registration order). The names are the
- * official `state_dict` keys (spec §13), so weights move between the kit and PyTorch unchanged.
+ * official `state_dict` keys (docs/spec.md §13), so weights move between the kit and PyTorch unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../util/check';
@@ -30,7 +30,7 @@ export abstract class Module {
 
   /**
    * Registers a tensor that is saved with the weights but never trained, clipped, decayed or counted
-   * (spec §3.5 `shared-frozen` DSM). Gradients still flow through it to earlier layers.
+   * (docs/spec.md §3.5 `shared-frozen` DSM). Gradients still flow through it to earlier layers.
    */
   protected registerFrozen(name: string, values: Float32Array, shape: number[]): tf.Variable {
     this.checkFree(name);
@@ -79,7 +79,7 @@ export abstract class Module {
     return out;
   }
 
-  /** Number of trainable scalars (spec §7 counting convention: frozen tensors excluded). */
+  /** Number of trainable scalars (docs/spec.md §7 counting convention: frozen tensors excluded). */
   parameterCount(): number {
     let n = 0;
     for (const v of this.namedParameters().values()) n += v.size;

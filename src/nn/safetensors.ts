@@ -178,7 +178,7 @@ export function tensorsToRecords(tensors: Map<string, tf.Tensor>): Record<string
 
 /**
  * Assigns decoded records to variables by name. Every variable must be present with the same shape;
- * names in `ignore` (e.g. DT's attention-mask buffers, spec §13) and unknown extras are reported back.
+ * names in `ignore` (e.g. DT's attention-mask buffers, docs/spec.md §13) and unknown extras are reported back.
  */
 export function assignFromRecords(
   variables: Map<string, tf.Variable>,

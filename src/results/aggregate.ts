@@ -1,6 +1,6 @@
 /**
- * Tables from run records (style.md "Results cache": tables are pure functions of records), with
- * arquero: one row per run, filters, then mean ± population std over seeds per protocol (§10).
+ * Tables from run records (tables are pure functions of records), with
+ * arquero: one row per run, filters, then mean ± population std over seeds per protocol (docs/spec.md §10).
  */
 import * as aq from 'arquero';
 import * as path from 'path';

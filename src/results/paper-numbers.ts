@@ -1,6 +1,6 @@
 /**
  * Every number from the literature the kit shows beside its own, each with where it comes from and under
- * which protocol it was measured (spec §11 "Known numbers"). Only values a source prints are here; the
+ * which protocol it was measured (docs/spec.md §11 "Known numbers"). Only values a source prints are here; the
  * papers' other table values are not available to the kit.
  */
 
@@ -11,7 +11,7 @@ export interface PaperNumber {
   std?: number;
   /** Where the value is printed. */
   source: string;
-  /** How it was measured, in the words of spec §10: `best_official` (max during training) or `final`. */
+  /** How it was measured, in the words of docs/spec.md §10: `best_official` (max during training) or `final`. */
   protocol: 'best_official' | 'final' | 'unknown';
 }
 

@@ -1,5 +1,5 @@
 /**
- * Run records: one JSON per run at results/<experiment>/<specHash>.json (style.md "Results cache").
+ * Run records: one JSON per run at results/<experiment>/<specHash>.json.
  * Tables and figures are pure functions of these files.
  */
 import * as fs from 'fs';
@@ -44,7 +44,7 @@ export interface RunRecord {
   parameterCount?: number;
   dataset: { id: string; source: string; checksum: string; provenance: unknown };
   iterations: IterationRecord[];
-  /** The two protocols of §10 for this run (absent until one evaluation exists). */
+  /** The two protocols of docs/spec.md §10 for this run (absent until one evaluation exists). */
   scores?: { best_official: number; final: number; bestPerTarget: Record<string, number> };
   startedAt: string;
   finishedAt?: string;

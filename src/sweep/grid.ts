@@ -10,7 +10,7 @@
  *   "datasets": ["medium", "medium-replay"],   // kinds; a cell's dataset id is `<env>-<kind>`
  *   "seeds": [12, 23, 34, 45, 51],
  *   "overrides": { "dropout": 0.1 },     // model-config overrides for every cell (optional)
- *   "evalPadding": "official",           // optional, model-spec §12 quirk 1
+ *   "evalPadding": "official",           // optional, docs/spec.md quirk 1
  *   "source": "kit",                     // optional: kit | d4rl, the dataset source
  *   "cells": [ { "model": "dc", "dataset": "hopper-medium", "env": "hopper", "seed": 12 } ],
  *   "description": "free text"

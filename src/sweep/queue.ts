@@ -9,6 +9,7 @@
  */
 import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import { Queue, type Job, type JobsOptions, type RedisOptions } from 'bullmq';
 import IORedis from 'ioredis';
 import { writeJsonAtomic } from '../util/atomic';
@@ -83,6 +84,15 @@ export function describeQueue(opts: RedisOptions): string {
   return `redis://${opts.host}:${opts.port}/${opts.db ?? 0}`;
 }
 
+/** Whether this machine has a redis-server binary (on PATH, or at DMM_REDIS_SERVER). */
+export function redisServerInstalled(): boolean {
+  const name = process.env.DMM_REDIS_SERVER ?? 'redis-server';
+  if (name.includes('/')) return fs.existsSync(name);
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => dir !== '' && fs.existsSync(path.join(dir, name)));
+}
+
 /**
  * Fails fast, in one line, when nobody answers at the queue address. The submitting commands use it;
  * workers instead wait and reconnect (./worker.ts).
@@ -102,9 +112,14 @@ export async function checkReachable(opts: RedisOptions, fn: string, timeoutMs =
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new KitError(
-      `Error in ${fn}: the queue must be a reachable Redis, got no answer at ${describeQueue(opts)} (${(cause ?? (err as Error)).message.replace(/\.$/, '')}). Start redis-server there or fix --queue.`,
-    );
+    const got = `got no answer at ${describeQueue(opts)} (${(cause ?? (err as Error)).message.replace(/\.$/, '')})`;
+    // A queue on this machine cannot be running without redis-server: then the fix is to install it.
+    const local = ['localhost', '127.0.0.1', '::1', '[::1]'].includes(String(opts.host ?? 'localhost'));
+    const fix =
+      local && !redisServerInstalled()
+        ? 'redis-server is not installed here. Install it with: sudo apt-get install redis-server, start it (redis-server --daemonize yes), or fix --queue.'
+        : 'Start redis-server there or fix --queue.';
+    throw new KitError(`Error in ${fn}: the queue must be a reachable Redis, ${got}. ${fix}`);
   } finally {
     client.disconnect();
   }

@@ -1,6 +1,6 @@
 /**
- * Decoupled AdamW as PyTorch's `torch.optim.AdamW` computes it (model-spec.md §9), because tfjs has none.
- * One parameter group over every trainable parameter (quirk 9: decay also hits LN, biases, embeddings,
+ * Decoupled AdamW as PyTorch's `torch.optim.AdamW` computes it (docs/spec.md §9), because tfjs has none.
+ * One parameter group over every trainable parameter (docs/spec.md quirk 9: decay also hits LN, biases, embeddings,
  * A_log and D). Per step k (1-based), in PyTorch's order:
  *   θ ← θ·(1 − lr·wd);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
  *   θ ← θ − (lr/(1−β₁ᵏ)) · m / (√v/√(1−β₂ᵏ) + ε)          (ε after the bias correction)
@@ -133,7 +133,7 @@ export class AdamW {
 export { warmupLearningRate } from './schedule';
 
 /**
- * Global L2 gradient-norm clipping as `torch.nn.utils.clip_grad_norm_` (§9): g ← g·c with
+ * Global L2 gradient-norm clipping as `torch.nn.utils.clip_grad_norm_` (docs/spec.md §9): g ← g·c with
  * c = min(maxNorm/(‖g‖ + 1e-6), 1) over all parameters together. Returns new tensors and the norm
  * (a scalar tensor, not read back so GPU backends need no sync).
  */

@@ -1,6 +1,6 @@
 /**
- * Checkpoints written after every iteration (model-spec.md §9), one folder each:
- *   model.safetensors      trainable parameters (PyTorch state_dict names) + frozen tensors (quirk 5)
+ * Checkpoints written after every iteration (docs/spec.md §9), one folder each:
+ *   model.safetensors      trainable parameters (PyTorch state_dict names) + frozen tensors (docs/spec.md quirk 5)
  *   optimizer.safetensors  AdamW m.<name>, v.<name>
  *   state.json             step, sampler RNG state, configs, state normalisation, dataset id + checksum,
  *                          and the evaluation results so far (so a resumed run writes a complete record)
@@ -214,7 +214,7 @@ export interface RestoredRun<M extends SequenceModel = SequenceModel> {
   run: RunState;
   /** The model of the run with the checkpoint's weights, built with the run's own init seed. */
   model: M;
-  /** State normalisation of the run's dataset (§8.4), for evaluation. */
+  /** State normalisation of the run's dataset (docs/spec.md §8.4), for evaluation. */
   stateMean: Float64Array;
   stateStd: Float64Array;
 }

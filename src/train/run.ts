@@ -1,6 +1,6 @@
 /**
  * One run, end to end: resolve the spec into configs (official preset → scale → overrides), load the
- * dataset, build the model, then per iteration train, evaluate (§10), checkpoint and rewrite the record.
+ * dataset, build the model, then per iteration train, evaluate (docs/spec.md §10), checkpoint and rewrite the record.
  * A run finds its latest checkpoint and resumes from it; a failure is written into the record.
  */
 import { downloadForSyncRead, initBackend } from '../backend';

@@ -1,5 +1,5 @@
 /**
- * The training step of model-spec.md §9: sample a batch → forward in training mode → masked action MSE
+ * The training step of docs/spec.md §9: sample a batch → forward in training mode → masked action MSE
  * → backward → clip the global grad norm to 0.25 → AdamW at the warm-up learning rate. Dropout masks
  * come from a seed derived per step from the run seed, so a resumed run draws the same masks.
  *

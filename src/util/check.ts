@@ -1,5 +1,5 @@
 /**
- * One error type and one guard for the whole kit (style.md, "Errors"): messages read
+ * One error type and one guard for the whole kit: messages read
  * `Error in <function>: <what> must <rule>, got <value>.` plus the fix, and are built lazily.
  */
 export class KitError extends Error {

@@ -5,7 +5,7 @@ import { resolveEvalConfig } from '../../src/config/eval';
 import { resolveRun } from '../../src/config/resolve';
 import { resolveTrainConfig } from '../../src/config/train';
 
-test('official learning rates follow §5, §6 and §9', () => {
+test('official learning rates follow docs/spec.md §5, §6 and §9', () => {
   assert.equal(officialPreset('dmm', 'walker2d', 'medium-replay').learningRate, 1e-4);
   assert.equal(officialPreset('dt', 'hopper', 'medium').learningRate, 1e-4);
   assert.equal(officialPreset('dmamba', 'hopper', 'medium').learningRate, 1e-4);

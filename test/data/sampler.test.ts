@@ -63,7 +63,7 @@ test('padding, mask, returns-to-go and timesteps equal the spec for every window
       const tlen = Math.min(K, T - t0);
       assert.equal(pad, K - tlen, 'window cut at the trajectory end and left-padded');
       seen.add(`${id}:${t0}`);
-      // Float64 reference of the spec (§8.5-§8.8).
+      // Float64 reference of the spec (docs/spec.md §8.5-§8.8).
       for (let k = 0; k < K; k++) {
         const real = k >= pad;
         const t = t0 + k - pad;

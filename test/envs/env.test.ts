@@ -77,7 +77,7 @@ for (const id of ENV_NAMES) {
     });
     const expectedTotal = Object.values(expected).reduce((s, m) => s + m, 0);
     assert.ok(Math.abs(total - expectedTotal) < 1e-9);
-    // Rounded values of the facts sheet (§1.2, §1.3, §1.4).
+    // Rounded values of docs/spec.md §14.1.
     const sheet = { hopper: 15.8, walker2d: 23.7, halfcheetah: 14 }[id];
     assert.ok(Math.abs(total - sheet) < 0.06, `total ${total} vs ≈ ${sheet}`);
     env.close();
@@ -173,7 +173,7 @@ test('hopper: each termination condition fires on a state forced past its bound,
   assert.equal(await terminatesFrom('hopper', (_, v) => (v[0] = 150)), true, 'state entry above 100 (qvel x)');
   assert.equal(await terminatesFrom('hopper', (_, v) => (v[0] = -150)), true, 'state entry below -100');
   assert.equal(await terminatesFrom('hopper', (_, v) => (v[0] = 50)), false, 'state entry inside');
-  // The bounds are strict (§2.3): exactly on a bound is unhealthy.
+  // The bounds are strict (docs/spec.md §14.2): exactly on a bound is unhealthy.
   const h = TASKS.hopper.isHealthy;
   const q = Float64Array.of(0, 1.25, 0, 0, 0, 0);
   const v = new Float64Array(6);

@@ -9,7 +9,7 @@ import { ASSET_DIR, loadModel, loadMujoco, makeEnv } from '../../src/envs';
 test('each MJCF file opens with a comment naming its source facts', () => {
   for (const file of ['hopper.xml', 'walker2d.xml', 'half_cheetah.xml']) {
     const text = fs.readFileSync(path.join(ASSET_DIR, file), 'utf8');
-    assert.match(text, /^<!--[\s\S]*envs-and-d4rl\.md[\s\S]*-->/, file);
+    assert.match(text, /^<!--[\s\S]*docs\/spec\.md[\s\S]*-->/, file);
     assert.doesNotMatch(text, /<compiler[^>]*coordinate="global"/, file);
   }
 });

@@ -15,7 +15,7 @@ test('normalised score is 100·(R − MIN)/(MAX − MIN) with the D4RL reference
   assert.throws(() => normalizedScore('hoper', 1), /Error in normalizedScore: env must be one of/);
 });
 
-test('targets and primary targets follow §10', () => {
+test('targets and primary targets follow docs/spec.md §10', () => {
   assert.deepEqual(rtgTargets('dmm', 'hopper'), [3600, 7200, 36000, 72000]);
   assert.deepEqual(rtgTargets('dt', 'walker2d'), [5000, 2500]);
   assert.deepEqual(rtgTargets('dmamba', 'halfcheetah'), [6000, 12000, 24000, 120000, 240000]);

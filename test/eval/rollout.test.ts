@@ -13,7 +13,7 @@ before(async () => {
   await initBackend({ log: false });
 });
 
-/** The official loop of model-spec §10 for one episode, written plainly with growing history lists. */
+/** The official loop of docs/spec.md §10 for one episode, written plainly with growing history lists. */
 async function referenceEpisode(
   model: SequenceModel,
   target: number,
@@ -84,7 +84,7 @@ for (const [evalPadding, workers] of [
   ['train-consistent', 0],
   ['official', 1], // two alternating target groups, merged when fewer than 4 episodes run
 ] as const) {
-  test(`batched evaluation equals the one-episode-at-a-time loop of §10 (${evalPadding} padding, workers ${workers})`, async () => {
+  test(`batched evaluation equals the one-episode-at-a-time loop of docs/spec.md §10 (${evalPadding} padding, workers ${workers})`, async () => {
     const data = toyDataset();
     const model = linearPolicy({ contextLength: 4 }, TOY_DIMS, 3);
     const cfg: EvalConfig = {

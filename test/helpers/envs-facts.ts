@@ -1,12 +1,12 @@
 /**
- * Masses computed from the facts sheet alone (envs-and-d4rl.md §1), independent of MuJoCo: a capsule of radius r
+ * Masses computed from the geometry of docs/spec.md §14.1 alone, independent of MuJoCo: a capsule of radius r
  * and segment length L has volume πr²L + 4/3·πr³; density 1000 kg/m³; halfcheetah is rescaled to 14 kg in total.
  */
 export function capsuleMass(radius: number, length: number, density = 1000): number {
   return density * (Math.PI * radius * radius * length + (4 / 3) * Math.PI * radius ** 3);
 }
 
-/** Expected body masses by body name (world body excluded), from the geometry tables of §1.2–1.4. */
+/** Expected body masses by body name (world body excluded), from the geometry tables of docs/spec.md §14.1. */
 export function expectedMasses(id: 'hopper' | 'walker2d' | 'halfcheetah'): Record<string, number> {
   if (id === 'hopper') {
     return {
@@ -26,7 +26,7 @@ export function expectedMasses(id: 'hopper' | 'walker2d' | 'halfcheetah'): Recor
       foot_left: leg.foot,
     };
   }
-  // halfcheetah: capsules of radius 0.046; half-lengths from §1.4 (torso fromto length 1.0, head 2 × 0.15).
+  // halfcheetah: capsules of radius 0.046; half-lengths from docs/spec.md §14.1 (torso fromto length 1.0, head 2 × 0.15).
   const r = 0.046;
   const raw: Record<string, number> = {
     torso: capsuleMass(r, 1.0) + capsuleMass(r, 0.3),

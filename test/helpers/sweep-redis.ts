@@ -2,14 +2,38 @@
  * Test helpers for the queue tests: a real redis-server (Debian's) on 127.0.0.1 on a free port with
  * its own temp folder, and worker processes started through the `dmm worker` command file.
  */
-import { spawn, type ChildProcess } from 'child_process';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import IORedis from 'ioredis';
 
-export const REDIS_SERVER = process.env.DMM_REDIS_SERVER ?? '/usr/bin/redis-server';
+const REDIS_SH = path.resolve(__dirname, '..', '..', 'environment', 'redis.sh');
+
+/** The redis-server binary: DMM_REDIS_SERVER, or the one on PATH; undefined when there is none. */
+function findRedisServer(): string | undefined {
+  const r = spawnSync('sh', ['-c', 'command -v "$0"', process.env.DMM_REDIS_SERVER ?? 'redis-server'], {
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+let missing: string | undefined | null = null;
+
+/**
+ * Why the queue tests cannot run here, or undefined when they can: `{ skip: redisMissing() }`. Only these tests
+ * need redis-server, so they ask environment/redis.sh for it, which installs it as root and otherwise answers
+ * with the one-line install command that becomes the skip reason.
+ */
+export function redisMissing(): string | undefined {
+  if (missing === null) {
+    const r = spawnSync('bash', [REDIS_SH, '--quiet'], { encoding: 'utf8' });
+    const why = r.stderr.trim().split('\n').pop() || `environment/redis.sh exited with ${r.status}`;
+    missing = r.status === 0 && findRedisServer() ? undefined : `needs redis-server: ${why}`;
+  }
+  return missing;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,10 +99,9 @@ async function ping(port: number): Promise<boolean> {
 }
 
 export async function startRedis(): Promise<TestRedis> {
-  if (!fs.existsSync(REDIS_SERVER))
-    throw new Error(
-      `the queue tests need redis-server at ${REDIS_SERVER}: apt-get install redis-server, or set DMM_REDIS_SERVER`,
-    );
+  const why = redisMissing();
+  if (why) throw new Error(why);
+  const server = findRedisServer()!;
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-redis-'));
   let proc: ChildProcess | undefined;
@@ -97,11 +120,9 @@ export async function startRedis(): Promise<TestRedis> {
       '--appendfsync',
       'always',
     ];
-    proc = spawn(
-      REDIS_SERVER,
-      [...args, '--maxmemory-policy', 'noeviction', '--logfile', path.join(dir, 'redis.log')],
-      { stdio: 'ignore' },
-    );
+    proc = spawn(server, [...args, '--maxmemory-policy', 'noeviction', '--logfile', path.join(dir, 'redis.log')], {
+      stdio: 'ignore',
+    });
     await waitFor(`redis-server on port ${port}`, () => ping(port), 10_000, 50);
   };
   const kill = async (): Promise<void> => {

@@ -12,7 +12,7 @@ import { Rng, deriveSeed } from '../../src/util/rng';
 
 export const TOY_DIMS = { stateDim: 3, actDim: 2 };
 
-/** â_t = tanh(W_s s_t + w_R R_t + b + W_m mean_window(s)) with input dropout; plus one frozen matrix (like the shared DSM, quirk 5). */
+/** â_t = tanh(W_s s_t + w_R R_t + b + W_m mean_window(s)) with input dropout; plus one frozen matrix (like the shared DSM, docs/spec.md quirk 5). */
 export function linearPolicy(
   config: Record<string, unknown>,
   dims: { stateDim: number; actDim: number },

@@ -1,7 +1,7 @@
 /**
  * Same seed same outputs; dropout is seeded and off in eval mode; taps and token-gradient norms have
  * the documented shapes; forward leaks no tensors; weights round-trip through safetensors; the
- * official initialisation rules hold (spec §3.4).
+ * official initialisation rules hold (docs/spec.md §3.4).
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -172,7 +172,7 @@ describe('weights as safetensors', () => {
   });
 });
 
-describe('official initialisation (spec §3.4, §5, §6)', () => {
+describe('official initialisation (docs/spec.md §3.4, §5, §6)', () => {
   before(setupBackend);
   const stats = (t: tf.Tensor) => {
     const v = Array.from(t.dataSync() as Float32Array);
@@ -221,7 +221,7 @@ describe('official initialisation (spec §3.4, §5, §6)', () => {
   });
 });
 
-describe('DT padding mask (spec §6.1)', () => {
+describe('DT padding mask (docs/spec.md §6.1)', () => {
   before(setupBackend);
   it('padded steps have no effect on the predictions at real steps; DMM has no mask, so they do', () => {
     for (const [label, masked] of [

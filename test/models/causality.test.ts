@@ -1,5 +1,5 @@
 /**
- * Causality (spec §2.9): changing token j changes no output before j, for every model and mixer; and
+ * Causality (docs/spec.md §2.9): changing token j changes no output before j, for every model and mixer; and
  * the ground-truth action a_t (token 3t+2) never reaches its own prediction â_t.
  */
 import { before, describe, it } from 'node:test';

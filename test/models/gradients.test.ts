@@ -19,7 +19,7 @@ import {
   tinyModel,
 } from '../helpers/models-fixtures';
 
-// Parameters that receive no gradient by construction (spec §7 counting convention, §12 #10, #11).
+// Parameters that receive no gradient by construction (docs/spec.md §7 counting convention, quirk 10, quirk 11).
 const UNUSED = /^(transformer\.wte\.weight|predict_state\.|predict_return\.)/;
 const UNUSED_MAMBA2_CONV = /global_sequence_mixers\.\d+\.conv1d\.(weight|bias)$/;
 

@@ -1,6 +1,6 @@
 /**
- * The DSM against spec §3.2's index formula, and the Mamba-2 mixer (mapped onto selectiveScan by
- * broadcasting) against an independent float64 plain-JS per-head recurrence (spec §3.6).
+ * The DSM against docs/spec.md §3.2's index formula, and the Mamba-2 mixer (mapped onto selectiveScan by
+ * broadcasting) against an independent float64 plain-JS per-head recurrence (docs/spec.md §3.6).
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,7 +45,7 @@ describe('local and global mixers vs float64 definitions', () => {
     }
   });
 
-  it('DC token mixer: y_i[c] = b_τ[c] + Σ_j w_τ[c, j] · X[i−5+j][c] with τ = i mod 3 (spec §6.2)', () => {
+  it('DC token mixer: y_i[c] = b_τ[c] + Σ_j w_τ[c, j] · X[i−5+j][c] with τ = i mod 3 (docs/spec.md §6.2)', () => {
     const [d, k, l] = [4, 6, 12];
     const mixer = new ConvolutionTokenMixer(d, k, new Rng(8));
     const x = randomTensor([2, l, d], 12);

@@ -1,4 +1,4 @@
-/** Parameter counts equal spec §7's tables exactly, and names/shapes follow spec §13. */
+/** Parameter counts equal docs/spec.md §7's tables exactly, and names/shapes follow §13. */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createModel } from '../../src/models';
@@ -14,7 +14,7 @@ const ENVS = {
 };
 type Env = keyof typeof ENVS;
 
-// [model, config, env, spec §7 total, frozen (shared-frozen DSM) count]
+// [model, config, env, docs/spec.md §7 total, frozen (shared-frozen DSM) count]
 const TABLE: [string, Record<string, unknown>, Env, number, number][] = [
   ['dmm', {}, 'hopper', 123587, 0],
   ['dmm', {}, 'halfcheetah', 124358, 0],
@@ -50,7 +50,7 @@ const TABLE: [string, Record<string, unknown>, Env, number, number][] = [
   ['dc', { hiddenSize: 256 }, 'hopper', 1858307, 0],
 ];
 
-describe('parameter counts (spec §7)', () => {
+describe('parameter counts (docs/spec.md §7)', () => {
   before(setupBackend);
   for (const [name, config, env, total, frozen] of TABLE) {
     it(`${name} ${JSON.stringify(config)} ${env} = ${total.toLocaleString('en')}`, () => {
@@ -67,7 +67,7 @@ describe('parameter counts (spec §7)', () => {
   }
 });
 
-describe('state_dict names and layouts (spec §13)', () => {
+describe('state_dict names and layouts (docs/spec.md §13)', () => {
   before(setupBackend);
   const shapes = (name: string, config: Record<string, unknown>, env: Env) => {
     const m = createModel(name as 'dmm', config, ENVS[env], 0);

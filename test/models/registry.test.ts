@@ -55,7 +55,7 @@ describe('resolveModelConfig', () => {
     assert.throws(() => resolveModelConfig('dt', { nHead: 3 }), /divisible by nHead/);
   });
 
-  it('official per-environment settings pick the DSM mode and widths (spec §3.5, §5, §6)', () => {
+  it('official per-environment settings pick the DSM mode and widths (docs/spec.md §3.5, §5, §6)', () => {
     assert.deepEqual(officialModelConfig('dmm', 'antmaze'), { hiddenSize: 128, dsmMode: 'shared-frozen' });
     assert.deepEqual(officialModelConfig('dmm', 'hopper'), { hiddenSize: 64, dsmMode: 'per-layer' });
     assert.deepEqual(officialModelConfig('dmm', 'kitchen-partial'), { hiddenSize: 128, dsmMode: 'shared-frozen' });

@@ -1,4 +1,4 @@
-/** Building blocks against float64 plain-JS definitions (spec §2.12, §3.2). */
+/** Building blocks against float64 plain-JS definitions (docs/spec.md §2.12, §3.2). */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';

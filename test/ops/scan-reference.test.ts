@@ -1,4 +1,4 @@
-/** The float64 reference against central finite differences (spec §4: max abs error < 1e-8). */
+/** The float64 reference against central finite differences (docs/spec.md §4: max abs error < 1e-8). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scanBackwardReference, scanForwardReference, type ScanArrays } from '../../src/ops/scan/reference';

@@ -13,6 +13,7 @@ import { enqueueGrid, sweepStatus } from '../../src/sweep/queue';
 import {
   FAKE_RUNNER,
   freePort,
+  redisMissing,
   startRedis,
   startWorker,
   stopProcess,
@@ -65,14 +66,20 @@ test('unreachable queue, bad grid, unknown option: one line and a non-zero exit'
     datasets: ['medium'],
     seeds: [1],
   });
-  // The six commands run at once; each must fail alone, in one line.
+  // The seven commands run at once; each must fail alone, in one line. A closed local port with redis-server
+  // installed (any existing file stands in for it) says to start it; without one, how to install it.
   const cases: [string[], Record<string, string>, RegExp][] = [
     [
       ['--grid', 'grids/smoke-6.json', '--queue', closed],
-      {},
+      { DMM_REDIS_SERVER: process.execPath },
       /^Error in enqueueGrid: the queue must be a reachable Redis, got no answer at redis:\/\/127\.0\.0\.1:\d+\/0 \(connect ECONNREFUSED .*\)\. Start redis-server there or fix --queue\.$/,
     ],
     [['--status', '--queue', closed], {}, /^Error in sweepStatus: the queue must be a reachable Redis/],
+    [
+      ['--grid', 'grids/smoke-6.json', '--queue', closed],
+      { DMM_REDIS_SERVER: '/nonexistent/redis-server' },
+      /\. redis-server is not installed here\. Install it with: sudo apt-get install redis-server, start it \(redis-server --daemonize yes\), or fix --queue\.$/,
+    ],
     [['--status', '--queue', 'http://x:1'], {}, /must start with redis:\/\/ or rediss:\/\//],
     [
       ['--grid', bad, '--queue', closed],
@@ -92,7 +99,7 @@ test('unreachable queue, bad grid, unknown option: one line and a non-zero exit'
 
 test(
   'a worker on another commit refuses the job and stops; --allow-version-mismatch runs it',
-  { timeout: 90_000 },
+  { timeout: 90_000, skip: redisMissing() },
   async () => {
     redis = await startRedis();
     const results = path.join(tmp, 'results');

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { enqueueGrid, sweepCollect, sweepStatus } from '../../src/sweep/queue';
 import {
   FAKE_RUNNER,
+  redisMissing,
   startRedis,
   startWorker,
   stopProcess,
@@ -31,7 +32,9 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('workers survive Redis going away for a few seconds and finish the sweep', { timeout: 120_000 }, async () => {
+const queueTest = { timeout: 120_000, skip: redisMissing() };
+
+test('workers survive Redis going away for a few seconds and finish the sweep', queueTest, async () => {
   redis = await startRedis();
   const q = { queue: redis.url, commit: COMMIT };
   const fakeLog = path.join(tmp, 'finished.log');

@@ -12,6 +12,7 @@ import { enqueueGrid, sweepCollect, sweepStatus } from '../../src/sweep/queue';
 import { loadGrid } from '../../src/sweep/grid';
 import {
   FAKE_RUNNER,
+  redisMissing,
   startRedis,
   startWorker,
   stopProcess,
@@ -34,7 +35,7 @@ after(async () => {
 
 test(
   '6 cells on 3 workers: a worker killed with -9 mid-run, a failing cell, each record exactly once',
-  { timeout: 120_000 },
+  { timeout: 120_000, skip: redisMissing() },
   async () => {
     redis = await startRedis();
     const q = { queue: redis.url, commit: COMMIT };

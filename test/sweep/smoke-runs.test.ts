@@ -13,6 +13,7 @@ import * as path from 'path';
 import { loadGrid } from '../../src/sweep/grid';
 import { enqueueGrid, sweepCollect, sweepStatus } from '../../src/sweep/queue';
 import {
+  redisMissing,
   startRedis,
   startWorker,
   stopProcess,
@@ -41,7 +42,7 @@ interface Rec {
 
 test(
   '2 real smoke runs on 2 workers: one killed after its first checkpoint resumes elsewhere',
-  { timeout: 280_000 },
+  { timeout: 280_000, skip: redisMissing() },
   async () => {
     redis = await startRedis();
     const q = { queue: redis.url, commit: COMMIT };

@@ -8,8 +8,7 @@
 set -euo pipefail
 entry=${1:-tools/gpu/cli-entry.ts}
 out=${2:-.gpu/cli}
-bash ../shared/tools/gpu-bundle.sh "$entry" "$out" >/dev/null
-grep -qxF "/.gpu/" .git/info/exclude 2>/dev/null || echo "/.gpu/" >> .git/info/exclude
+bash tools/gpu/bundle.sh "$entry" "$out" >/dev/null
 mkdir -p "$out/node_modules/mujoco-js/dist" "$out/node_modules/h5wasm/dist"
 cp node_modules/mujoco-js/package.json "$out/node_modules/mujoco-js/"
 cp node_modules/mujoco-js/dist/mujoco_wasm.js "$out/node_modules/mujoco-js/dist/"

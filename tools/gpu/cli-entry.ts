@@ -1,10 +1,10 @@
 /**
  * `dmm train` and `dmm report` for the GPU host, where the kit runs as one esbuild bundle
- * (../shared/tools/gpu-bundle.sh): src/cli/main.ts loads its commands by file name, which a bundle
+ * (tools/gpu/bundle.sh): src/cli/main.ts loads its commands by file name, which a bundle
  * cannot follow, so this entry imports the two commands statically. Same code path as `npx dmm`.
  *
- *   bash /work/shared/tools/gpu-bundle.sh tools/gpu/cli-entry.ts .gpu-cli
- *   DMM_DATA_DIR=$PWD/data DMM_BACKEND=webgpu bash .gpu-cli/run.sh train --model dt --seeds 12 --scale quick
+ *   bash tools/gpu/bundle-cli.sh            # here: .gpu/cli/ (this entry, plus MuJoCo, h5wasm and the models)
+ *   DMM_BACKEND=webgpu bash .gpu/cli/run.sh train --model dt --seeds 12 --scale quick
  */
 import { command as train } from '../../src/cli/commands/train';
 import { command as report } from '../../src/cli/commands/report';

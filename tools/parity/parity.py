@@ -1,4 +1,4 @@
-"""Independent PyTorch implementation of DMM, Decision Mamba and DT from model-spec.md, for parity.
+"""Independent PyTorch implementation of DMM, Decision Mamba and DT from docs/spec.md, for parity.
 
 Reads the kit's weights, inputs and results written by export.ts (safetensors, parsed here without the
 safetensors package), rebuilds each model from the spec with its own small scan loop, runs the
@@ -52,7 +52,7 @@ def layer_norm(x, p, name):
 
 
 def selective_scan(u, delta, A, B, C, D, z, delta_bias):
-    """Spec §4 forward as a plain loop over L. u, delta, z: [B, d, L]; A: [d, N]; B, C: [B, N, L]."""
+    """docs/spec.md §4 forward as a plain loop over L. u, delta, z: [B, d, L]; A: [d, N]; B, C: [B, N, L]."""
     delta = F.softplus(delta + delta_bias[None, :, None])  # threshold 20, as PyTorch's default
     bsz, d, length = u.shape
     h = u.new_zeros(bsz, d, A.shape[1])
@@ -66,7 +66,7 @@ def selective_scan(u, delta, A, B, C, D, z, delta_bias):
 
 
 def mamba(u, p, pre, conv):
-    """Mamba-1 mixer (spec §3.3; stock §5 when conv). u: [B, L, D]."""
+    """Mamba-1 mixer (docs/spec.md §3.3; stock §5 when conv). u: [B, L, D]."""
     length = u.shape[1]
     xz = u @ p[pre + "in_proj.weight"].t()
     x, z = xz.chunk(2, dim=-1)
@@ -86,7 +86,7 @@ def mamba(u, p, pre, conv):
 
 
 def dense_sequence_mixer(u, w, k):
-    """Spec §3.2 as a causal conv1d: kernel[o, c, j] = W[o, j*D + c], left padding k-1."""
+    """docs/spec.md §3.2 as a causal conv1d: kernel[o, c, j] = W[o, j*D + c], left padding k-1."""
     d = u.shape[-1]
     kernel = w.view(d, k, d).permute(0, 2, 1)  # [out, in, k]
     x = F.pad(u.transpose(1, 2), (k - 1, 0))

@@ -1,7 +1,7 @@
 /**
  * Runs the WGSL selective-scan kernels in headless Chromium's emulated WebGPU adapter (SwiftShader):
  * bundles entry.ts for the browser with esbuild, serves it from http://127.0.0.1, launches Debian's
- * chromium through playwright-core with the flags of gpu-host.md, and returns `scanCheck(cases)`.
+ * chromium through playwright-core with SwiftShader's WebGPU flags (below), and returns `scanCheck(cases)`.
  * CLI: `node --import tsx tools/webgpu/harness.ts` prints the results of a default set of cases.
  */
 import { createServer } from 'node:http';

@@ -1,4 +1,4 @@
-/** `dmm eval --checkpoint PATH`: rebuilds the model of a checkpoint and runs the §10 evaluation on it. */
+/** `dmm eval --checkpoint PATH`: rebuilds the model of a checkpoint and runs the docs/spec.md §10 evaluation on it. */
 import { initBackend } from '../../backend';
 import { resolveEvalConfig, type EvalConfig } from '../../config/eval';
 import type { EvalPadding } from '../../config/names';
@@ -13,7 +13,7 @@ import type { CliCommand } from '../command';
 export const EVAL_SPEC: CommandSpec = {
   name: 'eval',
   summary:
-    'Evaluates a checkpoint with return-conditioned rollouts (model-spec §10): per target, return mean ± std, length and normalised score.',
+    'Evaluates a checkpoint with return-conditioned rollouts (docs/spec.md §10): per target, return mean ± std, length and normalised score.',
   usage: 'dmm eval --checkpoint PATH [--episodes N] [--targets 3600,7200] [--eval-padding official|train-consistent]',
   flags: {
     checkpoint: {
@@ -83,6 +83,6 @@ export async function evalMain(argv: string[]): Promise<number> {
 
 export const command: CliCommand = {
   name: 'eval',
-  summary: 'evaluate a checkpoint (§10 rollouts, normalised scores)',
+  summary: 'evaluate a checkpoint (docs/spec.md §10 rollouts, normalised scores)',
   run: evalMain,
 };

@@ -7,7 +7,7 @@ import type { CliCommand } from '../command';
 export const REPORT_SPEC: CommandSpec = {
   name: 'report',
   summary:
-    'Aggregates run records into a table: per model and dataset, best_official and final (model-spec §10) as mean ± population std over seeds, with the values. Writes CSV and Markdown.',
+    'Aggregates run records into a table: per model and dataset, best_official and final (docs/spec.md §10) as mean ± population std over seeds, with the values. Writes CSV and Markdown.',
   usage:
     'dmm report [--model dmm] [--env hopper] [--dataset medium] [--scale quick] [--source kit] [--experiment NAME]',
   flags: {

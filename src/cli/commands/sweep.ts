@@ -24,9 +24,9 @@ export const SWEEP_SPEC: CommandSpec = {
       value: 'FILE',
       help: 'module exporting runJob(spec, ctx) instead of runTraining (tests, benchmarks)',
     },
-    queue: { type: 'string', value: 'URL', help: 'enqueue on a Redis job queue instead (issue 9)' },
-    status: { type: 'boolean', help: 'queue status (issue 9)' },
-    collect: { type: 'boolean', help: 'pull finished records from the queue (issue 9)' },
+    queue: { type: 'string', value: 'URL', help: 'enqueue on a Redis job queue instead' },
+    status: { type: 'boolean', help: 'queue status' },
+    collect: { type: 'boolean', help: 'pull finished records from the queue' },
   },
   examples: ['dmm sweep --grid grids/smoke-6.json', 'dmm sweep --grid grids/main-table.json --jobs 2'],
 };

@@ -12,7 +12,7 @@ import { check } from '../../util/check';
 export const TRAIN_SPEC: CommandSpec = {
   name: 'train',
   summary:
-    'Trains a model on an offline dataset with the official protocol (model-spec §9), evaluating after every iteration (§10), and writes one record per seed.',
+    'Trains a model on an offline dataset with the official protocol (docs/spec.md §9), evaluating after every iteration (§10), and writes one record per seed.',
   usage: 'dmm train --model dmm --env hopper --dataset medium [--seeds 12,23] [--scale quick] [--source kit|d4rl]',
   flags: {
     model: { type: 'string', value: 'NAME', help: 'dmm | dmamba | dt | dc', default: 'dmm' },
@@ -40,7 +40,7 @@ export const TRAIN_SPEC: CommandSpec = {
     'eval-padding': {
       type: 'string',
       value: 'MODE',
-      help: 'official | train-consistent (quirk 1)',
+      help: 'official | train-consistent (docs/spec.md quirk 1)',
       default: 'official',
     },
     set: {

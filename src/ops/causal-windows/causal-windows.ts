@@ -1,5 +1,5 @@
 /**
- * causalWindows: the DSM's input windows (spec §3.2), [B, L, D] → [B, L, kD], row i = [U_{i−k+1}, …, U_i]
+ * causalWindows: the DSM's input windows (docs/spec.md §3.2), [B, L, D] → [B, L, kD], row i = [U_{i−k+1}, …, U_i]
  * (oldest first), zeros before the start. One kernel on cpu and wasm (kernels.ts); elsewhere the composite
  * path: k slices of the padded input, concatenated (pad, k slices and a concat forward, k pads and a sum
  * backward: about 13% of a wasm forward).

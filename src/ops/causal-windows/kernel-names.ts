@@ -1,4 +1,4 @@
-/** Names and attributes of the DSM's causal-window kernels (the tfjs split; spec §3.2). */
+/** Names and attributes of the DSM's causal-window kernels (the tfjs split; docs/spec.md §3.2). */
 import type { NamedAttrMap } from '@tensorflow/tfjs';
 
 /** Forward: x [B, L, D] → the windows [B, L, kD]. */

@@ -1,5 +1,5 @@
 /**
- * The fused CPU selective scan: typed-array loops, forward and backward, no tensor ops (spec §4).
+ * The fused CPU selective scan: typed-array loops, forward and backward, no tensor ops (docs/spec.md §4).
  * Used by the `cpu` and `wasm` backends' kernels (cpu-kernels.ts). Arithmetic runs in float64 (JS numbers)
  * on float32 storage.
  *

@@ -1,5 +1,5 @@
 /**
- * selectiveScan: the selective scan of Mamba (model-spec.md §4; official `selective_scan_fn` without a
+ * selectiveScan: the selective scan of Mamba (docs/spec.md §4; official `selective_scan_fn` without a
  * returned last state). Models import only this function.
  *
  *   u, delta, z: [B, d, L]   A: [d, N]   B, C: [B, N, L]   D, deltaBias: [d]   →   out [B, d, L] float32

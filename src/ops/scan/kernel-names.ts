@@ -1,6 +1,6 @@
 /**
  * Names and types of the selective-scan kernels (the tfjs split: names here, the op in index.ts, the
- * gradient and every backend's kernel registered in register.ts). Spec §4.
+ * gradient and every backend's kernel registered in register.ts). docs/spec.md §4.
  */
 import type { NamedAttrMap } from '@tensorflow/tfjs';
 

@@ -1,6 +1,6 @@
 /**
  * Float64 plain-JS reference of the selective scan, forward and backward, written line by line from
- * model-spec.md §4. Every other path (fused CPU/wasm kernel, WGSL kernels, composite tfjs ops) is
+ * docs/spec.md §4. Every other path (fused CPU/wasm kernel, WGSL kernels, composite tfjs ops) is
  * checked against it, and it is checked against central finite differences.
  *
  * Glossary: B batch, d channels, L sequence length, N state size; u, δ, z [B,d,L]; A [d,N];
@@ -89,7 +89,7 @@ function forwardStates(x: ScanArrays, dims: ScanDims, dt: Float64Array): { h: Fl
   return { h, o };
 }
 
-/** out[b,d,l] = (y + D·u) · SiLU(z), or y + D·u without z (spec §4, forward). */
+/** out[b,d,l] = (y + D·u) · SiLU(z), or y + D·u without z (docs/spec.md §4, forward). */
 export function scanForwardReference(x: ScanArrays, dims: ScanDims, deltaSoftplus = true): Float64Array {
   const { dt } = discretisation(x, dims, deltaSoftplus);
   const { o } = forwardStates(x, dims, dt);
@@ -99,7 +99,7 @@ export function scanForwardReference(x: ScanArrays, dims: ScanDims, deltaSoftplu
   return out;
 }
 
-/** Gradients of Σ G·out with respect to every input (spec §4, backward), given G = ∂ℒ/∂out. */
+/** Gradients of Σ G·out with respect to every input (docs/spec.md §4, backward), given G = ∂ℒ/∂out. */
 export function scanBackwardReference(
   x: ScanArrays,
   dims: ScanDims,

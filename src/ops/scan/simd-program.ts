@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD programs of the selective scan (spec §4): f32x4 over the state dimension N.
+ * The WebAssembly SIMD programs of the selective scan (docs/spec.md §4): f32x4 over the state dimension N.
  * They run the (b, d, l, n) recurrences only; simd.ts does the per-element work around them (softplus of
  * Δ, the SiLU(z) gate, transposes, the D and Δ-bias sums) in JS.
  *

@@ -1,5 +1,5 @@
 /**
- * WGSL sources of the WebGPU selective scan (spec §4). Sizes arrive as uniforms; what is baked into a
+ * WGSL sources of the WebGPU selective scan (docs/spec.md §4). Sizes arrive as uniforms; what is baked into a
  * shader (and so into its key) is N, the block length T, the channels per workgroup CH, z on/off and
  * softplus on/off.
  *

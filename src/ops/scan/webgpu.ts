@@ -9,7 +9,7 @@
  * (P = [A | D | β], BC = [B | C]) to stay within 8 storage bindings per shader.
  *
  * Nothing here imports tfjs-backend-webgpu: the backend must load after navigator.gpu exists
- * (gpu-host.md), and the registry only needs the backend's name.
+ * (docs/scan.md, "WebGPU in Node"), and the registry only needs the backend's name.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
