@@ -1,5 +1,5 @@
 /**
- * The evaluator's model call on the fused engine: the action at the last timestep of each window (spec §10),
+ * The evaluator's model call on the fused engine: the action at the last timestep of each window (docs/spec.md §10),
  * for the B episodes still running. A forward-only program exists per batch size bucket (powers of two up to
  * the largest batch asked for, and that batch itself), built on first use; a call pads its windows to the
  * bucket (rows are independent, so the padding rows change nothing) and reads back the predictions.

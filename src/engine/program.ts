@@ -27,7 +27,7 @@ export interface Region {
  * Rows of a matrix in the arena: row r starts at off + ⌊r/g⌋·gs + (r mod g)·rs, and its columns are
  * contiguous. One descriptor covers a plain matrix (g = rows, rs = columns), the token rows of a padded
  * sequence layout (gs = padded sequence length · D), the s-token rows of a [B, 3K, D] stream (rs = 3D), and
- * the overlapping k-token windows of the DSM (rs = D while a row is k·D long): spec §3.2.
+ * the overlapping k-token windows of the DSM (rs = D while a row is k·D long): docs/spec.md §3.2.
  */
 export interface Rows {
   off: number;

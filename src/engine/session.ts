@@ -1,7 +1,7 @@
 /**
  * A training run on the fused engine: one program, one executor, and the loop the Trainer delegates to when
  * `engine: 'fused'` (src/train/trainer.ts). Each step writes the batch and the step's scalars and runs the
- * program; the loss is summed in the arena and read once per chunk of steps (spec §9's step, no read-back
+ * program; the loss is summed in the arena and read once per chunk of steps (docs/spec.md §9's step, no read-back
  * inside it). Weights and moments move in and out by PyTorch name (weights.ts), so a checkpoint written by
  * either training path resumes on either.
  */

@@ -1,5 +1,5 @@
 /**
- * Weights and optimiser moments between a program's flat regions and PyTorch parameter names (spec §13):
+ * Weights and optimiser moments between a program's flat regions and PyTorch parameter names (docs/spec.md §13):
  * the one place the engine's layout meets checkpoints and the tfjs models. Parameters keep PyTorch's
  * shapes and row-major layouts inside the arena, so a copy is all it takes.
  */

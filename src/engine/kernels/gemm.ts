@@ -4,7 +4,7 @@
  * gradients dY·W (B rows by k), weight gradients dYᵀ·X (A and B both token rows by k, the reduction over the
  * B·L tokens split into slices summed later by the optimiser's gradient pass).
  *
- * The DSM window product is this product on a strided view (spec §3.2): with k − 1 zero rows before each
+ * The DSM window product is this product on a strided view (docs/spec.md §3.2): with k − 1 zero rows before each
  * sequence, the window of token i, [U_{i−k+1}; …; U_i], is k·D contiguous floats starting at row i, so A's rows
  * are k·D long but D apart. Its input gradient uses the same view over dY padded after each sequence.
  *

@@ -1,6 +1,6 @@
 /**
- * LayerNorm over rows of D channels (spec §2.12: biased variance, eps 1e-5), forward and backward, with the
- * input dropout (spec §2.6) as an optional epilogue, since in every model it directly follows embed_ln.
+ * LayerNorm over rows of D channels (docs/spec.md §2.12: biased variance, eps 1e-5), forward and backward, with the
+ * input dropout (docs/spec.md §2.6) as an optional epilogue, since in every model it directly follows embed_ln.
  *
  *   forward:  x̂ = (x − μ)·rstd, rstd = 1/√(var + eps);  y = (x̂·γ + β)·mask;  saves μ and rstd per row
  *   backward: g = dy·mask·γ;  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) (+ a residual gradient);

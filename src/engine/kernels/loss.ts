@@ -1,5 +1,5 @@
 /**
- * The action head's tanh and the masked action MSE (spec §2.8, §2.10) with its gradient, in one launch:
+ * The action head's tanh and the masked action MSE (docs/spec.md §2.8, §2.10) with its gradient, in one launch:
  *
  *   â = tanh(pre);  ℒ = Σ_{b,t} mask·Σ_j (â − a)² / (Σ mask · |a|);  ∂pre = 2(â − a)·mask/(Σ mask·|a|)·(1 − â²)
  *

@@ -1,5 +1,5 @@
 /**
- * The end of a training step (spec §9), on the flat gradient and parameter regions:
+ * The end of a training step (docs/spec.md §9), on the flat gradient and parameter regions:
  *
  *   sumSlices   dst(t, j) = Σ_s src[s][t][j]: a launch's partial sums over channel groups (scan ∂B, ∂C)
  *   gradReduce  every parameter's gradient = the sum of its partial slices (weight gradients split over tokens,

@@ -1,5 +1,5 @@
 /**
- * The selective scan of DMM's Mamba block (spec §3.3, §4), forward and backward, on the token rows of the
+ * The selective scan of DMM's Mamba block (docs/spec.md §3.3, §4), forward and backward, on the token rows of the
  * step's buffers, with dt_proj folded in: ρ[t, d] = Σ_r W_dt[d, r]·δ_low[t, r] + b_dt[d], Δ = softplus(ρ),
  *
  *   h[n] ← exp(Δ·A[d, n])·h[n] + Δ·B[t, n]·u[t, d],  A = −exp(A_log);  y = Σ_n h[n]·C[t, n]
@@ -7,7 +7,7 @@
  *
  * over the L tokens of each sequence (t = b·L + l). δ_low, B and C are the column blocks of x_proj's output
  * [T, r + 2N], as the official code splits it. The forward saves ρ and o; the backward replays h per thread
- * and runs the adjoint recurrence ĥ[l] = ∂o·C + Ā[l+1]·ĥ[l+1] of spec §4, writing ∂u, ∂ρ, ∂z, and partial
+ * and runs the adjoint recurrence ĥ[l] = ∂o·C + Ā[l+1]·ĥ[l+1] of docs/spec.md §4, writing ∂u, ∂ρ, ∂z, and partial
  * sums of ∂B, ∂C (over channel groups), ∂A_log, ∂D and ∂b_dt (over the batch rows) that later kernels sum.
  *
  * GPU: one workgroup per (batch row, group of CH channels), one thread per (channel, state n); sums over n

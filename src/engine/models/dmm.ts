@@ -1,5 +1,5 @@
 /**
- * DMM's training step (spec §3, §9) as a fixed engine program: the forward pass of
+ * DMM's training step (docs/spec.md §3, §9) as a fixed engine program: the forward pass of
  * src/models/decision-metamamba.ts, the masked MSE, its backward pass, the global-norm clip and AdamW,
  * as ~20 launches per layer over one arena. The tfjs model is the reference; test/engine checks this
  * program against it (outputs, every gradient, weights after AdamW steps).
@@ -28,7 +28,7 @@ export interface DmmProgramOptions {
   training: boolean;
   /** Which executor the program is laid out for: the GPU gets reduction slices that fill it. */
   target: 'cpu' | 'gpu';
-  /** AdamW and clip settings (spec §9). */
+  /** AdamW and clip settings (docs/spec.md §9). */
   weightDecay?: number;
   gradClip?: number;
 }
@@ -74,7 +74,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: D
   const push = <Spec>(kernel: { name: string }, spec: Spec, label: string) =>
     launches.push({ kernel: kernel as Launch['kernel'], spec, label });
 
-  // --- Parameters, in the tfjs model's registration order (spec §13); one flat block each of θ, g, m, v.
+  // --- Parameters, in the tfjs model's registration order (docs/spec.md §13); one flat block each of θ, g, m, v.
   const shapes: [string, number[]][] = [];
   const ln = (name: string, i: number) => (cfg.shareLayerNorm ? `model.${name}` : `model.${name}.${i}`);
   const lnNames = (name: string) =>
@@ -176,7 +176,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: D
     return { region: r, rows, windows };
   };
 
-  // --- Forward (spec §3.1).
+  // --- Forward (docs/spec.md §3.1).
   const embPre = act('fwd.embed.pre', T * D);
   const stream = Array.from({ length: 2 * n + 1 }, (_, j) => act(`fwd.stream.${j}`, T * D));
   const stats = (name: string, rows: number) => ({ mean: act(`${name}.mean`, rows), rstd: act(`${name}.rstd`, rows) });
@@ -270,7 +270,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: D
         },
         `${pre}.ln1`,
       );
-      // X_mid = X + DSM(LN1 X): one product over the k-token windows (spec §3.2).
+      // X_mid = X + DSM(LN1 X): one product over the k-token windows (docs/spec.md §3.2).
       push<GemmSpec>(
         gemm,
         {
@@ -301,7 +301,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: D
       `${pre}.ln2`,
     );
     const g = `model.global_sequence_mixers.${i}`;
-    // [x; z] = W_in u, x = SiLU(x) (spec §3.3: no conv).
+    // [x; z] = W_in u, x = SiLU(x) (docs/spec.md §3.3: no conv).
     push<GemmSpec>(
       gemm,
       {
@@ -364,7 +364,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: D
     layers.push(la);
   }
 
-  // Head on the s tokens only (spec §2.8): ln_f, predict_action, tanh, masked MSE.
+  // Head on the s tokens only (docs/spec.md §2.8): ln_f, predict_action, tanh, masked MSE.
   const xFinal = stream[2 * n];
   const sRows = (r: Region) => typeRows(r, D, 1);
   const yf = act('fwd.ln_f.out', BK * D);
@@ -676,7 +676,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: D
     weightGrad(`${name}.bias`, D, 1, BK, rows, 'ones', `bwd.${name}.db`);
   }
 
-  // Gradients from their slices, the global norm, clip and AdamW (spec §9).
+  // Gradients from their slices, the global norm, clip and AdamW (docs/spec.md §9).
   const segments: GradSegment[] = [];
   for (const [name, region] of params) {
     const p = partials.get(name);
@@ -710,7 +710,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: D
   return freeze({ arena, ctl, launches, params, frozen, inputs, outputs, training, adam, key: keyOf(cfg, dims, opts) });
 }
 
-/** PyTorch AdamW's betas (spec §9). */
+/** PyTorch AdamW's betas (docs/spec.md §9). */
 const ADAM = { beta1: 0.9, beta2: 0.999 };
 
 function keyOf(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: DmmProgramOptions): string {
