@@ -5,17 +5,20 @@
  * in float64 as PyTorch's Python floats are.
  */
 import { deriveSeed, dropoutStream } from '../util/rng';
+import type { Packing } from './pack';
 import type { Program, Region } from './program';
 
 export interface Executor {
   readonly program: Program;
   readonly kind: 'cpu' | 'webgpu';
-  /** Copies `data` into a region (floats; ctl regions take u32 words). */
-  write(region: Region, data: ArrayLike<number>, ctl?: boolean): void;
-  /** Runs every launch once, in order. The GPU executor only submits; results arrive on a later read. */
+  /** Packed runs (pack.ts): every launch processes this many copies of the program's arena. */
+  readonly packing: Packing;
+  /** Copies `data` into a region of packed run `run` (floats; ctl regions take u32 words). */
+  write(region: Region, data: ArrayLike<number>, ctl?: boolean, run?: number): void;
+  /** Runs every launch once, in order (for every packed run). The GPU executor only submits. */
   run(): void;
-  /** A region's current contents. */
-  read(region: Region): Promise<Float32Array>;
+  /** A region's current contents in packed run `run`. */
+  read(region: Region, run?: number): Promise<Float32Array>;
   /** Waits until every submitted run has finished (a no-op on the CPU). */
   finish(): Promise<void>;
   dispose(): void;
@@ -27,8 +30,14 @@ export interface StepScalars {
   keys: Uint32Array; // dropout stream of site 'embd'
 }
 
-export function stepScalars(program: Program, seed: number, k: number, learningRate: number): StepScalars {
-  const adam = program.adam ?? { beta1: 0.9, beta2: 0.999, weightDecay: 0 };
+export function stepScalars(
+  program: Program,
+  seed: number,
+  k: number,
+  learningRate: number,
+  weightDecay = program.adam?.weightDecay ?? 0,
+): StepScalars {
+  const adam = { beta1: 0.9, beta2: 0.999, ...program.adam, weightDecay };
   const stepSize = learningRate / (1 - Math.pow(adam.beta1, k));
   const bc2Sqrt = Math.sqrt(1 - Math.pow(adam.beta2, k));
   const decay = 1 - learningRate * adam.weightDecay;
@@ -36,8 +45,8 @@ export function stepScalars(program: Program, seed: number, k: number, learningR
   return { floats: Float32Array.of(decay, stepSize, bc2Sqrt), keys: Uint32Array.of(k0, k1) };
 }
 
-/** Writes step k's scalars (training programs). */
-export function writeStep(ex: Executor, s: StepScalars): void {
-  ex.write(ex.program.arena.get('step'), s.floats);
-  ex.write(ex.program.ctl.get('dropoutKeys'), s.keys, true);
+/** Writes step k's scalars (training programs) for packed run `run`. */
+export function writeStep(ex: Executor, s: StepScalars, run = 0): void {
+  ex.write(ex.program.arena.get('step'), s.floats, false, run);
+  ex.write(ex.program.ctl.get('dropoutKeys'), s.keys, true, run);
 }

@@ -35,84 +35,130 @@ export interface SessionState {
 }
 
 export class EngineSession {
-  /** Optimiser steps taken (k of the last update). */
-  step = 0;
+  /** Optimiser steps taken by each packed run (k of its last update). */
+  readonly steps: number[];
 
   private constructor(
     readonly program: Program,
     readonly executor: Executor,
-    readonly config: Readonly<SessionConfig>,
-  ) {}
+    readonly runs: readonly Readonly<SessionConfig>[],
+  ) {
+    this.steps = runs.map(() => 0);
+  }
 
-  /** Builds the DMM program for `executor` ('webgpu' on a WebGPU device, else the CPU executor). */
+  /** Optimiser steps of run 0 (the only run of an unpacked session). */
+  get step(): number {
+    return this.steps[0];
+  }
+
+  /** The settings of run 0. */
+  get config(): Readonly<SessionConfig> {
+    return this.runs[0];
+  }
+
+  /**
+   * Builds the DMM program for `executor` ('webgpu' on a WebGPU device, else the CPU executor), with one packed
+   * run per entry of `config` (pack.ts). Packed runs share the program's shape (batch size, clip); seeds,
+   * learning rates, warm-up and weight decay are each run's own.
+   */
   static async create(
     modelConfig: Readonly<DmmConfig>,
     dims: EnvDims,
-    config: Readonly<SessionConfig>,
+    config: Readonly<SessionConfig> | readonly Readonly<SessionConfig>[],
     executor: 'cpu' | 'webgpu',
   ): Promise<EngineSession> {
+    const runs = Array.isArray(config) ? config : [config as SessionConfig];
+    check(runs.length > 0, () => 'Error in EngineSession.create: at least one run must be given, got 0.');
+    for (const key of ['batchSize', 'gradClip'] as const)
+      check(
+        runs.every((r) => r[key] === runs[0][key]),
+        () =>
+          `Error in EngineSession.create: packed runs must share ${key}, got ${runs.map((r) => r[key]).join(', ')}.`,
+      );
     const program = buildDmmProgram(modelConfig, dims, {
-      batchSize: config.batchSize,
+      batchSize: runs[0].batchSize,
       training: true,
       target: executor === 'webgpu' ? 'gpu' : 'cpu',
-      weightDecay: config.weightDecay,
-      gradClip: config.gradClip,
+      weightDecay: runs[0].weightDecay,
+      gradClip: runs[0].gradClip,
     });
-    const ex = executor === 'webgpu' ? await WebGpuExecutor.create(program) : new CpuExecutor(program);
-    return new EngineSession(program, ex, config);
+    const ex =
+      executor === 'webgpu'
+        ? await WebGpuExecutor.create(program, undefined, runs.length)
+        : new CpuExecutor(program, { runs: runs.length });
+    return new EngineSession(program, ex, runs);
   }
 
-  /** Loads weights (and frozen tensors), moments (zeros when absent) and the step count. */
-  load(state: Partial<SessionState> & { weights: NamedArrays }): void {
-    writeWeights(this.executor, new Map([...state.weights, ...(state.frozen ?? [])]));
-    if (state.m && state.v) writeMoments(this.executor, state.m, state.v);
+  /** Loads run `run`'s weights (and frozen tensors), moments (zeros when absent) and step count. */
+  load(state: Partial<SessionState> & { weights: NamedArrays }, run = 0): void {
+    writeWeights(this.executor, new Map([...state.weights, ...(state.frozen ?? [])]), run);
+    if (state.m && state.v) writeMoments(this.executor, state.m, state.v, run);
     else {
       const zeros = new Map([...this.program.params].map(([n, r]) => [n, new Float32Array(r.size)]));
-      writeMoments(this.executor, zeros, zeros);
+      writeMoments(this.executor, zeros, zeros, run);
     }
-    this.step = state.step ?? 0;
+    this.steps[run] = state.step ?? 0;
   }
 
-  async state(): Promise<SessionState> {
-    const { m, v } = await readMoments(this.executor);
+  async state(run = 0): Promise<SessionState> {
+    const { m, v } = await readMoments(this.executor, run);
     return {
-      weights: await readWeights(this.executor),
-      frozen: await readWeights(this.executor, 'frozen'),
+      weights: await readWeights(this.executor, 'params', run),
+      frozen: await readWeights(this.executor, 'frozen', run),
       m,
       v,
-      step: this.step,
+      step: this.steps[run],
     };
   }
 
-  private writeBatch(b: Batch): void {
+  private writeBatch(b: Batch, run: number): void {
     const i = this.program.inputs;
-    this.executor.write(i.states, b.states);
-    this.executor.write(i.actions, b.actions);
-    this.executor.write(i.returnsToGo, b.returnsToGo);
-    this.executor.write(i.mask, b.mask);
+    this.executor.write(i.states, b.states, false, run);
+    this.executor.write(i.actions, b.actions, false, run);
+    this.executor.write(i.returnsToGo, b.returnsToGo, false, run);
+    this.executor.write(i.mask, b.mask, false, run);
   }
 
-  /** `steps` optimiser steps on batches from `sample`; the mean loss is read once, at the end. */
-  async train(steps: number, sample: () => Batch, onStep?: () => void): Promise<{ meanLoss: number; seconds: number }> {
+  /**
+   * `steps` optimiser steps of every packed run, each on batches from its own `sample` (one function for an
+   * unpacked session); the mean losses are read once, at the end (`meanLoss` is run 0's).
+   */
+  async train(
+    steps: number,
+    sample: (() => Batch) | readonly (() => Batch)[],
+    onStep?: () => void,
+  ): Promise<{ meanLoss: number; meanLosses: number[]; seconds: number }> {
     const t0 = Date.now();
     const ex = this.executor;
-    ex.write(this.program.outputs.lossSum, [0]);
-    const { learningRate, warmupSteps, seed } = this.config;
+    const samplers = typeof sample === 'function' ? [sample] : sample;
+    check(
+      samplers.length === this.runs.length,
+      () =>
+        `Error in EngineSession.train: one sampler per packed run (${this.runs.length}) must be given, got ${samplers.length}.`,
+    );
+    for (let r = 0; r < this.runs.length; r++) ex.write(this.program.outputs.lossSum, [0], false, r);
     for (let i = 0; i < steps; i++) {
-      const k = ++this.step;
-      this.writeBatch(sample());
-      writeStep(ex, stepScalars(this.program, seed, k, warmupLearningRate(k, learningRate, warmupSteps)));
+      this.runs.forEach((cfg, r) => {
+        const k = ++this.steps[r];
+        this.writeBatch(samplers[r](), r);
+        const lr = warmupLearningRate(k, cfg.learningRate, cfg.warmupSteps);
+        writeStep(ex, stepScalars(this.program, cfg.seed, k, lr, cfg.weightDecay), r);
+      });
       ex.run();
       if (ex instanceof WebGpuExecutor) await ex.settle();
       onStep?.();
     }
-    const meanLoss = (await ex.read(this.program.outputs.lossSum))[0] / steps;
-    check(
-      Number.isFinite(meanLoss),
-      () =>
-        `Error in Trainer.train: the training loss must be finite, got ${meanLoss} near step ${this.step}. Lower the learning rate or check the dataset.`,
+    const meanLosses: number[] = [];
+    for (let r = 0; r < this.runs.length; r++)
+      meanLosses.push((await ex.read(this.program.outputs.lossSum, r))[0] / steps);
+    meanLosses.forEach((meanLoss, r) =>
+      check(
+        Number.isFinite(meanLoss),
+        () =>
+          `Error in Trainer.train: the training loss must be finite, got ${meanLoss} near step ${this.steps[r]}${this.runs.length > 1 ? ` (packed run ${r})` : ''}. Lower the learning rate or check the dataset.`,
+      ),
     );
-    return { meanLoss, seconds: (Date.now() - t0) / 1000 };
+    return { meanLoss: meanLosses[0], meanLosses, seconds: (Date.now() - t0) / 1000 };
   }
 
   dispose(): void {

@@ -24,23 +24,23 @@ export function momentRegion(program: Program, name: string, which: 'm' | 'v'): 
   };
 }
 
-/** Writes every parameter and frozen tensor; `values` must hold each by name with the right size. */
-export function writeWeights(ex: Executor, values: NamedArrays): void {
+/** Writes every parameter and frozen tensor of packed run `run`; `values` must hold each by name, right size. */
+export function writeWeights(ex: Executor, values: NamedArrays, run = 0): void {
   for (const [name, region] of [...ex.program.params, ...ex.program.frozen]) {
     const v = values.get(name);
     check(v !== undefined, () => `Error in writeWeights: weights must include '${name}', got none.`);
-    ex.write(region, v!);
+    ex.write(region, v!, false, run);
   }
 }
 
-export async function readWeights(ex: Executor, which: 'params' | 'frozen' = 'params'): Promise<NamedArrays> {
+export async function readWeights(ex: Executor, which: 'params' | 'frozen' = 'params', run = 0): Promise<NamedArrays> {
   const out: NamedArrays = new Map();
   for (const [name, region] of which === 'params' ? ex.program.params : ex.program.frozen)
-    out.set(name, await ex.read(region));
+    out.set(name, await ex.read(region, run));
   return out;
 }
 
-export function writeMoments(ex: Executor, m: NamedArrays, v: NamedArrays): void {
+export function writeMoments(ex: Executor, m: NamedArrays, v: NamedArrays, run = 0): void {
   for (const name of ex.program.params.keys()) {
     for (const [which, src] of [
       ['m', m],
@@ -48,17 +48,17 @@ export function writeMoments(ex: Executor, m: NamedArrays, v: NamedArrays): void
     ] as const) {
       const values = src.get(name);
       check(values !== undefined, () => `Error in writeMoments: moments must include ${which}.${name}, got none.`);
-      ex.write(momentRegion(ex.program, name, which), values!);
+      ex.write(momentRegion(ex.program, name, which), values!, false, run);
     }
   }
 }
 
-export async function readMoments(ex: Executor): Promise<{ m: NamedArrays; v: NamedArrays }> {
+export async function readMoments(ex: Executor, run = 0): Promise<{ m: NamedArrays; v: NamedArrays }> {
   const m: NamedArrays = new Map();
   const v: NamedArrays = new Map();
   for (const name of ex.program.params.keys()) {
-    m.set(name, await ex.read(momentRegion(ex.program, name, 'm')));
-    v.set(name, await ex.read(momentRegion(ex.program, name, 'v')));
+    m.set(name, await ex.read(momentRegion(ex.program, name, 'm'), run));
+    v.set(name, await ex.read(momentRegion(ex.program, name, 'v'), run));
   }
   return { m, v };
 }

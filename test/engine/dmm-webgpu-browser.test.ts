@@ -74,6 +74,27 @@ test(
   },
 );
 
+test(
+  'packed runs on WebGPU (SwiftShader) equal the same runs alone',
+  { skip: existsSync(chromium) ? false : `no chromium at ${chromium}` },
+  async () => {
+    const c = CASES[2];
+    const r = referenceRun(c);
+    const { out } = await runInPage<{ worst: number }>(
+      join(__dirname, '../../tools/webgpu/engine-entry.ts'),
+      'enginePackedCheck',
+      {
+        inputs: { config: r.config, train: r.train, batches: r.batches.map(plainBatch), before: plainNamed(r.before) },
+        c: { dims: c.dims, batch: c.batch, seed: c.seed },
+        runs: 3,
+      },
+      chromium,
+    );
+    if (process.env.DMM_ENGINE_VERBOSE) console.log('packed vs alone, worst relative difference', out.worst);
+    assert.ok(out.worst <= 1e-6, `packed vs alone: ${out.worst}`);
+  },
+);
+
 function plainBatch(b: ReturnType<typeof referenceRun>['batches'][number]) {
   return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)])) as never;
 }

@@ -54,12 +54,13 @@ export function syntheticBatch(dims: EnvDims, B: number, K: number, seed: number
   return { states, actions, returnsToGo, timesteps: new Int32Array(B * K), mask };
 }
 
-export function writeBatch(ex: Executor, b: Batch): void {
+/** Writes a batch into packed run `run` (0 unpacked). */
+export function writeBatch(ex: Executor, b: Batch, run = 0): void {
   const i = ex.program.inputs;
-  ex.write(i.states, b.states);
-  ex.write(i.actions, b.actions);
-  ex.write(i.returnsToGo, b.returnsToGo);
-  ex.write(i.mask, b.mask);
+  ex.write(i.states, b.states, false, run);
+  ex.write(i.actions, b.actions, false, run);
+  ex.write(i.returnsToGo, b.returnsToGo, false, run);
+  ex.write(i.mask, b.mask, false, run);
 }
 
 /** The engine side: build, load the weights, run the steps, read back. Uses no tfjs. */

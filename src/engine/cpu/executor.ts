@@ -10,7 +10,8 @@ import type { Executor } from '../executor';
 import type { GemmSpec } from '../kernels/gemm';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
 import type { Launch, Program, Region } from '../program';
-import { gemmFastPath, gemmKernels, gemmScratch } from './gemm';
+import { packing, type Packing } from '../pack';
+import { gemmApplies, gemmFastPath, gemmKernels, gemmScratch } from './gemm';
 import { scanBackwardFastPath, scanForwardFastPath } from './scan';
 
 interface WasmMemoryCtor {
@@ -22,6 +23,8 @@ export interface CpuExecutorOptions {
   precision?: 'float32' | 'float64';
   /** Use the SIMD kernels where they apply (default true); false runs every launch's JavaScript. */
   simd?: boolean;
+  /** Packed runs (pack.ts); default 1. */
+  runs?: number;
 }
 
 export class CpuExecutor implements Executor {
@@ -30,6 +33,7 @@ export class CpuExecutor implements Executor {
   /** The arena (and scratch): float32 in a WebAssembly memory, or float64 for the reference. */
   readonly mem: Float32Array | Float64Array;
   readonly ctlWords: Uint32Array;
+  readonly packing: Packing;
   /** How many launches run a SIMD kernel. */
   readonly simdLaunches: number;
   private readonly steps: (() => void)[];
@@ -38,11 +42,13 @@ export class CpuExecutor implements Executor {
     readonly program: Program,
     opts: CpuExecutorOptions = {},
   ) {
-    const size = program.arena.size;
+    const p = (this.packing = packing(program, opts.runs));
+    const size = p.runs * p.stride;
     const simd = opts.precision !== 'float64' && opts.simd !== false;
-    const scratch = simd
+    const perRun = simd
       ? program.launches.reduce((n, l) => n + (l.kernel.name === 'gemm' ? gemmScratch(l.spec as GemmSpec) : 0), 0)
       : 0;
+    const scratch = p.runs * perRun;
     if (opts.precision === 'float64') this.mem = new Float64Array(size);
     else {
       const bytes = (size + scratch) * 4;
@@ -50,39 +56,57 @@ export class CpuExecutor implements Executor {
       this.memory = new WasmMemory({ initial: Math.ceil(bytes / 65536) + 1 });
       this.mem = new Float32Array(this.memory.buffer, 0, size + scratch);
     }
-    this.ctlWords = new Uint32Array(Math.max(1, program.ctl.size));
+    this.ctlWords = new Uint32Array(p.runs * p.ctlStride);
     const gemm = simd ? gemmKernels(this.memory!) : null;
-    let top = Math.ceil(size / 4) * 4;
+    let top = size;
     let fast = 0;
     this.steps = program.launches.map((l) => {
-      const f = simd ? this.fastPath(l, gemm, top) : null;
-      if (l.kernel.name === 'gemm' && simd) top += gemmScratch(l.spec as GemmSpec);
-      if (f) fast++;
-      return f ?? (() => l.kernel.run(this.mem, this.ctlWords, l.spec));
+      const runners = Array.from({ length: p.runs }, (_, r) => {
+        const f = simd ? this.fastPath(l, gemm, top, r * p.stride) : null;
+        if (l.kernel.name === 'gemm' && simd) top += gemmScratch(l.spec as GemmSpec);
+        if (f) return f;
+        const mem = this.mem.subarray(r * p.stride, (r + 1) * p.stride);
+        const ctl = this.ctlWords.subarray(r * p.ctlStride, (r + 1) * p.ctlStride);
+        return () => l.kernel.run(mem, ctl, l.spec);
+      });
+      if (simd && this.fastPath(l, null, 0, 0) !== undefined) fast++;
+      return p.runs === 1 ? runners[0] : () => runners.forEach((f) => f());
     });
     this.simdLaunches = fast;
   }
 
-  private fastPath(l: Launch, gemm: ReturnType<typeof gemmKernels>, scratch: number): (() => void) | null {
+  /**
+   * The SIMD runner of launch `l` for the packed run whose arena starts at `base` (null when its kernel or
+   * shape has none). With `gemm` null it only says whether one would exist (undefined: none).
+   */
+  private fastPath(
+    l: Launch,
+    gemm: ReturnType<typeof gemmKernels>,
+    scratch: number,
+    base: number,
+  ): (() => void) | null | undefined {
     const mem = this.mem as Float32Array;
+    const view = () => mem.subarray(base, base + this.packing.stride);
     switch (l.kernel.name) {
       case 'gemm':
-        return gemm ? gemmFastPath(gemm, mem, l.spec as GemmSpec, scratch) : null;
+        if (!gemm) return gemmApplies(l.spec as GemmSpec) ? null : undefined;
+        return gemmFastPath(gemm, mem, l.spec as GemmSpec, scratch, base);
       case 'scanForward':
-        return scanForwardFastPath(mem, l.spec as ScanSpec);
+        return scanForwardFastPath(view(), l.spec as ScanSpec) ?? undefined;
       case 'scanBackward':
-        return scanBackwardFastPath(mem, l.spec as ScanBackwardSpec);
+        return scanBackwardFastPath(view(), l.spec as ScanBackwardSpec) ?? undefined;
       default:
-        return null;
+        return undefined;
     }
   }
 
-  write(region: Region, data: ArrayLike<number>, ctl = false): void {
+  write(region: Region, data: ArrayLike<number>, ctl = false, run = 0): void {
     check(
       data.length === region.size,
       () => `Error in CpuExecutor.write: '${region.name}' takes ${region.size} values, got ${data.length}.`,
     );
-    (ctl ? this.ctlWords : this.mem).set(data, region.offset);
+    if (ctl) this.ctlWords.set(data, region.offset + run * this.packing.ctlStride);
+    else this.mem.set(data, region.offset + run * this.packing.stride);
   }
 
   run(): void {
@@ -94,8 +118,9 @@ export class CpuExecutor implements Executor {
     this.steps[i]();
   }
 
-  async read(region: Region): Promise<Float32Array> {
-    return Float32Array.from(this.mem.subarray(region.offset, region.offset + region.size));
+  async read(region: Region, run = 0): Promise<Float32Array> {
+    const o = region.offset + run * this.packing.stride;
+    return Float32Array.from(this.mem.subarray(o, o + region.size));
   }
 
   async finish(): Promise<void> {}

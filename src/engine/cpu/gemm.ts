@@ -19,7 +19,7 @@ import {
   instantiateModule,
   whileLt,
 } from '../../util/wasm-assembler';
-import { rowAddr } from '../program';
+import { rowAddr as rowIn, type Rows } from '../program';
 import { sliceChunk, type GemmSpec } from '../kernels/gemm';
 
 export interface GemmExports {
@@ -149,12 +149,23 @@ export function gemmScratch(s: GemmSpec): number {
   return tables + bt + 16;
 }
 
+/** Whether the SIMD kernel takes this launch (not N < 4 or B all ones: those run the kernel's JavaScript). */
+export function gemmApplies(s: GemmSpec): boolean {
+  return !('ones' in s.b) && s.N >= 4;
+}
+
 /**
  * A runner for one gemm launch on the SIMD kernel, or null when its shape does not suit it (N < 4, B all
- * ones); the executor then runs the kernel's JavaScript.
+ * ones); the executor then runs the kernel's JavaScript. `scratch` (absolute float index) holds its tables.
  */
-export function gemmFastPath(k: GemmExports, mem: Float32Array, s: GemmSpec, scratch: number): (() => void) | null {
-  if ('ones' in s.b || s.N < 4) return null;
+export function gemmFastPath(
+  k: GemmExports,
+  mem: Float32Array,
+  s: GemmSpec,
+  scratch: number,
+  base = 0,
+): (() => void) | null {
+  if (!gemmApplies(s)) return null;
   const S = s.splits ?? 1;
   const chunk = sliceChunk(s.K, S);
   const M4 = Math.floor(s.M / 4);
@@ -167,8 +178,10 @@ export function gemmFastPath(k: GemmExports, mem: Float32Array, s: GemmSpec, scr
   const pAk = pCm + 4 * M4;
   const pBk = pAk + s.K;
   const pBt = pBk + s.K;
-  const b = s.b;
+  const b = s.b as { rows: Rows; major: 'k' | 'n' }; // gemmApplies: not all ones
   const aByM = s.a.major === 'm';
+  /** Addresses of a packed run's copy of the arena start at `base` (pack.ts). */
+  const rowAddr = (r: Rows, i: number) => rowIn(r, i) + base;
   for (let m = 0; m < 4 * M4; m++) i32[pAm + m] = 4 * (aByM ? rowAddr(s.a.rows, m) : m);
   for (let kk = 0; kk < s.K; kk++) {
     i32[pAk + kk] = 4 * (aByM ? kk : rowAddr(s.a.rows, kk));
@@ -201,7 +214,7 @@ export function gemmFastPath(k: GemmExports, mem: Float32Array, s: GemmSpec, scr
   /** Bias and epilogue on the stored sums of row m (the same arithmetic as epilogueAt). */
   const finish = (m: number, o: number) => {
     const N = s.N;
-    if (s.bias !== undefined) for (let n = 0; n < N; n++) mem[o + n] += mem[s.bias + n];
+    if (s.bias !== undefined) for (let n = 0; n < N; n++) mem[o + n] += mem[base + s.bias + n];
     switch (e.kind) {
       case 'add': {
         const r = rRows![m];

@@ -11,6 +11,7 @@
  */
 import { check } from '../../util/check';
 import type { Executor } from '../executor';
+import { packShader, packing, type Packing } from '../pack';
 import type { Program, Region } from '../program';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- WebGPU objects are typed structurally below */
@@ -115,21 +116,22 @@ export class WebGpuExecutor implements Executor {
     readonly program: Program,
     readonly device: GpuDevice,
     readonly adapter: string,
+    readonly packing: Packing,
   ) {
-    this.arena = device.createBuffer({
-      size: Math.max(16, program.arena.size * 4),
-      usage: STORAGE | COPY_SRC | COPY_DST,
-    });
-    this.ctlBuffer = device.createBuffer({
-      size: Math.max(16, program.ctl.size * 4),
-      usage: STORAGE | COPY_SRC | COPY_DST,
-    });
+    const usage = STORAGE | COPY_SRC | COPY_DST;
+    this.arena = device.createBuffer({ size: Math.max(16, packing.runs * packing.stride * 4), usage });
+    this.ctlBuffer = device.createBuffer({ size: Math.max(16, packing.runs * packing.ctlStride * 4), usage });
   }
 
-  /** Compiles every launch (pipelines in parallel; identical shaders once). */
-  static async create(program: Program, dev?: { device: GpuDevice; adapter: string }): Promise<WebGpuExecutor> {
-    const { device, adapter } = dev ?? (await requestEngineDevice(program.arena.size * 4));
-    const ex = new WebGpuExecutor(program, device, adapter);
+  /** Compiles every launch (pipelines in parallel; identical shaders once), for `runs` packed runs. */
+  static async create(
+    program: Program,
+    dev?: { device: GpuDevice; adapter: string },
+    runs = 1,
+  ): Promise<WebGpuExecutor> {
+    const p = packing(program, runs);
+    const { device, adapter } = dev ?? (await requestEngineDevice(p.runs * p.stride * 4));
+    const ex = new WebGpuExecutor(program, device, adapter, p);
     const entries = [0, 1].map((binding) => ({ binding, visibility: COMPUTE, buffer: { type: 'storage' } }));
     const layout = device.createBindGroupLayout({ entries });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
@@ -143,7 +145,13 @@ export class WebGpuExecutor implements Executor {
     const pipelines = new Map<string, Promise<unknown>>();
     const pending: { code: string; workgroups: [number, number, number]; label: string }[] = [];
     for (const l of program.launches)
-      for (const d of l.kernel.wgsl(l.spec)) {
+      for (const d0 of l.kernel.wgsl(l.spec)) {
+        const [x, y, z] = d0.workgroups;
+        const d = { code: packShader(d0.code, z, p), workgroups: [x, y, z * p.runs] as [number, number, number] };
+        if (d.workgroups[2] > 65535)
+          throw new Error(
+            `Error in WebGpuExecutor: ${l.label} needs ${d.workgroups[2]} workgroups in z; pack fewer runs.`,
+          );
         pending.push({ ...d, label: l.label });
         if (!pipelines.has(d.code)) {
           const module = device.createShaderModule({ code: d.code });
@@ -186,13 +194,14 @@ export class WebGpuExecutor implements Executor {
     this.device.queue.submit([encoder.finish()]);
   }
 
-  write(region: Region, data: ArrayLike<number>, ctl = false): void {
+  write(region: Region, data: ArrayLike<number>, ctl = false, run = 0): void {
     check(
       data.length === region.size,
       () => `Error in WebGpuExecutor.write: '${region.name}' takes ${region.size} values, got ${data.length}.`,
     );
     const view = ctl ? Uint32Array.from(data) : data instanceof Float32Array ? data : Float32Array.from(data);
-    this.device.queue.writeBuffer(ctl ? this.ctlBuffer : this.arena, region.offset * 4, view);
+    const offset = region.offset + run * (ctl ? this.packing.ctlStride : this.packing.stride);
+    this.device.queue.writeBuffer(ctl ? this.ctlBuffer : this.arena, offset * 4, view);
   }
 
   /** Encodes the dispatches [from, to) (default all) into one pass and submits them. */
@@ -221,13 +230,14 @@ export class WebGpuExecutor implements Executor {
   /** Mappable staging buffers by size, reused: the evaluator reads the same region every environment step. */
   private readonly staging = new Map<number, GpuBuffer[]>();
 
-  async read(region: Region): Promise<Float32Array> {
+  async read(region: Region, run = 0): Promise<Float32Array> {
     const bytes = Math.max(16, Math.ceil((region.size * 4) / 16) * 16);
     const free = this.staging.get(bytes) ?? [];
     this.staging.set(bytes, free);
     const staging = free.pop() ?? this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
     const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(this.arena, region.offset * 4, staging, 0, region.size * 4);
+    const offset = region.offset + run * this.packing.stride;
+    encoder.copyBufferToBuffer(this.arena, offset * 4, staging, 0, region.size * 4);
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(MAP_MODE_READ);
     const out = new Float32Array(staging.getMappedRange().slice(0, region.size * 4));
