@@ -10,9 +10,9 @@ import type { Batch } from '../train/deps';
 import { warmupLearningRate } from '../train/schedule';
 import { check } from '../util/check';
 import { CpuExecutor } from './cpu/executor';
-import { stepScalars, writeStep, type Executor } from './executor';
+import { stepScalars, type Executor } from './executor';
 import { buildDmmProgram } from './models/dmm';
-import type { Program } from './program';
+import type { Program, Region } from './program';
 import { readMoments, readWeights, writeMoments, writeWeights, type NamedArrays } from './weights';
 import { WebGpuExecutor } from './webgpu/executor';
 
@@ -111,12 +111,33 @@ export class EngineSession {
     };
   }
 
-  private writeBatch(b: Batch, run: number): void {
-    const i = this.program.inputs;
-    this.executor.write(i.states, b.states, false, run);
-    this.executor.write(i.actions, b.actions, false, run);
-    this.executor.write(i.returnsToGo, b.returnsToGo, false, run);
-    this.executor.write(i.mask, b.mask, false, run);
+  /** The batch regions and the step scalars lie in one span of the arena: one write per run and step. */
+  private span?: { start: number; buffer: Float32Array; parts: [Region, keyof Batch | 'step'][] };
+
+  private writeInputs(b: Batch, floats: Float32Array, run: number): void {
+    if (!this.span) {
+      const i = this.program.inputs;
+      const step = this.program.arena.get('step');
+      const parts: [Region, keyof Batch | 'step'][] = [
+        [i.states, 'states'],
+        [i.actions, 'actions'],
+        [i.returnsToGo, 'returnsToGo'],
+        [i.mask, 'mask'],
+        [step, 'step'],
+      ];
+      const start = Math.min(...parts.map(([r]) => r.offset));
+      const end = Math.max(...parts.map(([r]) => r.offset + r.size));
+      const mine = new Set(parts.map(([r]) => r.name));
+      for (const r of this.program.arena.regions.values())
+        check(
+          mine.has(r.name) || r.offset + r.size <= start || r.offset >= end,
+          () => `Error in EngineSession: the batch and step regions must be adjacent, got '${r.name}' between them.`,
+        );
+      this.span = { start, buffer: new Float32Array(end - start), parts };
+    }
+    const { start, buffer, parts } = this.span;
+    for (const [r, key] of parts) buffer.set(key === 'step' ? floats : (b[key] as Float32Array), r.offset - start);
+    this.executor.write({ name: 'inputs', offset: start, size: buffer.length, role: 'batch' }, buffer, false, run);
   }
 
   /**
@@ -140,9 +161,10 @@ export class EngineSession {
     for (let i = 0; i < steps; i++) {
       this.runs.forEach((cfg, r) => {
         const k = ++this.steps[r];
-        this.writeBatch(samplers[r](), r);
         const lr = warmupLearningRate(k, cfg.learningRate, cfg.warmupSteps);
-        writeStep(ex, stepScalars(this.program, cfg.seed, k, lr, cfg.weightDecay), r);
+        const scalars = stepScalars(this.program, cfg.seed, k, lr, cfg.weightDecay);
+        this.writeInputs(samplers[r](), scalars.floats, r);
+        ex.write(this.program.ctl.get('dropoutKeys'), scalars.keys, true, r);
       });
       ex.run();
       if (ex instanceof WebGpuExecutor) await ex.settle();

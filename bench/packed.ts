@@ -1,0 +1,109 @@
+/**
+ * Packed runs (src/engine/pack.ts): R DMM hopper runs (D 64, K 8, batch 64, each its own seed and data) in one
+ * fused program, on this machine's backend. For each R: ms per packed step, run-steps/s, with batches from
+ * the kit's BatchSampler (one per run, on this thread, as training draws them) and with a fixed pool of
+ * pre-drawn batches (the engine alone). Also, on the CPU: R runs packed against the same R runs one after the
+ * other (--versus-separate).
+ *
+ * Usage: node --import tsx bench/packed.ts [--runs 1,8,45] [--seconds 5] [--batch 64] [--versus-separate]
+ * Writes bench/results/packed-<backend>.json ($OUT/… when OUT is set).
+ */
+import { initBackend } from '../src/backend';
+import { BatchSampler } from '../src/data/sampler';
+import { DMM_DEFAULTS, type DmmConfig } from '../src/models';
+import { EngineSession, type SessionConfig } from '../src/engine/session';
+import type { Batch } from '../src/train/deps';
+import { kitCommit } from '../src/util/version';
+import { machine, parseBenchFlags, printTable, syntheticDataset, timeIt, writeBenchResult } from './lib';
+
+const DIMS = { stateDim: 11, actDim: 3 };
+const flags = parseBenchFlags('packed', {
+  runs: { type: 'list', default: ['1', '8', '45'], help: 'packed run counts R' },
+  seconds: { type: 'number', default: 5, help: 'timed seconds per R and mode' },
+  batch: { type: 'number', default: 64, help: 'batch size of every run' },
+  hidden: { type: 'number', default: 64, help: 'D' },
+  'versus-separate': { type: 'boolean', help: 'also train the R runs one after the other (CPU ratio)' },
+});
+
+async function main(): Promise<void> {
+  process.env.DMM_QUIET = '1';
+  const backend = await initBackend({ log: true });
+  const executor = backend === 'webgpu' ? 'webgpu' : 'cpu';
+  const config: DmmConfig = { ...DMM_DEFAULTS, hiddenSize: flags.hidden, contextLength: 8 };
+  const B = flags.batch;
+  const rows: Record<string, unknown>[] = [];
+  const gpu = executor === 'webgpu';
+  for (const R of flags.runs.map(Number)) {
+    const runs: SessionConfig[] = Array.from({ length: R }, (_, r) => ({
+      batchSize: B,
+      learningRate: 1e-4,
+      warmupSteps: 10000,
+      weightDecay: 1e-4,
+      gradClip: 0.25,
+      seed: 100 + r,
+    }));
+    const session = await EngineSession.create(config, DIMS, runs, executor);
+    const zeros = new Map([...session.program.params].map(([n, p]) => [n, new Float32Array(p.size).fill(0.01)]));
+    runs.forEach((_, r) => session.load({ weights: zeros }, r));
+    const samplers = runs.map(
+      (_, r) =>
+        new BatchSampler(syntheticDataset(DIMS.stateDim, DIMS.actDim, r), { contextLength: 8, batchSize: B, seed: r }),
+    );
+    const pool: Batch[][] = samplers.map((s) => Array.from({ length: 8 }, () => s.sample()));
+    const chunk = gpu ? 50 : 2;
+    for (const mode of ['sampler', 'pool'] as const) {
+      let i = 0;
+      const sample =
+        mode === 'sampler' ? samplers.map((s) => () => s.sample()) : pool.map((p) => () => p[i++ % p.length]);
+      const t = await timeIt(() => session.train(chunk, sample), { warmup: 1, seconds: flags.seconds, minIters: 3 });
+      const ms = t.medianMs / chunk;
+      rows.push({ R, mode, batch: B, msPerPackedStep: ms, runStepsPerSecond: (1000 * R) / ms, chunks: t.iters });
+    }
+    session.dispose();
+    if (flags['versus-separate']) {
+      const t0 = performance.now();
+      const steps = 10;
+      for (let r = 0; r < R; r++) {
+        const alone = await EngineSession.create(config, DIMS, runs[r], executor);
+        alone.load({ weights: zeros });
+        await alone.train(steps, () => samplers[r].sample());
+        alone.dispose();
+      }
+      const ms = (performance.now() - t0) / steps;
+      rows.push({
+        R,
+        mode: 'separate (one after the other, incl. program build)',
+        batch: B,
+        msPerPackedStep: ms,
+        runStepsPerSecond: (1000 * R) / ms,
+      });
+    }
+  }
+  const file = writeBenchResult(`packed-${backend}`, {
+    bench: 'packed',
+    ...machine(),
+    commit: kitCommit(),
+    backend,
+    config: { D: flags.hidden, K: 8, batch: B },
+    rows,
+  });
+  const m = machine();
+  console.log(
+    `\nPacked DMM runs (D ${flags.hidden}, K 8, batch ${B}), ${backend}, ${m.cpu} (load ${(m.loadavg as number[])[0].toFixed(1)})`,
+  );
+  printTable(
+    ['R', 'batches', 'ms per packed step', 'run-steps/s'],
+    rows.map((r) => [
+      r.R as number,
+      r.mode as string,
+      (r.msPerPackedStep as number).toFixed(2),
+      (r.runStepsPerSecond as number).toFixed(0),
+    ]),
+  );
+  console.log(`wrote ${file}`);
+}
+
+main().catch((e) => {
+  console.error((e as Error).stack ?? e);
+  process.exit(1);
+});
