@@ -12,6 +12,7 @@ import { initBackend } from '../src/backend';
 import { BatchSampler } from '../src/data/sampler';
 import { DMM_DEFAULTS, type DmmConfig } from '../src/models';
 import { EngineSession, type SessionConfig } from '../src/engine/session';
+import { WebGpuExecutor } from '../src/engine/webgpu/executor';
 import type { Batch } from '../src/train/deps';
 import { kitCommit } from '../src/util/version';
 import { machine, parseBenchFlags, printTable, syntheticDataset, timeIt, writeBenchResult } from './lib';
@@ -23,6 +24,7 @@ const flags = parseBenchFlags('packed', {
   batch: { type: 'number', default: 64, help: 'batch size of every run' },
   hidden: { type: 'number', default: 64, help: 'D' },
   'versus-separate': { type: 'boolean', help: 'also train the R runs one after the other (CPU ratio)' },
+  profile: { type: 'boolean', help: 'µs per launch at the largest R (WebGPU: each dispatch 20 times alone)' },
 });
 
 async function main(): Promise<void> {
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
   const config: DmmConfig = { ...DMM_DEFAULTS, hiddenSize: flags.hidden, contextLength: 8 };
   const B = flags.batch;
   const rows: Record<string, unknown>[] = [];
+  let profile: { R: number; usPerLaunch: Record<string, number> } | undefined;
   const gpu = executor === 'webgpu';
   for (const R of flags.runs.map(Number)) {
     const runs: SessionConfig[] = Array.from({ length: R }, (_, r) => ({
@@ -58,6 +61,19 @@ async function main(): Promise<void> {
       const t = await timeIt(() => session.train(chunk, sample), { warmup: 1, seconds: flags.seconds, minIters: 3 });
       const ms = t.medianMs / chunk;
       rows.push({ R, mode, batch: B, msPerPackedStep: ms, runStepsPerSecond: (1000 * R) / ms, chunks: t.iters });
+    }
+    if (flags.profile && R === Math.max(...flags.runs.map(Number)) && session.executor instanceof WebGpuExecutor) {
+      const ex = session.executor;
+      const prof: Record<string, number> = {};
+      for (let i = 0; i < ex.dispatchCount; i++) {
+        await ex.finish();
+        const t0 = performance.now();
+        ex.runRepeated(i, 20);
+        await ex.finish();
+        const label = ex.dispatchLabels[i].replace(/layer\d/, 'layerN');
+        prof[label] = (prof[label] ?? 0) + ((performance.now() - t0) * 1000) / 20;
+      }
+      profile = { R, usPerLaunch: prof };
     }
     session.dispose();
     if (flags['versus-separate']) {
@@ -100,6 +116,16 @@ async function main(): Promise<void> {
       (r.runStepsPerSecond as number).toFixed(0),
     ]),
   );
+  if (profile) {
+    const top = Object.entries(profile.usPerLaunch)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12);
+    console.log(`\nµs per launch at R ${profile.R} (layers summed):`);
+    printTable(
+      ['launch', 'µs'],
+      top.map(([k, v]) => [k, v.toFixed(0)]),
+    );
+  }
   console.log(`wrote ${file}`);
 }
 
