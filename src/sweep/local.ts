@@ -8,6 +8,7 @@
  *     record (a signal, out of memory) leaves a failed record naming how it died.
  */
 import { fork, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
@@ -82,8 +83,10 @@ export function forkRun(
   return new Promise((resolve, reject) => {
     // From source: child.ts through tsx. From a bundle (the GPU host's, tools/gpu): the bundle itself, whose
     // entry serves the request when DMM_SWEEP_CHILD is set.
-    const bundled = !__filename.endsWith('.ts');
-    const child = fork(bundled ? process.argv[1] : path.join(__dirname, 'child.ts'), [], {
+    // (A bundle has no child.ts beside it; tslab's compiled copies and tsx both run from src/sweep/.)
+    const childTs = path.join(__dirname, 'child.ts');
+    const bundled = !fs.existsSync(childTs);
+    const child = fork(bundled ? process.argv[1] : childTs, [], {
       execArgv: bundled ? [] : ['--require', require.resolve('tsx/cjs')],
       stdio: opts.inheritOutput ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...(opts.env ?? process.env), ...(bundled ? { DMM_SWEEP_CHILD: '1' } : {}) },
