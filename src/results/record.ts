@@ -103,6 +103,20 @@ export function readRecord(file: string): RunRecord {
     if (!Array.isArray(it.targets) || it.targets.some((t) => typeof t.normalizedScore !== 'number'))
       bad(file, `iteration ${it.iteration} without numeric target scores`);
   }
+  // A row's seed count is its number of finished records, so each must carry both protocols' numbers.
+  if (rec.status === 'finished' && !('scores' in rec)) bad(file, 'a finished record without scores');
+  if ('scores' in rec) {
+    const s = rec.scores as unknown;
+    const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+    if (!s || typeof s !== 'object') bad(file, `scores ${JSON.stringify(s)}`);
+    const { best_official, final, bestPerTarget } = s as Record<string, unknown>;
+    if (!isNumber(best_official)) bad(file, `scores.best_official ${JSON.stringify(best_official)}`);
+    if (!isNumber(final)) bad(file, `scores.final ${JSON.stringify(final)}`);
+    if (!bestPerTarget || typeof bestPerTarget !== 'object')
+      bad(file, `scores.bestPerTarget ${JSON.stringify(bestPerTarget)}`);
+    for (const [target, v] of Object.entries(bestPerTarget))
+      if (!isNumber(v)) bad(file, `scores.bestPerTarget.${target} ${JSON.stringify(v)}`);
+  }
   return rec;
 }
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseFlags, parseOverrides, type CommandSpec } from '../../src/cli/args';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseFlags, parseIntList, parseOverrides, type CommandSpec } from '../../src/cli/args';
 import { main } from '../../src/cli/main';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
@@ -65,4 +68,21 @@ test('flag forms: --k v, --k=v, repeatable --set with typed values', () => {
     parseOverrides('x', ['hiddenSize=32', 'learningRate=3e-4', 'channelMlp=true', 'dsmMode=per-layer']),
     { hiddenSize: 32, learningRate: 3e-4, channelMlp: true, dsmMode: 'per-layer' },
   );
+});
+
+test('seed lists: plain decimal integers only; an empty --seeds is an error, not the defaults', async () => {
+  assert.deepEqual(parseIntList('train', 'seeds', '12, 23,0'), [12, 23, 0]);
+  for (const bad of ['1e3', '0x10', '1.0', '-1', '', '3,', '+4', ' '])
+    assert.throws(
+      () => parseIntList('train', 'seeds', bad),
+      /^KitError: Error in dmm train: --seeds must be a comma-separated list of non-negative integers/,
+      bad,
+    );
+  const results = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-cli-'));
+  for (const argv of [['--seeds', ''], ['--seeds=']])
+    await assert.rejects(
+      main(['train', ...argv, '--scale', 'smoke', '--results', results]),
+      /--seeds must be a comma-separated list of non-negative integers, got ''/,
+    );
+  assert.deepEqual(fs.readdirSync(results), [], 'nothing was trained');
 });

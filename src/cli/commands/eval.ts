@@ -46,7 +46,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   const stored = run.config.eval as unknown as EvalConfig;
   const config = resolveEvalConfig({
     ...stored,
-    targets: v.targets ? parseIntList('eval', 'targets', v.targets as string) : stored.targets,
+    targets: v.targets !== undefined ? parseIntList('eval', 'targets', v.targets as string) : stored.targets,
     episodesPerTarget:
       parsePositiveInt('eval', 'episodes', v.episodes as string | undefined) ?? stored.episodesPerTarget,
     maxEpisodeSteps:

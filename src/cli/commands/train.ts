@@ -79,7 +79,12 @@ export async function trainMain(argv: string[]): Promise<number> {
     process.env.DMM_ENGINE = v.engine as string; // the pool's child processes inherit it
   }
   const scale = parseScale(v.scale as string | undefined, parseScale(process.env.DMM_SCALE));
-  const seeds = v.seeds ? parseIntList('train', 'seeds', v.seeds as string) : [...RUN_SCALES[scale].seeds];
+  const listed =
+    v.seeds !== undefined ? parseIntList('train', 'seeds', v.seeds as string) : [...RUN_SCALES[scale].seeds];
+  const seeds = [...new Set(listed)];
+  const twice = [...new Set(listed.filter((seed, i) => listed.indexOf(seed) !== i))];
+  if (twice.length > 0)
+    console.log(`note: --seeds lists ${twice.join(', ')} more than once; each seed is trained once.`);
   const resultsDir = (v.results as string | undefined) ?? 'results';
   const overrides = parseOverrides('train', v.set as string[] | undefined);
   const specs: RunSpec[] = seeds.map((seed) =>
