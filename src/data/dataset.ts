@@ -7,6 +7,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { dataScaleOf, type DataScale } from '../config/scales';
+import { removeStaleTemps } from '../util/atomic';
 import { check, checkKnownKeys } from '../util/check';
 import { buildCard, type DatasetCard } from './card';
 import { readD4rlFile } from './d4rl-file';
@@ -72,6 +73,7 @@ async function loadKitPart(
   const name = `${env}-${kind}`;
   const recipe = loadRecipe();
   const file = datasetCachePath(name, scale, seed);
+  removeStaleTemps(path.dirname(file), [path.basename(file)]); // a generator killed while writing this file
   if (!fs.existsSync(file)) await generateDataset(name, { scale, seed, file });
   const checksum = sha256File(file);
   const expected = seed === recipe.seed ? recipe.checksums[name]?.[scale] : undefined;

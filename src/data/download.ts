@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
-import { writeJsonAtomic } from '../util/atomic';
+import { removeStaleTemps, writeJsonAtomic } from '../util/atomic';
 import { KitError, check } from '../util/check';
 import { readD4rlFile } from './d4rl-file';
 import { D4RL_BASE_URL, d4rlFileName, d4rlUrl, parseDatasetName } from './d4rl-ids';
@@ -160,6 +160,7 @@ export async function downloadD4rl(id: string, options: DownloadOptions = {}): P
   const file = path.join(dir, fileName);
   const url = d4rlUrl(name, options.baseUrl ?? process.env.DMM_D4RL_URL ?? D4RL_BASE_URL);
   fs.mkdirSync(dir, { recursive: true });
+  removeStaleTemps(dir, ['manifest.json']); // the .part file is kept on purpose: the download resumes from it
   let downloaded = false;
   if (!fs.existsSync(file)) {
     const part = `${file}.part`;

@@ -3,6 +3,7 @@
  * dataset, build the model, then per iteration train, evaluate (docs/spec.md §10), checkpoint and rewrite the record.
  * A run finds its latest checkpoint and resumes from it; a failure is written into the record.
  */
+import * as path from 'path';
 import { downloadForSyncRead, initBackend } from '../backend';
 import { bestOfficial, bestPerTarget, finalScore, type ScoreMatrix } from '../eval/protocols';
 import { primaryTarget } from '../config/presets';
@@ -10,7 +11,7 @@ import { resolveRun } from '../config/resolve';
 import { checkpointDir, recordPath, specHash, type RunSpec } from '../config/run-spec';
 import { evaluate } from '../eval/rollout';
 import { emptyRecord, writeRecord, type IterationRecord, type RunRecord } from '../results/record';
-import { stableStringify } from '../util/atomic';
+import { removeStaleTemps, stableStringify } from '../util/atomic';
 import { check } from '../util/check';
 import { progress } from '../util/progress';
 import { deriveSeed } from '../util/rng';
@@ -64,6 +65,9 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
   const source = s.source;
   const ckptRoot = checkpointDir(s, opts.checkpointRoot ?? resultsDir);
   const deps: EngineDeps = { ...defaultDeps(), ...opts.deps };
+  // What a killed earlier try of this spec left half-written: its checkpoint folder and record temporaries.
+  removeStaleTemps(ckptRoot);
+  removeStaleTemps(path.dirname(file), [path.basename(file)]);
   const backend = await initBackend({ log: !opts.silent });
 
   const record: RunRecord = {

@@ -8,6 +8,7 @@ import { readRecord } from '../../src/results/record';
 import { recordPath } from '../../src/config/run-spec';
 import { loadCheckpoint, latestCheckpoint } from '../../src/train/checkpoint';
 import { runTraining } from '../../src/train/run';
+import { deadPid } from '../helpers/dead-pid';
 import { toyDeps } from '../helpers/train-fakes';
 
 before(async () => {
@@ -135,4 +136,22 @@ test('a checkpoint made under other scale numbers is not continued', async () =>
     runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true }),
     /must have this run's train config, got a different one/,
   );
+});
+
+test("leftovers of a killed run's writes are removed when the spec runs again; a live writer's are kept", async () => {
+  const dir = tmp();
+  const part = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true, stopAfterIteration: 1 });
+  const ckRoot = path.join(dir, 'toy', 'checkpoints', part.specHash);
+  const record = recordPath(spec, dir);
+  const dead = deadPid();
+  const stale = [path.join(ckRoot, `iter-0002.tmp-${dead}`), `${record}.${dead}.abc123.tmp`];
+  const live = [path.join(ckRoot, `iter-0002.tmp-${process.ppid}`), `${record}.${process.ppid}.def456.tmp`];
+  fs.mkdirSync(stale[0]);
+  fs.writeFileSync(path.join(stale[0], 'model.safetensors'), 'half');
+  fs.mkdirSync(live[0]);
+  fs.writeFileSync(stale[1], '{"half');
+  fs.writeFileSync(live[1], '{"half');
+  await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true });
+  for (const f of stale) assert.equal(fs.existsSync(f), false, `${path.basename(f)} removed`);
+  for (const f of live) assert.equal(fs.existsSync(f), true, `${path.basename(f)} kept`);
 });
