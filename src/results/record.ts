@@ -74,6 +74,25 @@ export function writeRecord(file: string, record: RunRecord): void {
   writeJsonAtomic(file, record);
 }
 
+/**
+ * Where a restarted run writes while a finished record of its spec exists (`<specHash>.rerun.json`
+ * beside it): the finished record is replaced only by a finished rerun, and a failing one stays here.
+ * Tables never read these files.
+ */
+export function rerunRecordPath(file: string): string {
+  return file.replace(/\.json$/, '') + '.rerun.json';
+}
+
+/** The record at `file` when it is there, readable and finished; else undefined. */
+export function finishedRecord(file: string): RunRecord | undefined {
+  try {
+    const r = readRecord(file);
+    return r.status === 'finished' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function bad(file: string, what: string): never {
   throw new KitError(
     `Error in readRecord: ${file} must be a ${RECORD_FORMAT} JSON file, got ${what}. Delete it to rerun the cell, or restore it from version control.`,
@@ -120,7 +139,7 @@ export function readRecord(file: string): RunRecord {
   return rec;
 }
 
-/** Every record under resultsDir (optionally one experiment), skipping checkpoint folders. */
+/** Every record under resultsDir (optionally one experiment), skipping checkpoint folders and reruns. */
 export function listRecordFiles(resultsDir: string, experiment?: string): string[] {
   if (!fs.existsSync(resultsDir)) return [];
   const exps = experiment
@@ -130,7 +149,8 @@ export function listRecordFiles(resultsDir: string, experiment?: string): string
   for (const exp of exps) {
     const dir = path.join(resultsDir, exp);
     if (!fs.existsSync(dir)) continue;
-    for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.json')) files.push(path.join(dir, f));
+    for (const f of fs.readdirSync(dir).sort())
+      if (f.endsWith('.json') && !f.endsWith('.rerun.json')) files.push(path.join(dir, f));
   }
   return files;
 }

@@ -107,6 +107,8 @@ export async function trainMain(argv: string[]): Promise<number> {
     parsePositiveInt('train', 'jobs', v.jobs as string | undefined) ?? Math.min(os.cpus().length, specs.length);
   // --restart: run again from scratch, ignoring a finished record and the checkpoints.
   const r = await runSpecs(specs, { resultsDir, jobs, cache: !v.restart, resume: !v.restart, progress: true });
+  if (r.cached > 0)
+    console.log(`note: ${r.cached} finished run(s) skipped, their records kept; --restart trains them again.`);
   const spec0 = specs[0];
   const rows = filterRows(loadRows(resultsDir, spec0.experiment), {
     model: spec0.model,
