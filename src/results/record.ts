@@ -49,6 +49,7 @@ export interface RunRecord {
   startedAt: string;
   finishedAt?: string;
   wallSeconds?: number;
+  /** The run's checkpoint folder, relative to the kit root when it lies inside the kit. */
   checkpointDir?: string;
 }
 

@@ -20,9 +20,11 @@ import {
   type IterationRecord,
   type RunRecord,
 } from '../results/record';
+import { REPO_ROOT } from '../data/paths';
 import { removeStaleTemps, stableStringify } from '../util/atomic';
 import { check } from '../util/check';
 import { takeLock } from '../util/lock';
+import { portablePath } from '../util/portable-path';
 import { progress } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import { kitCommit, kitVersion } from '../util/version';
@@ -116,7 +118,7 @@ async function train(spec: RunSpec, opts: RunOptions, out: string): Promise<RunR
     kitVersion: kitVersion(),
     config: { model: { ...cfg.model }, train: { ...cfg.train }, eval: { ...cfg.eval } },
     startedAt: new Date(t0).toISOString(),
-    checkpointDir: ckptRoot,
+    checkpointDir: portablePath(ckptRoot, REPO_ROOT),
   };
   let trainer: Trainer | undefined;
   try {

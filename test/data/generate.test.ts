@@ -118,6 +118,9 @@ test('loadDataset verifies the committed checksum and carries provenance; a chan
   assert.equal(d.provenance.checksum, committed);
   assert.equal(d.provenance.generator?.name, 'dmm-kit');
   assert.equal(d.provenance.generator?.seed, loadRecipe().seed);
+  // Relative to the data folder, so a record reads the same on every machine.
+  assert.equal(d.provenance.file, path.relative(dir, cached));
+  assert.equal(d.provenance.file, 'cache/hopper_medium-kit-smoke-seed0.hdf5');
   assert.equal(d.card.transitions + d.card.droppedSteps, a.transitions);
   assert.ok(d.card.normalizedScore.mean > 5, `medium normalized score ${d.card.normalizedScore.mean}`);
   fs.appendFileSync(cached, Buffer.from([0]));
