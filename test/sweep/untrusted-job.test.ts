@@ -13,6 +13,7 @@ import { normaliseRunSpec, specHash } from '../../src/config/run-spec';
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from '../../src/sweep/queue';
 import {
   FAKE_RUNNER,
+  redisMissing,
   startRedis,
   startWorker,
   stopProcess,
@@ -34,90 +35,94 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('jobs whose data is not what enqueueGrid writes fail in one line and never run', { timeout: 90_000 }, async () => {
-  redis = await startRedis();
-  queue = new Queue(DEFAULT_QUEUE_NAME, { connection: parseQueueUrl(redis.url) });
-  const spec = (seed: number) =>
-    normaliseRunSpec({
-      model: 'dmm',
-      env: 'hopper',
-      dataset: 'medium',
-      seed,
-      scale: 'smoke',
-      overrides: { steps: 1, stepMs: 10 },
+test(
+  'jobs whose data is not what enqueueGrid writes fail in one line and never run',
+  { timeout: 90_000, skip: redisMissing() },
+  async () => {
+    redis = await startRedis();
+    queue = new Queue(DEFAULT_QUEUE_NAME, { connection: parseQueueUrl(redis.url) });
+    const spec = (seed: number) =>
+      normaliseRunSpec({
+        model: 'dmm',
+        env: 'hopper',
+        dataset: 'medium',
+        seed,
+        scale: 'smoke',
+        overrides: { steps: 1, stepMs: 10 },
+      });
+    const data = (s: ReturnType<typeof spec>, extra: object = {}) => ({
+      spec: s,
+      hash: specHash(s),
+      kitVersion: '0.1.0',
+      commit: COMMIT,
+      submittedAt: '2026-01-01T00:00:00Z',
+      submittedBy: 'test',
+      ...extra,
     });
-  const data = (s: ReturnType<typeof spec>, extra: object = {}) => ({
-    spec: s,
-    hash: specHash(s),
-    kitVersion: '0.1.0',
-    commit: COMMIT,
-    submittedAt: '2026-01-01T00:00:00Z',
-    submittedBy: 'test',
-    ...extra,
-  });
-  const jobs: [string, unknown, RegExp][] = [
-    ['good', data(spec(1)), /^$/],
-    [
-      'escape',
-      data(spec(2), { hash: '../../escape' }),
-      /hash must be the sha256 of its spec \(.{12}…\), got "\.\.\/\.\.\/escape"/,
-    ],
-    ['foreign-key', data(spec(3), { runOptions: { resultsDir: '/' } }), /unknown key 'runOptions'/],
-    [
-      'bad-spec',
-      { ...data(spec(4)), spec: { ...spec(4), experiment: '../../x' } },
-      /experiment must be a lower-case name .* got "\.\.\/\.\.\/x"/,
-    ],
-    ['bad-commit', data(spec(5), { commit: 5 }), /commit must be a string, got 5/],
-  ];
-  const fakeLog = path.join(tmp, 'finished.log');
-  const artifacts = path.join(tmp, 'artifacts');
-  for (const [name, d] of jobs) {
-    const hash = (d as { hash?: unknown }).hash;
-    const id =
-      name === 'good' || name === 'escape'
-        ? specHash(spec(name === 'good' ? 1 : 2))
-        : `${name}-${String(hash).slice(0, 8)}`;
-    await queue.add(name, d, { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
-  }
-  worker = startWorker(
-    [
-      '--queue',
-      redis.url,
-      '--concurrency',
-      '1',
-      '--runner',
-      FAKE_RUNNER,
-      '--artifacts',
-      artifacts,
-      '--results',
-      path.join(tmp, 'results'),
-    ],
-    { DMM_COMMIT: COMMIT, DMM_FAKE_LOG: fakeLog },
-  );
-  await waitFor('every job to end', async () => {
-    const c = await queue!.getJobCounts('completed', 'failed');
-    return c.completed + c.failed === jobs.length;
-  });
-  const ended: Job[] = await queue.getJobs(['completed', 'failed']);
-  for (const [name, , message] of jobs) {
-    const job = ended.find((j) => j.name === name)!;
-    const state: string = await job.getState();
-    if (name === 'good') {
-      assert.equal(state, 'completed');
-      continue;
+    const jobs: [string, unknown, RegExp][] = [
+      ['good', data(spec(1)), /^$/],
+      [
+        'escape',
+        data(spec(2), { hash: '../../escape' }),
+        /hash must be the sha256 of its spec \(.{12}…\), got "\.\.\/\.\.\/escape"/,
+      ],
+      ['foreign-key', data(spec(3), { runOptions: { resultsDir: '/' } }), /unknown key 'runOptions'/],
+      [
+        'bad-spec',
+        { ...data(spec(4)), spec: { ...spec(4), experiment: '../../x' } },
+        /experiment must be a lower-case name .* got "\.\.\/\.\.\/x"/,
+      ],
+      ['bad-commit', data(spec(5), { commit: 5 }), /commit must be a string, got 5/],
+    ];
+    const fakeLog = path.join(tmp, 'finished.log');
+    const artifacts = path.join(tmp, 'artifacts');
+    for (const [name, d] of jobs) {
+      const hash = (d as { hash?: unknown }).hash;
+      const id =
+        name === 'good' || name === 'escape'
+          ? specHash(spec(name === 'good' ? 1 : 2))
+          : `${name}-${String(hash).slice(0, 8)}`;
+      await queue.add(name, d, { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
     }
-    assert.equal(state, 'failed', name);
-    assert.equal(job.attemptsMade, 1, `${name}: no retries for a job that can never be valid`);
-    assert.match(job.failedReason, /^Error in runWorker: job .* must be what enqueueGrid writes: /, name);
-    assert.match(job.failedReason, message, name);
-    assert.ok(!job.failedReason.includes('\n'), name);
-  }
-  const ran = fs.readFileSync(fakeLog, 'utf8').trim().split('\n');
-  assert.deepEqual(
-    ran.map((l) => l.split(' ')[0]),
-    [specHash(spec(1))],
-    'only the good job ran',
-  );
-  assert.equal(fs.existsSync(path.join(tmp, 'escape')), false);
-});
+    worker = startWorker(
+      [
+        '--queue',
+        redis.url,
+        '--concurrency',
+        '1',
+        '--runner',
+        FAKE_RUNNER,
+        '--artifacts',
+        artifacts,
+        '--results',
+        path.join(tmp, 'results'),
+      ],
+      { DMM_COMMIT: COMMIT, DMM_FAKE_LOG: fakeLog },
+    );
+    await waitFor('every job to end', async () => {
+      const c = await queue!.getJobCounts('completed', 'failed');
+      return c.completed + c.failed === jobs.length;
+    });
+    const ended: Job[] = await queue.getJobs(['completed', 'failed']);
+    for (const [name, , message] of jobs) {
+      const job = ended.find((j) => j.name === name)!;
+      const state: string = await job.getState();
+      if (name === 'good') {
+        assert.equal(state, 'completed');
+        continue;
+      }
+      assert.equal(state, 'failed', name);
+      assert.equal(job.attemptsMade, 1, `${name}: no retries for a job that can never be valid`);
+      assert.match(job.failedReason, /^Error in runWorker: job .* must be what enqueueGrid writes: /, name);
+      assert.match(job.failedReason, message, name);
+      assert.ok(!job.failedReason.includes('\n'), name);
+    }
+    const ran = fs.readFileSync(fakeLog, 'utf8').trim().split('\n');
+    assert.deepEqual(
+      ran.map((l) => l.split(' ')[0]),
+      [specHash(spec(1))],
+      'only the good job ran',
+    );
+    assert.equal(fs.existsSync(path.join(tmp, 'escape')), false);
+  },
+);
