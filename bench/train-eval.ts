@@ -27,6 +27,8 @@ import { restoreRun } from '../src/train/checkpoint';
 import { defaultDeps, type SequenceModel } from '../src/train/deps';
 import type { RunRecord } from '../src/results/record';
 import { cacheDir } from '../src/data';
+import { dataFileName, REPO_ROOT } from '../src/data/paths';
+import { portablePath } from '../src/util/portable-path';
 import { parseBenchFlags, trainerStep, writeBenchResult } from './lib';
 
 const args = parseBenchFlags('train-eval', {
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
     evalModel = restored.model;
     stateMean = restored.stateMean;
     stateStd = restored.stateStd;
-    which = `checkpoint ${restored.checkpoint.dir}`;
+    which = `checkpoint ${portablePath(restored.checkpoint.dir, REPO_ROOT)}`;
   }
   const round = async (env: string, m: SequenceModel, mean: ArrayLike<number>, std: ArrayLike<number>) => {
     const t = performance.now();
@@ -169,7 +171,7 @@ async function main(): Promise<void> {
       exitCode: code,
       seconds,
       datasetCached: cached,
-      dataset: cacheFile,
+      dataset: dataFileName(cacheFile), // relative to the data folder
       seeds: perSeed,
     };
     const seedNote = perSeed

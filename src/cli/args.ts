@@ -91,19 +91,19 @@ export function parseFlags(spec: CommandSpec, argv: string[]): FlagValues {
 /** `--seeds 0,1,2` → [0, 1, 2]. */
 export function parseIntList(cmd: string, flag: string, value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
-  const nums = parts.map(Number);
-  if (parts.some((p) => p === '') || nums.some((n) => !Number.isInteger(n) || n < 0)) {
+  // Plain decimal digits: Number() would also take '1e3', '0x10' and '' (as 1000, 16 and 0).
+  if (parts.some((p) => !/^\d+$/.test(p) || !Number.isSafeInteger(Number(p)))) {
     throw new KitError(
       `Error in dmm ${cmd}: --${flag} must be a comma-separated list of non-negative integers, got '${value}'.`,
     );
   }
-  return nums;
+  return parts.map(Number);
 }
 
 export function parsePositiveInt(cmd: string, flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
+  if (!/^\s*\d+\s*$/.test(value) || n < 1)
     throw new KitError(`Error in dmm ${cmd}: --${flag} must be a positive integer, got '${value}'.`);
   return n;
 }

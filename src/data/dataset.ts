@@ -7,6 +7,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { dataScaleOf, type DataScale } from '../config/scales';
+import { removeStaleTemps } from '../util/atomic';
 import { check, checkKnownKeys } from '../util/check';
 import { buildCard, type DatasetCard } from './card';
 import { readD4rlFile } from './d4rl-file';
@@ -14,7 +15,7 @@ import { ENV_DIMS, d4rlFileName, parseDatasetName } from './d4rl-ids';
 import type { DataSource, DatasetKind, EnvName } from '../config/names';
 import { downloadD4rl, sha256File } from './download';
 import { datasetCachePath, generateDataset } from './generate';
-import { d4rlDir } from './paths';
+import { d4rlDir, dataFileName } from './paths';
 import { loadRecipe } from './recipe';
 import { mediumExpertTrajectories, splitTrajectories, stateStatistics, type Trajectory } from './trajectories';
 
@@ -22,7 +23,10 @@ export interface Provenance {
   source: DataSource;
   /** sha256 of the file; for medium-expert, sha256 of the two parts' checksums (expert then medium). */
   checksum: string;
-  /** The file read (medium-expert: its parts, joined by ' + '). */
+  /**
+   * The file read (medium-expert: its parts, joined by ' + '), relative to the data folder
+   * (`DMM_DATA_DIR`, else the kit's data/) when it lies there, so records read the same everywhere.
+   */
   file: string;
   /** Kit-generated data: who made it, from what. */
   generator?: { name: string; version: string; policy: string; seed: number; scale: DataScale };
@@ -72,6 +76,7 @@ async function loadKitPart(
   const name = `${env}-${kind}`;
   const recipe = loadRecipe();
   const file = datasetCachePath(name, scale, seed);
+  removeStaleTemps(path.dirname(file), [path.basename(file)]); // a generator killed while writing this file
   if (!fs.existsSync(file)) await generateDataset(name, { scale, seed, file });
   const checksum = sha256File(file);
   const expected = seed === recipe.seed ? recipe.checksums[name]?.[scale] : undefined;
@@ -91,7 +96,7 @@ async function loadKitPart(
     provenance: {
       source: 'kit',
       checksum,
-      file,
+      file: dataFileName(file),
       generator: {
         name: String(m.generator),
         version: String(m.generator_version),
@@ -109,7 +114,11 @@ async function loadD4rlPart(env: EnvName, kind: DatasetKind, download: boolean, 
   const arrays = await readD4rlFile(got.file, env, { withInfos: withNext });
   const d = ENV_DIMS[env];
   const { trajectories, droppedSteps } = splitTrajectories(arrays, d.observationDim, d.actionDim);
-  return { trajectories, droppedSteps, provenance: { source: 'd4rl', checksum: got.sha256, file: got.file } };
+  return {
+    trajectories,
+    droppedSteps,
+    provenance: { source: 'd4rl', checksum: got.sha256, file: dataFileName(got.file) },
+  };
 }
 
 async function downloadD4rlOrCached(id: string, download: boolean): Promise<{ file: string; sha256: string }> {
@@ -228,7 +237,7 @@ export async function datasetFromFile(
     id: `${env}-${kind}`,
     env,
     kind,
-    provenance: { source, checksum, file },
+    provenance: { source, checksum, file: dataFileName(file) },
     trajectories,
     stateMean: mean,
     stateStd: std,

@@ -1,16 +1,19 @@
 /**
  * Downloading D4RL gym-mujoco v2 files by the URL rule (docs/spec.md §15.1) into `data/d4rl/` (or
  * `$DMM_DATA_DIR/d4rl/`). A download goes to `<file>.part`, resumes with an HTTP Range request after an
- * interruption and is renamed into place only when complete (atomic). The first complete download
- * records size and sha256 in `manifest.json` beside the files; later uses verify against it.
+ * interruption and is renamed into place only when complete (atomic). A file that passes the D4RL
+ * checks (./d4rl-file.ts) has its size and sha256 recorded in `manifest.json` beside the files; later
+ * uses verify against it. Only a checked file is recorded: a wrong, empty or truncated one recorded
+ * first would make the genuine file look wrong.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
-import { writeJsonAtomic } from '../util/atomic';
+import { removeStaleTemps, writeJsonAtomic } from '../util/atomic';
 import { KitError, check } from '../util/check';
+import { readD4rlFile } from './d4rl-file';
 import { D4RL_BASE_URL, d4rlFileName, d4rlUrl, parseDatasetName } from './d4rl-ids';
 import { d4rlDir } from './paths';
 
@@ -157,6 +160,7 @@ export async function downloadD4rl(id: string, options: DownloadOptions = {}): P
   const file = path.join(dir, fileName);
   const url = d4rlUrl(name, options.baseUrl ?? process.env.DMM_D4RL_URL ?? D4RL_BASE_URL);
   fs.mkdirSync(dir, { recursive: true });
+  removeStaleTemps(dir, ['manifest.json']); // the .part file is kept on purpose: the download resumes from it
   let downloaded = false;
   if (!fs.existsSync(file)) {
     const part = `${file}.part`;
@@ -176,17 +180,20 @@ export async function downloadD4rl(id: string, options: DownloadOptions = {}): P
   }
   const size = fs.statSync(file).size;
   const sha256 = sha256File(file);
+  const manifestFile = path.join(dir, 'manifest.json');
   const manifest = readManifest(dir);
   const known = manifest.files[fileName];
   if (known) {
     check(
       known.size === size && known.sha256 === sha256,
       () =>
-        `Error in downloadD4rl: ${file} must match its manifest entry (${known.size} bytes, sha256 ${known.sha256.slice(0, 12)}…), got ${size} bytes, sha256 ${sha256.slice(0, 12)}…. Delete the file and download it again.`,
+        `Error in downloadD4rl: ${file} must match its entry in ${manifestFile} (${known.size} bytes, sha256 ${known.sha256.slice(0, 12)}…), got ${size} bytes, sha256 ${sha256.slice(0, 12)}…. ` +
+        `Delete the file and download it again; if this file is the right one, remove the entry '${fileName}' from ${manifestFile} and it is checked and recorded anew.`,
     );
   } else {
+    await readD4rlFile(file, name.env); // one line naming the problem when the file is not a whole D4RL file
     manifest.files[fileName] = { url, size, sha256, recorded: new Date().toISOString() };
-    writeJsonAtomic(path.join(dir, 'manifest.json'), manifest);
+    writeJsonAtomic(manifestFile, manifest);
   }
   return { file, size, sha256, downloaded };
 }

@@ -10,6 +10,10 @@
  * - HDF5 stamps object headers with the wall-clock time, so two writes of equal arrays differ in bytes.
  *   The writer pins the clock that the WebAssembly build reads (`Date.now`) to 0 for the duration of a
  *   write, which makes equal inputs give equal files (checked by test/data/hdf5.test.ts).
+ * - By default HDF5 prints its whole error stack (dozens of lines) to stderr and h5wasm then fails with
+ *   "name not defined". The module switches h5wasm to its throwing error handler, so an error is one
+ *   exception whose last stack line gives the cause; an empty, foreign or truncated file is caught before
+ *   HDF5 sees it (`hdf5FileProblem`).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -66,6 +70,7 @@ export function h5wasm(): Promise<H5Module> {
     const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<H5Module>;
     const mod = await importEsm(pathToFileURL(findH5wasmEntry()).href);
     await mod.ready;
+    (mod.Module as unknown as { activate_throwing_error_handler(): void }).activate_throwing_error_handler();
     return mod;
   })();
   return loading;
@@ -86,6 +91,52 @@ function dtypeName(
   return `class${meta.type}`;
 }
 
+const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * What is wrong with a file HDF5 would refuse, in words ('an empty file (0 bytes)', 'a truncated
+ * file (3000 of 29792 bytes)', …), or undefined when it looks whole.
+ * The superblock sits at byte 0 or a power of two from 512 on, and records the end-of-file address.
+ */
+export function hdf5FileProblem(file: string): string | undefined {
+  const size = fs.statSync(file).size;
+  if (size === 0) return 'an empty file (0 bytes)';
+  const fd = fs.openSync(file, 'r');
+  try {
+    const read = (at: number, n: number): Buffer => {
+      const buf = Buffer.alloc(n);
+      fs.readSync(fd, buf, 0, n, at);
+      return buf;
+    };
+    let at = 0;
+    while (at + SIGNATURE.length <= size && !read(at, SIGNATURE.length).equals(SIGNATURE)) at = at === 0 ? 512 : 2 * at;
+    if (at + SIGNATURE.length > size) return 'a file without the HDF5 signature (not an HDF5 file)';
+    const head = read(at, 64);
+    const version = head[8];
+    // Superblock v0/v1: offset size at byte 13, base and end-of-file addresses at 24 (v1: 28) and
+    // 24 + 2 × offset size; v2/v3: offset size at byte 9, addresses from byte 12.
+    const offsetSize = version <= 1 ? head[13] : head[9];
+    const addresses = version <= 1 ? (version === 0 ? 24 : 28) : 12;
+    if (offsetSize !== 4 && offsetSize !== 8) return undefined; // unusual layout: leave it to HDF5
+    const address = (i: number): number => {
+      const p = addresses + i * offsetSize;
+      return offsetSize === 8 ? Number(head.readBigUInt64LE(p)) : head.readUInt32LE(p);
+    };
+    const end = address(0) + address(2);
+    if (end > size) return `a truncated file (${size} of ${end} bytes)`;
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The cause of an h5wasm exception: the innermost line of HDF5's error stack, else the first line. */
+function hdf5Cause(err: unknown): string {
+  const text = String((err as Error)?.message ?? err);
+  const frames = [...text.matchAll(/#\d+: .* in [\w.]+\(\): (.*)$/gm)].map((m) => m[1].trim());
+  return frames[frames.length - 1] ?? text.split('\n')[0];
+}
+
 /**
  * Reads every dataset of an HDF5 file, recursively, keyed by its full path without the leading slash
  * ('observations', 'infos/qpos', 'metadata/policy/fc0/weight'), as D4RL's `get_dataset` does.
@@ -96,17 +147,19 @@ export async function readHdf5(
   want?: (key: string) => boolean,
 ): Promise<{ keys: string[]; arrays: Map<string, H5Array> }> {
   check(fs.existsSync(file), () => `Error in readHdf5: file must exist, got '${file}'.`);
-  const mod = await h5wasm();
-  const notHdf5 = (err: unknown): KitError =>
+  const broken = (what: string): KitError =>
     new KitError(
-      `Error in readHdf5: '${file}' must be an HDF5 file, got one h5wasm cannot open (${String((err as Error)?.message ?? err).split('\n')[0]}). Delete it and download or generate it again.`,
+      `Error in readHdf5: '${file}' must be a complete HDF5 file, got ${what}. Delete it and download or generate it again.`,
     );
+  const problem = hdf5FileProblem(file);
+  if (problem) throw broken(problem);
+  const mod = await h5wasm();
   let f: InstanceType<H5Module['File']>;
   try {
     f = new mod.File(file, 'r');
     f.keys();
   } catch (err) {
-    throw notHdf5(err);
+    throw broken(`one HDF5 cannot read (${hdf5Cause(err)})`);
   }
   try {
     const keys: string[] = [];

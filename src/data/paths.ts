@@ -4,6 +4,7 @@
  * behaviour policies always come from the repository's `data/`.
  */
 import * as path from 'path';
+import { portablePath } from '../util/portable-path';
 
 /** The repository root (src/data/ is two levels down). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -22,4 +23,9 @@ export function d4rlDir(): string {
 
 export function cacheDir(): string {
   return path.join(dataDir(), 'cache');
+}
+
+/** How records name a data file: relative to the data folder when it lies there (`cache/…`, `d4rl/…`). */
+export function dataFileName(file: string): string {
+  return portablePath(file, dataDir());
 }

@@ -28,14 +28,17 @@ export async function loadTrained(outcome: CellOutcome, scale: string): Promise<
   let record = outcome.record;
   if (!record) return undefined;
   let retrained = false;
-  let dir =
-    record.checkpointDir && fs.existsSync(record.checkpointDir) ? latestCheckpoint(record.checkpointDir) : undefined;
+  // Records name checkpoint folders relative to the kit root (absolute ones stay as they are).
+  const folder = (r: RunRecord) => (r.checkpointDir ? path.resolve(kitRoot(), r.checkpointDir) : undefined);
+  const stored = folder(record);
+  let dir = stored && fs.existsSync(stored) ? latestCheckpoint(stored) : undefined;
   if (!dir) {
     const scratch = path.join(kitRoot(), '.cache', `results-retrain-${scale}`);
     const again = await runCells([outcome.spec], { scale, workers: 1, resultsDir: scratch });
     record = again.outcomes[0].record;
-    if (!record?.checkpointDir) return undefined;
-    dir = latestCheckpoint(record.checkpointDir);
+    const retrainedDir = record && folder(record);
+    if (!retrainedDir) return undefined;
+    dir = latestCheckpoint(retrainedDir);
     retrained = true;
     if (!dir) return undefined;
   }

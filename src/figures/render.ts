@@ -7,9 +7,10 @@
  * a short idle time, because an open browser keeps Node's event loop alive; scripts that want to exit
  * at once call `closeRenderer()`.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import type { Browser, Page } from 'playwright-core';
-import { check } from '../util/check';
+import { check, KitError } from '../util/check';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 /** Seconds of inactivity after which the shared browser closes (a notebook's next figure relaunches it). */
@@ -38,6 +39,32 @@ export function chromiumPath(fn = 'chromiumPath', env: NodeJS.ProcessEnv = proce
       `Error in ${fn}: Chromium must exist at ${file} (CHROMIUM_PATH or ${DEFAULT_CHROMIUM}), got no such file. ` +
       `Install it with: apt-get install -y chromium (or set CHROMIUM_PATH to a Chromium binary).`,
   );
+  return file;
+}
+
+const answered = new Set<string>();
+
+/**
+ * The Chromium binary, checked (once per process) to answer `--version` as a Chromium: a CHROMIUM_PATH
+ * naming anything else would otherwise fail at the first figure with Playwright's launch log.
+ */
+export function checkChromium(fn = 'checkChromium', env: NodeJS.ProcessEnv = process.env): string {
+  const file = chromiumPath(fn, env);
+  if (answered.has(file)) return file;
+  const r = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0];
+  const what = r.error
+    ? `which does not start (${r.error.message})`
+    : r.status !== 0
+      ? `which exits with ${r.status ?? r.signal} on --version`
+      : `which answers ${JSON.stringify(said.slice(0, 80))} to --version`;
+  check(
+    r.status === 0 && /chrom/i.test(said),
+    () =>
+      `Error in ${fn}: CHROMIUM_PATH must name a Chromium browser, got ${file}, ${what}. ` +
+      `Install it with: apt-get install -y chromium (or set CHROMIUM_PATH to a Chromium binary).`,
+  );
+  answered.add(file);
   return file;
 }
 
@@ -72,15 +99,23 @@ let idleTimer: NodeJS.Timeout | undefined;
 let busy = 0;
 
 async function openSession(plotlyFile: string): Promise<Session> {
-  const executablePath = chromiumPath('saveFigure');
+  const executablePath = checkChromium('saveFigure');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  const browser = await chromium.launch({
-    executablePath,
-    // Chromium refuses to run as root with its sandbox on; the kit only renders its own pages.
-    args: [...(root ? ['--no-sandbox'] : []), '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath,
+      // Chromium refuses to run as root with its sandbox on; the kit only renders its own pages.
+      args: [...(root ? ['--no-sandbox'] : []), '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+  } catch (err) {
+    // Playwright's message carries its whole launch log; its first line says what happened.
+    throw new KitError(
+      `Error in saveFigure: Chromium at ${executablePath} must start headless, got: ${(err as Error).message.split('\n')[0]}. Check that it runs (${executablePath} --headless --version), or set CHROMIUM_PATH to another Chromium.`,
+    );
+  }
   try {
     const page = await browser.newPage();
     await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');

@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../util/atomic';
 import { check, KitError, nearest } from '../util/check';
-import { chromiumPath } from '../figures/render';
+import { checkChromium } from '../figures/render';
 import { kitRoot } from '../figures/paths';
 import { resultsMarkdown } from './results-doc';
 import {
@@ -71,7 +71,7 @@ export function preflight(root: string, env: NodeJS.ProcessEnv = process.env): v
     () =>
       `Error in ${fn}: the tslab kernel must be registered in ${path.join(root, '.jupyter')}, got none. Fix: bash environment/setup.sh.`,
   );
-  chromiumPath(fn, env);
+  checkChromium(fn, env);
 }
 
 function trimError(text: string): string {

@@ -49,6 +49,7 @@ export interface RunRecord {
   startedAt: string;
   finishedAt?: string;
   wallSeconds?: number;
+  /** The run's checkpoint folder, relative to the kit root when it lies inside the kit. */
   checkpointDir?: string;
 }
 
@@ -72,6 +73,25 @@ export function emptyRecord(spec: NormalRunSpec): RunRecord {
 
 export function writeRecord(file: string, record: RunRecord): void {
   writeJsonAtomic(file, record);
+}
+
+/**
+ * Where a restarted run writes while a finished record of its spec exists (`<specHash>.rerun.json`
+ * beside it): the finished record is replaced only by a finished rerun, and a failing one stays here.
+ * Tables never read these files.
+ */
+export function rerunRecordPath(file: string): string {
+  return file.replace(/\.json$/, '') + '.rerun.json';
+}
+
+/** The record at `file` when it is there, readable and finished; else undefined. */
+export function finishedRecord(file: string): RunRecord | undefined {
+  try {
+    const r = readRecord(file);
+    return r.status === 'finished' ? r : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function bad(file: string, what: string): never {
@@ -103,10 +123,24 @@ export function readRecord(file: string): RunRecord {
     if (!Array.isArray(it.targets) || it.targets.some((t) => typeof t.normalizedScore !== 'number'))
       bad(file, `iteration ${it.iteration} without numeric target scores`);
   }
+  // A row's seed count is its number of finished records, so each must carry both protocols' numbers.
+  if (rec.status === 'finished' && !('scores' in rec)) bad(file, 'a finished record without scores');
+  if ('scores' in rec) {
+    const s = rec.scores as unknown;
+    const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+    if (!s || typeof s !== 'object') bad(file, `scores ${JSON.stringify(s)}`);
+    const { best_official, final, bestPerTarget } = s as Record<string, unknown>;
+    if (!isNumber(best_official)) bad(file, `scores.best_official ${JSON.stringify(best_official)}`);
+    if (!isNumber(final)) bad(file, `scores.final ${JSON.stringify(final)}`);
+    if (!bestPerTarget || typeof bestPerTarget !== 'object')
+      bad(file, `scores.bestPerTarget ${JSON.stringify(bestPerTarget)}`);
+    for (const [target, v] of Object.entries(bestPerTarget))
+      if (!isNumber(v)) bad(file, `scores.bestPerTarget.${target} ${JSON.stringify(v)}`);
+  }
   return rec;
 }
 
-/** Every record under resultsDir (optionally one experiment), skipping checkpoint folders. */
+/** Every record under resultsDir (optionally one experiment), skipping checkpoint folders and reruns. */
 export function listRecordFiles(resultsDir: string, experiment?: string): string[] {
   if (!fs.existsSync(resultsDir)) return [];
   const exps = experiment
@@ -116,7 +150,8 @@ export function listRecordFiles(resultsDir: string, experiment?: string): string
   for (const exp of exps) {
     const dir = path.join(resultsDir, exp);
     if (!fs.existsSync(dir)) continue;
-    for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.json')) files.push(path.join(dir, f));
+    for (const f of fs.readdirSync(dir).sort())
+      if (f.endsWith('.json') && !f.endsWith('.rerun.json')) files.push(path.join(dir, f));
   }
   return files;
 }

@@ -5,14 +5,22 @@
  *   - cache: a spec whose record `<resultsDir>/<experiment>/<specHash>.json` is finished is read, not run;
  *   - duplicates are run once; outcomes come back in the order of the specs;
  *   - a failing run is reported in its outcome, never thrown; a child that dies before it could write a
- *     record (a signal, out of memory) leaves a failed record naming how it died.
+ *     record (a signal, out of memory) leaves a failed record naming how it died (beside a finished
+ *     record, never over it).
  */
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
-import { emptyRecord, readRecord, writeRecord, type RunRecord } from '../results/record';
+import {
+  emptyRecord,
+  finishedRecord,
+  readRecord,
+  rerunRecordPath,
+  writeRecord,
+  type RunRecord,
+} from '../results/record';
 import { progress } from '../util/progress';
 import type { ChildMessage, ChildRequest } from './child';
 
@@ -56,14 +64,8 @@ export interface RunSpecsReport {
   seconds: number;
 }
 
-function finishedRecord(file: string): RunRecord | undefined {
-  try {
-    const r = readRecord(file);
-    return r.status === 'finished' ? r : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** A run's process ended (a signal, out of memory, an exit) before it could report how the run went. */
+export class RunProcessDied extends Error {}
 
 /**
  * Runs one request in a fresh child process. Resolves with the runner's return value, or rejects with the
@@ -111,10 +113,11 @@ export function forkRun(
       settled = true;
       const tail = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
       reject(
-        new Error(
-          errorMessage ??
-            `run process exited ${signal ? `on signal ${signal}` : `with code ${code}`} before finishing${tail ? `: ${tail}` : ''}`,
-        ),
+        errorMessage !== undefined
+          ? new Error(errorMessage)
+          : new RunProcessDied(
+              `run process exited ${signal ? `on signal ${signal}` : `with code ${code}`} before finishing${tail ? `: ${tail}` : ''}`,
+            ),
       );
     });
     child.on('error', (err) => {
@@ -174,17 +177,22 @@ export async function runSpecs(specs: readonly RunSpec[], opts: RunSpecsOptions 
       else o.error = `the run ended without a finished record in ${o.file}`;
     } catch (err) {
       o.error = (err as Error).message;
-      // A child killed before it wrote its failure leaves the record 'running' (or none): say how it ended.
-      let status: string | undefined;
-      try {
-        status = readRecord(o.file).status;
-      } catch {
-        status = undefined;
+      // A run that failed by itself wrote its failure (or, refused by another process's lock, has none to
+      // write). A child that died without a word left its record 'running' (or none): say how it ended,
+      // beside a finished record (a restart), never over it.
+      const kept = finishedRecord(o.file) !== undefined;
+      if (err instanceof RunProcessDied) {
+        const target = kept ? rerunRecordPath(o.file) : o.file;
+        let prior: RunRecord;
+        try {
+          prior = readRecord(target);
+        } catch {
+          prior = emptyRecord(normaliseRunSpec(o.spec));
+        }
+        if (prior.status !== 'failed')
+          writeRecord(target, { ...prior, status: 'failed', error: o.error, finishedAt: new Date().toISOString() });
       }
-      if (status !== 'failed') {
-        const prior = status === undefined ? emptyRecord(normaliseRunSpec(o.spec)) : readRecord(o.file);
-        writeRecord(o.file, { ...prior, status: 'failed', error: o.error, finishedAt: new Date().toISOString() });
-      }
+      if (kept) o.error += ` (the finished record ${o.file} is kept)`;
     }
     advance(1, o.record ? 'finished' : 'FAILED');
     const secs = ((Date.now() - s0) / 1000).toFixed(0);

@@ -32,6 +32,38 @@ export interface SweepJobData {
   submittedBy: string;
 }
 
+const JOB_KEYS = ['spec', 'hash', 'kitVersion', 'commit', 'submittedAt', 'submittedBy'] as const;
+
+/**
+ * A job's data checked as untrusted input (anyone who can write to the Redis can add a job): exactly
+ * the keys enqueueGrid writes, a valid spec, and as hash (and job id) the spec's own hash. Returns the
+ * data with the normalised spec; every path a worker builds comes from that spec, never from the job.
+ */
+export function checkJobData(raw: unknown, jobId: string | undefined, fn = 'runWorker'): SweepJobData {
+  const refuse = (what: string): never => {
+    throw new KitError(
+      `Error in ${fn}: job ${jobId ?? '(no id)'} must be what enqueueGrid writes: ${what}. Remove it from the queue and enqueue the grid again.`,
+    );
+  };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return refuse(`an object, got ${JSON.stringify(raw)}`);
+  const data = raw as Record<string, unknown>;
+  for (const key of Object.keys(data))
+    if (!(JOB_KEYS as readonly string[]).includes(key)) refuse(`unknown key '${key}' (valid: ${JOB_KEYS.join(', ')})`);
+  for (const key of JOB_KEYS.slice(1))
+    if (typeof data[key] !== 'string') refuse(`${key} must be a string, got ${JSON.stringify(data[key])}`);
+  let spec: ReturnType<typeof normaliseRunSpec>;
+  try {
+    spec = normaliseRunSpec(data.spec, 'the job spec');
+  } catch (err) {
+    return refuse((err as Error).message.replace(/^Error in the job spec: /, 'spec: ').replace(/\.$/, ''));
+  }
+  const hash = specHash(spec);
+  if (data.hash !== hash)
+    refuse(`hash must be the sha256 of its spec (${hash.slice(0, 12)}…), got ${JSON.stringify(data.hash)}`);
+  if (jobId !== hash) refuse(`job id must be its spec's hash (${hash.slice(0, 12)}…), got ${JSON.stringify(jobId)}`);
+  return { ...(data as unknown as SweepJobData), spec, hash };
+}
+
 /** A finished job's return value: the run record, and where it ran. */
 export interface SweepJobResult {
   record: unknown;
@@ -359,6 +391,8 @@ export interface CollectReport {
   written: string[];
   /** Finished jobs whose record was already local. */
   alreadyLocal: number;
+  /** Why jobs were left alone whose data is not what enqueueGrid writes (one line each). */
+  refused: string[];
 }
 
 /**
@@ -368,12 +402,18 @@ export interface CollectReport {
 export async function sweepCollect(options: QueueTarget & { resultsDir?: string } = {}): Promise<CollectReport> {
   const resultsDir = options.resultsDir ?? 'results';
   const queue = await openQueue(options, 'sweepCollect');
-  const report: CollectReport = { written: [], alreadyLocal: 0 };
+  const report: CollectReport = { written: [], alreadyLocal: 0, refused: [] };
   try {
     const total = (await queue.getJobCounts('completed')).completed;
     for (let start = 0; start < total; start += 200) {
       for (const job of await queue.getJobs(['completed'], start, start + 199, true)) {
-        const data = job.data as SweepJobData;
+        let data: SweepJobData;
+        try {
+          data = checkJobData(job.data, job.id, 'sweepCollect');
+        } catch (err) {
+          report.refused.push((err as Error).message);
+          continue;
+        }
         const file = recordPath(data.spec, resultsDir);
         if (hasFinishedRecord(file)) {
           report.alreadyLocal++;

@@ -6,15 +6,17 @@
  *   check puts the job back, and it restarts (or resumes from `--artifacts`) elsewhere;
  * - a Redis that goes away: ioredis reconnects forever (maxRetriesPerRequest null), the worker logs and waits.
  * A job from another git commit is refused: it goes back to the queue and this worker stops with a
- * message, unless `allowVersionMismatch`.
+ * message, unless `allowVersionMismatch`. A job is untrusted input: one whose data is not what
+ * enqueueGrid writes fails at once (`checkJobData`), and the child gets the normalised spec.
  */
 import type { ChildProcess } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { check, checkKnownKeys } from '../util/check';
 import { forkRun, TRAIN_RUNNER } from './local';
 import {
+  checkJobData,
   DEFAULT_QUEUE_NAME,
   describeQueue,
   parseQueueUrl,
@@ -127,7 +129,14 @@ export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerH
   const stopped = new Promise<number>((r) => (resolveStopped = r));
 
   const processor = async (job: Job, token?: string): Promise<SweepJobResult> => {
-    const data = job.data as SweepJobData;
+    let data: SweepJobData;
+    try {
+      data = checkJobData(job.data, job.id);
+    } catch (err) {
+      // Fails at once, without retries: no attempt can make this job valid.
+      cfg.log(`refused: ${(err as Error).message}`);
+      throw new UnrecoverableError((err as Error).message);
+    }
     const label = specLabel(data.spec);
     if (data.commit !== commit && !cfg.allowVersionMismatch) {
       refused =
@@ -149,7 +158,7 @@ export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerH
           type: 'run',
           runner: cfg.runner,
           spec: data.spec,
-          ctx: { jobId: job.id ?? data.hash, attempt, resultsDir: cfg.resultsDir, checkpointRoot: cfg.artifacts },
+          ctx: { jobId: data.hash, attempt, resultsDir: cfg.resultsDir, checkpointRoot: cfg.artifacts },
         },
         {
           children,

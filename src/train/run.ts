@@ -1,17 +1,30 @@
 /**
  * One run, end to end: resolve the spec into configs (official preset → scale → overrides), load the
  * dataset, build the model, then per iteration train, evaluate (docs/spec.md §10), checkpoint and rewrite the record.
- * A run finds its latest checkpoint and resumes from it; a failure is written into the record.
+ * A run finds its latest checkpoint and resumes from it; a failure is written into the record, never
+ * over a finished one.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { downloadForSyncRead, initBackend } from '../backend';
 import { bestOfficial, bestPerTarget, finalScore, type ScoreMatrix } from '../eval/protocols';
 import { primaryTarget } from '../config/presets';
 import { resolveRun } from '../config/resolve';
-import { checkpointDir, recordPath, specHash, type RunSpec } from '../config/run-spec';
+import { checkpointDir, normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
 import { evaluate } from '../eval/rollout';
-import { emptyRecord, writeRecord, type IterationRecord, type RunRecord } from '../results/record';
-import { stableStringify } from '../util/atomic';
+import {
+  emptyRecord,
+  finishedRecord,
+  rerunRecordPath,
+  writeRecord,
+  type IterationRecord,
+  type RunRecord,
+} from '../results/record';
+import { REPO_ROOT } from '../data/paths';
+import { removeStaleTemps, stableStringify } from '../util/atomic';
 import { check } from '../util/check';
+import { takeLock } from '../util/lock';
+import { portablePath } from '../util/portable-path';
 import { progress } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import { kitCommit, kitVersion } from '../util/version';
@@ -27,7 +40,10 @@ export interface RunOptions {
   resultsDir?: string;
   /** Root of the checkpoint folders (`checkpointDir(spec, root)`); default resultsDir. Queue workers pass --artifacts. */
   checkpointRoot?: string;
-  /** Resume from the latest checkpoint when one exists (default true). */
+  /**
+   * Resume from the latest checkpoint when one exists, and keep a finished record (default true). False
+   * trains from scratch (`dmm train --restart`); a finished record is replaced only when this run finishes.
+   */
   resume?: boolean;
   /** Stop after this many iterations (the record stays 'running'); used to test resuming. */
   stopAfterIteration?: number;
@@ -54,7 +70,36 @@ function scoresOf(rec: RunRecord): RunRecord['scores'] {
   };
 }
 
+/**
+ * Trains `spec` unless its record is finished (then returns that record, untouched, unless `resume` is
+ * false). One process at a time per spec: a lock file in its checkpoint folder, taken before anything
+ * is written, so a second process refuses in one line instead of sharing the folders.
+ */
 export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise<RunRecord> {
+  const s = normaliseRunSpec(spec, 'runTraining');
+  const resultsDir = opts.resultsDir ?? 'results';
+  const file = recordPath(s, resultsDir);
+  const ckptRoot = checkpointDir(s, opts.checkpointRoot ?? resultsDir);
+  const lock = takeLock(path.join(ckptRoot, 'lock.json'), specLabel(s), 'runTraining');
+  try {
+    // What a killed earlier try of this spec left half-written: its checkpoint folder and record temporaries.
+    removeStaleTemps(ckptRoot);
+    removeStaleTemps(path.dirname(file), [path.basename(file)]);
+    const finished = finishedRecord(file);
+    if (finished && opts.resume !== false) {
+      if (!opts.silent)
+        console.log(`note: ${specLabel(s)} is finished (${file}); its record is kept. Restart it to train again.`);
+      return finished;
+    }
+    // A restart over a finished record writes beside it until it finishes itself.
+    return await train(s, opts, finished ? rerunRecordPath(file) : file);
+  } finally {
+    lock.release();
+  }
+}
+
+/** One run, under its lock; its record goes to `out` (the record file, or a rerun's file) until it finishes. */
+async function train(spec: RunSpec, opts: RunOptions, out: string): Promise<RunRecord> {
   const t0 = Date.now();
   const cfg = resolveRun(spec);
   const s = cfg.spec;
@@ -73,7 +118,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     kitVersion: kitVersion(),
     config: { model: { ...cfg.model }, train: { ...cfg.train }, eval: { ...cfg.eval } },
     startedAt: new Date(t0).toISOString(),
-    checkpointDir: ckptRoot,
+    checkpointDir: portablePath(ckptRoot, REPO_ROOT),
   };
   let trainer: Trainer | undefined;
   try {
@@ -137,7 +182,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
       sampler.setState(ckpt.state.samplerState);
       record.iterations = run.iterations ?? [];
     }
-    writeRecord(file, record);
+    writeRecord(out, record);
 
     const { iterations, stepsPerIteration } = cfg.train;
     /** `done` iterations (fractional) of `iterations`, while in iteration `it`. */
@@ -212,7 +257,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
         },
       });
       record.scores = scoresOf(record);
-      writeRecord(file, record);
+      writeRecord(out, record);
       report(it, it, 'done');
     }
     record.status = 'finished';
@@ -220,6 +265,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     record.finishedAt = new Date().toISOString();
     record.wallSeconds = (Date.now() - t0) / 1000;
     writeRecord(file, record);
+    if (out !== file) fs.rmSync(out, { force: true });
     trainer.dispose();
     model.dispose();
     return record;
@@ -228,7 +274,7 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
     record.error = (err as Error).message.split('\n')[0];
     record.finishedAt = new Date().toISOString();
     record.wallSeconds = (Date.now() - t0) / 1000;
-    writeRecord(file, record);
+    writeRecord(out, record);
     trainer?.dispose();
     throw err;
   }

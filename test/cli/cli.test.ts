@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseFlags, parseOverrides, type CommandSpec } from '../../src/cli/args';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseFlags, parseIntList, parseOverrides, type CommandSpec } from '../../src/cli/args';
 import { main } from '../../src/cli/main';
+import { normaliseRunSpec, recordPath } from '../../src/config/run-spec';
+import { emptyRecord, writeRecord } from '../../src/results/record';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
@@ -65,4 +70,39 @@ test('flag forms: --k v, --k=v, repeatable --set with typed values', () => {
     parseOverrides('x', ['hiddenSize=32', 'learningRate=3e-4', 'channelMlp=true', 'dsmMode=per-layer']),
     { hiddenSize: 32, learningRate: 3e-4, channelMlp: true, dsmMode: 'per-layer' },
   );
+});
+
+test('seed lists: plain decimal integers only; an empty --seeds is an error, not the defaults', async () => {
+  assert.deepEqual(parseIntList('train', 'seeds', '12, 23,0'), [12, 23, 0]);
+  for (const bad of ['1e3', '0x10', '1.0', '-1', '', '3,', '+4', ' '])
+    assert.throws(
+      () => parseIntList('train', 'seeds', bad),
+      /^KitError: Error in dmm train: --seeds must be a comma-separated list of non-negative integers/,
+      bad,
+    );
+  const results = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-cli-'));
+  for (const argv of [['--seeds', ''], ['--seeds=']])
+    await assert.rejects(
+      main(['train', ...argv, '--scale', 'smoke', '--results', results]),
+      /--seeds must be a comma-separated list of non-negative integers, got ''/,
+    );
+  assert.deepEqual(fs.readdirSync(results), [], 'nothing was trained');
+});
+
+test('dmm train: a seed listed twice is trained once, with a note; a finished run is skipped with a note', async () => {
+  const results = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-cli-'));
+  const spec = normaliseRunSpec({ model: 'dmm', env: 'hopper', dataset: 'medium', seed: 3, scale: 'smoke' });
+  const done = {
+    ...emptyRecord(spec),
+    status: 'finished' as const,
+    scores: { best_official: 1, final: 1, bestPerTarget: {} },
+  };
+  writeRecord(recordPath(spec, results), done);
+  const { code, out } = await capture(() =>
+    main(['train', '--seeds', '3,3', '--scale', 'smoke', '--results', results, '--jobs', '1']),
+  );
+  assert.equal(code, 0);
+  assert.match(out, /note: --seeds lists 3 more than once; each seed is trained once\./);
+  assert.match(out, /1 run\(s\): 1 finished before, 0 to run/);
+  assert.match(out, /note: 1 finished run\(s\) skipped, their records kept; --restart trains them again\./);
 });

@@ -72,7 +72,7 @@ test('first download records size and sha256; later uses verify and do not fetch
   fs.appendFileSync(first.file, 'x');
   await assert.rejects(
     downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }),
-    /must match its manifest entry .*Delete the file and download it again/,
+    /must match its entry in .*manifest\.json .*Delete the file and download it again/,
   );
 });
 
@@ -107,4 +107,36 @@ test('offline: one line saying so and naming the offline alternative', async () 
 
 test('an HTTP error names the status', async () => {
   await assert.rejects(downloadD4rl('hopper-expert-v2', { dir: tempDir('404'), baseUrl: base }), /got HTTP 404/);
+});
+
+test('a wrong, empty or truncated file is never recorded, so the genuine file is accepted after it', async () => {
+  for (const wrong of [Buffer.alloc(0), bytes.subarray(0, 3000), Buffer.from('<html>404</html>')]) {
+    const dir = tempDir('poison');
+    const file = path.join(dir, 'hopper_medium-v2.hdf5');
+    fs.writeFileSync(file, wrong);
+    await assert.rejects(downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }), (err: Error) => {
+      assert.match(err.message, /^Error in readHdf5: .* must be a complete HDF5 file, got .*Delete it and download/);
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    });
+    assert.deepEqual(readManifest(dir).files, {}, 'nothing recorded for a file that failed its checks');
+    // The printed fix works: delete, download again.
+    fs.rmSync(file);
+    const got = await downloadD4rl('hopper-medium-v2', { dir, baseUrl: base });
+    assert.equal(got.sha256, sha256File(FIXTURE));
+    assert.equal(readManifest(dir).files['hopper_medium-v2.hdf5'].sha256, sha256File(FIXTURE));
+  }
+});
+
+test('a file that differs from its manifest entry: the message names the manifest and how to reset it', async () => {
+  const dir = tempDir('mismatch');
+  const first = await downloadD4rl('hopper-medium-v2', { dir, baseUrl: base });
+  fs.appendFileSync(first.file, 'x');
+  await assert.rejects(downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }), (err: Error) => {
+    const manifest = path.join(dir, 'manifest.json');
+    assert.ok(err.message.includes(manifest), err.message);
+    assert.match(err.message, /remove the entry 'hopper_medium-v2\.hdf5' from .*manifest\.json/);
+    assert.ok(!err.message.includes('\n'));
+    return true;
+  });
 });

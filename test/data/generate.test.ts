@@ -16,6 +16,7 @@ import {
   type GeneratedFile,
 } from '../../src/data';
 import { makeEnv } from '../../src/envs';
+import { deadPid } from '../helpers/dead-pid';
 import { tempDir } from '../helpers/data-files';
 
 const dir = tempDir('generate');
@@ -117,6 +118,9 @@ test('loadDataset verifies the committed checksum and carries provenance; a chan
   assert.equal(d.provenance.checksum, committed);
   assert.equal(d.provenance.generator?.name, 'dmm-kit');
   assert.equal(d.provenance.generator?.seed, loadRecipe().seed);
+  // Relative to the data folder, so a record reads the same on every machine.
+  assert.equal(d.provenance.file, path.relative(dir, cached));
+  assert.equal(d.provenance.file, 'cache/hopper_medium-kit-smoke-seed0.hdf5');
   assert.equal(d.card.transitions + d.card.droppedSteps, a.transitions);
   assert.ok(d.card.normalizedScore.mean > 5, `medium normalized score ${d.card.normalizedScore.mean}`);
   fs.appendFileSync(cached, Buffer.from([0]));
@@ -125,6 +129,22 @@ test('loadDataset verifies the committed checksum and carries provenance; a chan
     /must have the sha256 committed in data\/recipes\.json/,
   );
   fs.copyFileSync(a.file, cached);
+});
+
+test("a killed generator's temporary file is removed on the next load of that dataset; a live one is kept", async () => {
+  const cached = datasetCachePath('hopper-medium', 'smoke', loadRecipe().seed);
+  fs.mkdirSync(path.dirname(cached), { recursive: true });
+  fs.copyFileSync(a.file, cached);
+  const stale = `${cached}.${deadPid()}.k1ll3d.tmp`;
+  const live = `${cached}.${process.ppid}.w0rk1ng.tmp`;
+  const other = `${datasetCachePath('hopper-expert', 'smoke', loadRecipe().seed)}.${deadPid()}.0th3r.tmp`;
+  for (const f of [stale, live, other]) fs.writeFileSync(f, 'partial');
+  await loadDataset('hopper-medium', { source: 'kit', scale: 'smoke' });
+  assert.equal(fs.existsSync(stale), false, "the dead writer's file is gone");
+  assert.equal(fs.existsSync(live), true, "a running writer's file stays");
+  assert.equal(fs.existsSync(other), true, "another dataset's file is left to its own load");
+  fs.rmSync(live);
+  fs.rmSync(other);
 });
 
 test('medium-expert is the expert list plus the medium list, shuffled with a seed', async () => {

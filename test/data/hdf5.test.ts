@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { test } from 'node:test';
 import { datasetFromFile, readD4rlFile, readHdf5, sha256File, writeHdf5 } from '../../src/data';
 import { ACT, OBS, hopperEntries, obsValue, tempDir } from '../helpers/data-files';
@@ -119,7 +120,7 @@ test('rewards and terminals of shape (N, 1) are squeezed, as get_dataset does', 
 test('a file that is not HDF5 gives one line', async () => {
   const file = path.join(dir, 'junk.hdf5');
   fs.writeFileSync(file, 'not an hdf5 file');
-  await assert.rejects(readD4rlFile(file, 'hopper'), /must be an HDF5 file/);
+  await assert.rejects(readD4rlFile(file, 'hopper'), /must be a complete HDF5 file, got .*\(not an HDF5 file\)/);
 });
 
 test("the h5py fixture (D4RL's exact layout, bool terminals) loads", async () => {
@@ -137,4 +138,49 @@ test("the h5py fixture (D4RL's exact layout, bool terminals) loads", async () =>
   assert.equal(d.card.droppedSteps, 8);
   assert.equal(d.trajectories[1].observations[0], Math.fround(Math.sin(7 * 0.1 + 0)));
   assert.equal(d.trajectories[0].rewards[3], Math.fround(1 + 0.01 * 3));
+});
+
+test('empty, truncated, foreign and damaged files: one line each, and HDF5 prints nothing of its own', () => {
+  const good = fs.readFileSync(FIXTURE);
+  const damaged = Buffer.from(good);
+  damaged.fill(0xab, 96, 400); // past the superblock: only HDF5 itself can notice
+  const files: Record<string, Buffer> = {
+    empty: Buffer.alloc(0),
+    text: Buffer.from('observations,actions\n1,2\n'),
+    truncated: good.subarray(0, 3000),
+    damaged,
+  };
+  for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, `${name}.hdf5`), bytes);
+  // A child process, so that output HDF5 writes to the process's stderr directly is seen too.
+  const script = `
+    const { readD4rlFile } = require(${JSON.stringify(path.join(__dirname, '../../src/data'))});
+    (async () => {
+      for (const name of ${JSON.stringify(Object.keys(files))}) {
+        try { await readD4rlFile(${JSON.stringify(dir)} + '/' + name + '.hdf5', 'hopper'); console.log(name + ': read'); }
+        catch (err) { console.log(name + ': ' + err.message); }
+      }
+    })();`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
+  assert.equal(run.stderr, '', 'nothing on stderr');
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, 4, run.stdout);
+  const fix = /Delete it and download or generate it again\.$/;
+  assert.match(
+    lines[0],
+    /^empty: Error in readHdf5: '.*empty\.hdf5' must be a complete HDF5 file, got an empty file \(0 bytes\)\./,
+  );
+  assert.match(
+    lines[1],
+    /^text: Error in readHdf5: '.*text\.hdf5' must be a complete HDF5 file, got a file without the HDF5 signature \(not an HDF5 file\)\./,
+  );
+  assert.match(
+    lines[2],
+    /^truncated: Error in readHdf5: '.*truncated\.hdf5' must be a complete HDF5 file, got a truncated file \(3000 of 29792 bytes\)\./,
+  );
+  assert.match(
+    lines[3],
+    /^damaged: Error in readHdf5: '.*damaged\.hdf5' must be a complete HDF5 file, got one HDF5 cannot read \(.+\)\./,
+  );
+  assert.doesNotMatch(lines[3], /name not defined/);
+  for (const line of lines) assert.match(line, fix);
 });

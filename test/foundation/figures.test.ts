@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { closeFigures, listFigures, saveFigure, saveStandalonePage, writeGallery } from '../../src/figures';
+import { checkChromium } from '../../src/figures/render';
 
 let dir: string;
 const savedEnv = { figures: process.env.DMM_FIGURES_DIR, chromium: process.env.CHROMIUM_PATH };
@@ -115,6 +116,31 @@ test('a missing Chromium is one line naming the fix', async () => {
   } finally {
     delete process.env.CHROMIUM_PATH;
   }
+});
+
+test('a CHROMIUM_PATH that is not a browser: one line at the first figure and in the notebook runner preflight', async () => {
+  await closeFigures();
+  for (const notBrowser of ['/bin/true', '/bin/ls']) {
+    process.env.CHROMIUM_PATH = notBrowser;
+    try {
+      await assert.rejects(saveFigure(line('03-x', [1])), (err: Error) => {
+        assert.match(
+          err.message,
+          new RegExp(`^Error in saveFigure: CHROMIUM_PATH must name a Chromium browser, got ${notBrowser}, which `),
+        );
+        assert.match(err.message, /apt-get install -y chromium/);
+        assert.ok(!err.message.includes('\n'), err.message);
+        return true;
+      });
+    } finally {
+      delete process.env.CHROMIUM_PATH;
+    }
+    assert.throws(
+      () => checkChromium('run-notebooks', { CHROMIUM_PATH: notBrowser }),
+      /^KitError: Error in run-notebooks: CHROMIUM_PATH must name a Chromium browser/,
+    );
+  }
+  assert.equal(checkChromium('run-notebooks', {}), '/usr/bin/chromium');
 });
 
 test('saveFigure rejects bad input before rendering', async () => {

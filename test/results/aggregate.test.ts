@@ -118,3 +118,30 @@ test('a corrupt record gives one line naming the file and the fix', () => {
   fs.writeFileSync(file, JSON.stringify({ format: 'something-else' }));
   assert.throws(() => readRecord(file), /got format 'something-else'/);
 });
+
+test('a finished record without numeric scores is refused, not averaged over fewer seeds', () => {
+  const dir = fixture();
+  const file = recordPath(record('dmm', 23, 70, 40).spec, dir);
+  const good = readRecord(file);
+  const cases: [unknown, RegExp][] = [
+    [null, /got scores null/],
+    [{ best_official: 'high', final: 40, bestPerTarget: {} }, /got scores\.best_official "high"/],
+    [{ best_official: 70, final: null, bestPerTarget: {} }, /got scores\.final null/],
+    [{ best_official: 70, final: 40, bestPerTarget: { 3600: 'x' } }, /got scores\.bestPerTarget\.3600 "x"/],
+  ];
+  for (const [scores, message] of cases) {
+    fs.writeFileSync(file, JSON.stringify({ ...good, scores }));
+    assert.throws(
+      () => loadRows(dir),
+      (err: Error) => {
+        assert.match(err.message, /^Error in readRecord: .* must be a dmm-kit\/run-record@1 JSON file, got scores/);
+        assert.match(err.message, message);
+        assert.ok(!err.message.includes('\n'));
+        return true;
+      },
+    );
+  }
+  const { scores: _gone, ...noScores } = good;
+  fs.writeFileSync(file, JSON.stringify(noScores));
+  assert.throws(() => readRecord(file), /a finished record without scores/);
+});

@@ -4,11 +4,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { before, test } from 'node:test';
 import { initBackend, tf } from '../../src/backend';
-import { readRecord } from '../../src/results/record';
-import { recordPath } from '../../src/config/run-spec';
+import { loadRows } from '../../src/results/aggregate';
+import { readRecord, rerunRecordPath } from '../../src/results/record';
+import { checkpointDir, recordPath } from '../../src/config/run-spec';
 import { loadCheckpoint, latestCheckpoint } from '../../src/train/checkpoint';
 import { runTraining } from '../../src/train/run';
-import { toyDeps } from '../helpers/train-fakes';
+import { deadPid } from '../helpers/dead-pid';
+import { toyDataset, toyDeps } from '../helpers/train-fakes';
 
 before(async () => {
   await initBackend({ log: false });
@@ -134,5 +136,110 @@ test('a checkpoint made under other scale numbers is not continued', async () =>
   await assert.rejects(
     runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true }),
     /must have this run's train config, got a different one/,
+  );
+});
+
+test("leftovers of a killed run's writes are removed when the spec runs again; a live writer's are kept", async () => {
+  const dir = tmp();
+  const part = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true, stopAfterIteration: 1 });
+  const ckRoot = path.join(dir, 'toy', 'checkpoints', part.specHash);
+  const record = recordPath(spec, dir);
+  const dead = deadPid();
+  const stale = [path.join(ckRoot, `iter-0002.tmp-${dead}`), `${record}.${dead}.abc123.tmp`];
+  const live = [path.join(ckRoot, `iter-0002.tmp-${process.ppid}`), `${record}.${process.ppid}.def456.tmp`];
+  fs.mkdirSync(stale[0]);
+  fs.writeFileSync(path.join(stale[0], 'model.safetensors'), 'half');
+  fs.mkdirSync(live[0]);
+  fs.writeFileSync(stale[1], '{"half');
+  fs.writeFileSync(live[1], '{"half');
+  await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true });
+  for (const f of stale) assert.equal(fs.existsSync(f), false, `${path.basename(f)} removed`);
+  for (const f of live) assert.equal(fs.existsSync(f), true, `${path.basename(f)} kept`);
+});
+
+test('a finished record survives a rerun: a damaged checkpoint or a changed dataset never replaces it', async () => {
+  const dir = tmp();
+  const done = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true });
+  const file = recordPath(spec, dir);
+  const bytes = fs.readFileSync(file, 'utf8');
+  const ck = latestCheckpoint(path.join(dir, 'toy', 'checkpoints', done.specHash))!;
+  fs.writeFileSync(path.join(ck, 'model.safetensors'), 'damaged');
+  // The same spec again: skipped, the finished record returned as it is.
+  const again = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true });
+  assert.equal(again.status, 'finished');
+  assert.deepEqual(again.scores, done.scores);
+  const changed = toyDeps({
+    loadDataset: async () => ({ ...toyDataset(), provenance: { source: 'kit', checksum: 'toy-2' } }),
+  });
+  await runTraining(spec, { resultsDir: dir, deps: changed, silent: true });
+  assert.equal(fs.readFileSync(file, 'utf8'), bytes, 'the finished record is untouched');
+});
+
+test('a restart that fails keeps the finished record and writes its failure beside it; one that finishes replaces it', async () => {
+  const dir = tmp();
+  const done = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true });
+  const file = recordPath(spec, dir);
+  const bytes = fs.readFileSync(file, 'utf8');
+  const broken = toyDeps({
+    loadDataset: async () => {
+      throw new Error('Error in loadDataset: the dataset changed (test failure).');
+    },
+  });
+  await assert.rejects(
+    runTraining(spec, { resultsDir: dir, deps: broken, silent: true, resume: false }),
+    /dataset changed/,
+  );
+  assert.equal(fs.readFileSync(file, 'utf8'), bytes, 'the finished record is untouched');
+  const beside = rerunRecordPath(file);
+  assert.equal(readRecord(beside).status, 'failed');
+  assert.match(readRecord(beside).error!, /dataset changed/);
+  assert.deepEqual(
+    loadRows(dir).map((r) => r.status),
+    ['finished'],
+    'the failed restart is not a second run in the tables',
+  );
+  const redone = await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true, resume: false });
+  assert.equal(redone.status, 'finished');
+  assert.deepEqual(readRecord(file).scores, done.scores, 'same spec, same seed: the same result');
+  assert.notEqual(readRecord(file).startedAt, done.startedAt, 'the new run replaced the record');
+  assert.equal(fs.existsSync(beside), false);
+});
+
+test('two trainings of one spec at once: the second refuses in one line and the first finishes', async () => {
+  const dir = tmp();
+  const first = runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true });
+  await assert.rejects(runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true }), (err: Error) => {
+    assert.match(
+      err.message,
+      /^Error in runTraining: dmm hopper-medium s12 \(smoke\) must be trained by one process at a time, got one already training it \(pid \d+ on host .*\)\. Wait for it to finish/,
+    );
+    assert.ok(!err.message.includes('\n'));
+    return true;
+  });
+  assert.equal((await first).status, 'finished');
+  assert.equal(readRecord(recordPath(spec, dir)).status, 'finished');
+  assert.equal(
+    (await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true, resume: false })).status,
+    'finished',
+  );
+});
+
+test("a lock left by a dead process is taken over; a live holder's on another host is respected until it goes quiet", async () => {
+  const dir = tmp();
+  const lock = path.join(checkpointDir(spec, dir), 'lock.json');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  fs.writeFileSync(lock, JSON.stringify({ pid: deadPid(), host: os.hostname(), since: '2026-01-01T00:00:00Z' }));
+  assert.equal((await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true })).status, 'finished');
+  assert.equal(fs.existsSync(lock), false, 'released after the run');
+  fs.writeFileSync(lock, JSON.stringify({ pid: 1, host: 'elsewhere', since: '2026-01-01T00:00:00Z' }));
+  await assert.rejects(
+    runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true, resume: false }),
+    /got one already training it \(pid 1 on host elsewhere since 2026-01-01T00:00:00Z/,
+  );
+  const quiet = new Date(Date.now() - 60 * 60 * 1000);
+  fs.utimesSync(lock, quiet, quiet); // no heartbeat for an hour
+  assert.equal(
+    (await runTraining(spec, { resultsDir: dir, deps: toyDeps(), silent: true, resume: false })).status,
+    'finished',
   );
 });

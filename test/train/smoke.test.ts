@@ -130,6 +130,23 @@ test('smoke run of DMM on hopper: a valid finished record, a loadable checkpoint
     console.log = log;
   }
   assert.match(lines.join('\n'), /\| 3600 \| -?\d+\.\d ± 0\.0 \| [1-5]\.0 \| -?\d+\.\d \|/);
+
+  // --out where nothing can be written (/proc takes no new files): the table, then one line.
+  lines.length = 0;
+  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+  const args = ['--checkpoint', rec.checkpointDir!, '--episodes', '1', '--max-steps', '5', '--targets', '3600'];
+  try {
+    await assert.rejects(evalMain([...args, '--out', '/proc/dmm-eval.json']), (err: Error) => {
+      assert.match(
+        err.message,
+        /^Error in dmm eval: --out must be a file that can be written, got \/proc\/dmm-eval\.json \(ENOENT\)\. The table above is complete; pass another --out to keep it as JSON\.$/,
+      );
+      return true;
+    });
+  } finally {
+    console.log = log;
+  }
+  assert.match(lines.join('\n'), /\| 3600 \| /, 'the table is printed before the write');
   assert.ok(tf.memory().numTensors < 200);
 });
 

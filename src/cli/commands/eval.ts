@@ -6,7 +6,7 @@ import { evaluate } from '../../eval/rollout';
 import { restoreRun } from '../../train/checkpoint';
 import { defaultDeps } from '../../train/deps';
 import { stableStringify, writeFileAtomic } from '../../util/atomic';
-import { check } from '../../util/check';
+import { check, KitError } from '../../util/check';
 import { helpText, parseFlags, parseIntList, parsePositiveInt, type CommandSpec } from '../args';
 import type { CliCommand } from '../command';
 
@@ -46,7 +46,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   const stored = run.config.eval as unknown as EvalConfig;
   const config = resolveEvalConfig({
     ...stored,
-    targets: v.targets ? parseIntList('eval', 'targets', v.targets as string) : stored.targets,
+    targets: v.targets !== undefined ? parseIntList('eval', 'targets', v.targets as string) : stored.targets,
     episodesPerTarget:
       parsePositiveInt('eval', 'episodes', v.episodes as string | undefined) ?? stored.episodesPerTarget,
     maxEpisodeSteps:
@@ -73,11 +73,18 @@ export async function evalMain(argv: string[]): Promise<number> {
     console.log(
       `| ${r.target} | ${r.returnMean.toFixed(1)} ± ${r.returnStd.toFixed(1)} | ${r.lengthMean.toFixed(1)} | ${r.normalizedScore.toFixed(1)} |`,
     );
-  if (v.out)
-    writeFileAtomic(
-      v.out as string,
-      stableStringify({ checkpoint: dir, step: ckpt.state.step, seed, backend, config, seconds, results }, 2) + '\n',
-    );
+  if (v.out) {
+    try {
+      writeFileAtomic(
+        v.out as string,
+        stableStringify({ checkpoint: dir, step: ckpt.state.step, seed, backend, config, seconds, results }, 2) + '\n',
+      );
+    } catch (err) {
+      throw new KitError(
+        `Error in dmm eval: --out must be a file that can be written, got ${v.out as string} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). The table above is complete; pass another --out to keep it as JSON.`,
+      );
+    }
+  }
   return 0;
 }
 

@@ -88,6 +88,7 @@ export function sweepQueueCommand(argv: string[]): Promise<number> {
       const r = await sweepCollect({ ...target, resultsDir: v.results });
       console.log(`collected ${r.written.length} new record(s); ${r.alreadyLocal} already local`);
       for (const f of r.written) console.log(`  ${f}`);
+      for (const line of r.refused) console.error(line);
     }
     if (v.status) {
       const s = await sweepStatus(target);

@@ -79,7 +79,12 @@ export async function trainMain(argv: string[]): Promise<number> {
     process.env.DMM_ENGINE = v.engine as string; // the pool's child processes inherit it
   }
   const scale = parseScale(v.scale as string | undefined, parseScale(process.env.DMM_SCALE));
-  const seeds = v.seeds ? parseIntList('train', 'seeds', v.seeds as string) : [...RUN_SCALES[scale].seeds];
+  const listed =
+    v.seeds !== undefined ? parseIntList('train', 'seeds', v.seeds as string) : [...RUN_SCALES[scale].seeds];
+  const seeds = [...new Set(listed)];
+  const twice = [...new Set(listed.filter((seed, i) => listed.indexOf(seed) !== i))];
+  if (twice.length > 0)
+    console.log(`note: --seeds lists ${twice.join(', ')} more than once; each seed is trained once.`);
   const resultsDir = (v.results as string | undefined) ?? 'results';
   const overrides = parseOverrides('train', v.set as string[] | undefined);
   const specs: RunSpec[] = seeds.map((seed) =>
@@ -102,6 +107,8 @@ export async function trainMain(argv: string[]): Promise<number> {
     parsePositiveInt('train', 'jobs', v.jobs as string | undefined) ?? Math.min(os.cpus().length, specs.length);
   // --restart: run again from scratch, ignoring a finished record and the checkpoints.
   const r = await runSpecs(specs, { resultsDir, jobs, cache: !v.restart, resume: !v.restart, progress: true });
+  if (r.cached > 0)
+    console.log(`note: ${r.cached} finished run(s) skipped, their records kept; --restart trains them again.`);
   const spec0 = specs[0];
   const rows = filterRows(loadRows(resultsDir, spec0.experiment), {
     model: spec0.model,
