@@ -98,19 +98,37 @@ export async function runTraining(spec: RunSpec, opts: RunOptions = {}): Promise
   }
 }
 
-/** One run, under its lock; its record goes to `out` (the record file, or a rerun's file) until it finishes. */
-async function train(spec: RunSpec, opts: RunOptions, out: string): Promise<RunRecord> {
+/**
+ * A run while it trains: its resolved spec and configs, its record (written to `out` until it finishes),
+ * dataset, model, sampler and trainer (whose optimizer holds the AdamW state), resumed from its latest
+ * checkpoint. runTraining drives one; runPacked (./packed-run.ts) drives several through one engine program.
+ */
+export interface OpenRun {
+  spec: ReturnType<typeof resolveRun>['spec'];
+  cfg: ReturnType<typeof resolveRun>;
+  hash: string;
+  /** The record file, and where the record goes while the run is not finished (a rerun's file). */
+  file: string;
+  out: string;
+  ckptRoot: string;
+  record: RunRecord;
+  t0: number;
+  deps: EngineDeps;
+  dataset?: Awaited<ReturnType<EngineDeps['loadDataset']>>;
+  dims?: { stateDim: number; actDim: number };
+  model?: ReturnType<EngineDeps['createModel']>;
+  sampler?: ReturnType<EngineDeps['createSampler']>;
+  trainer?: Trainer;
+}
+
+/** The run's record, before anything that can fail. */
+export async function createRun(spec: RunSpec, opts: RunOptions, out: string): Promise<OpenRun> {
   const t0 = Date.now();
   const cfg = resolveRun(spec);
   const s = cfg.spec;
-  const hash = specHash(s);
   const resultsDir = opts.resultsDir ?? 'results';
-  const file = recordPath(s, resultsDir);
-  const source = s.source;
   const ckptRoot = checkpointDir(s, opts.checkpointRoot ?? resultsDir);
-  const deps: EngineDeps = { ...defaultDeps(), ...opts.deps };
   const backend = await initBackend({ log: !opts.silent });
-
   const record: RunRecord = {
     ...emptyRecord(s),
     backend,
@@ -120,78 +138,181 @@ async function train(spec: RunSpec, opts: RunOptions, out: string): Promise<RunR
     startedAt: new Date(t0).toISOString(),
     checkpointDir: portablePath(ckptRoot, REPO_ROOT),
   };
-  let trainer: Trainer | undefined;
-  try {
-    const dataset = await deps.loadDataset(s.dataset, { source, scale: cfg.dataScale });
-    record.dataset = {
-      id: dataset.id,
-      source: dataset.provenance.source,
-      checksum: dataset.provenance.checksum,
-      provenance: dataset.provenance,
+  const deps: EngineDeps = { ...defaultDeps(), ...opts.deps };
+  return { spec: s, cfg, hash: specHash(s), file: recordPath(s, resultsDir), out, ckptRoot, record, t0, deps };
+}
+
+/** Loads the dataset, builds the model, sampler and trainer, and resumes from the latest checkpoint. */
+export async function prepareRun(run: OpenRun, opts: RunOptions): Promise<void> {
+  const { spec: s, cfg, hash, record, ckptRoot, deps } = run;
+  const dataset = (run.dataset = await deps.loadDataset(s.dataset, { source: s.source, scale: cfg.dataScale }));
+  record.dataset = {
+    id: dataset.id,
+    source: dataset.provenance.source,
+    checksum: dataset.provenance.checksum,
+    provenance: dataset.provenance,
+  };
+  const stateDim = dataset.stateMean.length;
+  const t0len = dataset.trajectories[0].rewards.length;
+  const actDim = dataset.trajectories[0].actions.length / t0len;
+  run.dims = { stateDim, actDim };
+  const model = (run.model = deps.createModel(s.model, cfg.model, run.dims, deriveSeed(s.seed, 'init')));
+  record.config.model = { ...model.config };
+  record.parameterCount = model.parameterCount();
+  const sampler = (run.sampler = deps.createSampler(dataset, {
+    contextLength: Number(model.config.contextLength),
+    batchSize: cfg.train.batchSize,
+    returnScale: cfg.train.returnScale,
+    maxEpLen: cfg.train.maxEpLen,
+    seed: deriveSeed(s.seed, 'sampler'),
+  }));
+  const trainer = (run.trainer = new Trainer(model, sampler, cfg.train, s.seed, deps.maskedActionLoss, {
+    engine: opts.engine,
+    log: opts.silent ? () => {} : undefined,
+  }));
+  record.engine = trainer.engine;
+  if (trainer.engineNote) record.engineNote = trainer.engineNote;
+
+  const latest = opts.resume === false ? undefined : latestCheckpoint(ckptRoot);
+  if (latest) {
+    const ckpt = loadCheckpoint(latest);
+    const state = ckpt.state.run as {
+      specHash?: string;
+      datasetChecksum?: string;
+      iterations?: IterationRecord[];
+      config?: RunRecord['config'];
     };
-    const stateDim = dataset.stateMean.length;
-    const t0len = dataset.trajectories[0].rewards.length;
-    const actDim = dataset.trajectories[0].actions.length / t0len;
-    const model = deps.createModel(s.model, cfg.model, { stateDim, actDim }, deriveSeed(s.seed, 'init'));
-    record.config.model = { ...model.config };
-    record.parameterCount = model.parameterCount();
-    const sampler = deps.createSampler(dataset, {
-      contextLength: Number(model.config.contextLength),
-      batchSize: cfg.train.batchSize,
-      returnScale: cfg.train.returnScale,
-      maxEpLen: cfg.train.maxEpLen,
-      seed: deriveSeed(s.seed, 'sampler'),
-    });
-    trainer = new Trainer(model, sampler, cfg.train, s.seed, deps.maskedActionLoss, {
-      engine: opts.engine,
-      log: opts.silent ? () => {} : undefined,
-    });
-    record.engine = trainer.engine;
-    if (trainer.engineNote) record.engineNote = trainer.engineNote;
-
-    const latest = opts.resume === false ? undefined : latestCheckpoint(ckptRoot);
-    if (latest) {
-      const ckpt = loadCheckpoint(latest);
-      const run = ckpt.state.run as {
-        specHash?: string;
-        datasetChecksum?: string;
-        iterations?: IterationRecord[];
-        config?: RunRecord['config'];
-      };
+    check(
+      state.specHash === hash,
+      () =>
+        `Error in runTraining: checkpoint ${latest} must belong to spec ${hash}, got ${state.specHash}. Remove ${ckptRoot} to restart.`,
+    );
+    check(
+      state.datasetChecksum === record.dataset.checksum,
+      () =>
+        `Error in runTraining: checkpoint ${latest} must use dataset checksum ${record.dataset.checksum}, got ${state.datasetChecksum}. The dataset changed; remove ${ckptRoot} to restart.`,
+    );
+    // The scale's numbers live in src/config/scales.ts, not in the spec: a checkpoint made under other
+    // numbers must not be continued with these.
+    for (const part of ['train', 'eval'] as const) {
       check(
-        run.specHash === hash,
+        stableStringify(state.config?.[part]) === stableStringify(record.config[part]),
         () =>
-          `Error in runTraining: checkpoint ${latest} must belong to spec ${hash}, got ${run.specHash}. Remove ${ckptRoot} to restart.`,
+          `Error in runTraining: checkpoint ${latest} must have this run's ${part} config, got a different one (were the scale's numbers changed?). Remove ${ckptRoot} to restart.`,
       );
-      check(
-        run.datasetChecksum === record.dataset.checksum,
-        () =>
-          `Error in runTraining: checkpoint ${latest} must use dataset checksum ${record.dataset.checksum}, got ${run.datasetChecksum}. The dataset changed; remove ${ckptRoot} to restart.`,
-      );
-      // The scale's numbers live in src/config/scales.ts, not in the spec: a checkpoint made under other
-      // numbers must not be continued with these.
-      for (const part of ['train', 'eval'] as const) {
-        check(
-          stableStringify(run.config?.[part]) === stableStringify(record.config[part]),
-          () =>
-            `Error in runTraining: checkpoint ${latest} must have this run's ${part} config, got a different one (were the scale's numbers changed?). Remove ${ckptRoot} to restart.`,
-        );
-      }
-      await restoreWeights(model, ckpt);
-      trainer.optimizer.setState(ckpt.optimizer);
-      sampler.setState(ckpt.state.samplerState);
-      record.iterations = run.iterations ?? [];
     }
-    writeRecord(out, record);
+    await restoreWeights(model, ckpt);
+    trainer.optimizer.setState(ckpt.optimizer);
+    sampler.setState(ckpt.state.samplerState);
+    record.iterations = state.iterations ?? [];
+  }
+  writeRecord(run.out, record);
+}
 
+/**
+ * The end of iteration `it`: evaluate `evalModel` (the run's model with its current weights), add the
+ * iteration to the record, checkpoint the model, optimizer and sampler, and rewrite the record.
+ */
+export async function endIteration(
+  run: OpenRun,
+  it: number,
+  result: { step: number; loss: number; trainSeconds: number },
+  evalModel: Parameters<typeof evaluate>[0],
+  opts: RunOptions,
+): Promise<void> {
+  const { spec: s, cfg, record, dataset, model, trainer, sampler } = run;
+  const e0 = Date.now();
+  const targets = await evaluate(evalModel, {
+    env: s.env,
+    stateMean: dataset!.stateMean,
+    stateStd: dataset!.stateStd,
+    config: cfg.eval,
+    seed: s.seed,
+    createVecEnv: run.deps.createVecEnv,
+    workers: opts.workers,
+    silent: opts.silent,
+    label: `eval ${s.model} ${s.dataset} seed ${s.seed} iter ${it}`,
+  });
+  record.iterations.push({
+    iteration: it,
+    step: result.step,
+    loss: result.loss,
+    trainSeconds: result.trainSeconds,
+    evalSeconds: (Date.now() - e0) / 1000,
+    targets,
+  });
+  await downloadForSyncRead([
+    ...model!.trainableParameters().values(),
+    ...model!.frozenTensors().values(),
+    ...trainer!.optimizer.stateTensors(),
+  ]);
+  saveCheckpoint(run.ckptRoot, model!, trainer!.optimizer.getState(), {
+    iteration: it,
+    step: result.step,
+    seed: s.seed,
+    samplerState: sampler!.getState(),
+    stateMean: Array.from(dataset!.stateMean),
+    stateStd: Array.from(dataset!.stateStd),
+    run: {
+      specHash: run.hash,
+      spec: s,
+      config: record.config,
+      dims: run.dims,
+      source: s.source,
+      datasetId: record.dataset.id,
+      datasetChecksum: record.dataset.checksum,
+      iterations: record.iterations,
+    },
+  });
+  record.scores = scoresOf(record);
+  writeRecord(run.out, record);
+}
+
+/** Marks the run finished and writes its record file (removing a rerun's temporary file). */
+export function finishRun(run: OpenRun): RunRecord {
+  const { record } = run;
+  record.status = 'finished';
+  record.scores = scoresOf(record);
+  record.finishedAt = new Date().toISOString();
+  record.wallSeconds = (Date.now() - run.t0) / 1000;
+  writeRecord(run.file, record);
+  if (run.out !== run.file) fs.rmSync(run.out, { force: true });
+  disposeRun(run);
+  return record;
+}
+
+/** Writes the failure into the run's `out` file (never over a finished record). */
+export function failRun(run: OpenRun, err: unknown): void {
+  const { record } = run;
+  record.status = 'failed';
+  record.error = (err as Error).message.split('\n')[0];
+  record.finishedAt = new Date().toISOString();
+  record.wallSeconds = (Date.now() - run.t0) / 1000;
+  writeRecord(run.out, record);
+  disposeRun(run);
+}
+
+export function disposeRun(run: OpenRun): void {
+  run.trainer?.dispose();
+  run.model?.dispose();
+  run.trainer = undefined;
+  run.model = undefined;
+}
+
+/** One run, under its lock; its record goes to `out` (the record file, or a rerun's file) until it finishes. */
+async function train(spec: RunSpec, opts: RunOptions, out: string): Promise<RunRecord> {
+  const run = await createRun(spec, opts, out);
+  const { spec: s, cfg, record } = run;
+  try {
+    await prepareRun(run, opts);
+    const trainer = run.trainer!;
     const { iterations, stepsPerIteration } = cfg.train;
     /** `done` iterations (fractional) of `iterations`, while in iteration `it`. */
     const report = (done: number, it: number, phase: string) =>
       opts.onProgress?.(done / iterations, `iteration ${it}/${iterations} ${phase}`);
     for (let it = record.iterations.length + 1; it <= iterations; it++) {
       if (opts.stopAfterIteration !== undefined && it > opts.stopAfterIteration) {
-        trainer.dispose();
-        model.dispose();
+        disposeRun(run);
         return record;
       }
       const bar = progress(`train ${s.model} ${s.dataset} seed ${s.seed} iter ${it}/${iterations}`, stepsPerIteration, {
@@ -213,69 +334,18 @@ async function train(spec: RunSpec, opts: RunOptions, out: string): Promise<RunR
       await trainer.syncModel(); // the fused path's weights and moments, for the evaluation and the checkpoint
       bar.done(`loss ${meanLoss.toPrecision(4)}`);
       report(it - 0.2, it, 'evaluating');
-      const e0 = Date.now();
-      const targets = await evaluate(await trainer.evalModel(), {
-        env: s.env,
-        stateMean: dataset.stateMean,
-        stateStd: dataset.stateStd,
-        config: cfg.eval,
-        seed: s.seed,
-        createVecEnv: deps.createVecEnv,
-        workers: opts.workers,
-        silent: opts.silent,
-        label: `eval ${s.model} ${s.dataset} seed ${s.seed} iter ${it}`,
-      });
-      record.iterations.push({
-        iteration: it,
-        step: trainer.step,
-        loss: meanLoss,
-        trainSeconds,
-        evalSeconds: (Date.now() - e0) / 1000,
-        targets,
-      });
-      await downloadForSyncRead([
-        ...model.trainableParameters().values(),
-        ...model.frozenTensors().values(),
-        ...trainer.optimizer.stateTensors(),
-      ]);
-      saveCheckpoint(ckptRoot, model, trainer.optimizer.getState(), {
-        iteration: it,
-        step: trainer.step,
-        seed: s.seed,
-        samplerState: sampler.getState(),
-        stateMean: Array.from(dataset.stateMean),
-        stateStd: Array.from(dataset.stateStd),
-        run: {
-          specHash: hash,
-          spec: s,
-          config: record.config,
-          dims: { stateDim, actDim },
-          source,
-          datasetId: record.dataset.id,
-          datasetChecksum: record.dataset.checksum,
-          iterations: record.iterations,
-        },
-      });
-      record.scores = scoresOf(record);
-      writeRecord(out, record);
+      await endIteration(
+        run,
+        it,
+        { step: trainer.step, loss: meanLoss, trainSeconds },
+        await trainer.evalModel(),
+        opts,
+      );
       report(it, it, 'done');
     }
-    record.status = 'finished';
-    record.scores = scoresOf(record);
-    record.finishedAt = new Date().toISOString();
-    record.wallSeconds = (Date.now() - t0) / 1000;
-    writeRecord(file, record);
-    if (out !== file) fs.rmSync(out, { force: true });
-    trainer.dispose();
-    model.dispose();
-    return record;
+    return finishRun(run);
   } catch (err) {
-    record.status = 'failed';
-    record.error = (err as Error).message.split('\n')[0];
-    record.finishedAt = new Date().toISOString();
-    record.wallSeconds = (Date.now() - t0) / 1000;
-    writeRecord(out, record);
-    trainer?.dispose();
+    failRun(run, err);
     throw err;
   }
 }

@@ -202,18 +202,7 @@ export class Trainer {
   }
 
   private async loadSession(session: EngineSession): Promise<void> {
-    const read = async (m: Map<string, Tensor>) =>
-      new Map(await Promise.all([...m].map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const)));
-    await downloadForSyncRead(this.optimizer.stateTensors()); // getState reads synchronously (WebGPU needs this)
-    const state = this.optimizer.getState();
-    const moments = (which: 'm' | 'v') => new Map(Object.entries(state[which]).map(([k, v]) => [k, v.data]));
-    session.load({
-      weights: await read(this.params),
-      frozen: await read(this.model.frozenTensors()),
-      m: moments('m'),
-      v: moments('v'),
-      step: state.step,
-    });
+    await loadSessionRun(session, 0, this.model, this.optimizer);
   }
 
   /**
@@ -222,17 +211,7 @@ export class Trainer {
    */
   async syncModel(): Promise<void> {
     if (!this.session || !this.sessionAhead) return;
-    const s = await this.session.state();
-    const assign = (v: Variable, data: Float32Array) => {
-      const t = tf.tensor(data, v.shape, 'float32');
-      v.assign(t);
-      t.dispose();
-    };
-    for (const [name, v] of this.params) assign(v, s.weights.get(name)!);
-    for (const [name, v] of this.model.frozenTensors() as Map<string, Variable>) assign(v, s.frozen.get(name)!);
-    const pack = (m: Map<string, Float32Array>) =>
-      Object.fromEntries([...this.params].map(([name, v]) => [name, { shape: v.shape.slice(), data: m.get(name)! }]));
-    this.optimizer.setState({ step: s.step, m: pack(s.m), v: pack(s.v) });
+    await syncSessionRun(this.session, 0, this.model, this.optimizer);
     this.sessionAhead = false;
   }
 
@@ -241,32 +220,14 @@ export class Trainer {
    * last action (src/engine/forward.ts) and the current weights; on the tfjs path the model itself.
    * Call after syncModel().
    */
-  async evalModel(): Promise<
-    SequenceModel & { lastActions?(w: WindowBatch, B: number, largest: number): Promise<Float32Array> }
-  > {
+  async evalModel(): Promise<EvalSequenceModel> {
     if (this.engine !== 'fused') return this.model;
     this.forwardEngine ??= new EngineForward(
       this.model.config as unknown as DmmConfig,
       this.model.dims,
       this.executor!,
     );
-    const read = async (m: Map<string, Tensor>) => [
-      ...(await Promise.all([...m].map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const))),
-    ];
-    this.forwardEngine.setWeights(new Map([...(await read(this.params)), ...(await read(this.model.frozenTensors()))]));
-    const fwd = this.forwardEngine;
-    const m = this.model;
-    return {
-      name: m.name,
-      config: m.config,
-      dims: m.dims,
-      forward: (inputs, opts) => m.forward(inputs, opts),
-      trainableParameters: () => m.trainableParameters(),
-      frozenTensors: () => m.frozenTensors(),
-      parameterCount: () => m.parameterCount(),
-      dispose: () => {},
-      lastActions: (w, B, largest) => fwd.lastActions(w, B, largest),
-    };
+    return engineEvalModel(this.model, this.forwardEngine);
   }
 
   dispose(): void {
@@ -274,4 +235,73 @@ export class Trainer {
     this.session?.dispose();
     this.forwardEngine?.dispose();
   }
+}
+
+/** A model the evaluator calls, with the engine's last-action path where there is one. */
+export type EvalSequenceModel = SequenceModel & {
+  lastActions?(w: WindowBatch, B: number, largest: number): Promise<Float32Array>;
+};
+
+/** Trainable parameters (or frozen tensors) as arrays by name, read asynchronously (WebGPU has no sync read). */
+async function arrays(m: Map<string, Tensor>): Promise<Map<string, Float32Array>> {
+  return new Map(await Promise.all([...m].map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const)));
+}
+
+/** Loads packed run `run` of an engine session from a model (weights, frozen tensors) and its AdamW state. */
+export async function loadSessionRun(
+  session: EngineSession,
+  run: number,
+  model: SequenceModel,
+  optimizer: AdamW,
+): Promise<void> {
+  await downloadForSyncRead(optimizer.stateTensors()); // getState reads synchronously (WebGPU needs this)
+  const state = optimizer.getState();
+  const moments = (which: 'm' | 'v') => new Map(Object.entries(state[which]).map(([k, v]) => [k, v.data]));
+  session.load(
+    {
+      weights: await arrays(model.trainableParameters()),
+      frozen: await arrays(model.frozenTensors()),
+      m: moments('m'),
+      v: moments('v'),
+      step: state.step,
+    },
+    run,
+  );
+}
+
+/** Copies packed run `run` of an engine session back into a model and its AdamW state. */
+export async function syncSessionRun(
+  session: EngineSession,
+  run: number,
+  model: SequenceModel,
+  optimizer: AdamW,
+): Promise<void> {
+  const s = await session.state(run);
+  const assign = (v: Variable, data: Float32Array) => {
+    const t = tf.tensor(data, v.shape, 'float32');
+    v.assign(t);
+    t.dispose();
+  };
+  const params = model.trainableParameters();
+  for (const [name, v] of params) assign(v, s.weights.get(name)!);
+  for (const [name, v] of model.frozenTensors() as Map<string, Variable>) assign(v, s.frozen.get(name)!);
+  const pack = (m: Map<string, Float32Array>) =>
+    Object.fromEntries([...params].map(([name, v]) => [name, { shape: v.shape.slice(), data: m.get(name)! }]));
+  optimizer.setState({ step: s.step, m: pack(s.m), v: pack(s.v) });
+}
+
+/** `model` for the evaluator, its last actions computed by `fwd` with the model's current weights. */
+export async function engineEvalModel(model: SequenceModel, fwd: EngineForward): Promise<EvalSequenceModel> {
+  fwd.setWeights(new Map([...(await arrays(model.trainableParameters())), ...(await arrays(model.frozenTensors()))]));
+  return {
+    name: model.name,
+    config: model.config,
+    dims: model.dims,
+    forward: (inputs, opts) => model.forward(inputs, opts),
+    trainableParameters: () => model.trainableParameters(),
+    frozenTensors: () => model.frozenTensors(),
+    parameterCount: () => model.parameterCount(),
+    dispose: () => {},
+    lastActions: (w, B, largest) => fwd.lastActions(w, B, largest),
+  };
 }
