@@ -37,6 +37,8 @@ export interface RunRecord {
   engine?: 'fused' | 'tfjs';
   /** Why a run asked for the fused engine trained on tfjs. */
   engineNote?: string;
+  /** Trained in one packed engine program with this many runs (src/train/packed-run.ts); absent when alone. */
+  packedWith?: number;
   gitCommit: string;
   kitVersion: string;
   /** Resolved model, trainer and evaluator configs. */

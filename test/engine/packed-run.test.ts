@@ -1,0 +1,88 @@
+/**
+ * Packed runs end to end (src/train/packed-run.ts): two DMM specs (seeds 12 and 23) trained as one pack write
+ * the same records (losses, evaluation returns) and the same final checkpoints as each spec trained alone,
+ * each record says `packedWith: 2`; a pack stopped after its first iteration and run again resumes from its
+ * runs' checkpoints and ends where the uninterrupted pack ends; specs of different shapes are refused.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { before, test } from 'node:test';
+import { initBackend } from '../../src/backend';
+import { createModel } from '../../src/models';
+import { checkpointDir, type RunSpec } from '../../src/config/run-spec';
+import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint';
+import { runTraining } from '../../src/train/run';
+import { runPacked } from '../../src/train/packed-run';
+import { toyDeps } from '../helpers/train-fakes';
+
+before(async () => {
+  process.env.DMM_QUIET = '1';
+  await initBackend({ log: false });
+});
+
+const base = {
+  model: 'dmm',
+  env: 'hopper',
+  dataset: 'medium',
+  scale: 'smoke',
+  experiment: 'packed',
+  overrides: {
+    iterations: 2,
+    stepsPerIteration: 6,
+    batchSize: 5,
+    learningRate: 3e-3,
+    hiddenSize: 16,
+    contextLength: 4,
+  },
+} as const;
+const specs: RunSpec[] = [12, 23].map((seed) => ({ ...base, seed }));
+const deps = toyDeps({
+  createModel: (name, config, dims, seed) => createModel(name as 'dmm', config as never, dims, seed),
+});
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-packed-'));
+
+function finalWeights(dir: string, spec: RunSpec): Record<string, number[]> {
+  const ck = loadCheckpoint(latestCheckpoint(checkpointDir(spec, dir))!);
+  return Object.fromEntries([...ck.weights].map(([k, v]) => [k, Array.from(v.data)]));
+}
+
+const comparable = (r: { iterations: { loss: number; step: number; targets: { returns: number[] }[] }[] }) =>
+  r.iterations.map((i) => ({ loss: i.loss, step: i.step, returns: i.targets.map((t) => t.returns) }));
+
+test('a pack of two runs writes what the two runs write alone', async () => {
+  const alone = tmp();
+  const packed = tmp();
+  const a = [];
+  for (const s of specs) a.push(await runTraining(s, { resultsDir: alone, deps, silent: true, engine: 'fused' }));
+  const p = await runPacked(specs, { resultsDir: packed, deps, silent: true });
+  for (let i = 0; i < specs.length; i++) {
+    assert.equal(p[i].status, 'finished');
+    assert.equal(p[i].packedWith, 2);
+    assert.equal(p[i].engine, 'fused');
+    assert.deepEqual(comparable(p[i]), comparable(a[i]));
+    assert.deepEqual(finalWeights(packed, specs[i]), finalWeights(alone, specs[i]));
+  }
+  assert.notDeepEqual(comparable(p[0]), comparable(p[1]));
+});
+
+test('a pack stopped after one iteration resumes where it stopped', async () => {
+  const whole = tmp();
+  const split = tmp();
+  const w = await runPacked(specs, { resultsDir: whole, deps, silent: true });
+  await runPacked(specs, { resultsDir: split, deps, silent: true, stopAfterIteration: 1 });
+  const s = await runPacked(specs, { resultsDir: split, deps, silent: true });
+  for (let i = 0; i < specs.length; i++) {
+    assert.deepEqual(comparable(s[i]), comparable(w[i]));
+    assert.deepEqual(finalWeights(split, specs[i]), finalWeights(whole, specs[i]));
+  }
+});
+
+test('specs of different shapes are not packed together', async () => {
+  const other = { ...specs[1], overrides: { ...base.overrides, hiddenSize: 32 } };
+  await assert.rejects(
+    runPacked([specs[0], other], { resultsDir: tmp(), deps, silent: true }),
+    /must share the model configuration/,
+  );
+});
