@@ -63,8 +63,11 @@ export interface Kernel<S> {
   readonly name: string;
   /** Plain JavaScript over the arena: the float64 reference on a Float64Array, a CPU fallback on float32. */
   run(mem: FloatArray, ctl: Uint32Array, spec: S): void;
-  /** The same launch as WGSL dispatches over `M` (the arena, f32) and `C` (ctl, u32). */
-  wgsl(spec: S): GpuDispatch[];
+  /**
+   * The same launch as WGSL dispatches over `M` (the arena, f32) and `C` (ctl, u32). `runs`: how many packed
+   * runs each dispatch will serve (pack.ts), so a kernel can choose larger tiles when the grid grows R-fold.
+   */
+  wgsl(spec: S, ctx?: { runs: number }): GpuDispatch[];
 }
 
 export interface Launch<S = unknown> {

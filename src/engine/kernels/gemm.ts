@@ -113,19 +113,20 @@ function run(mem: FloatArray, _ctl: Uint32Array, spec: GemmSpec): void {
 }
 
 /** Tile shape: TM × TN outputs per thread, 16 × 16 threads. */
-function tiling(M: number, N: number, splits: number): { TM: number; TN: number; BM: number; BN: number } {
+function tiling(M: number, N: number, splits: number, runs = 1): { TM: number; TN: number; BM: number; BN: number } {
   const TN = N > 32 ? 4 : N > 16 ? 2 : 1;
   const tilesN = Math.ceil(N / (16 * TN));
   let TM = 4;
-  while (TM > 1 && Math.ceil(M / (16 * TM)) * tilesN * splits < 128) TM /= 2;
+  // Smaller tiles until the grid (over all packed runs) has workgroups for the GPU's ~130 multiprocessors.
+  while (TM > 1 && Math.ceil(M / (16 * TM)) * tilesN * splits * runs < 128) TM /= 2;
   return { TM, TN, BM: 16 * TM, BN: 16 * TN };
 }
 
 const BK = 16;
 
-function wgsl(spec: GemmSpec): GpuDispatch[] {
+function wgsl(spec: GemmSpec, ctx?: { runs: number }): GpuDispatch[] {
   const S = spec.splits ?? 1;
-  const { TM, TN, BM, BN } = tiling(spec.M, spec.N, S);
+  const { TM, TN, BM, BN } = tiling(spec.M, spec.N, S, ctx?.runs);
   const chunk = sliceChunk(spec.K, S);
   const e = spec.epilogue ?? { kind: 'store' };
   const ones = 'ones' in spec.b;

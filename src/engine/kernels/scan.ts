@@ -177,6 +177,8 @@ function runBackward(mem: FloatArray, _ctl: Uint32Array, s: ScanBackwardSpec): v
 /** Steps per reduction block. */
 const TB_FWD = 8;
 const TB_BWD = 2;
+/** Steps per block of the backward pass's replay. */
+const TB_REPLAY = 8;
 
 function common(s: ScanSpec): string {
   return `${HEADER}${rowFn('rowU', s.u)}${rowFn('rowXd', s.xd)}${rowFn('rowZ', s.z)}
@@ -202,6 +204,12 @@ function wgslForward(s: ScanSpec): GpuDispatch[] {
   const save = `${s.rho ? `M[rowRho(t) + i32(d2)] = rho;` : ''}${s.o ? `M[rowO(t) + i32(d2)] = o;` : ''}`;
   const code = `${common(s)}${rowFn('rowOut', s.out)}${s.rho ? rowFn('rowRho', s.rho) : ''}${s.o ? rowFn('rowO', s.o) : ''}
 var<workgroup> part: array<f32, ${CH * TB * s.N}>;
+// Staged per block: ρ, Δ and u of each (channel, step), B and C of each (state, step).
+var<workgroup> sRho: array<f32, ${CH * TB}>;
+var<workgroup> sDt: array<f32, ${CH * TB}>;
+var<workgroup> sU: array<f32, ${CH * TB}>;
+var<workgroup> sB: array<f32, ${s.N * TB}>;
+var<workgroup> sC: array<f32, ${s.N * TB}>;
 @compute @workgroup_size(${CH * s.N})
 fn main(${ENTRY_ARGS}) {
   ${GRID_ID}
@@ -216,15 +224,33 @@ fn main(${ENTRY_ARGS}) {
   if (live) { a = -exp(M[${s.alog}u + d * N + n]); }
   var h = 0.0;
   for (var l0 = 0u; l0 < L; l0 += ${TB}u) {
-    for (var tt = 0u; tt < ${TB}u; tt++) {
-      let l = l0 + tt;
-      var v = 0.0;
-      if (live && l < L) {
+    for (var j = li; j < CH * ${TB}u; j += CH * N) {
+      let d2 = g * CH + j / ${TB}u;
+      let l = l0 + j % ${TB}u;
+      if (d2 < E && l < L) {
         let t = b * L + l;
-        let xo = rowXd(t);
-        let dt = softplusF(rhoAt(t, d));
-        h = exp(dt * a) * h + dt * M[xo + i32(R + n)] * M[rowU(t) + i32(d)];
-        v = h * M[xo + i32(R + N + n)];
+        let rho = rhoAt(t, d2);
+        sRho[j] = rho;
+        sDt[j] = softplusF(rho);
+        sU[j] = M[rowU(t) + i32(d2)];
+      }
+    }
+    for (var j = li; j < N * ${TB}u; j += CH * N) {
+      let l = l0 + j % ${TB}u;
+      if (l < L) {
+        let xo = rowXd(b * L + l);
+        sB[j] = M[xo + i32(R + j / ${TB}u)];
+        sC[j] = M[xo + i32(R + N + j / ${TB}u)];
+      }
+    }
+    workgroupBarrier();
+    for (var tt = 0u; tt < ${TB}u; tt++) {
+      var v = 0.0;
+      if (live && l0 + tt < L) {
+        let k = ch * ${TB}u + tt;
+        let dt = sDt[k];
+        h = exp(dt * a) * h + dt * sB[n * ${TB}u + tt] * sU[k];
+        v = h * sC[n * ${TB}u + tt];
       }
       part[(ch * ${TB}u + tt) * N + n] = v;
     }
@@ -237,11 +263,11 @@ fn main(${ENTRY_ARGS}) {
         let t = b * L + l;
         var y = 0.0;
         for (var m = 0u; m < N; m++) { y += part[j * N + m]; }
-        let u = M[rowU(t) + i32(d2)];
+        let u = sU[j];
         let o = y + M[${s.dskip}u + d2] * u;
         let z = M[rowZ(t) + i32(d2)];
         M[rowOut(t) + i32(d2)] = o * z * sigm(z);
-        let rho = rhoAt(t, d2);
+        let rho = sRho[j];
         ${save}
       }
     }
@@ -271,6 +297,12 @@ var<workgroup> sDu: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDd: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDB: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDC: array<f32, ${CH * TB * s.N}>;
+// Staged per block of steps: Δ (replay) or ∂o (reverse) and u of each (channel, step); B and C of each (state, step).
+const TR = ${TB_REPLAY}u;
+var<workgroup> sA: array<f32, ${CH * TB_REPLAY}>;
+var<workgroup> sU: array<f32, ${CH * TB_REPLAY}>;
+var<workgroup> sB: array<f32, ${s.N * TB_REPLAY}>;
+var<workgroup> sC: array<f32, ${s.N * TB_REPLAY}>;
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_ARGS}) {
   ${GRID_ID}
@@ -286,15 +318,38 @@ fn main(${ENTRY_ARGS}) {
   if (live) { a = -exp(M[${s.alog}u + d * N + n]); }
   var hs: array<f32, ${s.L}>;
   var ds: array<f32, ${s.L}>;
+  var abar: array<f32, ${s.L}>;
   var h = 0.0;
-  if (live) {
-    for (var l = 0u; l < L; l++) {
-      let t = b * L + l;
-      let dt = softplusF(M[rowRho(t) + i32(d)]);
-      h = exp(dt * a) * h + dt * M[rowXd(t) + i32(R + n)] * M[rowU(t) + i32(d)];
-      hs[l] = h;
-      ds[l] = dt;
+  // Replay of the forward recurrence, TR steps per block: h, Δ and Ā of every step, kept per thread.
+  for (var l0 = 0u; l0 < L; l0 += TR) {
+    for (var j = li; j < CH * TR; j += ${WG}u) {
+      let d2 = g * CH + j / TR;
+      let l = l0 + j % TR;
+      if (d2 < E && l < L) {
+        let t = b * L + l;
+        sA[j] = softplusF(M[rowRho(t) + i32(d2)]);
+        sU[j] = M[rowU(t) + i32(d2)];
+      }
     }
+    for (var j = li; j < N * TR; j += ${WG}u) {
+      let l = l0 + j % TR;
+      if (l < L) { sB[j] = M[rowXd(b * L + l) + i32(R + j / TR)]; }
+    }
+    workgroupBarrier();
+    if (live) {
+      for (var tt = 0u; tt < TR; tt++) {
+        let l = l0 + tt;
+        if (l < L) {
+          let dt = sA[ch * TR + tt];
+          let ab = exp(dt * a);
+          h = ab * h + dt * sB[n * TR + tt] * sU[ch * TR + tt];
+          hs[l] = h;
+          ds[l] = dt;
+          abar[l] = ab;
+        }
+      }
+    }
+    workgroupBarrier();
   }
   var hh = 0.0;
   var aNext = 0.0;
@@ -304,20 +359,37 @@ fn main(${ENTRY_ARGS}) {
   let nBlk = (L + TB - 1u) / TB;
   for (var blk = nBlk; blk > 0u; blk--) {
     let l0 = (blk - 1u) * TB;
+    // ∂o = G·SiLU(z) and u per (channel, step), B and C per (state, step), for this block.
+    for (var j = li; j < CH * TB; j += ${WG}u) {
+      let d2 = g * CH + j / TB;
+      let l = l0 + j % TB;
+      if (d2 < E && l < L) {
+        let t = b * L + l;
+        let z = M[rowZ(t) + i32(d2)];
+        sA[j] = M[rowG(t) + i32(d2)] * z * sigm(z);
+        sU[j] = M[rowU(t) + i32(d2)];
+      }
+    }
+    for (var j = li; j < N * TB; j += ${WG}u) {
+      let l = l0 + j % TB;
+      if (l < L) {
+        let xo = rowXd(b * L + l);
+        sB[j] = M[xo + i32(R + j / TB)];
+        sC[j] = M[xo + i32(R + N + j / TB)];
+      }
+    }
+    workgroupBarrier();
     for (var q = TB; q > 0u; q--) {
       let tt = q - 1u;
       let l = l0 + tt;
       var cu = 0.0; var cd = 0.0; var cb = 0.0; var cc = 0.0;
       if (live && l < L) {
-        let t = b * L + l;
-        let xo = rowXd(t);
         let dt = ds[l];
-        let u = M[rowU(t) + i32(d)];
-        let z = M[rowZ(t) + i32(d)];
-        let dO = M[rowG(t) + i32(d)] * z * sigm(z);
-        let Bn = M[xo + i32(R + n)];
-        hh = dO * M[xo + i32(R + N + n)] + aNext * hh;
-        let aBar = exp(dt * a);
+        let u = sU[ch * TB + tt];
+        let dO = sA[ch * TB + tt];
+        let Bn = sB[n * TB + tt];
+        hh = dO * sC[n * TB + tt] + aNext * hh;
+        let aBar = abar[l];
         var hp = 0.0;
         if (l > 0u) { hp = hs[l - 1u]; }
         cu = dt * hh * Bn;

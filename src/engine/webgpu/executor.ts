@@ -145,7 +145,7 @@ export class WebGpuExecutor implements Executor {
     const pipelines = new Map<string, Promise<unknown>>();
     const pending: { code: string; workgroups: [number, number, number]; label: string }[] = [];
     for (const l of program.launches)
-      for (const d0 of l.kernel.wgsl(l.spec)) {
+      for (const d0 of l.kernel.wgsl(l.spec, { runs: p.runs })) {
         const [x, y, z] = d0.workgroups;
         const d = { code: packShader(d0.code, z, p), workgroups: [x, y, z * p.runs] as [number, number, number] };
         if (d.workgroups[2] > 65535)
