@@ -28,6 +28,14 @@ export function packing(program: Program, runs = 1): Packing {
   };
 }
 
+/**
+ * The most runs of `program` one WebGPU binding can hold: every run's arena lies in one storage buffer, so
+ * R·stride·4 bytes must fit the adapter's maxStorageBufferBindingSize (2 GiB − 4 on the H200 host).
+ */
+export function maxPackedRuns(program: Program, maxBindingBytes: number): number {
+  return Math.floor(maxBindingBytes / (packing(program).stride * 4));
+}
+
 /** Wraps every `M[expr]` / `C[expr]` as `M[u32(RB + i32(expr))]`, finding each bracket's match. */
 function rebase(code: string, name: 'M' | 'C', base: string): string {
   const re = new RegExp(`(?<![A-Za-z0-9_])${name}\\[`, 'g');

@@ -9,7 +9,14 @@
  */
 import * as path from 'path';
 import type { DmmConfig } from '../models';
-import { normaliseRunSpec, specHash, specLabel, type RunSpec } from '../config/run-spec';
+import { resolveRun } from '../config/resolve';
+import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
+import { ENV_DIMS } from '../data/d4rl-ids';
+import type { EnvName } from '../config/names';
+import { initBackend } from '../backend';
+import { DMM_DEFAULTS } from '../models';
+import { buildDmmProgram, dmmEngineGap } from '../engine/models/dmm';
+import { maxPackedRuns } from '../engine/pack';
 import { EngineForward } from '../engine/forward';
 import { EngineSession } from '../engine/session';
 import { finishedRecord, rerunRecordPath, type RunRecord } from '../results/record';
@@ -28,6 +35,7 @@ import {
   type RunOptions,
 } from './run';
 import { engineEvalModel, loadSessionRun, syncSessionRun } from './trainer';
+import { runTraining } from './run';
 
 const CHUNK = 100;
 
@@ -156,4 +164,105 @@ async function trainPack(runs: OpenRun[], opts: RunOptions): Promise<void> {
     for (const run of runs) if (run.record.status !== 'finished') failRun(run, err);
     throw err;
   }
+}
+
+/** WebGPU's storage-binding limit on the adapters we know (the H200 host's Dawn: 2 GiB − 4 bytes). */
+const GPU_BINDING_BYTES = 2 ** 31 - 4;
+/** Past this many runs a packed DMM step gains little on the H200 (bench/results/packed-webgpu.json). */
+const GPU_PACK_CAP = 64;
+/** On the CPU a pack runs each launch once per run: packing saves dispatch overhead only, so keep packs small. */
+const CPU_PACK_CAP = 4;
+
+export interface PackGroup {
+  /** The specs' shared shape (packKey's fields that a spec fixes); null for a spec the engine cannot pack. */
+  key: string | null;
+  specs: RunSpec[];
+}
+
+/**
+ * The compatible groups of `specs` (same model, model configuration, environment, batch size, clip and
+ * iteration plan), each split into packs of at most `maxRuns` (default: what one GPU binding holds, capped
+ * at 64; 4 on the CPU), split evenly. A spec the fused engine does not cover is a group of its own (key null).
+ */
+export function packGroups(
+  specs: readonly RunSpec[],
+  opts: { maxRuns?: number; executor?: 'cpu' | 'webgpu' } = {},
+): PackGroup[] {
+  check(
+    opts.maxRuns === undefined || (Number.isInteger(opts.maxRuns) && opts.maxRuns >= 1),
+    () => `Error in packGroups: maxRuns must be a positive integer, got ${opts.maxRuns}.`,
+  );
+  const byKey = new Map<string, RunSpec[]>();
+  const alone: PackGroup[] = [];
+  for (const spec of specs) {
+    const cfg = resolveRun(spec);
+    const model = { ...DMM_DEFAULTS, ...cfg.model } as DmmConfig;
+    if (cfg.spec.model !== 'dmm' || dmmEngineGap(model)) {
+      alone.push({ key: null, specs: [cfg.spec] });
+      continue;
+    }
+    const t = cfg.train;
+    const key = stableStringify({
+      model: cfg.model,
+      env: cfg.spec.env,
+      batchSize: t.batchSize,
+      gradClip: t.gradClip,
+      iterations: t.iterations,
+      stepsPerIteration: t.stepsPerIteration,
+    });
+    byKey.set(key, [...(byKey.get(key) ?? []), cfg.spec]);
+  }
+  const groups: PackGroup[] = [];
+  for (const [key, group] of byKey) {
+    const cap = opts.maxRuns ?? defaultMaxRuns(group[0], opts.executor ?? 'webgpu');
+    const packs = Math.ceil(group.length / cap);
+    const size = Math.ceil(group.length / packs);
+    for (let i = 0; i < group.length; i += size) groups.push({ key, specs: group.slice(i, i + size) });
+  }
+  return [...groups, ...alone];
+}
+
+function defaultMaxRuns(spec: RunSpec, executor: 'cpu' | 'webgpu'): number {
+  if (executor === 'cpu') return CPU_PACK_CAP;
+  const cfg = resolveRun(spec);
+  const d = ENV_DIMS[cfg.spec.env as EnvName];
+  const program = buildDmmProgram(
+    { ...DMM_DEFAULTS, ...cfg.model } as DmmConfig,
+    { stateDim: d.observationDim, actDim: d.actionDim },
+    { batchSize: cfg.train.batchSize, training: true, target: 'gpu' },
+  );
+  return Math.max(1, Math.min(GPU_PACK_CAP, maxPackedRuns(program, GPU_BINDING_BYTES)));
+}
+
+export interface PackedSpecsOptions extends RunOptions {
+  maxRuns?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * A grid's specs trained pack by pack (packGroups): finished runs are kept, each pack resumes from its runs'
+ * checkpoints after a kill, a spec the engine cannot pack trains alone. Records in the order of `specs`.
+ */
+export async function runPackedSpecs(specs: readonly RunSpec[], opts: PackedSpecsOptions = {}): Promise<RunRecord[]> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const resultsDir = opts.resultsDir ?? 'results';
+  const normal = specs.map((s) => normaliseRunSpec(s, 'runPackedSpecs'));
+  const out = new Map<string, RunRecord>();
+  const todo: RunSpec[] = [];
+  for (const s of new Map(normal.map((n) => [specHash(n), n])).values()) {
+    const finished = opts.resume === false ? undefined : finishedRecord(recordPath(s, resultsDir));
+    if (finished) out.set(specHash(s), finished);
+    else todo.push(s);
+  }
+  const executor = (await initBackend({ log: false })) === 'webgpu' ? 'webgpu' : 'cpu';
+  const groups = packGroups(todo, { maxRuns: opts.maxRuns, executor });
+  log(
+    `${out.size + todo.length} run(s): ${out.size} finished before, ${todo.length} to run in ${groups.length} pack(s) of ${groups.map((g) => g.specs.length).join(', ') || '0'}`,
+  );
+  for (const [i, g] of groups.entries()) {
+    log(`pack ${i + 1}/${groups.length}: ${g.specs.map(specLabel).join(', ')}`);
+    const records = g.key === null ? [await runTraining(g.specs[0], opts)] : await runPacked(g.specs, opts);
+    g.specs.forEach((s, j) => out.set(specHash(s), records[j]));
+  }
+  return normal.map((s) => out.get(specHash(s))!);
 }

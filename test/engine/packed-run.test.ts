@@ -2,7 +2,8 @@
  * Packed runs end to end (src/train/packed-run.ts): two DMM specs (seeds 12 and 23) trained as one pack write
  * the same records (losses, evaluation returns) and the same final checkpoints as each spec trained alone,
  * each record says `packedWith: 2`; a pack stopped after its first iteration and run again resumes from its
- * runs' checkpoints and ends where the uninterrupted pack ends; specs of different shapes are refused.
+ * runs' checkpoints and ends where the uninterrupted pack ends; specs of different shapes are refused; a grid's
+ * specs are grouped by shape into packs (packGroups) and trained pack by pack, finished ones kept (runPackedSpecs).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -14,7 +15,7 @@ import { createModel } from '../../src/models';
 import { checkpointDir, type RunSpec } from '../../src/config/run-spec';
 import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint';
 import { runTraining } from '../../src/train/run';
-import { runPacked } from '../../src/train/packed-run';
+import { packGroups, runPacked, runPackedSpecs } from '../../src/train/packed-run';
 import { toyDeps } from '../helpers/train-fakes';
 
 before(async () => {
@@ -85,4 +86,44 @@ test('specs of different shapes are not packed together', async () => {
     runPacked([specs[0], other], { resultsDir: tmp(), deps, silent: true }),
     /must share the model configuration/,
   );
+});
+
+test('packGroups: one group per shape, split evenly under maxRuns; models the engine lacks stand alone', () => {
+  const seeds = [1, 2, 3].map((seed) => ({ ...base, seed }));
+  const wide = { ...base, seed: 1, overrides: { ...base.overrides, hiddenSize: 32 } };
+  const dt = { ...base, model: 'dt', seed: 1 } as const;
+  const g = packGroups([...seeds, wide, dt], { maxRuns: 2 });
+  assert.deepEqual(
+    g.map((x) => [x.key === null, x.specs.map((s) => s.seed)]),
+    [
+      [false, [1, 2]],
+      [false, [3]],
+      [false, [1]],
+      [true, [1]],
+    ],
+  );
+  assert.equal(g[0].key, g[1].key);
+  assert.notEqual(g[0].key, g[2].key);
+  assert.equal(packGroups(seeds, { executor: 'cpu' }).length, 1);
+  assert.throws(() => packGroups(seeds, { maxRuns: 0 }), /maxRuns must be a positive integer/);
+});
+
+test('runPackedSpecs trains each pack once and keeps finished runs on a rerun', async () => {
+  const dir = tmp();
+  const wide = { ...specs[0], overrides: { ...base.overrides, hiddenSize: 24 } };
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+  const r = await runPackedSpecs([...specs, wide], { resultsDir: dir, deps, silent: true, log });
+  assert.deepEqual(
+    r.map((x) => [x.status, x.packedWith]),
+    [
+      ['finished', 2],
+      ['finished', 2],
+      ['finished', 1],
+    ],
+  );
+  assert.match(lines[0], /3 run\(s\): 0 finished before, 3 to run in 2 pack\(s\) of 2, 1/);
+  const again = await runPackedSpecs([...specs, wide], { resultsDir: dir, deps, silent: true, log });
+  assert.match(lines.at(-1)!, /3 finished before, 0 to run/);
+  assert.deepEqual(again.map(comparable), r.map(comparable));
 });

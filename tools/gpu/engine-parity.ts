@@ -40,7 +40,8 @@ const CASES: (ParityCase & { label: string })[] = [
 
 (async () => {
   process.env.DMM_QUIET = '1';
-  const backend = await initBackend();
+  // The reference reads tensors synchronously, which tfjs's WebGPU backend cannot do in Node: wasm by default.
+  const backend = await initBackend({ backend: process.env.DMM_BACKEND ?? 'wasm' });
   const out: unknown[] = [];
   for (const c of CASES) {
     const ref = referenceRun(c);

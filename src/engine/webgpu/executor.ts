@@ -11,7 +11,7 @@
  */
 import { check } from '../../util/check';
 import type { Executor } from '../executor';
-import { packShader, packing, type Packing } from '../pack';
+import { maxPackedRuns, packShader, packing, type Packing } from '../pack';
 import type { Program, Region } from '../program';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- WebGPU objects are typed structurally below */
@@ -67,7 +67,10 @@ const MAP_MODE_READ = 0x1;
  * src/backend.ts installed Dawn), else Dawn from the `webgpu` package. Asks only for the limits it needs
  * (asking for the adapter's maxBufferSize aborted Dawn on the GPU host).
  */
-export async function requestEngineDevice(bytes: number): Promise<{ device: GpuDevice; adapter: string }> {
+export async function requestEngineDevice(
+  bytes: number,
+  hint: (limit: number) => string = () => '',
+): Promise<{ device: GpuDevice; adapter: string }> {
   const g = globalThis as unknown as { navigator?: { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } } };
   if (!g.navigator?.gpu) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -86,7 +89,7 @@ export async function requestEngineDevice(bytes: number): Promise<{ device: GpuD
     check(
       adapter!.limits[key] >= need,
       () =>
-        `Error in requestEngineDevice: the adapter's ${key} must be at least ${need} bytes, got ${adapter!.limits[key]}.`,
+        `Error in requestEngineDevice: the adapter's ${key} must be at least ${need} bytes, got ${adapter!.limits[key]}${hint(adapter!.limits[key])}.`,
     );
     if (need > 128 * 2 ** 20) limits[key] = need;
   }
@@ -130,7 +133,11 @@ export class WebGpuExecutor implements Executor {
     runs = 1,
   ): Promise<WebGpuExecutor> {
     const p = packing(program, runs);
-    const { device, adapter } = dev ?? (await requestEngineDevice(p.runs * p.stride * 4));
+    const { device, adapter } =
+      dev ??
+      (await requestEngineDevice(p.runs * p.stride * 4, (limit) =>
+        p.runs > 1 ? `; pack at most ${maxPackedRuns(program, limit)} runs of this program` : '',
+      ));
     const ex = new WebGpuExecutor(program, device, adapter, p);
     const entries = [0, 1].map((binding) => ({ binding, visibility: COMPUTE, buffer: { type: 'storage' } }));
     const layout = device.createBindGroupLayout({ entries });
