@@ -19,6 +19,8 @@ export interface Executor {
   run(): void;
   /** A region's current contents in packed run `run`. */
   read(region: Region, run?: number): Promise<Float32Array>;
+  /** A region of each of `runs`, in one read-back (the packed evaluator reads every run's actions at once). */
+  readRuns(region: Region, runs: readonly number[]): Promise<Float32Array[]>;
   /** Waits until every submitted run has finished (a no-op on the CPU). */
   finish(): Promise<void>;
   dispose(): void;

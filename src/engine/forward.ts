@@ -3,13 +3,21 @@
  * for the B episodes still running. A forward-only program exists per batch size bucket (powers of two up to
  * the largest batch asked for, and that batch itself), built on first use; a call pads its windows to the
  * bucket (rows are independent, so the padding rows change nothing) and reads back the predictions.
+ *
+ * With `runs` > 1 it serves R packed runs' evaluations at once (issue: evaluation at GPU speed): each run's
+ * evaluator calls `lastActions(…, run)` as usual, and the calls wait until every run still evaluating has asked;
+ * then one packed program (pack.ts) computes all of them in one dispatch sequence and one read-back. Runs the
+ * GPU binding cannot hold in one program are split over several. A run's answer is the one it gets alone.
  */
 import type { DmmConfig, EnvDims } from '../models';
+import { check } from '../util/check';
 import { CpuExecutor } from './cpu/executor';
 import type { Executor } from './executor';
 import { buildDmmProgram } from './models/dmm';
+import { maxPackedRuns } from './pack';
+import type { Program } from './program';
 import { writeWeights, type NamedArrays } from './weights';
-import { WebGpuExecutor } from './webgpu/executor';
+import { GPU_BINDING_BYTES, WebGpuExecutor } from './webgpu/executor';
 
 /** One batch of evaluation windows, as the evaluator holds them ([B, K, ·] row-major). */
 export interface WindowBatch {
@@ -19,21 +27,60 @@ export interface WindowBatch {
   mask: Float32Array;
 }
 
+interface Call {
+  w: WindowBatch;
+  B: number;
+  size: number;
+  resolve(actions: Float32Array): void;
+  reject(err: unknown): void;
+}
+
+/** The executors of one batch size: the i-th holds runs [i·perProgram, (i+1)·perProgram). */
+interface Bucket {
+  perProgram: number;
+  executors: Executor[];
+  /** The weights version each run's copy holds. */
+  versions: number[];
+}
+
 export class EngineForward {
-  private readonly programs = new Map<number, { ex: Executor; version: number }>();
-  private weights?: NamedArrays;
-  private version = 0;
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly weights: (NamedArrays | undefined)[];
+  private readonly versions: number[];
+  private readonly calls = new Map<number, Call>();
+  private readonly open: Set<number>;
+  /** Packed model calls made and their milliseconds (write, run, read back), for progress lines. */
+  readonly stats = { calls: 0, ms: 0 };
 
   constructor(
     readonly config: Readonly<DmmConfig>,
     readonly dims: EnvDims,
     readonly executor: 'cpu' | 'webgpu',
-  ) {}
+    readonly runs = 1,
+    /** Most runs per packed program (default: what one GPU binding holds; all on the CPU). Tests split with it. */
+    private readonly runsPerProgram?: number,
+  ) {
+    check(Number.isInteger(runs) && runs >= 1, () => `Error in EngineForward: runs must be ≥ 1, got ${runs}.`);
+    this.weights = Array.from({ length: runs }, () => undefined);
+    this.versions = Array.from({ length: runs }, () => 0);
+    this.open = new Set(this.weights.keys());
+  }
 
-  /** The weights (and frozen tensors) every later call uses. */
-  setWeights(weights: NamedArrays): void {
-    this.weights = weights;
-    this.version++;
+  /** Run `run`'s weights (and frozen tensors), used by its later calls. */
+  setWeights(weights: NamedArrays, run = 0): void {
+    this.weights[run] = weights;
+    this.versions[run]++;
+  }
+
+  /** Every run takes part in the next calls again (the start of an evaluation round). */
+  openAll(): void {
+    for (let r = 0; r < this.runs; r++) this.open.add(r);
+  }
+
+  /** Run `run` asks nothing more this round (its evaluation ended): the others' calls stop waiting for it. */
+  close(run: number): void {
+    this.open.delete(run);
+    this.flushWhenComplete();
   }
 
   private bucket(B: number, largest: number): number {
@@ -42,55 +89,113 @@ export class EngineForward {
     return Math.min(b, Math.max(B, largest));
   }
 
-  private async executorFor(B: number): Promise<Executor> {
-    let p = this.programs.get(B);
-    if (!p) {
-      const program = buildDmmProgram(this.config, this.dims, {
-        batchSize: B,
-        training: false,
-        target: this.executor === 'webgpu' ? 'gpu' : 'cpu',
-      });
-      const ex = this.executor === 'webgpu' ? await WebGpuExecutor.create(program) : new CpuExecutor(program);
-      p = { ex, version: -1 };
-      this.programs.set(B, p);
+  private program(B: number): Program {
+    return buildDmmProgram(this.config, this.dims, {
+      batchSize: B,
+      training: false,
+      target: this.executor === 'webgpu' ? 'gpu' : 'cpu',
+    });
+  }
+
+  private async bucketFor(size: number): Promise<Bucket> {
+    let b = this.buckets.get(size);
+    if (!b) {
+      const first = this.program(size);
+      // One storage binding holds every run of a program; more runs than fit go to further programs.
+      const fit = this.executor === 'webgpu' ? Math.max(1, maxPackedRuns(first, GPU_BINDING_BYTES)) : this.runs;
+      const perProgram = Math.min(this.runs, this.runsPerProgram ?? fit);
+      const executors: Executor[] = [];
+      for (let r0 = 0; r0 < this.runs; r0 += perProgram) {
+        const n = Math.min(perProgram, this.runs - r0);
+        const program = r0 === 0 ? first : this.program(size);
+        executors.push(
+          this.executor === 'webgpu'
+            ? await WebGpuExecutor.create(program, undefined, n)
+            : new CpuExecutor(program, { runs: n }),
+        );
+      }
+      b = { perProgram, executors, versions: this.versions.map(() => -1) };
+      this.buckets.set(size, b);
     }
-    if (p.version !== this.version) {
-      if (!this.weights) throw new Error('Error in EngineForward: setWeights must come before the first call.');
-      writeWeights(p.ex, this.weights);
-      p.version = this.version;
-    }
-    return p.ex;
+    return b;
   }
 
   /**
-   * Actions at the last timestep [B, a] for B windows of K steps. `largest`: the most rows this evaluation
-   * will ask for at once (the exact-size program is built for it, so full calls are not padded).
+   * Actions at the last timestep [B, a] for B windows of K steps of run `run`. `largest`: the most rows this
+   * evaluation will ask for at once (the exact-size program is built for it, so full calls are not padded).
    */
-  async lastActions(w: WindowBatch, B: number, largest = B): Promise<Float32Array> {
+  lastActions(w: WindowBatch, B: number, largest = B, run = 0): Promise<Float32Array> {
+    check(
+      !this.calls.has(run),
+      () => `Error in EngineForward.lastActions: run ${run} must wait for its previous call, got a second one.`,
+    );
+    this.open.add(run); // a closed run's next call (its next evaluation) opens it again
+    return new Promise((resolve, reject) => {
+      this.calls.set(run, { w, B, size: this.bucket(B, largest), resolve, reject });
+      this.flushWhenComplete();
+    });
+  }
+
+  private flushWhenComplete(): void {
+    if (this.calls.size > 0 && this.calls.size >= this.open.size) {
+      const calls = [...this.calls];
+      this.calls.clear();
+      this.compute(calls).catch((err) => calls.forEach(([, c]) => c.reject(err)));
+    }
+  }
+
+  /** Every waiting run's call at the largest of their buckets (padding rows change nothing). */
+  private async compute(calls: [number, Call][]): Promise<void> {
+    const t0 = performance.now();
     const K = this.config.contextLength;
     const { stateDim: s, actDim: a } = this.dims;
-    const size = this.bucket(B, largest);
-    const ex = await this.executorFor(size);
-    const i = ex.program.inputs;
+    const size = Math.max(...calls.map(([, c]) => c.size));
+    const b = await this.bucketFor(size);
     const pad = (x: Float32Array, per: number) => {
-      if (size === B) return x;
+      if (x.length === size * per) return x;
       const out = new Float32Array(size * per);
       out.set(x);
       return out;
     };
-    ex.write(i.states, pad(w.states, K * s));
-    ex.write(i.actions, pad(w.actions, K * a));
-    ex.write(i.returnsToGo, pad(w.returnsToGo, K));
-    ex.write(i.mask, pad(w.mask, K));
-    ex.run();
-    const pred = await ex.read(ex.program.outputs.pred); // [size, K, a]
-    const out = new Float32Array(B * a);
-    for (let b = 0; b < B; b++) out.set(pred.subarray((b * K + K - 1) * a, (b * K + K) * a), b * a);
-    return out;
+    const byProgram = new Map<number, [number, Call][]>();
+    for (const [run, c] of calls) {
+      const g = Math.floor(run / b.perProgram);
+      byProgram.set(g, [...(byProgram.get(g) ?? []), [run, c]]);
+      const ex = b.executors[g];
+      const local = run - g * b.perProgram;
+      if (b.versions[run] !== this.versions[run]) {
+        const weights = this.weights[run];
+        if (!weights) throw new Error('Error in EngineForward: setWeights must come before the first call.');
+        writeWeights(ex, weights, local);
+        b.versions[run] = this.versions[run];
+      }
+      const i = ex.program.inputs;
+      ex.write(i.states, pad(c.w.states, K * s), false, local);
+      ex.write(i.actions, pad(c.w.actions, K * a), false, local);
+      ex.write(i.returnsToGo, pad(c.w.returnsToGo, K), false, local);
+      ex.write(i.mask, pad(c.w.mask, K), false, local);
+    }
+    for (const g of byProgram.keys()) b.executors[g].run();
+    await Promise.all(
+      [...byProgram].map(async ([g, group]) => {
+        const ex = b.executors[g];
+        const preds = await ex.readRuns(
+          ex.program.outputs.pred, // [size, K, a]
+          group.map(([run]) => run - g * b.perProgram),
+        );
+        group.forEach(([, c], j) => {
+          const out = new Float32Array(c.B * a);
+          for (let r = 0; r < c.B; r++) out.set(preds[j].subarray((r * K + K - 1) * a, (r * K + K) * a), r * a);
+          c.resolve(out);
+        });
+      }),
+    );
+    this.stats.calls++;
+    this.stats.ms += performance.now() - t0;
   }
 
   dispose(): void {
-    for (const p of this.programs.values()) p.ex.dispose();
-    this.programs.clear();
+    for (const b of this.buckets.values()) for (const ex of b.executors) ex.dispose();
+    this.buckets.clear();
   }
 }

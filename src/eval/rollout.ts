@@ -39,6 +39,8 @@ export interface EvalModel {
     B: number,
     largest: number,
   ): Promise<Float32Array>;
+  /** Called once the evaluation asks nothing more (a packed evaluator then stops waiting for this run). */
+  evaluationDone?(): void;
 }
 
 export interface TargetResult {
@@ -287,6 +289,7 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
       };
     });
   } finally {
+    model.evaluationDone?.();
     for (const v of envs) await v.close();
   }
 }

@@ -7,6 +7,7 @@
  * run equals the same run trained alone (test/engine/packed-run.test.ts). After a kill, the group resumes from
  * its runs' latest checkpoints; its runs must have completed the same number of iterations.
  */
+import * as os from 'os';
 import * as path from 'path';
 import type { DmmConfig } from '../models';
 import { resolveRun } from '../config/resolve';
@@ -17,6 +18,7 @@ import { initBackend } from '../backend';
 import { DMM_DEFAULTS } from '../models';
 import { buildDmmProgram, dmmEngineGap } from '../engine/models/dmm';
 import { maxPackedRuns } from '../engine/pack';
+import { GPU_BINDING_BYTES } from '../engine/webgpu/executor';
 import { EngineForward } from '../engine/forward';
 import { EngineSession } from '../engine/session';
 import { finishedRecord, rerunRecordPath, type RunRecord } from '../results/record';
@@ -34,7 +36,7 @@ import {
   type OpenRun,
   type RunOptions,
 } from './run';
-import { engineEvalModel, loadSessionRun, syncSessionRun } from './trainer';
+import { engineEvalModel, loadSessionRun, syncSessionRun, type EvalSequenceModel } from './trainer';
 import { runTraining } from './run';
 
 const CHUNK = 100;
@@ -113,7 +115,7 @@ async function trainPack(runs: OpenRun[], opts: RunOptions): Promise<void> {
       }),
       executor,
     );
-    const forward = new EngineForward(config, first.dims!, executor);
+    const forward = new EngineForward(config, first.dims!, executor, runs.length);
     try {
       for (let r = 0; r < runs.length; r++)
         await loadSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
@@ -146,14 +148,41 @@ async function trainPack(runs: OpenRun[], opts: RunOptions): Promise<void> {
           await new Promise((resolve) => setImmediate(resolve));
         }
         bar.done();
+        // Every run's evaluation at once: one packed model call per environment step for all runs (forward.ts),
+        // the runs' environments sharing the cores. Each run's episodes are the ones it sees alone.
+        const models: EvalSequenceModel[] = [];
         for (let r = 0; r < runs.length; r++) {
-          const run = runs[r];
-          await syncSessionRun(session, r, run.model!, run.trainer!.optimizer);
-          const evalModel = await engineEvalModel(run.model!, forward);
-          // Training time is the pack's: each run's record carries the shared wall time of its iteration.
-          const result = { step: session.steps[r], loss: lossSums[r] / stepsPerIteration, trainSeconds: seconds };
-          await endIteration(run, it, result, evalModel, opts);
+          await syncSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
+          models.push(await engineEvalModel(runs[r].model!, forward, r));
         }
+        forward.openAll();
+        const e0 = performance.now();
+        let envSteps = 0;
+        const evalBar = progress(`eval ${runs.length} packed runs iter ${it}/${iterations}`, runs.length, {
+          silent: opts.silent,
+        });
+        await Promise.all(
+          runs.map(async (run, r) => {
+            // Training time is the pack's: each run's record carries the shared wall time of its iteration.
+            const result = { step: session.steps[r], loss: lossSums[r] / stepsPerIteration, trainSeconds: seconds };
+            const evalOpts = {
+              ...opts,
+              workers: evalWorkers(run, runs.length, opts),
+              silent: runs.length > 1 || opts.silent,
+            };
+            await endIteration(run, it, result, models[r], evalOpts);
+            envSteps += run.record.iterations
+              .at(-1)!
+              .targets.reduce((n, t) => n + t.lengths.reduce((a, b) => a + b, 0), 0);
+            const s = (performance.now() - e0) / 1000;
+            const ms = forward.stats.ms / Math.max(1, forward.stats.calls);
+            evalBar.tick(
+              1,
+              `${specLabel(run.spec)} done; ${Math.round(envSteps / s)} env steps/s, model ${ms.toFixed(2)} ms/call`,
+            );
+          }),
+        );
+        evalBar.done();
       }
       for (const run of runs) finishRun(run);
     } finally {
@@ -166,8 +195,17 @@ async function trainPack(runs: OpenRun[], opts: RunOptions): Promise<void> {
   }
 }
 
-/** WebGPU's storage-binding limit on the adapters we know (the H200 host's Dawn: 2 GiB − 4 bytes). */
-const GPU_BINDING_BYTES = 2 ** 31 - 4;
+/**
+ * Worker threads per target's VecEnv when R runs evaluate together: the cores shared among all runs' targets
+ * (evaluate's own rule, from 100 episodes on, divided by R), at least one each; none below 100 episodes.
+ */
+function evalWorkers(run: OpenRun, packed: number, opts: RunOptions): number | undefined {
+  if (opts.workers !== undefined || packed === 1) return opts.workers;
+  const e = run.cfg.eval;
+  const rows = e.targets.length * e.episodesPerTarget;
+  return rows >= 100 ? Math.max(1, Math.round(os.cpus().length / (e.targets.length * packed))) : 0;
+}
+
 /** Past this many runs a packed DMM step gains little on the H200 (bench/results/packed-webgpu.json). */
 const GPU_PACK_CAP = 64;
 /** On the CPU a pack runs each launch once per run: packing saves dispatch overhead only, so keep packs small. */

@@ -21,7 +21,8 @@ import type { Batch, BatchSource, EngineDeps, SequenceModel } from './deps';
 import type { DmmConfig } from '../models';
 import { dmmEngineGap } from '../engine/models/dmm';
 import { EngineSession } from '../engine/session';
-import { EngineForward, type WindowBatch } from '../engine/forward';
+import { EngineForward } from '../engine/forward';
+import type { EvalModel } from '../eval/rollout';
 
 import { ENGINES, type EngineChoice } from '../config/names';
 export type { EngineChoice };
@@ -238,9 +239,7 @@ export class Trainer {
 }
 
 /** A model the evaluator calls, with the engine's last-action path where there is one. */
-export type EvalSequenceModel = SequenceModel & {
-  lastActions?(w: WindowBatch, B: number, largest: number): Promise<Float32Array>;
-};
+export type EvalSequenceModel = SequenceModel & Pick<EvalModel, 'lastActions' | 'evaluationDone'>;
 
 /** Trainable parameters (or frozen tensors) as arrays by name, read asynchronously (WebGPU has no sync read). */
 async function arrays(m: Map<string, Tensor>): Promise<Map<string, Float32Array>> {
@@ -290,9 +289,12 @@ export async function syncSessionRun(
   optimizer.setState({ step: s.step, m: pack(s.m), v: pack(s.v) });
 }
 
-/** `model` for the evaluator, its last actions computed by `fwd` with the model's current weights. */
-export async function engineEvalModel(model: SequenceModel, fwd: EngineForward): Promise<EvalSequenceModel> {
-  fwd.setWeights(new Map([...(await arrays(model.trainableParameters())), ...(await arrays(model.frozenTensors()))]));
+/** `model` for the evaluator, its last actions computed by `fwd` (as its packed run `run`) with the model's current weights. */
+export async function engineEvalModel(model: SequenceModel, fwd: EngineForward, run = 0): Promise<EvalSequenceModel> {
+  fwd.setWeights(
+    new Map([...(await arrays(model.trainableParameters())), ...(await arrays(model.frozenTensors()))]),
+    run,
+  );
   return {
     name: model.name,
     config: model.config,
@@ -302,6 +304,7 @@ export async function engineEvalModel(model: SequenceModel, fwd: EngineForward):
     frozenTensors: () => model.frozenTensors(),
     parameterCount: () => model.parameterCount(),
     dispose: () => {},
-    lastActions: (w, B, largest) => fwd.lastActions(w, B, largest),
+    lastActions: (w, B, largest) => fwd.lastActions(w, B, largest, run),
+    evaluationDone: () => fwd.close(run),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The evaluator's model call on the fused engine (src/engine/forward.ts) against the tfjs model's forwardLast:
  * the same last-step actions to float32 round-off for several batch sizes (padded up to the program's bucket),
- * and a whole evaluation through it gives the same returns as through tfjs.
+ * and a whole evaluation through it gives the same returns as through tfjs; packed runs' calls wait for each
+ * other and get exactly what each run gets alone, also when the runs are split over several programs.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,4 +104,45 @@ test('an evaluation through the fused trainer’s model equals one through the t
     );
   trainer.dispose();
   model.dispose();
+});
+
+test('packed runs: calls wait for every open run, answers equal each run alone, split programs too', async () => {
+  const config = { hiddenSize: 16, contextLength: 4 };
+  const models = [7, 8, 9].map((seed) => createModel('dmm', config as never, HOPPER, seed));
+  const weights = models.map(
+    (m) =>
+      new Map([...m.trainableParameters(), ...m.frozenTensors()].map(([k, v]) => [k, Float32Array.from(v.dataSync())])),
+  );
+  const cfg = models[0].config as DmmConfig;
+  const alone = await Promise.all(
+    weights.map(async (w, r) => {
+      const f = new EngineForward(cfg, HOPPER, 'cpu');
+      f.setWeights(w);
+      const B = 3 + 4 * r;
+      const out = await f.lastActions(syntheticBatch(HOPPER, B, 4, 50 + r, true), B, 11);
+      f.dispose();
+      return out;
+    }),
+  );
+  for (const perProgram of [undefined, 2]) {
+    const fwd = new EngineForward(cfg, HOPPER, 'cpu', 3, perProgram);
+    weights.forEach((w, r) => fwd.setWeights(w, r));
+    let settled = 0;
+    const calls = [0, 2].map((r) => {
+      const B = 3 + 4 * r;
+      return fwd.lastActions(syntheticBatch(HOPPER, B, 4, 50 + r, true), B, 11, r).then((y) => (settled++, y));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(settled, 0, 'calls must wait for run 1, which is open');
+    fwd.close(1);
+    const [y0, y2] = await Promise.all(calls);
+    assert.deepEqual(y0, alone[0]);
+    assert.deepEqual(y2, alone[2]);
+    // Run 1's next call opens it again; alone now (0 and 2 ask nothing), it is answered at once.
+    fwd.close(0);
+    fwd.close(2);
+    assert.deepEqual(await fwd.lastActions(syntheticBatch(HOPPER, 7, 4, 51, true), 7, 11, 1), alone[1]);
+    fwd.dispose();
+  }
+  for (const m of models) m.dispose();
 });

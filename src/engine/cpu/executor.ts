@@ -123,6 +123,10 @@ export class CpuExecutor implements Executor {
     return Float32Array.from(this.mem.subarray(o, o + region.size));
   }
 
+  async readRuns(region: Region, runs: readonly number[]): Promise<Float32Array[]> {
+    return Promise.all(runs.map((r) => this.read(region, r)));
+  }
+
   async finish(): Promise<void> {}
 
   dispose(): void {}

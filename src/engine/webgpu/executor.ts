@@ -67,6 +67,12 @@ const MAP_MODE_READ = 0x1;
  * src/backend.ts installed Dawn), else Dawn from the `webgpu` package. Asks only for the limits it needs
  * (asking for the adapter's maxBufferSize aborted Dawn on the GPU host).
  */
+/**
+ * The storage-binding size packs are planned against: Dawn's maxStorageBufferBindingSize on the H200 host
+ * (2 GiB − 4 bytes). An adapter with less refuses a larger pack with one line naming the runs that fit.
+ */
+export const GPU_BINDING_BYTES = 2 ** 31 - 4;
+
 export async function requestEngineDevice(
   bytes: number,
   hint: (limit: number) => string = () => '',
@@ -238,16 +244,24 @@ export class WebGpuExecutor implements Executor {
   private readonly staging = new Map<number, GpuBuffer[]>();
 
   async read(region: Region, run = 0): Promise<Float32Array> {
-    const bytes = Math.max(16, Math.ceil((region.size * 4) / 16) * 16);
+    return (await this.readRuns(region, [run]))[0];
+  }
+
+  async readRuns(region: Region, runs: readonly number[]): Promise<Float32Array[]> {
+    const each = Math.ceil((region.size * 4) / 256) * 256; // copy offsets must be multiples of 4; 256 keeps rows aligned
+    const bytes = Math.max(16, each * runs.length);
     const free = this.staging.get(bytes) ?? [];
     this.staging.set(bytes, free);
     const staging = free.pop() ?? this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
     const encoder = this.device.createCommandEncoder();
-    const offset = region.offset + run * this.packing.stride;
-    encoder.copyBufferToBuffer(this.arena, offset * 4, staging, 0, region.size * 4);
+    runs.forEach((run, i) => {
+      const offset = region.offset + run * this.packing.stride;
+      encoder.copyBufferToBuffer(this.arena, offset * 4, staging, i * each, region.size * 4);
+    });
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(MAP_MODE_READ);
-    const out = new Float32Array(staging.getMappedRange().slice(0, region.size * 4));
+    const mapped = staging.getMappedRange();
+    const out = runs.map((_, i) => new Float32Array(mapped.slice(i * each, i * each + region.size * 4)));
     staging.unmap();
     free.push(staging);
     return out;
