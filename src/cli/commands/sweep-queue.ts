@@ -43,7 +43,7 @@ export async function sweepQueue(v: SweepFlags): Promise<number> {
         .map(([k, n]) => `${n} ${k}`)
         .join(', ') || 'none';
     console.log(
-      `${v.grid}: ${r.cells} cells; ${r.local} already in ${v.results ?? 'results'}/; added ${r.added}; already queued: ${present}` +
+      `${v.grid}: ${r.cells} cells; ${r.local} already in ${v.results ?? 'the results folder'}; added ${r.added}; already queued: ${present}` +
         (r.restamped ? `; ${r.restamped} re-stamped with this commit` : '') +
         (r.retried ? `; ${r.retried} failed put back` : ''),
     );

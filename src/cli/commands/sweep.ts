@@ -28,7 +28,7 @@ export const SWEEP_SPEC = {
       type: 'string',
       value: 'DIR',
       help: "this machine's results folder",
-      default: '$DMM_RESULTS_DIR, else .cache/results-smoke for a smoke grid, else results',
+      default: '$DMM_RESULTS_DIR, else .cache/results-smoke for smoke runs, else results',
     },
     jobs: { type: 'string', value: 'N', help: 'processes at once', default: 'one per core', group: LOCAL },
     runner: {

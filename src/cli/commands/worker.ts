@@ -19,7 +19,12 @@ export const WORKER_SPEC = {
       value: 'DIR',
       help: 'shared folder for checkpoints: a retried run resumes from there',
     },
-    results: { type: 'string', value: 'DIR', help: "this machine's copy of the records", default: 'results' },
+    results: {
+      type: 'string',
+      value: 'DIR',
+      help: "this machine's copy of the records",
+      default: '$DMM_RESULTS_DIR, else .cache/results-smoke for smoke jobs, else results',
+    },
     'allow-version-mismatch': { type: 'boolean', help: 'run jobs submitted from another git commit' },
     name: { type: 'string', value: 'NAME', help: 'queue name inside Redis', default: 'dmm-sweep' },
     runner: { type: 'string', value: 'FILE', help: 'module exporting runJob(spec, ctx)', default: 'runTraining' },
