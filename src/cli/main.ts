@@ -59,7 +59,8 @@ function usage(): string {
     'Commands:',
     ...names.map((n) => `  ${n.padEnd(w)}${SUMMARIES[n] ?? `see dmm ${n} --help`}`),
     '',
-    'Environment: DMM_BACKEND (webgpu|wasm|cpu), DMM_SCALE (smoke|notebook|quick|paper), DMM_QUIET=1 (no progress bars).',
+    'Environment: DMM_BACKEND (webgpu|wasm|cpu), DMM_SCALE (smoke|notebook|quick|paper), DMM_QUIET=1 (no progress bars),',
+    '             DMM_RESULTS_DIR (records and checkpoints; default results/, .cache/results-smoke/ at smoke scale).',
   ].join('\n');
 }
 
