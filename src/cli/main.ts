@@ -1,21 +1,24 @@
 /**
- * `npx dmm <command> [flags]` (bin/dmm.js runs this file through tsx).
+ * `npx dmm <command> [options]` (bin/dmm.js runs this file through tsx); also `dmm --version`,
+ * `dmm help [command [subcommand]]` and `dmm --help`.
  *
  * Commands are files: src/cli/commands/<name>.ts exporting `command: CliCommand` is `dmm <name>`. The
  * table below adds the summaries shown by `dmm --help` and adapts the modules with other exports
- * (`dmm worker` from the job queue, `dmm data` from the dataset tools). Every error ends as one line on
- * stderr and a non-zero exit code (DMM_DEBUG=1 prints the stack).
+ * (`dmm data` from the dataset tools). Every error ends as one line on stderr and a non-zero exit code
+ * (DMM_DEBUG=1 prints the stack).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { KitError, nearest } from '../util/check';
+import { kitVersion } from '../util/version';
+import { commandError, pickName } from './args';
 import type { CliCommand } from './command';
 
 type Runner = (argv: string[]) => Promise<number>;
 
 const COMMANDS_DIR = path.join(__dirname, 'commands');
 /** Files in commands/ that are helpers, not commands. */
-const HELPERS = new Set(['sweep-args', 'sweep-queue']);
+const HELPERS = new Set(['sweep-queue']);
 
 const SUMMARIES: Record<string, string> = {
   train: 'train a model (one run per seed) and evaluate it after every iteration',
@@ -50,27 +53,41 @@ function usage(): string {
   const names = commandNames();
   const w = Math.max(...names.map((n) => n.length)) + 3;
   return [
-    'Usage: dmm <command> [flags]   (dmm <command> --help for its flags)',
+    'Usage: dmm <command> [options]   (dmm help <command>, or dmm <command> --help, for its options)',
+    '       dmm --version',
     '',
     'Commands:',
     ...names.map((n) => `  ${n.padEnd(w)}${SUMMARIES[n] ?? `see dmm ${n} --help`}`),
     '',
-    'Environment: DMM_BACKEND (webgpu|wasm|cpu), DMM_SCALE (smoke|notebook|quick|paper), DMM_QUIET=1 (no progress bars).',
+    'Environment: DMM_BACKEND (webgpu|wasm|cpu), DMM_SCALE (smoke|notebook|quick|paper), DMM_QUIET=1 (no progress bars),',
+    '             DMM_RESULTS_DIR (records and checkpoints; default results/, .cache/results-smoke/ at smoke scale).',
   ].join('\n');
 }
 
+const TOP_OPTIONS = ['--help', '--version'];
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h') {
     console.log(usage());
     return name === undefined ? 1 : 0;
   }
+  if (name === '--version' || name === '-v') {
+    console.log(`dmm-kit ${kitVersion()}`);
+    return 0;
+  }
+  if (name.startsWith('-'))
+    throw commandError('', `unknown option '${name}'. Did you mean '${nearest(name, TOP_OPTIONS)}'?`);
   const names = commandNames();
-  if (!names.includes(name))
-    throw new KitError(
-      `Error in dmm: unknown command '${name}'. Did you mean '${nearest(name, names)}'? Commands: ${names.join(', ')}.`,
-    );
-  return load(name)(rest);
+  // `dmm help train`, `dmm help data generate`: the command's own --help.
+  if (name === 'help') {
+    if (rest.length === 0) {
+      console.log(usage());
+      return 0;
+    }
+    return load(pickName('', 'command', rest[0], names))([...rest.slice(1), '--help']);
+  }
+  return load(pickName('', 'command', name, names))(rest);
 }
 
 if (require.main === module || require.main?.filename.endsWith(path.join('bin', 'dmm.js'))) {

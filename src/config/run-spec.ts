@@ -9,6 +9,7 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { stableStringify } from '../util/atomic';
 import { check, checkOneOf, nearest } from '../util/check';
+import { kitRoot } from '../util/kit-root';
 import {
   DATA_SOURCES,
   DATASET_KINDS,
@@ -127,6 +128,18 @@ export function specHash(spec: RunSpec): string {
   return createHash('sha256')
     .update(stableStringify(normaliseRunSpec(spec, 'specHash')))
     .digest('hex');
+}
+
+/**
+ * The results folder for runs of a scale, unless the caller names one (`--results`): DMM_RESULTS_DIR when set
+ * (relative to the kit root); at smoke scale `<kit>/.cache/results-smoke`, git-ignored, so CI and smoke runs
+ * from the command line never write the committed results/; else `<kit>/results`. The command line and the
+ * notebooks both choose their folder here.
+ */
+export function resultsDir(scale: string): string {
+  const env = process.env.DMM_RESULTS_DIR;
+  if (env) return path.resolve(kitRoot(), env);
+  return scale === 'smoke' ? path.join(kitRoot(), '.cache', 'results-smoke') : path.join(kitRoot(), 'results');
 }
 
 /** Where a run's record lives: `<resultsDir>/<experiment>/<specHash>.json`. */

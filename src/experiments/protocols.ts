@@ -7,8 +7,9 @@ import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';
 import { listRecordFiles, readRecord, type RunRecord } from '../results/record';
 import { budgetFor } from '../config/budget';
+import { resultsDir } from '../config/run-spec';
 import { DMAMBA_HOPPER_MEDIUM } from '../results/paper-numbers';
-import { resultsDir, runCells, type CellsReport } from './cells';
+import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, protocolCells, type Model } from './plan';
 import {
   backendOf,

@@ -1,32 +1,8 @@
-/**
- * Where the kit lives and where figures go. Notebooks run with their own folder as working directory,
- * so paths are found from the kit root (the folder whose package.json is named dmm-kit), not the cwd.
- */
-import * as fs from 'fs';
+/** Where figures go: a folder of the kit root (src/util/kit-root.ts), not of the working directory. */
 import * as path from 'path';
+import { kitRoot } from '../util/kit-root';
 
-function isKitRoot(dir: string): boolean {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
-    return pkg.name === 'dmm-kit';
-  } catch {
-    return false;
-  }
-}
-
-/** The kit's root folder: searched upwards from this file, then from the working directory. */
-export function kitRoot(): string {
-  for (const start of [__dirname, process.cwd()]) {
-    let dir = path.resolve(start);
-    for (;;) {
-      if (isKitRoot(dir)) return dir;
-      const up = path.dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  return process.cwd();
-}
+export { kitRoot };
 
 /** The figure folder: DMM_FIGURES_DIR (relative to the kit root when relative), else <root>/figures. */
 export function figuresDir(): string {

@@ -16,7 +16,7 @@ import { writeJsonAtomic } from '../util/atomic';
 import { DATA_SOURCES, type DataSource } from '../config/names';
 import { check, checkOneOf, KitError } from '../util/check';
 import { loadGrid } from './grid';
-import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
+import { normaliseRunSpec, recordPath, resultsDir, specHash, specLabel, type RunSpec } from '../config/run-spec';
 import { kitCommit, kitVersion } from '../util/version';
 
 /** The queue's name in Redis; one Redis can hold several sweeps under other names. */
@@ -178,7 +178,7 @@ export function hasFinishedRecord(file: string): boolean {
 }
 
 export interface EnqueueOptions extends QueueTarget {
-  /** The submitting machine's results folder. Default 'results'. */
+  /** The submitting machine's results folder. Default: resultsDir(scale) of each cell (src/config/run-spec.ts). */
   resultsDir?: string;
   /** Tries per run before it is marked failed. Default 3. */
   attempts?: number;
@@ -226,7 +226,6 @@ export async function enqueueGrid(gridFile: string, options: EnqueueOptions = {}
     const spec = normaliseRunSpec({ ...c.spec, source: options.source }, fn);
     return { spec, hash: specHash(spec) };
   });
-  const resultsDir = options.resultsDir ?? 'results';
   const commit = options.commit ?? kitCommit();
   const version = kitVersion();
   const queue = await openQueue(options, fn);
@@ -234,7 +233,7 @@ export async function enqueueGrid(gridFile: string, options: EnqueueOptions = {}
   try {
     const toAdd: { name: string; data: SweepJobData; opts: JobsOptions }[] = [];
     for (const { spec, hash } of cells) {
-      if (hasFinishedRecord(recordPath(spec, resultsDir))) {
+      if (hasFinishedRecord(recordPath(spec, options.resultsDir ?? resultsDir(spec.scale)))) {
         report.local++;
         continue;
       }
@@ -396,11 +395,11 @@ export interface CollectReport {
 }
 
 /**
- * Writes every finished job's record that is not yet in `resultsDir`, atomically. Idempotent: a
- * record is written at its one path (results/<experiment>/<specHash>.json) or left alone.
+ * Writes every finished job's record that is not yet in `resultsDir` (default: resultsDir(scale) of each
+ * run), atomically. Idempotent: a record is written at its one path (<results>/<experiment>/<specHash>.json)
+ * or left alone.
  */
 export async function sweepCollect(options: QueueTarget & { resultsDir?: string } = {}): Promise<CollectReport> {
-  const resultsDir = options.resultsDir ?? 'results';
   const queue = await openQueue(options, 'sweepCollect');
   const report: CollectReport = { written: [], alreadyLocal: 0, refused: [] };
   try {
@@ -414,7 +413,7 @@ export async function sweepCollect(options: QueueTarget & { resultsDir?: string 
           report.refused.push((err as Error).message);
           continue;
         }
-        const file = recordPath(data.spec, resultsDir);
+        const file = recordPath(data.spec, options.resultsDir ?? resultsDir(data.spec.scale));
         if (hasFinishedRecord(file)) {
           report.alreadyLocal++;
           continue;

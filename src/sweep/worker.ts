@@ -24,7 +24,7 @@ import {
   type SweepJobData,
   type SweepJobResult,
 } from './queue';
-import { specLabel } from '../config/run-spec';
+import { resultsDir, specLabel } from '../config/run-spec';
 import { kitCommit } from '../util/version';
 
 export interface WorkerConfig extends QueueTarget {
@@ -36,8 +36,8 @@ export interface WorkerConfig extends QueueTarget {
   allowVersionMismatch: boolean;
   /** Module exporting `runJob(spec, ctx)`. Default: ./train-runner (runTraining). */
   runner: string;
-  /** This machine's results folder (the runner writes its own copy of each record there). */
-  resultsDir: string;
+  /** This machine's results folder (the runner writes its own copy of each record there). Default: resultsDir(scale) of each job. */
+  resultsDir?: string;
   /** How long a job's lock lives without renewal: a killed worker's job is taken back after about this long. */
   lockDurationMs: number;
   /** How often this worker looks for stalled jobs of dead workers. */
@@ -52,19 +52,19 @@ export interface WorkerConfig extends QueueTarget {
   log: (line: string) => void;
 }
 
-export const WORKER_DEFAULTS: Readonly<Omit<WorkerConfig, 'queue' | 'name' | 'artifacts' | 'commit'>> = Object.freeze({
-  concurrency: Math.max(1, os.cpus().length),
-  allowVersionMismatch: false,
-  runner: TRAIN_RUNNER,
-  resultsDir: 'results',
-  // 30 s lock: renewal runs in this process, never blocked by training (that runs in the child).
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 15_000,
-  // Several stalls before failing: a worker stopped with Ctrl-C also leaves its jobs stalled.
-  maxStalledCount: 3,
-  reconnectDelayMs: 2_000,
-  log: (line: string) => console.log(`${new Date().toISOString()} ${line}`),
-});
+export const WORKER_DEFAULTS: Readonly<Omit<WorkerConfig, 'queue' | 'name' | 'artifacts' | 'commit' | 'resultsDir'>> =
+  Object.freeze({
+    concurrency: Math.max(1, os.cpus().length),
+    allowVersionMismatch: false,
+    runner: TRAIN_RUNNER,
+    // 30 s lock: renewal runs in this process, never blocked by training (that runs in the child).
+    lockDurationMs: 30_000,
+    stalledIntervalMs: 15_000,
+    // Several stalls before failing: a worker stopped with Ctrl-C also leaves its jobs stalled.
+    maxStalledCount: 3,
+    reconnectDelayMs: 2_000,
+    log: (line: string) => console.log(`${new Date().toISOString()} ${line}`),
+  });
 
 const KEYS = [
   'queue',
@@ -158,7 +158,12 @@ export async function runWorker(partial: Partial<WorkerConfig>): Promise<WorkerH
           type: 'run',
           runner: cfg.runner,
           spec: data.spec,
-          ctx: { jobId: data.hash, attempt, resultsDir: cfg.resultsDir, checkpointRoot: cfg.artifacts },
+          ctx: {
+            jobId: data.hash,
+            attempt,
+            resultsDir: cfg.resultsDir ?? resultsDir(data.spec.scale),
+            checkpointRoot: cfg.artifacts,
+          },
         },
         {
           children,

@@ -29,11 +29,17 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-/** The valid key closest to `key`, for error messages. */
+/**
+ * The valid key closest to `key`, for error messages. A key that starts a valid one is taken as its
+ * abbreviation (`gen` → `generate`, though `card` is fewer edits away); otherwise the fewest edits win.
+ */
 export function nearest(key: string, valid: readonly string[]): string {
-  let best = valid[0] ?? '';
+  const lower = key.toLowerCase();
+  const extended = lower === '' ? [] : valid.filter((v) => v.toLowerCase().startsWith(lower));
+  const pool = extended.length > 0 ? extended : valid;
+  let best = pool[0] ?? '';
   let bestD = Infinity;
-  for (const v of valid) {
+  for (const v of pool) {
     const d = editDistance(key.toLowerCase(), v.toLowerCase());
     if (d < bestD) [best, bestD] = [v, d];
   }

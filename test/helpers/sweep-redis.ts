@@ -147,7 +147,7 @@ export async function startRedis(): Promise<TestRedis> {
   };
 }
 
-export const WORKER_CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'commands', 'worker.ts');
+export const DMM_CLI = path.resolve(__dirname, '..', '..', 'bin', 'dmm.js');
 export const FAKE_RUNNER = path.resolve(__dirname, '..', 'sweep', 'fake-runner.ts');
 
 export interface TestWorker {
@@ -159,7 +159,7 @@ export interface TestWorker {
 
 /** A `dmm worker` process; stdout and stderr are collected, and the runner defaults to the fake one. */
 export function startWorker(args: string[], env: Record<string, string> = {}): TestWorker {
-  const proc = spawn(process.execPath, ['--import', 'tsx', WORKER_CLI, ...args], {
+  const proc = spawn(process.execPath, [DMM_CLI, 'worker', ...args], {
     env: { ...process.env, DMM_QUIET: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

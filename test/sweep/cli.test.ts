@@ -23,7 +23,7 @@ import {
   type TestWorker,
 } from '../helpers/sweep-redis';
 
-const SWEEP_CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'commands', 'sweep-queue.ts');
+const DMM = path.resolve(__dirname, '..', '..', 'bin', 'dmm.js');
 let redis: TestRedis | undefined;
 const workers: TestWorker[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-sweep-cli-'));
@@ -34,13 +34,13 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Runs the sweep command file as a user would; resolves with its exit code and output. */
+/** Runs `dmm sweep` as a user would; resolves with its exit code and output. */
 function sweep(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', SWEEP_CLI, ...args], { env: { ...process.env, ...env } });
+    const p = spawn(process.execPath, [DMM, 'sweep', ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -91,7 +91,7 @@ test('unreachable queue, bad grid, unknown option: one line and a non-zero exit'
       {},
       /^Error in dmm sweep: unknown option '--queu'\. Did you mean '--queue'\?/,
     ],
-    [['--grid', 'grids/smoke-6.json'], { DMM_QUEUE: '' }, /a queue address is needed/],
+    [['--grid', 'grids/smoke-6.json', '--queue='], { DMM_QUEUE: '' }, /a queue address is needed/],
   ];
   const runs = await Promise.all(cases.map(([args, env]) => sweep(args, env)));
   runs.forEach((r, i) => oneLineError(r, cases[i][2]));

@@ -1,5 +1,5 @@
 /**
- * `npx dmm data <generate|download|card|train-policies> ...` (issue 5), over the functions of src/data.
+ * `npx dmm data <generate|download|card|train-policies> ...`, over the functions of src/data.
  *
  *   dmm data generate hopper-medium [--scale quick] [--seed 0] [--out FILE] [--record]
  *   dmm data generate --all [--scale smoke] [--record]
@@ -7,19 +7,28 @@
  *   dmm data card hopper-medium [--source kit|d4rl] [--scale quick] [--json]
  *   dmm data train-policies hopper [--cpu-seconds 300] [--seed 2] [--max-iterations N] [--reselect NOISE]
  */
-import { parseFlags, helpText, type CommandSpec, type FlagValues } from '../args';
+import {
+  commandError,
+  helpText,
+  parseCommand,
+  parseInteger,
+  pickName,
+  wantsHelp,
+  type CommandSpec,
+  type FlagValues,
+} from '../args';
 import { stableStringify, writeJsonAtomic } from '../../util/atomic';
-import { KitError, nearest } from '../../util/check';
 import { formatCard, datasetCard, downloadDataset, generateDataset, loadRecipe } from '../../data';
 import { ENV_NAMES, DATASET_KINDS, type EnvName, type DataSource } from '../../config/names';
 
 const SUBCOMMANDS = ['generate', 'download', 'card', 'train-policies'] as const;
 
-const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
+const SPECS = {
   generate: {
     name: 'data generate',
     summary: "Generate kit datasets in D4RL's HDF5 layout from the committed behaviour policies (deterministic).",
     usage: 'dmm data generate <dataset...>|--all [--scale S] [--seed N] [--out FILE] [--record]',
+    positionals: 'DATASET...',
     flags: {
       all: { type: 'boolean', help: 'every env × kind' },
       scale: {
@@ -38,6 +47,7 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     name: 'data download',
     summary: 'Download D4RL gym-mujoco v2 files into data/d4rl/ (or $DMM_DATA_DIR/d4rl), resumable, sha256-checked.',
     usage: 'dmm data download <d4rl-id...> [--base-url URL]',
+    positionals: 'D4RL-ID...',
     flags: {
       'base-url': {
         type: 'string',
@@ -52,6 +62,7 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     name: 'data card',
     summary: 'Print the card of a dataset: transitions, episodes, returns, normalized scores, state statistics.',
     usage: 'dmm data card <dataset> [--source kit|d4rl] [--scale S] [--json]',
+    positionals: 'DATASET',
     flags: {
       source: { type: 'string', value: 'SRC', help: 'kit | d4rl', default: 'kit' },
       scale: {
@@ -67,6 +78,7 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
     name: 'data train-policies',
     summary: 'Retrain the behaviour policies of one env (ARS) and overwrite data/policies/<env>.json.',
     usage: 'dmm data train-policies <env> [--cpu-seconds N] [--seed N] [--max-iterations N] [--reselect NOISE]',
+    positionals: 'ENV',
     flags: {
       'cpu-seconds': { type: 'string', value: 'N', help: 'CPU budget' },
       seed: { type: 'string', value: 'N', help: 'training seed' },
@@ -75,52 +87,74 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
         value: 'N',
         help: 'stop after N iterations (reproduces a committed run exactly)',
       },
+      noise: { type: 'string', value: 'STD', help: 'action noise std of the selection episodes', default: '0.1' },
+      reselect: {
+        type: 'string',
+        value: 'NOISE',
+        help: 'no training: re-select the committed snapshots for this action noise std',
+      },
     },
+    examples: [
+      'dmm data train-policies hopper --max-iterations 100',
+      'dmm data train-policies walker2d --reselect 0.03',
+    ],
   },
-};
+} satisfies Record<(typeof SUBCOMMANDS)[number], CommandSpec>;
 
-function int(flags: FlagValues, key: string, cmd: string): number | undefined {
-  const v = flags[key];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new KitError(`Error in dmm ${cmd}: --${key} must be an integer, got '${v}'.`);
+/** An action-noise standard deviation: a number ≥ 0. */
+function noiseStd(cmd: string, flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0)) throw commandError(cmd, `--${flag} must be a noise std ≥ 0, got '${value}'`);
   return n;
+}
+
+/** The options of every subcommand; each parse only fills in its own. */
+type DataFlags = FlagValues<
+  (typeof SPECS)['generate']['flags'] &
+    (typeof SPECS)['download']['flags'] &
+    (typeof SPECS)['card']['flags'] &
+    (typeof SPECS)['train-policies']['flags']
+>;
+
+function dataUsage(): string {
+  return [
+    'Usage: dmm data <subcommand> [options]   (dmm data <subcommand> --help for its options)',
+    '',
+    'Subcommands:',
+    ...SUBCOMMANDS.map((s) => `  ${SPECS[s].usage}`),
+  ].join('\n');
 }
 
 export async function dataCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    console.log(['Usage: dmm data <subcommand> ...', '', ...SUBCOMMANDS.map((s) => `  ${SPECS[s].usage}`)].join('\n'));
+  if (sub === undefined || (sub.startsWith('-') && wantsHelp([sub]))) {
+    console.log(dataUsage());
     return sub === undefined ? 1 : 0;
   }
-  if (!(SUBCOMMANDS as readonly string[]).includes(sub))
-    throw new KitError(
-      `Error in dmm data: unknown subcommand '${sub}'. Did you mean '${nearest(sub, SUBCOMMANDS)}'? Subcommands: ${SUBCOMMANDS.join(', ')}.`,
-    );
-  const spec = SPECS[sub as (typeof SUBCOMMANDS)[number]];
-  const firstFlag = rest.findIndex((a) => a.startsWith('--'));
-  const names = firstFlag < 0 ? rest : rest.slice(0, firstFlag);
-  const flags = parseFlags(spec, firstFlag < 0 ? [] : rest.slice(firstFlag));
-  if (flags.help) {
+  if (sub.startsWith('-'))
+    throw commandError('data', `a subcommand must come first (${SUBCOMMANDS.join(', ')}), got '${sub}'`);
+  const spec = SPECS[pickName('data', 'subcommand', sub, SUBCOMMANDS)];
+  const parsed = parseCommand(spec as CommandSpec, rest);
+  const { help, positionals: names } = parsed;
+  const flags = parsed.flags as DataFlags;
+  if (help) {
     console.log(helpText(spec));
     return 0;
   }
-  const scale = typeof flags.scale === 'string' ? flags.scale : (process.env.DMM_SCALE ?? 'quick');
+  const scale = flags.scale ?? process.env.DMM_SCALE ?? 'quick';
+  const cmd = spec.name;
 
   if (sub === 'generate') {
     const all = flags.all ? ENV_NAMES.flatMap((e) => DATASET_KINDS.map((k) => `${e}-${k}`)) : names;
     if (all.length === 0)
-      throw new KitError(
-        'Error in dmm data generate: a dataset must be named (hopper-medium) or --all given, got neither.',
-      );
-    if (flags.out && all.length > 1)
-      throw new KitError(`Error in dmm data generate: --out must go with one dataset, got ${all.length}.`);
-    const seed = int(flags, 'seed', 'data generate');
+      throw commandError(cmd, 'a dataset must be named (hopper-medium) or --all given, got neither');
+    if (flags.out && all.length > 1) throw commandError(cmd, `--out must go with one dataset, got ${all.length}`);
+    const seed = parseInteger(cmd, 'seed', flags.seed, 0);
     for (const name of all) {
       const g = await generateDataset(name, {
         scale,
         seed,
-        file: flags.out as string | undefined,
+        file: flags.out,
         record: Boolean(flags.record),
       });
       const recipe = loadRecipe();
@@ -140,10 +174,9 @@ export async function dataCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'download') {
-    if (names.length === 0)
-      throw new KitError('Error in dmm data download: a D4RL id must be named (hopper-medium-v2), got none.');
+    if (names.length === 0) throw commandError(cmd, 'a D4RL id must be named (hopper-medium-v2), got none');
     for (const id of names) {
-      for (const r of await downloadDataset(id, { baseUrl: flags['base-url'] as string | undefined })) {
+      for (const r of await downloadDataset(id, { baseUrl: flags['base-url'] })) {
         console.log(
           `${r.file}: ${r.size} bytes, sha256 ${r.sha256} (${r.downloaded ? 'downloaded, recorded in manifest.json' : 'cached, verified'})`,
         );
@@ -152,24 +185,19 @@ export async function dataCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'card') {
-    if (names.length !== 1)
-      throw new KitError(`Error in dmm data card: exactly one dataset must be named, got ${names.length}.`);
+    if (names.length !== 1) throw commandError(cmd, `exactly one dataset must be named, got ${names.length}`);
     const source = (flags.source ?? 'kit') as DataSource;
     const card = await datasetCard(names[0], { source, scale });
     console.log(flags.json ? stableStringify(card, 2) : formatCard(card));
     return 0;
   }
   // train-policies
+  if (names.length !== 1 || !(ENV_NAMES as readonly string[]).includes(names[0]))
+    throw commandError(cmd, `one env must be named, one of ${ENV_NAMES.join(', ')}, got '${names.join(' ')}'`);
   const env = names[0] as EnvName;
-  if (!(ENV_NAMES as readonly string[]).includes(env))
-    throw new KitError(`Error in dmm data train-policies: env must be one of ${ENV_NAMES.join(', ')}, got '${env}'.`);
   const { trainPolicies, reselectPolicies, policySetFile } = await import('../../data/train-policies');
   if (flags.reselect !== undefined) {
-    const noise = Number(flags.reselect);
-    if (!(noise >= 0))
-      throw new KitError(
-        `Error in dmm data train-policies: --reselect must be a noise std ≥ 0, got '${flags.reselect}'.`,
-      );
+    const noise = noiseStd(cmd, 'reselect', flags.reselect);
     const { loadPolicySet } = await import('../../data/generate');
     const set = await reselectPolicies(loadPolicySet(env), noise);
     writeJsonAtomic(policySetFile(env), set);
@@ -178,12 +206,12 @@ export async function dataCommand(argv: string[]): Promise<number> {
   }
   const set = await trainPolicies(env, {
     ...(flags['cpu-seconds'] !== undefined
-      ? { cpuBudgetSeconds: int(flags, 'cpu-seconds', 'data train-policies') }
+      ? { cpuBudgetSeconds: parseInteger(cmd, 'cpu-seconds', flags['cpu-seconds']) }
       : {}),
-    ...(flags.seed !== undefined ? { seed: int(flags, 'seed', 'data train-policies') } : {}),
-    ...(flags.noise !== undefined ? { actionNoise: Number(flags.noise) } : {}),
+    ...(flags.seed !== undefined ? { seed: parseInteger(cmd, 'seed', flags.seed, 0) } : {}),
+    ...(flags.noise !== undefined ? { actionNoise: noiseStd(cmd, 'noise', flags.noise) } : {}),
     ...(flags['max-iterations'] !== undefined
-      ? { maxIterations: int(flags, 'max-iterations', 'data train-policies'), cpuBudgetSeconds: Infinity }
+      ? { maxIterations: parseInteger(cmd, 'max-iterations', flags['max-iterations']), cpuBudgetSeconds: Infinity }
       : {}),
   });
   writeJsonAtomic(policySetFile(env), set);

@@ -6,11 +6,11 @@ import { evaluate } from '../../eval/rollout';
 import { restoreRun } from '../../train/checkpoint';
 import { defaultDeps } from '../../train/deps';
 import { stableStringify, writeFileAtomic } from '../../util/atomic';
-import { check, KitError } from '../../util/check';
-import { helpText, parseFlags, parseIntList, parsePositiveInt, type CommandSpec } from '../args';
+import { KitError } from '../../util/check';
+import { commandError, helpText, parseCommand, parseIntList, parseInteger, type CommandSpec } from '../args';
 import type { CliCommand } from '../command';
 
-export const EVAL_SPEC: CommandSpec = {
+export const EVAL_SPEC = {
   name: 'eval',
   summary:
     'Evaluates a checkpoint with return-conditioned rollouts (docs/spec.md §10): per target, return mean ± std, length and normalised score.',
@@ -28,32 +28,27 @@ export const EVAL_SPEC: CommandSpec = {
     seed: { type: 'string', value: 'N', help: 'seed for the environment resets', default: 'the run’s seed' },
     out: { type: 'string', value: 'FILE', help: 'also write the results as JSON' },
   },
-};
+} satisfies CommandSpec;
 
 export async function evalMain(argv: string[]): Promise<number> {
-  const v = parseFlags(EVAL_SPEC, argv);
-  if (v.help) {
+  const { help, flags: v } = parseCommand(EVAL_SPEC, argv);
+  if (help) {
     console.log(helpText(EVAL_SPEC));
     return 0;
   }
-  check(
-    typeof v.checkpoint === 'string',
-    () => 'Error in dmm eval: --checkpoint must name a checkpoint folder, got none. See dmm eval --help.',
-  );
+  if (v.checkpoint === undefined) throw commandError('eval', '--checkpoint must name a checkpoint folder, got none');
   const backend = await initBackend();
-  const { checkpoint: ckpt, run, model, stateMean, stateStd } = await restoreRun(v.checkpoint as string);
+  const { checkpoint: ckpt, run, model, stateMean, stateStd } = await restoreRun(v.checkpoint);
   const dir = ckpt.dir;
   const stored = run.config.eval as unknown as EvalConfig;
   const config = resolveEvalConfig({
     ...stored,
-    targets: v.targets !== undefined ? parseIntList('eval', 'targets', v.targets as string) : stored.targets,
-    episodesPerTarget:
-      parsePositiveInt('eval', 'episodes', v.episodes as string | undefined) ?? stored.episodesPerTarget,
-    maxEpisodeSteps:
-      parsePositiveInt('eval', 'max-steps', v['max-steps'] as string | undefined) ?? stored.maxEpisodeSteps,
-    evalPadding: ((v['eval-padding'] as string | undefined) ?? stored.evalPadding) as EvalPadding,
+    targets: v.targets !== undefined ? parseIntList('eval', 'targets', v.targets) : stored.targets,
+    episodesPerTarget: parseInteger('eval', 'episodes', v.episodes) ?? stored.episodesPerTarget,
+    maxEpisodeSteps: parseInteger('eval', 'max-steps', v['max-steps']) ?? stored.maxEpisodeSteps,
+    evalPadding: (v['eval-padding'] ?? stored.evalPadding) as EvalPadding,
   });
-  const seed = v.seed !== undefined ? parseIntList('eval', 'seed', v.seed as string)[0] : run.spec.seed;
+  const seed = parseInteger('eval', 'seed', v.seed, 0) ?? run.spec.seed;
   const t0 = Date.now();
   const results = await evaluate(model, {
     env: run.spec.env,
@@ -76,12 +71,12 @@ export async function evalMain(argv: string[]): Promise<number> {
   if (v.out) {
     try {
       writeFileAtomic(
-        v.out as string,
+        v.out,
         stableStringify({ checkpoint: dir, step: ckpt.state.step, seed, backend, config, seconds, results }, 2) + '\n',
       );
     } catch (err) {
       throw new KitError(
-        `Error in dmm eval: --out must be a file that can be written, got ${v.out as string} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). The table above is complete; pass another --out to keep it as JSON.`,
+        `Error in dmm eval: --out must be a file that can be written, got ${v.out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). The table above is complete; pass another --out to keep it as JSON.`,
       );
     }
   }

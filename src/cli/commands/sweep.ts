@@ -1,63 +1,101 @@
 /**
  * `dmm sweep --grid FILE`: every cell of a grid (src/sweep/grid.ts format) on local worker processes.
- * With --queue, --status or --collect it is the job-queue sweep of ./sweep-queue.ts (issue 9).
+ * With --queue, --status or --collect it is the job-queue sweep of ./sweep-queue.ts. One option table for
+ * both: an option's group says which mode it belongs to, and --help lists them all.
  */
-import { specLabel } from '../../config/run-spec';
+import { resultsDir, specLabel } from '../../config/run-spec';
 import { loadGrid } from '../../sweep/grid';
 import { runSpecs } from '../../sweep/local';
-import { check } from '../../util/check';
-import { helpText, parseFlags, parsePositiveInt, type CommandSpec } from '../args';
+import { commandError, helpText, parseCommand, parseInteger, type CommandSpec, type FlagValues } from '../args';
 import type { CliCommand } from '../command';
 
-export const SWEEP_SPEC: CommandSpec = {
+const LOCAL = 'Local runs (without --queue)';
+const QUEUE = 'Job queue (--queue, --status, --collect)';
+
+export const SWEEP_SPEC = {
   name: 'sweep',
   summary:
-    'Runs every cell of a grid file on local worker processes, one per core. Cells with a finished record are skipped, so rerunning resumes; a failed cell is recorded as failed with its error and the rest go on. For many machines add --queue (see dmm sweep --queue --help).',
-  usage:
-    'dmm sweep --grid FILE [--jobs N] [--results DIR]   |   dmm sweep --grid FILE --queue redis://host:6379   |   dmm sweep --status | --collect',
+    'Runs every cell of a grid file on local worker processes, one per core. Cells with a finished record are skipped, so rerunning resumes; a failed cell is recorded as failed with its error and the rest go on. With --queue the cells go to a Redis job queue instead, for `dmm worker` processes on any number of machines.',
+  usage: [
+    'dmm sweep --grid FILE [--jobs N] [--results DIR]                  (local processes)',
+    'dmm sweep --grid FILE --queue redis://host:6379 [--attempts N]    (enqueue)',
+    'dmm sweep --status [--queue URL] [--json]',
+    'dmm sweep --collect [--queue URL] [--results DIR]',
+  ],
   flags: {
     grid: { type: 'string', value: 'FILE', help: 'grid JSON (grids/*.json)' },
-    jobs: { type: 'string', value: 'N', help: 'processes at once', default: 'one per core' },
-    results: { type: 'string', value: 'DIR', help: 'results folder', default: 'results' },
+    results: {
+      type: 'string',
+      value: 'DIR',
+      help: "this machine's results folder",
+      default: '$DMM_RESULTS_DIR, else .cache/results-smoke for smoke runs, else results',
+    },
+    jobs: { type: 'string', value: 'N', help: 'processes at once', default: 'one per core', group: LOCAL },
     runner: {
       type: 'string',
       value: 'FILE',
       help: 'module exporting runJob(spec, ctx) instead of runTraining (tests, benchmarks)',
+      group: LOCAL,
     },
-    queue: { type: 'string', value: 'URL', help: 'enqueue on a Redis job queue instead' },
-    status: { type: 'boolean', help: 'queue status' },
-    collect: { type: 'boolean', help: 'pull finished records from the queue' },
+    queue: { type: 'string', value: 'URL', help: 'Redis of the sweep', default: '$DMM_QUEUE', group: QUEUE },
+    status: { type: 'boolean', help: 'done, running, failed, waiting, ETA', group: QUEUE },
+    collect: { type: 'boolean', help: 'write finished records that are not yet in the results folder', group: QUEUE },
+    json: { type: 'boolean', help: 'with --status: print JSON', group: QUEUE },
+    attempts: {
+      type: 'string',
+      value: 'N',
+      help: 'tries per run before it is marked failed',
+      default: '3',
+      group: QUEUE,
+    },
+    'backoff-ms': { type: 'string', value: 'MS', help: 'first retry delay, doubling', default: '60000', group: QUEUE },
+    'retry-failed': { type: 'boolean', help: 'put failed runs back in the queue', group: QUEUE },
+    source: {
+      type: 'string',
+      value: 'SRC',
+      help: 'dataset source of every run: kit | d4rl',
+      default: 'kit',
+      group: QUEUE,
+    },
+    name: { type: 'string', value: 'NAME', help: 'queue name inside Redis', default: 'dmm-sweep', group: QUEUE },
   },
-  examples: ['dmm sweep --grid grids/smoke-6.json', 'dmm sweep --grid grids/main-table.json --jobs 2'],
-};
+  examples: [
+    'dmm sweep --grid grids/smoke-6.json',
+    'dmm sweep --grid grids/main-table.json --jobs 2',
+    'dmm sweep --grid grids/main-table.json --queue redis://:password@host:6379',
+    'dmm sweep --status --queue redis://:password@host:6379',
+  ],
+} satisfies CommandSpec;
+
+export type SweepFlags = FlagValues<typeof SWEEP_SPEC.flags>;
 
 export async function sweepMain(argv: string[]): Promise<number> {
-  const queueMode = argv.some(
-    (a) => a === '--queue' || a.startsWith('--queue=') || a === '--status' || a === '--collect',
-  );
-  if (queueMode) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads bullmq only when the queue is used
-    const { sweepQueueCommand } = require('./sweep-queue') as { sweepQueueCommand(argv: string[]): Promise<number> };
-    return sweepQueueCommand(argv);
-  }
-  const v = parseFlags(SWEEP_SPEC, argv);
-  if (v.help) {
+  const { help, flags: v } = parseCommand(SWEEP_SPEC, argv);
+  if (help) {
     console.log(helpText(SWEEP_SPEC));
     return 0;
   }
-  check(
-    typeof v.grid === 'string',
-    () => 'Error in dmm sweep: --grid must name a grid file, got none. See dmm sweep --help.',
-  );
-  const { cells } = loadGrid(v.grid as string);
+  const queueMode = v.queue !== undefined || v.status || v.collect;
+  const given = Object.keys(v) as (keyof typeof SWEEP_SPEC.flags)[];
+  const wrong = given.find((k) => (SWEEP_SPEC.flags[k] as { group?: string }).group === (queueMode ? LOCAL : QUEUE));
+  if (wrong !== undefined)
+    throw commandError(
+      'sweep',
+      queueMode
+        ? `--${wrong} is for local runs and cannot go with --queue, --status or --collect`
+        : `--${wrong} is a job-queue option: it goes with --queue URL, --status or --collect`,
+    );
+  if (queueMode) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads bullmq only when the queue is used
+    const { sweepQueue } = require('./sweep-queue') as typeof import('./sweep-queue');
+    return sweepQueue(v);
+  }
+  if (v.grid === undefined) throw commandError('sweep', '--grid must name a grid file, got none');
+  const { grid, cells } = loadGrid(v.grid);
+  const results = v.results ?? resultsDir(grid.scale);
   const r = await runSpecs(
     cells.map((c) => c.spec),
-    {
-      resultsDir: v.results as string | undefined,
-      jobs: parsePositiveInt('sweep', 'jobs', v.jobs as string | undefined),
-      runner: v.runner as string | undefined,
-      progress: true,
-    },
+    { resultsDir: results, jobs: parseInteger('sweep', 'jobs', v.jobs), runner: v.runner, progress: true },
   );
   console.log(
     `${v.grid}: ${cells.length} cells; ${r.trained} finished now, ${r.cached} already finished, ${r.failed} failed.`,

@@ -1,15 +1,31 @@
-/** `dmm train`: one run per seed, official settings at the chosen scale, records in results/<experiment>/. */
+/**
+ * `dmm train`: one run per seed, official settings at the chosen scale, records in <results>/<experiment>/.
+ * The runs are resolved (src/config/resolve.ts, then the model's resolver) before anything is written, so
+ * a typo in --set is refused in one line, and --dry-run prints exactly what the trainer would use.
+ */
 import * as os from 'os';
+import { ENGINES, MODEL_NAMES, type ModelName } from '../../config/names';
+import { resolveRun } from '../../config/resolve';
+import { DEFAULT_EXPERIMENT, normaliseRunSpec, recordPath, resultsDir, type RunSpec } from '../../config/run-spec';
 import { RUN_SCALES, parseScale } from '../../config/scales';
+import { TRAIN_KEYS } from '../../config/train';
+import { MODEL_DEFAULTS, resolveModelConfig } from '../../models/registry';
 import { filterRows, loadRows, summaryTable, toMarkdown } from '../../results/aggregate';
-import { DEFAULT_EXPERIMENT, normaliseRunSpec, type RunSpec } from '../../config/run-spec';
 import { runSpecs } from '../../sweep/local';
-import { helpText, parseFlags, parseIntList, parseOverrides, parsePositiveInt, type CommandSpec } from '../args';
+import { stableStringify } from '../../util/atomic';
+import { checkOneOf, nearest } from '../../util/check';
+import {
+  commandError,
+  helpText,
+  parseCommand,
+  parseIntList,
+  parseInteger,
+  parseOverrides,
+  type CommandSpec,
+} from '../args';
 import type { CliCommand } from '../command';
-import { ENGINES } from '../../config/names';
-import { check } from '../../util/check';
 
-export const TRAIN_SPEC: CommandSpec = {
+export const TRAIN_SPEC = {
   name: 'train',
   summary:
     'Trains a model on an offline dataset with the official protocol (docs/spec.md §9), evaluating after every iteration (§10), and writes one record per seed.',
@@ -50,7 +66,16 @@ export const TRAIN_SPEC: CommandSpec = {
       repeatable: true,
     },
     jobs: { type: 'string', value: 'N', help: 'processes for several seeds', default: 'one per core' },
-    results: { type: 'string', value: 'DIR', help: 'results folder', default: 'results' },
+    results: {
+      type: 'string',
+      value: 'DIR',
+      help: 'results folder (records and checkpoints)',
+      default: '$DMM_RESULTS_DIR, else .cache/results-smoke at smoke scale, else results',
+    },
+    'dry-run': {
+      type: 'boolean',
+      help: 'print the resolved runs and configuration (JSON) and exit; writes nothing',
+    },
     restart: { type: 'boolean', help: 'run again from scratch: ignore a finished record and the checkpoints' },
     engine: {
       type: 'string',
@@ -62,55 +87,77 @@ export const TRAIN_SPEC: CommandSpec = {
   examples: [
     'dmm train --model dmm --env hopper --dataset medium --scale quick',
     'dmm train --model dt --seeds 12 --scale smoke --set hiddenSize=32',
+    'dmm train --model dmm --scale paper --set learningRate=3e-4 --dry-run',
   ],
-};
+} satisfies CommandSpec;
 
-export async function trainMain(argv: string[]): Promise<number> {
-  const v = parseFlags(TRAIN_SPEC, argv);
-  if (v.help) {
-    console.log(helpText(TRAIN_SPEC));
-    return 0;
-  }
-  if (v.engine !== undefined) {
-    check(
-      (ENGINES as readonly string[]).includes(v.engine as string),
-      () => `Error in dmm train: --engine must be one of ${ENGINES.join(', ')}, got '${v.engine}'.`,
-    );
-    process.env.DMM_ENGINE = v.engine as string; // the pool's child processes inherit it
-  }
-  const scale = parseScale(v.scale as string | undefined, parseScale(process.env.DMM_SCALE));
-  const listed =
-    v.seeds !== undefined ? parseIntList('train', 'seeds', v.seeds as string) : [...RUN_SCALES[scale].seeds];
-  const seeds = [...new Set(listed)];
+/**
+ * The run specs of the command line, resolved as the trainer will resolve them: every --set key must be a
+ * trainer or model setting (named with the nearest valid one otherwise), every value must pass the resolvers.
+ */
+function resolveSpecs(v: TrainFlags): { specs: RunSpec[]; config: ReturnType<typeof resolveRun> } {
+  const scale = parseScale(v.scale, parseScale(process.env.DMM_SCALE));
+  const listed = v.seeds !== undefined ? parseIntList('train', 'seeds', v.seeds) : [...RUN_SCALES[scale].seeds];
   const twice = [...new Set(listed.filter((seed, i) => listed.indexOf(seed) !== i))];
   if (twice.length > 0)
-    console.log(`note: --seeds lists ${twice.join(', ')} more than once; each seed is trained once.`);
-  const resultsDir = (v.results as string | undefined) ?? 'results';
-  const overrides = parseOverrides('train', v.set as string[] | undefined);
-  const specs: RunSpec[] = seeds.map((seed) =>
+    console.error(`note: --seeds lists ${twice.join(', ')} more than once; each seed is trained once.`);
+  const model = checkOneOf('dmm train', '--model', v.model ?? 'dmm', MODEL_NAMES) as ModelName;
+  const overrides = parseOverrides('train', v.set);
+  const settings = [...new Set([...TRAIN_KEYS, ...Object.keys(MODEL_DEFAULTS[model])])];
+  for (const key of Object.keys(overrides))
+    if (!settings.includes(key))
+      throw commandError(
+        'train',
+        `--set ${key}=… names no trainer or ${model} setting. Did you mean '${nearest(key, settings)}'? Settings: ${settings.join(', ')}`,
+      );
+  const specs = [...new Set(listed)].map((seed) =>
     normaliseRunSpec(
       {
-        model: (v.model as string | undefined) ?? 'dmm',
-        env: (v.env as string | undefined) ?? 'hopper',
-        dataset: (v.dataset as string | undefined) ?? 'medium',
+        model,
+        env: v.env ?? 'hopper',
+        dataset: v.dataset ?? 'medium',
         seed,
         scale,
-        source: v.source as string | undefined,
-        experiment: v.experiment as string | undefined,
-        evalPadding: v['eval-padding'] as string | undefined,
+        source: v.source,
+        experiment: v.experiment,
+        evalPadding: v['eval-padding'],
         overrides: Object.keys(overrides).length ? overrides : undefined,
       },
       'dmm train',
     ),
   );
-  const jobs =
-    parsePositiveInt('train', 'jobs', v.jobs as string | undefined) ?? Math.min(os.cpus().length, specs.length);
+  // The seeds share every setting, so one resolution checks them all; the model's resolver fills in its defaults.
+  const config = resolveRun(specs[0]);
+  return { specs, config: { ...config, model: resolveModelConfig(model, config.model) } };
+}
+
+type TrainFlags = ReturnType<typeof parseCommand<typeof TRAIN_SPEC.flags>>['flags'];
+
+export async function trainMain(argv: string[]): Promise<number> {
+  const { help, flags: v } = parseCommand(TRAIN_SPEC, argv);
+  if (help) {
+    console.log(helpText(TRAIN_SPEC));
+    return 0;
+  }
+  const engine =
+    v.engine !== undefined
+      ? checkOneOf('dmm train', '--engine', v.engine, ENGINES)
+      : checkOneOf('dmm train', 'DMM_ENGINE', process.env.DMM_ENGINE || 'fused', ENGINES);
+  const { specs, config } = resolveSpecs(v);
+  const results = v.results ?? resultsDir(specs[0].scale);
+  const jobs = parseInteger('train', 'jobs', v.jobs) ?? Math.min(os.cpus().length, specs.length);
+  if (v['dry-run']) {
+    const runs = specs.map((spec) => ({ seed: spec.seed, record: recordPath(spec, results) }));
+    console.log(stableStringify({ ...config, spec: { ...config.spec, seed: undefined }, runs, engine, jobs }, 2));
+    return 0;
+  }
+  if (v.engine !== undefined) process.env.DMM_ENGINE = engine; // the pool's child processes inherit it
   // --restart: run again from scratch, ignoring a finished record and the checkpoints.
-  const r = await runSpecs(specs, { resultsDir, jobs, cache: !v.restart, resume: !v.restart, progress: true });
+  const r = await runSpecs(specs, { resultsDir: results, jobs, cache: !v.restart, resume: !v.restart, progress: true });
   if (r.cached > 0)
     console.log(`note: ${r.cached} finished run(s) skipped, their records kept; --restart trains them again.`);
   const spec0 = specs[0];
-  const rows = filterRows(loadRows(resultsDir, spec0.experiment), {
+  const rows = filterRows(loadRows(results, spec0.experiment), {
     model: spec0.model,
     dataset: spec0.dataset,
     scale: spec0.scale,
