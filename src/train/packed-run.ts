@@ -277,30 +277,55 @@ export interface PackedSpecsOptions extends RunOptions {
   log?: (line: string) => void;
 }
 
+export interface PackedSpecsReport {
+  /** In the order of the specs: the record, or the error of the pack that failed (its runs' records say failed). */
+  outcomes: { spec: RunSpec; record?: RunRecord; error?: string }[];
+  trained: number;
+  cached: number;
+  failed: number;
+}
+
 /**
  * A grid's specs trained pack by pack (packGroups): finished runs are kept, each pack resumes from its runs'
- * checkpoints after a kill, a spec the engine cannot pack trains alone. Records in the order of `specs`.
+ * checkpoints after a kill, a spec the engine cannot pack trains alone, a failed pack does not stop the others.
  */
-export async function runPackedSpecs(specs: readonly RunSpec[], opts: PackedSpecsOptions = {}): Promise<RunRecord[]> {
+export async function runPackedSpecs(
+  specs: readonly RunSpec[],
+  opts: PackedSpecsOptions = {},
+): Promise<PackedSpecsReport> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const resultsDir = opts.resultsDir ?? 'results';
   const normal = specs.map((s) => normaliseRunSpec(s, 'runPackedSpecs'));
-  const out = new Map<string, RunRecord>();
+  const out = new Map<string, { record?: RunRecord; error?: string }>();
   const todo: RunSpec[] = [];
   for (const s of new Map(normal.map((n) => [specHash(n), n])).values()) {
     const finished = opts.resume === false ? undefined : finishedRecord(recordPath(s, resultsDir));
-    if (finished) out.set(specHash(s), finished);
+    if (finished) out.set(specHash(s), { record: finished });
     else todo.push(s);
   }
+  const cached = out.size;
   const executor = (await initBackend({ log: false })) === 'webgpu' ? 'webgpu' : 'cpu';
   const groups = packGroups(todo, { maxRuns: opts.maxRuns, executor });
   log(
-    `${out.size + todo.length} run(s): ${out.size} finished before, ${todo.length} to run in ${groups.length} pack(s) of ${groups.map((g) => g.specs.length).join(', ') || '0'}`,
+    `${cached + todo.length} run(s): ${cached} finished before, ${todo.length} to run in ${groups.length} pack(s) of ${groups.map((g) => g.specs.length).join(', ') || '0'}`,
   );
+  let failed = 0;
   for (const [i, g] of groups.entries()) {
     log(`pack ${i + 1}/${groups.length}: ${g.specs.map(specLabel).join(', ')}`);
-    const records = g.key === null ? [await runTraining(g.specs[0], opts)] : await runPacked(g.specs, opts);
-    g.specs.forEach((s, j) => out.set(specHash(s), records[j]));
+    try {
+      const records = g.key === null ? [await runTraining(g.specs[0], opts)] : await runPacked(g.specs, opts);
+      g.specs.forEach((s, j) => out.set(specHash(s), { record: records[j] }));
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      log(`pack ${i + 1}/${groups.length} failed: ${error}`);
+      failed += g.specs.length;
+      for (const s of g.specs) out.set(specHash(s), { error });
+    }
   }
-  return normal.map((s) => out.get(specHash(s))!);
+  return {
+    outcomes: normal.map((spec) => ({ spec, ...out.get(specHash(spec))! })),
+    trained: todo.length - failed,
+    cached,
+    failed,
+  };
 }

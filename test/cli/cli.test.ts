@@ -289,3 +289,37 @@ test('dmm train: a seed listed twice is trained once, with a note; a finished ru
   assert.match(out, /1 run\(s\): 1 finished before, 0 to run/);
   assert.match(out, /note: 1 finished run\(s\) skipped, their records kept; --restart trains them again\./);
 });
+
+test('dmm sweep --pack trains a grid as packed runs: records say packedWith, a rerun keeps them', async () => {
+  const dir = tmpDir();
+  const grid = writeGrid(dir, 'packed', {
+    experiment: 'cli-packed',
+    scale: 'smoke',
+    models: ['dmm'],
+    envs: ['hopper'],
+    datasets: ['medium'],
+    seeds: [12, 23],
+  });
+  const results = path.join(dir, 'results');
+  const argv = ['sweep', '--grid', grid, '--pack', '--results', results];
+  const first = await capture(() => main(argv));
+  assert.equal(first.code, 0, first.out);
+  assert.match(first.out, /2 run\(s\): 0 finished before, 2 to run in 1 pack\(s\) of 2/);
+  assert.match(first.out, /2 cells; 2 finished now, 0 already finished, 0 failed/);
+  for (const seed of [12, 23]) {
+    const spec = normaliseRunSpec({
+      model: 'dmm',
+      env: 'hopper',
+      dataset: 'medium',
+      seed,
+      scale: 'smoke',
+      experiment: 'cli-packed',
+    });
+    const rec = JSON.parse(fs.readFileSync(recordPath(spec, results), 'utf8'));
+    assert.deepEqual([rec.status, rec.packedWith, rec.engine], ['finished', 2, 'fused']);
+  }
+  const again = await capture(() => main(argv));
+  assert.match(again.out, /0 finished now, 2 already finished/);
+  await assert.rejects(main([...argv, '--jobs', '2']), /--jobs cannot go with --pack/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

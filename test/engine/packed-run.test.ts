@@ -113,7 +113,9 @@ test('runPackedSpecs trains each pack once and keeps finished runs on a rerun', 
   const wide = { ...specs[0], overrides: { ...base.overrides, hiddenSize: 24 } };
   const lines: string[] = [];
   const log = (l: string) => lines.push(l);
-  const r = await runPackedSpecs([...specs, wide], { resultsDir: dir, deps, silent: true, log });
+  const report = await runPackedSpecs([...specs, wide], { resultsDir: dir, deps, silent: true, log });
+  assert.deepEqual([report.trained, report.cached, report.failed], [3, 0, 0]);
+  const r = report.outcomes.map((o) => o.record!);
   assert.deepEqual(
     r.map((x) => [x.status, x.packedWith]),
     [
@@ -125,5 +127,9 @@ test('runPackedSpecs trains each pack once and keeps finished runs on a rerun', 
   assert.match(lines[0], /3 run\(s\): 0 finished before, 3 to run in 2 pack\(s\) of 2, 1/);
   const again = await runPackedSpecs([...specs, wide], { resultsDir: dir, deps, silent: true, log });
   assert.match(lines.at(-1)!, /3 finished before, 0 to run/);
-  assert.deepEqual(again.map(comparable), r.map(comparable));
+  assert.equal(again.cached, 3);
+  assert.deepEqual(
+    again.outcomes.map((o) => comparable(o.record!)),
+    r.map(comparable),
+  );
 });

@@ -18,6 +18,7 @@ export const SWEEP_SPEC = {
     'Runs every cell of a grid file on local worker processes, one per core. Cells with a finished record are skipped, so rerunning resumes; a failed cell is recorded as failed with its error and the rest go on. With --queue the cells go to a Redis job queue instead, for `dmm worker` processes on any number of machines.',
   usage: [
     'dmm sweep --grid FILE [--jobs N] [--results DIR]                  (local processes)',
+    'dmm sweep --grid FILE --pack [--pack-runs N] [--results DIR]     (packed runs, one GPU)',
     'dmm sweep --grid FILE --queue redis://host:6379 [--attempts N]    (enqueue)',
     'dmm sweep --status [--queue URL] [--json]',
     'dmm sweep --collect [--queue URL] [--results DIR]',
@@ -31,6 +32,18 @@ export const SWEEP_SPEC = {
       default: '$DMM_RESULTS_DIR, else .cache/results-smoke for smoke runs, else results',
     },
     jobs: { type: 'string', value: 'N', help: 'processes at once', default: 'one per core', group: LOCAL },
+    pack: {
+      type: 'boolean',
+      help: 'train compatible cells (same model shape, batch, clip, plan) as packed runs of one fused-engine program, in this process',
+      group: LOCAL,
+    },
+    'pack-runs': {
+      type: 'string',
+      value: 'N',
+      help: 'with --pack: most runs per pack',
+      default: 'what one GPU binding holds, at most 64; 4 on the CPU',
+      group: LOCAL,
+    },
     runner: {
       type: 'string',
       value: 'FILE',
@@ -62,6 +75,7 @@ export const SWEEP_SPEC = {
   examples: [
     'dmm sweep --grid grids/smoke-6.json',
     'dmm sweep --grid grids/main-table.json --jobs 2',
+    'DMM_BACKEND=webgpu dmm sweep --grid grids/main-table.json --pack',
     'dmm sweep --grid grids/main-table.json --queue redis://:password@host:6379',
     'dmm sweep --status --queue redis://:password@host:6379',
   ],
@@ -93,6 +107,25 @@ export async function sweepMain(argv: string[]): Promise<number> {
   if (v.grid === undefined) throw commandError('sweep', '--grid must name a grid file, got none');
   const { grid, cells } = loadGrid(v.grid);
   const results = v.results ?? resultsDir(grid.scale);
+  if (v.pack) {
+    if (v.jobs !== undefined || v.runner !== undefined)
+      throw commandError(
+        'sweep',
+        `--${v.jobs !== undefined ? 'jobs' : 'runner'} cannot go with --pack (one process trains every pack)`,
+      );
+    // Loaded only here: the engine and tfjs are not needed for the other modes' start-up.
+    const { runPackedSpecs } = await import('../../train/packed-run');
+    const p = await runPackedSpecs(
+      cells.map((c) => c.spec),
+      { resultsDir: results, maxRuns: parseInteger('sweep', 'pack-runs', v['pack-runs']) },
+    );
+    console.log(
+      `${v.grid}: ${cells.length} cells; ${p.trained} finished now, ${p.cached} already finished, ${p.failed} failed.`,
+    );
+    for (const o of p.outcomes.filter((x) => x.error)) console.log(`  failed ${specLabel(o.spec)}: ${o.error}`);
+    return p.failed ? 1 : 0;
+  }
+  if (v['pack-runs'] !== undefined) throw commandError('sweep', '--pack-runs goes with --pack');
   const r = await runSpecs(
     cells.map((c) => c.spec),
     { resultsDir: results, jobs: parseInteger('sweep', 'jobs', v.jobs), runner: v.runner, progress: true },
