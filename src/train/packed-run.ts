@@ -196,14 +196,22 @@ async function trainPack(runs: OpenRun[], opts: RunOptions): Promise<void> {
 }
 
 /**
- * Worker threads per target's VecEnv when R runs evaluate together: the cores shared among all runs' targets
- * (evaluate's own rule, from 100 episodes on, divided by R), at least one each; none below 100 episodes.
+ * MuJoCo environments one WebAssembly instance holds safely: each MjData reserves MuJoCo's default arena
+ * (13.6 MB for hopper), and an instance's memory stops at 2 GiB.
+ */
+const ENVS_PER_INSTANCE = 64;
+
+/**
+ * Worker threads per target's VecEnv when R runs evaluate together: the cores shared among all runs' targets,
+ * at least one each and enough that no thread holds more than ENVS_PER_INSTANCE envs; this thread steps them
+ * itself only while all runs' episodes fit one instance and are few (evaluate's rule: under 100).
  */
 function evalWorkers(run: OpenRun, packed: number, opts: RunOptions): number | undefined {
   if (opts.workers !== undefined || packed === 1) return opts.workers;
-  const e = run.cfg.eval;
-  const rows = e.targets.length * e.episodesPerTarget;
-  return rows >= 100 ? Math.max(1, Math.round(os.cpus().length / (e.targets.length * packed))) : 0;
+  const { targets, episodesPerTarget: E } = run.cfg.eval;
+  const all = targets.length * E * packed;
+  if (all < 100 && all <= ENVS_PER_INSTANCE) return 0;
+  return Math.max(Math.ceil(E / ENVS_PER_INSTANCE), Math.round(os.cpus().length / (targets.length * packed)), 1);
 }
 
 /** Past this many runs a packed DMM step gains little on the H200 (bench/results/packed-webgpu.json). */
