@@ -26,7 +26,7 @@ export const SUMMER: [number, string][] = [
 export const tokenLabels = (K: number) =>
   Array.from({ length: 3 * K }, (_, j) => `${TOKEN_TYPES[j % 3]}${Math.floor(j / 3) + 1}`);
 
-const MODEL_TITLE: Record<string, string> = { dmamba: 'Decision Mamba', dmm: 'DMM' };
+const MODEL_TITLE: Record<string, string> = { dmamba: 'Decision Mamba', dmm: 'Decision MetaMamba' };
 /** Taps shown in the static figure (docs/spec.md §11 F3), per model. */
 const FIGURE_TAPS: Record<string, { tap: string; title: string; scale: string }[]> = {
   dmamba: [
@@ -90,6 +90,40 @@ export function typeMeans(perStep: number[][][][], layer: number): Record<string
       }
     });
   return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, v.n ? v.s / v.n : NaN]));
+}
+
+/** The taps whose token-type activity notebook 05 tabulates: the scan output, and DMM's DSM output. */
+const ACTIVITY_TAPS = ['scanOutput', 'localMixerOutput'] as const;
+
+/** One row of notebook 05's table: mean |activation| per token type, and the paper's a / mean(R, s) ratio. */
+export interface TokenTypeActivity {
+  model: string;
+  tap: string;
+  /** 0-based. */
+  layer: number;
+  R: number;
+  s: number;
+  a: number;
+  /** mean |a| / ((mean |R| + mean |s|) / 2): above 1 when action tokens dominate. */
+  actionRatio: number;
+}
+
+/** The numbers behind notebook 05's table, bars and finding, per model, activity tap and layer. */
+export function tokenTypeActivity(sets: readonly TapSet[]): TokenTypeActivity[] {
+  const rows: TokenTypeActivity[] = [];
+  for (const set of sets)
+    for (const tap of ACTIVITY_TAPS.filter((x) => set.taps[x]))
+      for (let layer = 0; layer < set.layers; layer++) {
+        const m = typeMeans(set.taps[tap], layer);
+        const actionRatio = m.a / Math.max(1e-9, (m.R + m.s) / 2);
+        rows.push({ model: set.model, tap, layer, R: m.R, s: m.s, a: m.a, actionRatio });
+      }
+  return rows;
+}
+
+/** The scan output's a / mean(R, s) per layer of one model (what the finding compares). */
+export function scanOutputRatios(rows: readonly TokenTypeActivity[], model: string): number[] {
+  return rows.filter((r) => r.model === model && r.tap === 'scanOutput').map((r) => r.actionRatio);
 }
 
 function heatmapFigure(sets: TapSet[]): { data: Data[]; layout: Partial<Layout>; cols: number; rows: number } {
@@ -248,33 +282,31 @@ export function heatmapFigures(taps: HeatmapTaps, cells: CellsReport, scale: str
       height: Math.min(4000, 240 * hm.rows + 140),
       caption: `Channels (y) × 24 tokens (x: R, s, a per step, K=8) at the last step of one evaluation episode (primary target, reset seed 7, capped at ${maxSteps} steps; lengths ${sets.map((s) => `${MODEL_TITLE[s.model]} ${s.episode.length}`).join(', ')}). Colour range [−5, 5]; viridis for the scan taps, matplotlib's summer for the mixer taps. ${protocolNote(scale)}`,
     });
-    // Mean |activation| per token type per layer, scan output (and DSM output for DMM).
-    const rows: (string | number)[][] = [];
+    // Mean |activation| per token type per layer, scan output (and DSM output for DMM): the table, the bars and
+    // the finding all read these rows, so they cannot disagree.
+    const activity = tokenTypeActivity(sets);
+    const rows = activity.map((r) => [
+      MODEL_TITLE[r.model] ?? r.model,
+      r.tap,
+      r.layer + 1,
+      fmt(r.R, 3),
+      fmt(r.s, 3),
+      fmt(r.a, 3),
+      fmt(r.actionRatio, 2),
+    ]);
     const bars: Data[] = [];
-    for (const set of sets) {
-      for (const tap of ['scanOutput', 'localMixerOutput'].filter((x) => set.taps[x])) {
-        for (let l = 0; l < set.layers; l++) {
-          const m = typeMeans(set.taps[tap], l);
-          rows.push([
-            MODEL_TITLE[set.model],
-            tap,
-            l + 1,
-            fmt(m.R, 3),
-            fmt(m.s, 3),
-            fmt(m.a, 3),
-            fmt(m.a / Math.max(1e-9, Math.min(m.R, m.s)), 2),
-          ]);
-        }
+    for (const set of sets)
+      for (const tap of ACTIVITY_TAPS.filter((x) => set.taps[x])) {
+        const own = activity.filter((r) => r.model === set.model && r.tap === tap);
         for (const k of TOKEN_TYPES)
           bars.push({
             type: 'bar',
             name: `${MODEL_TITLE[set.model]} ${tap} · ${k}`,
-            x: Array.from({ length: set.layers }, (_, l) => `layer ${l + 1}`),
-            y: Array.from({ length: set.layers }, (_, l) => typeMeans(set.taps[tap], l)[k]),
+            x: own.map((r) => `layer ${r.layer + 1}`),
+            y: own.map((r) => r[k]),
             legendgroup: `${set.model}${tap}`,
           } as Data);
       }
-    }
     tables.push(markdownTable(['model', 'tap', 'layer', 'mean |R|', 'mean |s|', 'mean |a|', 'a / mean(R, s)'], rows));
     figures.push({
       ...common,
@@ -289,17 +321,11 @@ export function heatmapFigures(taps: HeatmapTaps, cells: CellsReport, scale: str
       width: 900,
       caption: `Mean absolute activation over channels and tokens of each type (R, s, a), over ${sets[0].steps.length} kept steps of the episode. The DMM paper's claim: in a Mamba stack the scan output of R and s tokens nearly vanishes against a tokens. ${protocolNote(scale)}`,
     });
-    const ratio = (set: TapSet) => {
-      const rs = Array.from({ length: set.layers }, (_, l) => typeMeans(set.taps.scanOutput ?? [], l));
-      return rs.map((m) => m.a / Math.max(1e-9, (m.R + m.s) / 2));
-    };
-    const dma = sets.find((s) => s.model === 'dmamba');
-    const dmm = sets.find((s) => s.model === 'dmm');
-    const rd = dma ? ratio(dma) : [];
-    const rm = dmm ? ratio(dmm) : [];
+    const rd = scanOutputRatios(activity, 'dmamba');
+    const rm = scanOutputRatios(activity, 'dmm');
     const avg = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / Math.max(1, xs.length);
     finding =
-      `Scan output, ratio of mean |a| to the mean of mean |R| and mean |s|, per layer: Decision Mamba ${rd.map((x) => fmt(x, 2)).join(', ') || '–'}; DMM ${rm.map((x) => fmt(x, 2)).join(', ') || '–'}. ` +
+      `Scan output, a / mean(R, s) per layer (mean |a| over the mean of mean |R| and mean |s|, as in the table): ${MODEL_TITLE.dmamba} ${rd.map((x) => fmt(x, 2)).join(', ') || '–'}; ${MODEL_TITLE.dmm} ${rm.map((x) => fmt(x, 2)).join(', ') || '–'}. ` +
       (rd.length && rm.length
         ? avg(rd) > avg(rm) && avg(rd) > 2
           ? "Action tokens dominate the Mamba stack's scan output more than DMM's, the direction of the paper's Figure 3. "

@@ -109,9 +109,9 @@ export function fmtMs(m: { mean: number; std: number; n: number }): string {
   return m.n > 1 ? `${fmt(m.mean)} ± ${fmt(m.std)}` : fmt(m.mean);
 }
 
-/** A Markdown table. */
+/** A Markdown table; a `|` inside a cell (`mean |a|`) is escaped so it does not split the cell. */
 export function markdownTable(head: string[], rows: (string | number)[][]): string {
-  const line = (r: (string | number)[]) => `| ${r.map(String).join(' | ')} |`;
+  const line = (r: (string | number)[]) => `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
