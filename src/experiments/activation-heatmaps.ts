@@ -13,7 +13,7 @@ import type { RunRecord } from '../results/record';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellsReport } from './cells';
 import { OFFICIAL_K, contextCells } from './plan';
-import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, type NotebookResult } from './report';
+import { cellsLine, fmt, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
 import { episodeWindows, loadTrained, windowsToInputs, type Trained } from './trained';
 
 export const TOKEN_TYPES = ['R', 's', 'a'] as const;
@@ -197,10 +197,8 @@ export function explorerPage(sets: TapSet[], scale: string, records: RunRecord[]
     title: 'Activation explorer: Decision Mamba and DMM',
     notebook: '05-activation-heatmaps',
     scale,
-    seeds: records.map((r) => r.seed),
-    dataSource: dataSourceOf(records),
-    backend: records[0]?.backend,
-    caption: `Pick a model, layer, tap and step of one evaluation episode (primary target); colours fixed to [−5, 5]. Models: the K=8 hopper-medium cells. ${protocolNote(scale)}`,
+    ...runsMeta(records, scale),
+    caption: `Pick a model, layer, tap and step of one evaluation episode (primary target); colours fixed to [−5, 5]. Models: the K=8 hopper-medium cells.`,
     ...heatmapExplorer(
       sets.map((s) => ({
         title: MODEL_TITLE[s.model] ?? s.model,
@@ -269,9 +267,7 @@ export function heatmapFigures(taps: HeatmapTaps, cells: CellsReport, scale: str
     const common = {
       notebook: '05-activation-heatmaps',
       scale,
-      seeds: records.map((r) => r.seed),
-      dataSource: dataSourceOf(records),
-      backend: records[0].backend,
+      ...runsMeta(records, scale),
     };
     figures.push({
       ...common,
@@ -280,7 +276,7 @@ export function heatmapFigures(taps: HeatmapTaps, cells: CellsReport, scale: str
       layout: hm.layout,
       width: Math.min(4000, 190 * hm.cols + 120),
       height: Math.min(4000, 240 * hm.rows + 140),
-      caption: `Channels (y) × 24 tokens (x: R, s, a per step, K=8) at the last step of one evaluation episode (primary target, reset seed 7, capped at ${maxSteps} steps; lengths ${sets.map((s) => `${MODEL_TITLE[s.model]} ${s.episode.length}`).join(', ')}). Colour range [−5, 5]; viridis for the scan taps, matplotlib's summer for the mixer taps. ${protocolNote(scale)}`,
+      caption: `Channels (y) × 24 tokens (x: R, s, a per step, K=8) at the last step of one evaluation episode (primary target, reset seed 7, capped at ${maxSteps} steps; lengths ${sets.map((s) => `${MODEL_TITLE[s.model]} ${s.episode.length}`).join(', ')}). Colour range [−5, 5]; viridis for the scan taps, matplotlib's summer for the mixer taps.`,
     });
     // Mean |activation| per token type per layer, scan output (and DSM output for DMM): the table, the bars and
     // the finding all read these rows, so they cannot disagree.
@@ -319,7 +315,7 @@ export function heatmapFigures(taps: HeatmapTaps, cells: CellsReport, scale: str
         legend: { font: { size: 9 } },
       },
       width: 900,
-      caption: `Mean absolute activation over channels and tokens of each type (R, s, a), over ${sets[0].steps.length} kept steps of the episode. The DMM paper's claim: in a Mamba stack the scan output of R and s tokens nearly vanishes against a tokens. ${protocolNote(scale)}`,
+      caption: `Mean absolute activation over channels and tokens of each type (R, s, a), over ${sets[0].steps.length} kept steps of the episode. The DMM paper's claim: in a Mamba stack the scan output of R and s tokens nearly vanishes against a tokens.`,
     });
     const rd = scanOutputRatios(activity, 'dmamba');
     const rm = scanOutputRatios(activity, 'dmm');

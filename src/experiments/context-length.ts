@@ -8,18 +8,7 @@ import type { RunRecord } from '../results/record';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellsReport } from './cells';
 import { EXPERIMENTS, MODEL_LABELS, MODELS, contextCells, contextLengths, type Model } from './plan';
-import {
-  backendOf,
-  cellsLine,
-  dataSourceOf,
-  finished,
-  fmt,
-  markdownTable,
-  paperNote,
-  protocolNote,
-  seedsOf,
-  type NotebookResult,
-} from './report';
+import { cellsLine, finished, fmt, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
 
 export function scoreByK(
   records: readonly RunRecord[],
@@ -59,16 +48,14 @@ export function contextFigures(cells: CellsReport, scale: string): NotebookResul
     name: '07-context-length',
     notebook: '07-context-length',
     scale,
-    seeds: seedsOf(records),
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
+    ...runsMeta(records, scale),
     data,
     layout: {
       title: { text: 'Score against context length K (hopper-medium, best_official)' },
       xaxis: { title: { text: 'context length K (steps)' }, tickvals: ks },
       yaxis: { title: { text: 'normalised score' } },
     },
-    caption: `Normalised score (best_official) against K; everything else at each model's official setting. Swept K: ${contextLengths(scale).join(', ')} plus each model's official K. ${protocolNote(scale)}`,
+    caption: `Normalised score (best_official) against K; everything else at each model's official setting. Swept K: ${contextLengths(scale).join(', ')} plus each model's official K.`,
   };
   const table = markdownTable(
     ['K', ...MODELS.map((m) => MODEL_LABELS[m])],

@@ -10,19 +10,7 @@ import { budgetFor } from '../config/budget';
 import { DMAMBA_HOPPER_MEDIUM, LITERATURE_DT } from '../results/paper-numbers';
 import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, MODELS, mainCells, type Model } from './plan';
-import {
-  backendOf,
-  cellsLine,
-  dataSourceOf,
-  finished,
-  fmt,
-  fmtMs,
-  markdownTable,
-  paperNote,
-  protocolNote,
-  seedsOf,
-  type NotebookResult,
-} from './report';
+import { cellsLine, finished, fmt, fmtMs, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
 
 export type Protocol = 'best_official' | 'final';
 
@@ -94,13 +82,10 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
     'DT lit. (D4RL)',
   ];
   const table = markdownTable(head, rows);
-  const seeds = seedsOf(records);
   const common = {
     notebook: '03-main-results',
     scale,
-    seeds,
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
+    ...runsMeta(records, scale),
   };
   const figures = (['best_official', 'final'] as Protocol[]).map((protocol) => ({
     ...common,
@@ -118,7 +103,7 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
     height: 520,
     caption:
       `Normalised score (mean ± population std over seeds; protocol ${protocol}, docs/spec.md §10) of DT, DC, Decision Mamba and DMM. ` +
-      `Black bars: literature DT values on the original D4RL data; red diamond: the Decision Mamba paper's hopper-medium value. ${protocolNote(scale)}`,
+      `Black bars: literature DT values on the original D4RL data; red diamond: the Decision Mamba paper's hopper-medium value.`,
   }));
   // Finding: per-dataset winner and the average rank of each model.
   const winners: Record<string, number> = {};

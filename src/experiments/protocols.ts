@@ -10,17 +10,7 @@ import { budgetFor } from '../config/budget';
 import { DMAMBA_HOPPER_MEDIUM } from '../results/paper-numbers';
 import { resultsDir, runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, protocolCells, type Model } from './plan';
-import {
-  backendOf,
-  cellsLine,
-  dataSourceOf,
-  fmt,
-  fmtMs,
-  markdownTable,
-  protocolNote,
-  seedsOf,
-  type NotebookResult,
-} from './report';
+import { cellsLine, fmt, fmtMs, markdownTable, runsMeta, type NotebookResult } from './report';
 
 const { paper, rerun } = DMAMBA_HOPPER_MEDIUM;
 /** One decimal, rounded half up (toFixed rounds 1.95 down, being 1.9499…). */
@@ -71,9 +61,7 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
   const common = {
     notebook: '11-protocols',
     scale,
-    seeds: seedsOf(records),
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
+    ...runsMeta(records, scale),
   };
   const fig1 = {
     ...common,
@@ -84,7 +72,7 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
       xaxis: { title: { text: 'final (last checkpoint, primary target)' } },
       yaxis: { title: { text: 'best_official (max over evaluations and targets)' } },
     },
-    caption: `Each point is one finished run of this scale (all notebooks). Points above the dotted line gain from taking the best evaluation. ${protocolNote(scale)}`,
+    caption: `Each point is one finished run of this scale (all notebooks). Points above the dotted line gain from taking the best evaluation.`,
   };
   // hopper-medium per model over seeds.
   const hm = (m: Model) =>
@@ -136,7 +124,7 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
   ];
   const fig2 = {
     ...common,
-    seeds: seedsOf(models.flatMap(hm)),
+    ...runsMeta(models.flatMap(hm), scale),
     name: '11-protocols-hopper-medium',
     data: bars,
     layout: {
@@ -144,7 +132,7 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
       barmode: 'group' as const,
       yaxis: { title: { text: 'normalised score' } },
     },
-    caption: `Mean ± population std over seeds (${models.map((m) => `${MODEL_LABELS[m]} ${hm(m).length}`).join(', ')} seed(s)). Markers: the numbers reported for Decision Mamba on D4RL hopper-medium (paper, and the final-epoch re-run of issue #2). ${protocolNote(scale)}`,
+    caption: `Mean ± population std over seeds (${models.map((m) => `${MODEL_LABELS[m]} ${hm(m).length}`).join(', ')} seed(s)). Markers: the numbers reported for Decision Mamba on D4RL hopper-medium (paper, and the final-epoch re-run of issue #2).`,
   };
   const table = markdownTable(
     ['model', 'seeds', 'best_official', 'final', 'gap'],

@@ -85,6 +85,26 @@ export function seedsOf(records: readonly RunRecord[]): number[] {
   return [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b);
 }
 
+/** Training steps of each run (iterations × steps per iteration), distinct, ascending. */
+export function stepsOf(records: readonly RunRecord[]): number[] {
+  const steps = records.map((r) => Number(r.config.train.iterations) * Number(r.config.train.stepsPerIteration));
+  return [...new Set(steps.filter(Number.isFinite))].sort((a, b) => a - b);
+}
+
+/**
+ * What every figure of trained runs says about them, from the records it plots: the scale's deviation from
+ * the official protocol, training steps, seeds, data source and backend (the figure's details and footer).
+ */
+export function runsMeta(records: readonly RunRecord[], scale: string) {
+  return {
+    protocol: protocolNote(scale),
+    steps: stepsOf(records),
+    seeds: seedsOf(records),
+    dataSource: dataSourceOf(records),
+    backend: backendOf(records),
+  };
+}
+
 /** Caption tail: the scale's deviation from the official protocol (labelled on every training figure). */
 export function protocolNote(scale: string): string {
   return deviation(scale) + '.';

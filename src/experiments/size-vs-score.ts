@@ -8,18 +8,7 @@ import type { RunRecord } from '../results/record';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellsReport } from './cells';
 import { EXPERIMENTS, MODEL_LABELS, MODELS, sizeCells, type Model } from './plan';
-import {
-  backendOf,
-  cellsLine,
-  dataSourceOf,
-  finished,
-  fmt,
-  markdownTable,
-  paperNote,
-  protocolNote,
-  seedsOf,
-  type NotebookResult,
-} from './report';
+import { cellsLine, finished, fmt, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
 
 export interface SizePoint {
   model: Model;
@@ -75,16 +64,14 @@ export function sizeFigures(cells: CellsReport, scale: string): NotebookResult {
     name: '04-size-vs-score',
     notebook: '04-size-vs-score',
     scale,
-    seeds: seedsOf(records),
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
+    ...runsMeta(records, scale),
     data,
     layout: {
       title: { text: 'Parameters against normalised score (best_official)' },
       xaxis: { type: 'log' as const, title: { text: 'trainable parameters (log scale)' } },
       yaxis: { title: { text: 'normalised score' } },
     },
-    caption: `Each point is one model at one width D, trained on ${[...new Set(records.map((r) => r.dataset.id))].join(', ') || 'medium'}; parameter counts are read from the instantiated models. ${protocolNote(scale)}`,
+    caption: `Each point is one model at one width D, trained on ${[...new Set(records.map((r) => r.dataset.id))].join(', ') || 'medium'}; parameter counts are read from the instantiated models.`,
   };
   const table = markdownTable(
     ['model', 'D', 'parameters', 'best_official', 'final', 'seeds'],

@@ -5,7 +5,7 @@ import type { RunRecord } from '../results/record';
 import type { RunSpec } from '../config/run-spec';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellOutcome, type CellsReport } from './cells';
-import { backendOf, dataSourceOf, finished, fmt, markdownTable, seedsOf } from './report';
+import { finished, fmt, markdownTable, runsMeta } from './report';
 import type { Variant } from './plan';
 
 export interface VariantScore {
@@ -110,9 +110,7 @@ export function variantStudy(
       name: figure.name,
       notebook: figure.name,
       scale,
-      seeds: seedsOf(records),
-      dataSource: dataSourceOf(records),
-      backend: backendOf(records),
+      ...runsMeta(records, scale),
       data: variantBars(scores),
       layout: {
         title: { text: figure.title },

@@ -36,6 +36,7 @@ const record = (model: string) =>
     seed: 12,
     backend: 'cpu',
     spec: { model },
+    config: { model: {}, train: { iterations: 2, stepsPerIteration: 3 }, eval: {} },
     dataset: { id: 'hopper-medium', source: 'kit', checksum: 'abcdef0123456789', provenance: null },
   }) as unknown as RunRecord;
 
