@@ -10,7 +10,17 @@ import { budgetFor } from '../config/budget';
 import { DMAMBA_HOPPER_MEDIUM, LITERATURE_DT } from '../results/paper-numbers';
 import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, MODELS, mainCells, type Model } from './plan';
-import { cellsLine, finished, fmt, fmtMs, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
+import {
+  cellsLine,
+  finished,
+  fmt,
+  fmtMs,
+  markdownTable,
+  paperNote,
+  runsMeta,
+  seedErrorBars,
+  type NotebookResult,
+} from './report';
 
 export type Protocol = 'best_official' | 'final';
 
@@ -34,7 +44,7 @@ export function groupedBars(records: readonly RunRecord[], datasets: readonly st
       name: MODEL_LABELS[m],
       x: [...datasets],
       y: s.map((v) => (v.n ? v.mean : null)),
-      error_y: { type: 'data', array: s.map((v) => (v.n > 1 ? v.std : 0)), visible: true },
+      error_y: seedErrorBars(s),
     } as Data;
   });
   traces.push({

@@ -10,7 +10,7 @@ import { budgetFor } from '../config/budget';
 import { DMAMBA_HOPPER_MEDIUM } from '../results/paper-numbers';
 import { resultsDir, runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, protocolCells, type Model } from './plan';
-import { cellsLine, fmt, fmtMs, markdownTable, runsMeta, type NotebookResult } from './report';
+import { cellsLine, fmt, fmtMs, markdownTable, runsMeta, seedErrorBars, type NotebookResult } from './report';
 
 const { paper, rerun } = DMAMBA_HOPPER_MEDIUM;
 /** One decimal, rounded half up (toFixed rounds 1.95 down, being 1.9499…). */
@@ -86,22 +86,14 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
       name: 'best_official (kit)',
       x: models.map((m) => MODEL_LABELS[m]),
       y: models.map((m) => meanStd(hm(m).map((r) => r.scores!.best_official)).mean),
-      error_y: {
-        type: 'data',
-        array: models.map((m) => meanStd(hm(m).map((r) => r.scores!.best_official)).std),
-        visible: true,
-      },
+      error_y: seedErrorBars(models.map((m) => meanStd(hm(m).map((r) => r.scores!.best_official)))),
     } as Data,
     {
       type: 'bar',
       name: 'final (kit)',
       x: models.map((m) => MODEL_LABELS[m]),
       y: models.map((m) => meanStd(hm(m).map((r) => r.scores!.final)).mean),
-      error_y: {
-        type: 'data',
-        array: models.map((m) => meanStd(hm(m).map((r) => r.scores!.final)).std),
-        visible: true,
-      },
+      error_y: seedErrorBars(models.map((m) => meanStd(hm(m).map((r) => r.scores!.final)))),
     } as Data,
     {
       type: 'scatter',

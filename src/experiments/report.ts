@@ -105,6 +105,20 @@ export function runsMeta(records: readonly RunRecord[], scale: string) {
   };
 }
 
+/**
+ * Plotly error bars of the population std over seeds. A point with one seed (n = 1) gets none, not a
+ * zero-length bar that would read as a measured spread; with no point above n = 1 the bars are off
+ * altogether. The gap is the string 'NaN': JSON turns a NaN into null, which Plotly reads as 0 and draws,
+ * while Plotly's `+value` turns 'NaN' into NaN, which it skips.
+ */
+export function seedErrorBars(stats: readonly { std: number; n: number }[]) {
+  return {
+    type: 'data' as const,
+    array: stats.map((s) => (s.n > 1 ? s.std : 'NaN')) as number[],
+    visible: stats.some((s) => s.n > 1),
+  };
+}
+
 /** Caption tail: the scale's deviation from the official protocol (labelled on every training figure). */
 export function protocolNote(scale: string): string {
   return deviation(scale) + '.';
