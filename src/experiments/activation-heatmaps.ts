@@ -7,7 +7,7 @@
 import { tf } from '../backend';
 import type { Data, Layout } from '../figures';
 import type { FigureSpec, StandalonePageSpec } from '../figures';
-import { heatmapExplorer } from '../figures/heatmap-explorer';
+import { heatmapExplorer, type ExplorerTap } from '../figures/heatmap-explorer';
 import { forwardWithTaps } from '../models';
 import type { RunRecord } from '../results/record';
 import { budgetFor } from '../config/budget';
@@ -27,18 +27,48 @@ export const tokenLabels = (K: number) =>
   Array.from({ length: 3 * K }, (_, j) => `${TOKEN_TYPES[j % 3]}${Math.floor(j / 3) + 1}`);
 
 const MODEL_TITLE: Record<string, string> = { dmamba: 'Decision Mamba', dmm: 'Decision MetaMamba' };
+/** The fixed colour range of the figure and the explorer (docs/spec.md §11 F3: the paper's [−5, 5]). */
+export const COLOUR_RANGE: [number, number] = [-5, 5];
+
+/** Every tap the models record (src/models/taps.ts): its name on the page, where it sits, its colormap. */
+export const TAPS: Record<string, ExplorerTap> = {
+  mixerInput: {
+    label: 'mixer input',
+    explanation:
+      "the token mixer's input after the layer's first LayerNorm (DMM: the DSM's input; Decision Mamba: the Mamba block's input).",
+    colorscale: SUMMER,
+  },
+  localMixerOutput: {
+    label: 'DSM output',
+    explanation: "the dense sequence mixer's output (DMM's local mixer), before the residual sum.",
+    colorscale: SUMMER,
+  },
+  globalMixerInput: {
+    label: 'Mamba input',
+    explanation: "DMM's Mamba input, after the second LayerNorm.",
+    colorscale: 'Viridis',
+  },
+  scanInput: {
+    label: 'scan input x',
+    explanation:
+      "the selective scan's input x: in_proj, then the causal conv (Decision Mamba only; DMM's Mamba has none), then SiLU.",
+    colorscale: 'Viridis',
+  },
+  scanOutput: {
+    label: 'scan output y',
+    explanation: "the scan's output y gated by SiLU(z), before out_proj: where the paper sees R and s tokens vanish.",
+    colorscale: 'Viridis',
+  },
+  blockOutput: {
+    label: 'layer output',
+    explanation: "the layer's output, after its residual sums.",
+    colorscale: 'Viridis',
+  },
+};
 /** Taps shown in the static figure (docs/spec.md §11 F3), per model. */
-const FIGURE_TAPS: Record<string, { tap: string; title: string; scale: string }[]> = {
-  dmamba: [
-    { tap: 'scanInput', title: 'DMa scan input x', scale: 'Viridis' },
-    { tap: 'scanOutput', title: 'DMa scan output y', scale: 'Viridis' },
-  ],
-  dmm: [
-    { tap: 'mixerInput', title: 'DMM DSM input', scale: 'summer' },
-    { tap: 'localMixerOutput', title: 'DMM DSM output', scale: 'summer' },
-    { tap: 'scanInput', title: 'DMM scan input x', scale: 'Viridis' },
-    { tap: 'scanOutput', title: 'DMM scan output y', scale: 'Viridis' },
-  ],
+const FIGURE_TAPS: Record<string, string[]> = {
+  dmamba: ['scanInput', 'scanOutput'],
+  dmm: ['mixerInput', 'localMixerOutput', 'scanInput', 'scanOutput'],
 };
 
 export interface TapSet {
@@ -126,65 +156,103 @@ export function scanOutputRatios(rows: readonly TokenTypeActivity[], model: stri
   return rows.filter((r) => r.model === model && r.tap === 'scanOutput').map((r) => r.actionRatio);
 }
 
+/** The figure's colorbars: one per colormap in use, each titled with the taps it colours. */
+function colourBars(columns: readonly { tap: string }[]): Map<string, Record<string, unknown>> {
+  const scales = [...new Set(columns.map((c) => JSON.stringify(TAPS[c.tap].colorscale)))];
+  return new Map(
+    scales.map((key, i) => {
+      const taps = [
+        ...new Set(columns.filter((c) => JSON.stringify(TAPS[c.tap].colorscale) === key).map((c) => c.tap)),
+      ];
+      const mixer = taps.every((t) => TAPS[t].colorscale === SUMMER);
+      const text = `activation,<br>${mixer ? 'DSM taps' : 'scan taps'}<br>(${mixer ? 'summer' : 'viridis'})`;
+      const len = 1 / scales.length - 0.04;
+      return [
+        key,
+        {
+          title: { text, side: 'top', font: { size: 10 } },
+          len,
+          y: 1 - i / scales.length,
+          yanchor: 'top',
+          thickness: 12,
+          x: 1.01,
+        },
+      ];
+    }),
+  );
+}
+
 function heatmapFigure(sets: TapSet[]): { data: Data[]; layout: Partial<Layout>; cols: number; rows: number } {
   const columns = sets.flatMap((set) =>
-    (FIGURE_TAPS[set.model] ?? []).filter((c) => set.taps[c.tap]).map((c) => ({ set, ...c })),
+    (FIGURE_TAPS[set.model] ?? []).filter((tap) => set.taps[tap]).map((tap) => ({ set, tap })),
   );
   const rows = Math.max(...sets.map((s) => s.layers));
+  const bars = colourBars(columns);
+  const shown = new Set<string>();
   const data: Data[] = [];
   const layout: Record<string, unknown> = {
     title: { text: 'Activations at the last step of an evaluation episode (tokens × channels)' },
     annotations: [] as unknown[],
-    margin: { t: 80, l: 50, r: 20, b: 60 },
+    margin: { t: 110, l: 60, r: 110, b: 50 },
   };
   const gap = 0.02;
   const w = (1 - gap * (columns.length - 1)) / columns.length;
-  const h = (1 - 0.06 * (rows - 1)) / rows;
+  const h = (1 - 0.07 * (rows - 1)) / rows;
   let axis = 0;
   columns.forEach((col, c) => {
     const last = col.set.taps[col.tap].length - 1;
+    const info = TAPS[col.tap];
+    const key = JSON.stringify(info.colorscale);
+    const labels = tokenLabels(col.set.K);
     for (let layer = 0; layer < col.set.layers; layer++) {
       axis++;
       const xa = axis === 1 ? 'x' : `x${axis}`;
       const ya = axis === 1 ? 'y' : `y${axis}`;
       const tokens = col.set.taps[col.tap][last][layer]; // [3K][C]
       const z = tokens[0].map((_, ch) => tokens.map((tok) => tok[ch])); // [C][3K]
+      // One colorbar per colormap, drawn once: every heatmap shares the fixed range, so one scale reads all.
+      const first = !shown.has(key);
+      shown.add(key);
       data.push({
         type: 'heatmap',
         z,
-        x: tokenLabels(col.set.K),
-        zmin: -5,
-        zmax: 5,
-        colorscale: col.scale === 'summer' ? SUMMER : col.scale,
-        showscale: c === columns.length - 1 && layer === 0,
+        x: labels,
+        zmin: COLOUR_RANGE[0],
+        zmax: COLOUR_RANGE[1],
+        colorscale: info.colorscale,
+        showscale: first,
+        ...(first ? { colorbar: bars.get(key) } : {}),
         xaxis: xa,
         yaxis: ya,
       } as Data);
       const x0 = c * (w + gap);
-      const y1 = 1 - layer * (h + 0.06);
+      const y1 = 1 - layer * (h + 0.07);
+      // A tick for every token (R1, s1, a1, …, a8).
       layout[`xaxis${axis === 1 ? '' : axis}`] = {
         domain: [x0, x0 + w],
         anchor: ya,
+        tickmode: 'array',
+        tickvals: labels,
         tickfont: { size: 7 },
         tickangle: -90,
-        dtick: 3,
       };
       layout[`yaxis${axis === 1 ? '' : axis}`] = {
         domain: [y1 - h, y1],
         anchor: xa,
         showticklabels: c === 0,
-        title: c === 0 ? { text: `layer ${layer + 1}` } : undefined,
+        title: c === 0 ? { text: `layer ${layer + 1}<br>channel`, font: { size: 11 } } : undefined,
       };
       if (layer === 0)
         (layout.annotations as unknown[]).push({
-          text: `${col.title}, K=${col.set.K}`,
+          text: `<b>${MODEL_TITLE[col.set.model] ?? col.set.model}</b><br>${info.label}, K=${col.set.K}`,
           x: x0 + w / 2,
-          y: 1.03,
+          y: 1.01,
+          yanchor: 'bottom',
           xref: 'paper',
           yref: 'paper',
           showarrow: false,
           xanchor: 'center',
-          font: { size: 11 },
+          font: { size: 10 },
         });
     }
   });
@@ -192,13 +260,14 @@ function heatmapFigure(sets: TapSet[]): { data: Data[]; layout: Partial<Layout>;
 }
 
 export function explorerPage(sets: TapSet[], scale: string, records: RunRecord[]): StandalonePageSpec {
+  const steps = sets.map((s) => `${MODEL_TITLE[s.model] ?? s.model} ${s.steps.length} of ${s.episode.length}`);
   return {
     name: '05-heatmap-explorer',
-    title: 'Activation explorer: Decision Mamba and DMM',
+    title: 'Activation explorer: Decision Mamba and Decision MetaMamba',
     notebook: '05-activation-heatmaps',
     scale,
     ...runsMeta(records, scale),
-    caption: `Pick a model, layer, tap and step of one evaluation episode (primary target); colours fixed to [−5, 5]. Models: the K=8 hopper-medium cells.`,
+    caption: `Two models side by side, each at a chosen layer, tap and step of one evaluation episode (primary target), with the mean |activation| of each token under its heatmap. Kept steps, evenly spaced to the last: ${steps.join(', ')}. Colours fixed to [${COLOUR_RANGE.join(', ')}] or auto. Models: the K=8 hopper-medium cells.`,
     ...heatmapExplorer(
       sets.map((s) => ({
         title: MODEL_TITLE[s.model] ?? s.model,
@@ -208,9 +277,14 @@ export function explorerPage(sets: TapSet[], scale: string, records: RunRecord[]
         episode: s.episode,
         taps: s.taps,
       })),
+      TAPS,
+      COLOUR_RANGE,
     ),
   };
 }
+
+/** Steps of the episode whose windows are kept, evenly spaced to the last (the explorer offers each). */
+const KEPT_STEPS = 20;
 
 function cellsFor(scale: string) {
   return contextCells(scale).filter(
@@ -248,7 +322,7 @@ export async function heatmapTaps(cells: CellsReport, scale: string): Promise<He
       continue;
     }
     if (t.retrained) notes.push(`${o.spec.model}: checkpoint was missing, the cell was retrained into .cache`);
-    const ws = await episodeWindows(t, maxSteps, 4, 7);
+    const ws = await episodeWindows(t, maxSteps, KEPT_STEPS, 7);
     sets.push(tapActivations(t, ws));
     records.push(t.record);
     t.model.dispose();
@@ -327,7 +401,7 @@ export function heatmapFigures(taps: HeatmapTaps, cells: CellsReport, scale: str
           ? "Action tokens dominate the Mamba stack's scan output more than DMM's, the direction of the paper's Figure 3. "
           : "The kit does NOT see the paper's pattern clearly here: action tokens do not dominate the Mamba stack's scan output much more than DMM's. "
         : '') +
-      `One episode of models trained at ${scale} scale; activations of barely trained models may not show what trained ones do. ${notes.join('; ')} ${cellsLine(cells)}`;
+      `One episode of models trained at ${scale} scale; activations of barely trained models may not show what trained ones do. ${notes.length ? notes.join('; ') + '. ' : ''}${cellsLine(cells)}`;
     return {
       figures,
       pages: [explorerPage(sets, scale, records)],
