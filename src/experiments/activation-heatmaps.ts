@@ -279,6 +279,7 @@ export function explorerPage(sets: TapSet[], scale: string, records: RunRecord[]
       })),
       TAPS,
       COLOUR_RANGE,
+      'scanOutput', // where the paper's claim is
     ),
   };
 }
@@ -371,7 +372,7 @@ export function heatmapFigures(taps: HeatmapTaps, cells: CellsReport, scale: str
         for (const k of TOKEN_TYPES)
           bars.push({
             type: 'bar',
-            name: `${MODEL_TITLE[set.model]} ${tap} · ${k}`,
+            name: `${MODEL_TITLE[set.model]} ${TAPS[tap].label} · ${k}`,
             x: own.map((r) => `layer ${r.layer + 1}`),
             y: own.map((r) => r[k]),
             legendgroup: `${set.model}${tap}`,

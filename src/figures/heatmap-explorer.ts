@@ -102,8 +102,9 @@ const EXPLORER_SCRIPT = `(function () {
     function refill() {
       var s = set();
       fill($('layer-' + i), s.layersList, s.layersList.map(function (l) { return 'layer ' + (l + 1); }));
-      var taps = Object.keys(s.taps);
-      fill($('tap-' + i), taps, taps.map(tapName));
+      var taps = Object.keys(s.taps), tapSel = $('tap-' + i), first = !tapSel.options.length;
+      fill(tapSel, taps, taps.map(tapName));
+      if (first && taps.indexOf(D.startTap) >= 0) tapSel.value = D.startTap;
       var stepSel = $('step-' + i), had = stepSel.options.length;
       fill(stepSel, s.steps.map(function (_, k) { return k; }), s.steps.map(function (t) { return 'step ' + t; }));
       if (!had) stepSel.value = String(s.steps.length - 1); // start at the episode's last kept step, as the figure
@@ -115,7 +116,7 @@ const EXPLORER_SCRIPT = `(function () {
       var z = tokens[0].map(function (_, ch) { return tokens.map(function (tok) { return tok[ch]; }); }); // [C][3K]
       var fixed = $('range').value === 'fixed';
       var info = TAPS[tap] || { label: tap, explanation: '', colorscale: 'Viridis' };
-      var title = s.title + ' · layer ' + (layer + 1) + ' · ' + tap + ' · step ' + s.steps[step];
+      var title = s.title + ' · layer ' + (layer + 1) + ' · ' + tapName(tap) + ' · step ' + s.steps[step];
       Plotly.react('heat-' + i, [{
         type: 'heatmap', z: z, x: s.labels, colorscale: info.colorscale,
         zmin: fixed ? RANGE[0] : undefined, zmax: fixed ? RANGE[1] : undefined, zauto: !fixed,
@@ -164,12 +165,14 @@ const EXPLORER_STYLE = `body{max-width:1400px}
 
 /**
  * The page's body, script, style and data for saveStandalonePage: `sets` the models (two panels start on
- * the first two), `taps` how each tap is named, explained and coloured, `range` the fixed colour range.
+ * the first two), `taps` how each tap is named, explained and coloured, `range` the fixed colour range,
+ * `startTap` the tap both panels open on.
  */
 export function heatmapExplorer(
   sets: readonly ExplorerSet[],
   taps: Record<string, ExplorerTap>,
   range: [number, number],
+  startTap?: string,
 ): StandalonePageContent {
   const packed = sets.map((s) => ({
     ...s,
@@ -177,5 +180,10 @@ export function heatmapExplorer(
       Object.entries(s.taps).map(([tap, perStep]) => [tap, perStep.map((layers) => layers.map(packHeatmap))]),
     ),
   }));
-  return { body: EXPLORER_BODY, script: EXPLORER_SCRIPT, style: EXPLORER_STYLE, data: { sets: packed, taps, range } };
+  return {
+    body: EXPLORER_BODY,
+    script: EXPLORER_SCRIPT,
+    style: EXPLORER_STYLE,
+    data: { sets: packed, taps, range, startTap },
+  };
 }

@@ -59,15 +59,16 @@ test(
       await page.goto('file://' + file);
       await page.waitForSelector('#heat-1 .main-svg');
       const title = (i: number) => page.$eval(`#heat-${i} .gtitle`, (e) => e.textContent ?? '');
-      // Two models side by side, each starting at layer 1, its first tap and the episode's last kept step.
-      assert.match(await title(0), /^Decision Mamba · layer 1 · scanInput · step 11/);
-      assert.match(await title(1), /^Decision MetaMamba · layer 1 · mixerInput · step 11/);
+      // Two models side by side, each starting at layer 1, the scan output and the episode's last kept step.
+      assert.match(await title(0), /^Decision Mamba · layer 1 · scan output y · step 11/);
+      assert.match(await title(1), /^Decision MetaMamba · layer 1 · scan output y · step 11/);
       await page.selectOption('#layer-0', '2');
       assert.match(await title(0), /layer 3/);
+      await page.selectOption('#tap-0', 'scanInput');
       await page.selectOption('#tap-0', 'scanOutput');
       await page.selectOption('#step-0', '0');
-      assert.match(await title(0), /layer 3 · scanOutput · step 5/);
-      assert.match(await title(1), /layer 1 · mixerInput · step 11/, 'the other panel keeps its choice');
+      assert.match(await title(0), /layer 3 · scan output y · step 5/);
+      assert.match(await title(1), /layer 1 · scan output y · step 11/, 'the other panel keeps its choice');
       // One line explains the chosen tap; the colorbar has a title; a per-token profile sits under the heatmap.
       assert.match(await page.$eval('#tapinfo-0', (e) => e.textContent ?? ''), /^scan output y: the scan's output y/);
       assert.equal(await page.$eval('#heat-0 .cbtitle', (e) => e.textContent), 'activation');
@@ -90,11 +91,11 @@ test(
       await page.selectOption('#range', 'auto');
       assert.equal(await zmax(), 'auto');
       await page.selectOption('#model-0', '1');
-      assert.match(await title(0), /^Decision MetaMamba · layer 3 · scanOutput · step 5/);
+      assert.match(await title(0), /^Decision MetaMamba · layer 3 · scan output y · step 5/);
       const taps = await page.$$eval('#tap-0 option', (os) => os.map((o) => (o as unknown as { value: string }).value));
       assert.deepEqual(taps, ['mixerInput', 'localMixerOutput', 'scanInput', 'scanOutput']);
       await page.selectOption('#tap-0', 'localMixerOutput');
-      assert.match(await title(0), /localMixerOutput/);
+      assert.match(await title(0), /DSM output/);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
