@@ -1,8 +1,10 @@
 /**
  * Notebook 05 (DMM Figure 3): output activations per layer of a Mamba stack (Decision Mamba) against DMM's
  * DSM + modified Mamba (docs/spec.md §11 F3): taps at the last step of an evaluation episode, 24 tokens (K=8) ×
- * channels, colour range [−5, 5]; the mean |activation| per token type (R, s, a) per layer; and an offline
- * explorer page (model, layer, tap, step). Both models are the K=8 hopper-medium cells of notebook 07.
+ * channels, colour range [−5, 5]; the mean |activation| per token type (R, s, a) per layer and its
+ * a / mean(R, s) ratio (tokenTypeActivity: the one source of the table, the bars and the finding); and an
+ * offline explorer page (two models side by side; layer, tap and each kept step of the episode). Both models
+ * are the K=8 hopper-medium cells of notebook 07.
  */
 import { tf } from '../backend';
 import type { Data, Layout } from '../figures';
