@@ -191,10 +191,24 @@ export function footerParts(m: {
     `${m.scale} scale`,
     ...(m.steps.length ? [`${stepsText(m.steps)} training steps per run`] : []),
     n ? `n = ${n} seed${n === 1 ? '' : 's'} (${m.seeds.join(', ')})` : 'seeds: n/a',
-    `data: ${m.dataSource}`,
+    `data: ${footerData(m.dataSource)}`,
     `backend: ${m.backend}`,
     m.date.slice(0, 10),
   ];
+}
+
+/**
+ * The data source as the footer prints it: as given for up to three datasets; beyond, their count and kinds,
+ * since nine checksums would fill the image (each line of text adds ~20 KB to a PNG) while the caption and
+ * the gallery's details line keep them all.
+ */
+function footerData(dataSource: string): string {
+  const listed = (dataSource.match(/\(sha256 [0-9a-f]+\)/g) ?? []).length;
+  const more = Number(/ and (\d+) more\b/.exec(dataSource)?.[1] ?? 0);
+  const n = listed + more;
+  if (n <= 3) return dataSource;
+  const kinds = [...new Set(dataSource.match(/kit-generated|D4RL/g) ?? [])].join(' and ');
+  return `${n} datasets${kinds ? ` (${kinds})` : ''}, sha256 checksums in the caption`;
 }
 
 function layoutTitle(layout: Partial<Layout> | undefined): string | undefined {
