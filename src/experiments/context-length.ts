@@ -9,15 +9,13 @@ import { budgetFor } from '../config/budget';
 import { runCells, type CellsReport } from './cells';
 import { EXPERIMENTS, MODEL_LABELS, MODELS, contextCells, contextLengths, type Model } from './plan';
 import {
-  backendOf,
   cellsLine,
-  dataSourceOf,
   finished,
   fmt,
   markdownTable,
   paperNote,
-  protocolNote,
-  seedsOf,
+  runsMeta,
+  seedErrorBars,
   type NotebookResult,
 } from './report';
 
@@ -25,12 +23,14 @@ export function scoreByK(
   records: readonly RunRecord[],
   model: Model,
   k: number,
-): { best: number; final: number; n: number } {
+): { best: number; bestStd: number; final: number; n: number } {
   const rs = records.filter(
     (r) => r.spec.model === model && Number(r.config.model.contextLength) === k && r.dataset.id === 'hopper-medium',
   );
+  const best = meanStd(rs.map((r) => r.scores!.best_official));
   return {
-    best: meanStd(rs.map((r) => r.scores!.best_official)).mean,
+    best: best.mean,
+    bestStd: best.std,
     final: meanStd(rs.map((r) => r.scores!.final)).mean,
     n: rs.length,
   };
@@ -53,22 +53,22 @@ export function contextFigures(cells: CellsReport, scale: string): NotebookResul
       name: MODEL_LABELS[m],
       x: pts.map((p) => p.k),
       y: pts.map((p) => p.best),
+      // Mean ± population std over seeds, once a point has more than one.
+      error_y: seedErrorBars(pts.map((p) => ({ std: p.bestStd, n: p.n }))),
     } as Data;
   });
   const figure = {
     name: '07-context-length',
     notebook: '07-context-length',
     scale,
-    seeds: seedsOf(records),
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
+    ...runsMeta(records, scale),
     data,
     layout: {
       title: { text: 'Score against context length K (hopper-medium, best_official)' },
       xaxis: { title: { text: 'context length K (steps)' }, tickvals: ks },
       yaxis: { title: { text: 'normalised score' } },
     },
-    caption: `Normalised score (best_official) against K; everything else at each model's official setting. Swept K: ${contextLengths(scale).join(', ')} plus each model's official K. ${protocolNote(scale)}`,
+    caption: `Normalised score (best_official; mean ± population std over seeds where n > 1) against K; everything else at each model's official setting. Swept K: ${contextLengths(scale).join(', ')} plus each model's official K.`,
   };
   const table = markdownTable(
     ['K', ...MODELS.map((m) => MODEL_LABELS[m])],

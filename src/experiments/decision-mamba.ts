@@ -4,7 +4,7 @@
  */
 import type { RunRecord } from '../results/record';
 import { EXPERIMENTS, dmambaCells } from './plan';
-import { cellsLine, fmt, paperNote, protocolNote, seedsOf, type NotebookResult } from './report';
+import { cellsLine, fmt, paperNote, seedsOf, type NotebookResult } from './report';
 import type { CellsReport } from './cells';
 import { runVariants, variantDeltas, variantStudy, variantTable } from './variants';
 
@@ -20,7 +20,7 @@ export function dmambaFigures(runs: CellsReport, scale: string): NotebookResult 
     title: 'Decision Mamba ablations on hopper-medium',
     baseHeight: 140,
     caption: (records: RunRecord[]) =>
-      `Decision Mamba at its default setting (D=${records.find((r) => r.spec.model === 'dmamba')?.config.model.hiddenSize ?? '?'} at this scale, K=20, channel MLP) and one change per bar; DT at K=20 and the same width. ${protocolNote(scale)}`,
+      `Decision Mamba at its default setting (D=${records.find((r) => r.spec.model === 'dmamba')?.config.model.hiddenSize ?? '?'} at this scale, K=20, channel MLP) and one change per bar; DT at K=20 and the same width.`,
   });
   const ref = scores.find((s) => s.label.startsWith('with MLP'));
   const noMlp = scores.find((s) => s.label === 'without MLP');

@@ -4,7 +4,7 @@
  */
 import type { RunRecord } from '../results/record';
 import { EXPERIMENTS, dmmAblationCells } from './plan';
-import { cellsLine, fmt, paperNote, protocolNote, seedsOf, type NotebookResult } from './report';
+import { cellsLine, fmt, paperNote, seedsOf, type NotebookResult } from './report';
 import type { CellsReport } from './cells';
 import { runVariants, variantDeltas, variantStudy, variantTable } from './variants';
 
@@ -20,7 +20,7 @@ export function dmmAblationFigures(runs: CellsReport, scale: string): NotebookRe
     title: 'DMM ablations on hopper-medium',
     baseHeight: 120,
     caption: () =>
-      `One change of DMM per bar (default: DSM k=6, per-layer DSM, shared LN, Mamba-1 without conv or timestep embedding, official padding). ${protocolNote(scale)}`,
+      `One change of DMM per bar (default: DSM k=6, per-layer DSM, shared LN, Mamba-1 without conv or timestep embedding, official padding).`,
   });
   const ref = scores.find((s) => s.label === 'DSM (default)');
   const deltas = variantDeltas(scores, ref);

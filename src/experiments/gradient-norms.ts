@@ -13,7 +13,7 @@ import { deriveSeed } from '../util/rng';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, MODELS, contextCells, type Model } from './plan';
-import { cellsLine, dataSourceOf, fmt, markdownTable, paperNote, protocolNote, type NotebookResult } from './report';
+import { cellsLine, fmt, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
 import { loadTrained, windowsToInputs, type Window } from './trained';
 import { tokenLabels } from './activation-heatmaps';
 
@@ -108,9 +108,7 @@ export function gradientFigures({ norms, notes }: TokenNorms, cells: CellsReport
     name: '06-gradient-norms',
     notebook: '06-gradient-norms',
     scale,
-    seeds: records.map((r) => r.seed),
-    dataSource: dataSourceOf(records),
-    backend: records[0]?.backend,
+    ...runsMeta(records, scale),
     data,
     layout: {
       title: { text: 'Share of the loss-gradient norm per input token (K=8, hopper-medium)' },
@@ -119,7 +117,7 @@ export function gradientFigures({ norms, notes }: TokenNorms, cells: CellsReport
       yaxis: { title: { text: 'share of Σ_j ‖∂ℒ/∂x_j‖' } },
     },
     width: 1000,
-    caption: `‖∂ℒ/∂x_j‖₂ per token, mean over ${N} full-length training windows, eval mode, each model's norms divided by their sum. AntMaze (the paper's second panel) is not in the kit. ${protocolNote(scale)}`,
+    caption: `‖∂ℒ/∂x_j‖₂ per token, mean over ${N} full-length training windows, eval mode, each model's norms divided by their sum. AntMaze (the paper's second panel) is not in the kit.`,
   };
   const rows = norms.map((x) => {
     const total = x.mean.reduce((s, v) => s + v, 0) || 1;

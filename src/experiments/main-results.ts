@@ -11,16 +11,14 @@ import { DMAMBA_HOPPER_MEDIUM, LITERATURE_DT } from '../results/paper-numbers';
 import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, MODELS, mainCells, type Model } from './plan';
 import {
-  backendOf,
   cellsLine,
-  dataSourceOf,
   finished,
   fmt,
   fmtMs,
   markdownTable,
   paperNote,
-  protocolNote,
-  seedsOf,
+  runsMeta,
+  seedErrorBars,
   type NotebookResult,
 } from './report';
 
@@ -46,7 +44,7 @@ export function groupedBars(records: readonly RunRecord[], datasets: readonly st
       name: MODEL_LABELS[m],
       x: [...datasets],
       y: s.map((v) => (v.n ? v.mean : null)),
-      error_y: { type: 'data', array: s.map((v) => (v.n > 1 ? v.std : 0)), visible: true },
+      error_y: seedErrorBars(s),
     } as Data;
   });
   traces.push({
@@ -94,13 +92,10 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
     'DT lit. (D4RL)',
   ];
   const table = markdownTable(head, rows);
-  const seeds = seedsOf(records);
   const common = {
     notebook: '03-main-results',
     scale,
-    seeds,
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
+    ...runsMeta(records, scale),
   };
   const figures = (['best_official', 'final'] as Protocol[]).map((protocol) => ({
     ...common,
@@ -118,7 +113,7 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
     height: 520,
     caption:
       `Normalised score (mean ± population std over seeds; protocol ${protocol}, docs/spec.md §10) of DT, DC, Decision Mamba and DMM. ` +
-      `Black bars: literature DT values on the original D4RL data; red diamond: the Decision Mamba paper's hopper-medium value. ${protocolNote(scale)}`,
+      `Black bars: literature DT values on the original D4RL data; red diamond: the Decision Mamba paper's hopper-medium value.`,
   }));
   // Finding: per-dataset winner and the average rank of each model.
   const winners: Record<string, number> = {};

@@ -11,17 +11,7 @@ import { resultsDir } from '../config/run-spec';
 import { DMAMBA_HOPPER_MEDIUM } from '../results/paper-numbers';
 import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, protocolCells, type Model } from './plan';
-import {
-  backendOf,
-  cellsLine,
-  dataSourceOf,
-  fmt,
-  fmtMs,
-  markdownTable,
-  protocolNote,
-  seedsOf,
-  type NotebookResult,
-} from './report';
+import { cellsLine, fmt, fmtMs, markdownTable, runsMeta, seedErrorBars, type NotebookResult } from './report';
 
 const { paper, rerun } = DMAMBA_HOPPER_MEDIUM;
 /** One decimal, rounded half up (toFixed rounds 1.95 down, being 1.9499…). */
@@ -72,9 +62,7 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
   const common = {
     notebook: '11-protocols',
     scale,
-    seeds: seedsOf(records),
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
+    ...runsMeta(records, scale),
   };
   const fig1 = {
     ...common,
@@ -85,7 +73,7 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
       xaxis: { title: { text: 'final (last checkpoint, primary target)' } },
       yaxis: { title: { text: 'best_official (max over evaluations and targets)' } },
     },
-    caption: `Each point is one finished run of this scale (all notebooks). Points above the dotted line gain from taking the best evaluation. ${protocolNote(scale)}`,
+    caption: `Each point is one finished run of this scale (all notebooks). Points above the dotted line gain from taking the best evaluation.`,
   };
   // hopper-medium per model over seeds.
   const hm = (m: Model) =>
@@ -99,22 +87,14 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
       name: 'best_official (kit)',
       x: models.map((m) => MODEL_LABELS[m]),
       y: models.map((m) => meanStd(hm(m).map((r) => r.scores!.best_official)).mean),
-      error_y: {
-        type: 'data',
-        array: models.map((m) => meanStd(hm(m).map((r) => r.scores!.best_official)).std),
-        visible: true,
-      },
+      error_y: seedErrorBars(models.map((m) => meanStd(hm(m).map((r) => r.scores!.best_official)))),
     } as Data,
     {
       type: 'bar',
       name: 'final (kit)',
       x: models.map((m) => MODEL_LABELS[m]),
       y: models.map((m) => meanStd(hm(m).map((r) => r.scores!.final)).mean),
-      error_y: {
-        type: 'data',
-        array: models.map((m) => meanStd(hm(m).map((r) => r.scores!.final)).std),
-        visible: true,
-      },
+      error_y: seedErrorBars(models.map((m) => meanStd(hm(m).map((r) => r.scores!.final)))),
     } as Data,
     {
       type: 'scatter',
@@ -137,7 +117,7 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
   ];
   const fig2 = {
     ...common,
-    seeds: seedsOf(models.flatMap(hm)),
+    ...runsMeta(models.flatMap(hm), scale),
     name: '11-protocols-hopper-medium',
     data: bars,
     layout: {
@@ -145,7 +125,7 @@ export function protocolFigures(records: readonly RunRecord[], cells: CellsRepor
       barmode: 'group' as const,
       yaxis: { title: { text: 'normalised score' } },
     },
-    caption: `Mean ± population std over seeds (${models.map((m) => `${MODEL_LABELS[m]} ${hm(m).length}`).join(', ')} seed(s)). Markers: the numbers reported for Decision Mamba on D4RL hopper-medium (paper, and the final-epoch re-run of issue #2). ${protocolNote(scale)}`,
+    caption: `Mean ± population std over seeds (${models.map((m) => `${MODEL_LABELS[m]} ${hm(m).length}`).join(', ')} seed(s)). Markers: the numbers reported for Decision Mamba on D4RL hopper-medium (paper, and the final-epoch re-run of issue #2).`,
   };
   const table = markdownTable(
     ['model', 'seeds', 'best_official', 'final', 'gap'],

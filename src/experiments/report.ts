@@ -85,6 +85,40 @@ export function seedsOf(records: readonly RunRecord[]): number[] {
   return [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b);
 }
 
+/** Training steps of each run (iterations × steps per iteration), distinct, ascending. */
+export function stepsOf(records: readonly RunRecord[]): number[] {
+  const steps = records.map((r) => Number(r.config.train.iterations) * Number(r.config.train.stepsPerIteration));
+  return [...new Set(steps.filter(Number.isFinite))].sort((a, b) => a - b);
+}
+
+/**
+ * What every figure of trained runs says about them, from the records it plots: the scale's deviation from
+ * the official protocol, training steps, seeds, data source and backend (the figure's details and footer).
+ */
+export function runsMeta(records: readonly RunRecord[], scale: string) {
+  return {
+    protocol: protocolNote(scale),
+    steps: stepsOf(records),
+    seeds: seedsOf(records),
+    dataSource: dataSourceOf(records),
+    backend: backendOf(records),
+  };
+}
+
+/**
+ * Plotly error bars of the population std over seeds. A point with one seed (n = 1) gets none, not a
+ * zero-length bar that would read as a measured spread; with no point above n = 1 the bars are off
+ * altogether. The gap is the string 'NaN': JSON turns a NaN into null, which Plotly reads as 0 and draws,
+ * while Plotly's `+value` turns 'NaN' into NaN, which it skips.
+ */
+export function seedErrorBars(stats: readonly { std: number; n: number }[]) {
+  return {
+    type: 'data' as const,
+    array: stats.map((s) => (s.n > 1 ? s.std : 'NaN')) as number[],
+    visible: stats.some((s) => s.n > 1),
+  };
+}
+
 /** Caption tail: the scale's deviation from the official protocol (labelled on every training figure). */
 export function protocolNote(scale: string): string {
   return deviation(scale) + '.';
@@ -109,9 +143,9 @@ export function fmtMs(m: { mean: number; std: number; n: number }): string {
   return m.n > 1 ? `${fmt(m.mean)} ± ${fmt(m.std)}` : fmt(m.mean);
 }
 
-/** A Markdown table. */
+/** A Markdown table; a `|` inside a cell (`mean |a|`) is escaped so it does not split the cell. */
 export function markdownTable(head: string[], rows: (string | number)[][]): string {
-  const line = (r: (string | number)[]) => `| ${r.map(String).join(' | ')} |`;
+  const line = (r: (string | number)[]) => `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 

@@ -4,22 +4,15 @@
  */
 import { meanStd } from '../eval/protocols';
 import type { Data } from '../figures';
+import { paddedRange, placeLabels } from '../figures/labels';
 import type { RunRecord } from '../results/record';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellsReport } from './cells';
 import { EXPERIMENTS, MODEL_LABELS, MODELS, sizeCells, type Model } from './plan';
-import {
-  backendOf,
-  cellsLine,
-  dataSourceOf,
-  finished,
-  fmt,
-  markdownTable,
-  paperNote,
-  protocolNote,
-  seedsOf,
-  type NotebookResult,
-} from './report';
+import { cellsLine, finished, fmt, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
+
+/** Plotly's default colourway, in trace order. */
+const PLOTLY_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
 export interface SizePoint {
   model: Model;
@@ -59,8 +52,32 @@ export function sizeRuns(scale: string): Promise<CellsReport> {
 export function sizeFigures(cells: CellsReport, scale: string): NotebookResult {
   const records = finished(cells);
   const pts = sizePoints(records);
-  const data: Data[] = MODELS.map((m) => {
-    const p = pts.filter((x) => x.model === m);
+  // Labels (D=16, D=32) placed so that close points of different models do not print over each other:
+  // the axis ranges and margins are fixed, so the pixel positions placeLabels assumes are the drawn ones.
+  const size = { width: 760, height: 460, margin: { l: 70, r: 20, t: 100, b: 60 } };
+  const xRange = paddedRange(
+    pts.map((p) => p.parameters),
+    true,
+  );
+  const yRange = paddedRange(
+    pts.map((p) => p.best),
+    false,
+    0.15,
+  );
+  const byModel = MODELS.map((m) => pts.filter((x) => x.model === m));
+  const positions = placeLabels(
+    byModel.flat().map((p) => ({ x: p.parameters, y: p.best, text: `D=${p.width}` })),
+    {
+      width: size.width - size.margin.l - size.margin.r,
+      height: size.height - size.margin.t - size.margin.b,
+      xRange,
+      yRange,
+      xLog: true,
+    },
+  );
+  let next = 0;
+  const data: Data[] = MODELS.map((m, i) => {
+    const p = byModel[i];
     return {
       type: 'scatter',
       mode: 'lines+markers+text',
@@ -68,23 +85,27 @@ export function sizeFigures(cells: CellsReport, scale: string): NotebookResult {
       x: p.map((x) => x.parameters),
       y: p.map((x) => x.best),
       text: p.map((x) => `D=${x.width}`),
-      textposition: 'top center',
+      textposition: p.map(() => positions[next++]),
+      // Each label in its line's colour (Plotly's default colourway), so a label says whose point it is.
+      textfont: { color: PLOTLY_COLOURS[i % PLOTLY_COLOURS.length] },
     } as Data;
   });
   const figure = {
     name: '04-size-vs-score',
     notebook: '04-size-vs-score',
     scale,
-    seeds: seedsOf(records),
-    dataSource: dataSourceOf(records),
-    backend: backendOf(records),
+    ...runsMeta(records, scale),
     data,
+    width: size.width,
+    height: size.height,
     layout: {
       title: { text: 'Parameters against normalised score (best_official)' },
-      xaxis: { type: 'log' as const, title: { text: 'trainable parameters (log scale)' } },
-      yaxis: { title: { text: 'normalised score' } },
+      margin: size.margin,
+      legend: { orientation: 'h' as const, x: 0, y: 1.02, yanchor: 'bottom' as const },
+      xaxis: { type: 'log' as const, range: xRange, title: { text: 'trainable parameters (log scale)' } },
+      yaxis: { range: yRange, title: { text: 'normalised score' } },
     },
-    caption: `Each point is one model at one width D, trained on ${[...new Set(records.map((r) => r.dataset.id))].join(', ') || 'medium'}; parameter counts are read from the instantiated models. ${protocolNote(scale)}`,
+    caption: `Each point is one model at one width D, trained on ${[...new Set(records.map((r) => r.dataset.id))].join(', ') || 'medium'}; parameter counts are read from the instantiated models.`,
   };
   const table = markdownTable(
     ['model', 'D', 'parameters', 'best_official', 'final', 'seeds'],

@@ -5,7 +5,7 @@ import type { RunRecord } from '../results/record';
 import type { RunSpec } from '../config/run-spec';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellOutcome, type CellsReport } from './cells';
-import { backendOf, dataSourceOf, finished, fmt, markdownTable, seedsOf } from './report';
+import { finished, fmt, markdownTable, runsMeta, seedErrorBars } from './report';
 import type { Variant } from './plan';
 
 export interface VariantScore {
@@ -45,7 +45,7 @@ export function variantBars(scores: readonly VariantScore[]): Data[] {
       name: 'best_official',
       y,
       x: scores.map((s) => (s.best.n ? s.best.mean : null)),
-      error_x: { type: 'data', array: scores.map((s) => s.best.std || 0), visible: true },
+      error_x: seedErrorBars(scores.map((s) => s.best)),
     } as Data,
     {
       type: 'bar',
@@ -53,7 +53,7 @@ export function variantBars(scores: readonly VariantScore[]): Data[] {
       name: 'final',
       y,
       x: scores.map((s) => (s.final.n ? s.final.mean : null)),
-      error_x: { type: 'data', array: scores.map((s) => s.final.std || 0), visible: true },
+      error_x: seedErrorBars(scores.map((s) => s.final)),
     } as Data,
   ];
 }
@@ -110,9 +110,7 @@ export function variantStudy(
       name: figure.name,
       notebook: figure.name,
       scale,
-      seeds: seedsOf(records),
-      dataSource: dataSourceOf(records),
-      backend: backendOf(records),
+      ...runsMeta(records, scale),
       data: variantBars(scores),
       layout: {
         title: { text: figure.title },

@@ -1,6 +1,7 @@
 /**
  * figures/index.html: a gallery rebuilt from the metadata block of every page in the figure folder,
- * so it always lists exactly the figures on disk (thumbnail, caption, scale, date, notebook link).
+ * so it always lists exactly the figures on disk (thumbnail, what it shows, a details line with how it was
+ * computed, scale, date, notebook link).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -28,9 +29,13 @@ function card(meta: FigureMeta, figuresDir: string): string {
     meta.kind === 'figure'
       ? `<a href="${meta.name}.html">HTML</a> &middot; <a href="${meta.name}.png">PNG</a> &middot; <a href="${meta.name}.svg">SVG</a>`
       : `<a href="${meta.name}.html">open</a>`;
+  // The caption says what the figure shows; how it was computed (protocol, seeds, every dataset checksum)
+  // folds into a details line. Pages written before the two were stored apart show their whole caption.
+  const shows = meta.description ?? meta.caption;
+  const details = meta.details ? `\n<details><summary>details</summary>${escapeHtml(meta.details)}</details>` : '';
   return `<figure>
 <a href="${meta.name}.html">${thumb}</a>
-<figcaption><strong>${escapeHtml(meta.title)}</strong><br>${escapeHtml(meta.caption)}
+<figcaption><strong>${escapeHtml(meta.title)}</strong><br>${escapeHtml(shows)}${details}
 <div class="meta">scale <b>${escapeHtml(meta.scale)}</b> &middot; ${escapeHtml(meta.date.slice(0, 10))} &middot;
 <a href="../notebooks/${escapeHtml(meta.notebook)}.ipynb">${escapeHtml(meta.notebook)}</a> &middot; ${files}</div></figcaption>
 </figure>`;
@@ -52,6 +57,8 @@ figure img{width:100%;height:auto;display:block}
 .nothumb{height:180px;display:flex;align-items:center;justify-content:center;background:#f3f3f3;color:#666}
 figcaption{font-size:.85rem;line-height:1.35;margin-top:.4rem}
 .meta{color:#666;margin-top:.3rem}
+details{color:#555;margin-top:.3rem}
+summary{cursor:pointer;color:#666}
 a{color:#1f5fa8}</style>
 </head>
 <body>

@@ -3,8 +3,9 @@
  *   NAME.html  interactive and offline, loading the one shared local Plotly copy (assets/),
  *   NAME.png   and NAME.svg, drawn by headless Chromium,
  *   index.html the gallery, rebuilt from every page present.
- * Each caption carries scale, seeds, data source, backend and date (house rule: figures say what was
- * computed). Everything is rendered in memory first and written atomically, so a failing notebook or
+ * Each caption carries scale, training steps, seeds, data source, backend and date (house rule: figures
+ * say what was computed), and every PNG and SVG carries them in a footer line, so an image pasted alone
+ * says it too. Everything is rendered in memory first and written atomically, so a failing notebook or
  * render leaves no half-written figure. Inside a tslab notebook the PNG and caption are also shown
  * inline; Plotly itself is never embedded in the notebook, which keeps executed notebooks small.
  */
@@ -44,6 +45,10 @@ export interface FigureSpec {
   notebook: string;
   /** smoke | notebook | quick | paper */
   scale: string;
+  /** How the runs behind the figure differ from the official protocol (the scale's deviation), if they trained. */
+  protocol?: string;
+  /** Training steps of each run behind the figure (one value when they agree). */
+  steps?: readonly number[];
   seeds?: readonly number[];
   /** Dataset source, e.g. `kit-generated hopper-medium (sha256 1a2b3c4d)` or `D4RL hopper-medium-v2`. */
   dataSource?: string;
@@ -63,6 +68,8 @@ const SPEC_KEYS = [
   'caption',
   'notebook',
   'scale',
+  'protocol',
+  'steps',
   'seeds',
   'dataSource',
   'backend',
@@ -99,6 +106,8 @@ interface CommonMeta {
   caption: string;
   notebook: string;
   scale: string;
+  protocol?: string;
+  steps?: readonly number[];
   seeds?: readonly number[];
   dataSource?: string;
   backend?: string;
@@ -115,31 +124,91 @@ function buildMeta(fn: string, kind: FigureMeta['kind'], spec: CommonMeta, layou
     () => `Error in ${fn}: caption must say what the figure shows, got '${spec.caption}'.`,
   );
   const scale = parseScale(spec.scale);
-  const seeds = [...(spec.seeds ?? [])];
+  // Distinct seeds: n counts seeds, not the runs that share one.
+  const seeds = [...new Set(spec.seeds ?? [])].sort((a, b) => a - b);
   check(
     seeds.every((s) => Number.isInteger(s)),
     () => `Error in ${fn}: seeds must be integers, got [${seeds.join(', ')}].`,
+  );
+  const steps = [...new Set(spec.steps ?? [])].sort((a, b) => a - b);
+  check(
+    steps.every((s) => Number.isInteger(s) && s >= 0),
+    () => `Error in ${fn}: steps must be non-negative integers, got [${steps.join(', ')}].`,
   );
   const notebook = normaliseNotebook(fn, spec.notebook);
   const dataSource = spec.dataSource ?? 'none';
   const backend = spec.backend ?? activeBackend() ?? 'not recorded';
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const text = spec.caption.trim().replace(/\s+/g, ' ');
-  const caption =
-    `${/[.!?]$/.test(text) ? text : text + '.'} Scale: ${scale}. Seeds: ${seeds.length ? seeds.join(', ') : 'n/a'}. ` +
+  const sentence = (t: string) => {
+    const text = t.trim().replace(/\s+/g, ' ');
+    return /[.!?]$/.test(text) ? text : text + '.';
+  };
+  const description = sentence(spec.caption);
+  const protocol = spec.protocol?.trim() ? sentence(spec.protocol) : undefined;
+  const facts = { scale, steps, seeds, dataSource, backend, date };
+  const details =
+    `${protocol ? protocol + ' ' : ''}Scale: ${scale}. ${steps.length ? `Training steps: ${stepsText(steps)} per run. ` : ''}` +
+    `Seeds: ${seeds.length ? `${seeds.join(', ')} (n = ${seeds.length})` : 'n/a'}. ` +
     `Data: ${dataSource}. Backend: ${backend}. Date: ${date.slice(0, 10)}.`;
   return {
     name: spec.name,
     kind,
     title: spec.title ?? layoutTitle ?? spec.name,
-    caption,
+    caption: `${description} ${details}`,
+    description,
+    details,
+    footer: footerParts(facts),
     notebook,
     scale,
+    steps,
     seeds,
     dataSource,
     backend,
     date,
   };
+}
+
+/** `500` or `250–1,000`. */
+function stepsText(steps: readonly number[]): string {
+  const f = (n: number) => n.toLocaleString('en-US');
+  return steps.length === 1 ? f(steps[0]) : `${f(steps[0])}–${f(steps[steps.length - 1])}`;
+}
+
+/**
+ * The line printed under every PNG and SVG, so an image pasted alone still says what it shows:
+ * `notebook scale · 500 training steps per run · n = 1 seed (12) · data: … · backend: wasm · 2026-12-02`.
+ */
+export function footerParts(m: {
+  scale: string;
+  steps: readonly number[];
+  seeds: readonly number[];
+  dataSource: string;
+  backend: string;
+  date: string;
+}): string[] {
+  const n = m.seeds.length;
+  return [
+    `${m.scale} scale`,
+    ...(m.steps.length ? [`${stepsText(m.steps)} training steps per run`] : []),
+    n ? `n = ${n} seed${n === 1 ? '' : 's'} (${m.seeds.join(', ')})` : 'seeds: n/a',
+    `data: ${footerData(m.dataSource)}`,
+    `backend: ${m.backend}`,
+    m.date.slice(0, 10),
+  ];
+}
+
+/**
+ * The data source as the footer prints it: as given for up to three datasets; beyond, their count and kinds,
+ * since nine checksums would fill the image (each line of text adds ~20 KB to a PNG) while the caption and
+ * the gallery's details line keep them all.
+ */
+function footerData(dataSource: string): string {
+  const listed = (dataSource.match(/\(sha256 [0-9a-f]+\)/g) ?? []).length;
+  const more = Number(/ and (\d+) more\b/.exec(dataSource)?.[1] ?? 0);
+  const n = listed + more;
+  if (n <= 3) return dataSource;
+  const kinds = [...new Set(dataSource.match(/kit-generated|D4RL/g) ?? [])].join(' and ');
+  return `${n} datasets${kinds ? ` (${kinds})` : ''}, sha256 checksums in the caption`;
 }
 
 function layoutTitle(layout: Partial<Layout> | undefined): string | undefined {
@@ -199,7 +268,10 @@ export async function saveFigure(spec: FigureSpec): Promise<SavedFigure> {
   const figure = { data: spec.data, layout: spec.layout ?? {} };
 
   // Everything is rendered in memory before the first write.
-  const images = await renderImages({ figureJson: scriptJson(figure), width, height, scale: 2 }, plotly.absolute);
+  const images = await renderImages(
+    { figureJson: scriptJson(figure), width, height, scale: 2, footer: meta.footer },
+    plotly.absolute,
+  );
   const html = figurePage(meta, figure, plotly.relative);
 
   const out: SavedFigure = {
@@ -223,6 +295,8 @@ export interface StandalonePageSpec extends StandalonePageContent {
   caption: string;
   notebook: string;
   scale: string;
+  protocol?: string;
+  steps?: readonly number[];
   seeds?: readonly number[];
   dataSource?: string;
   backend?: string;
@@ -240,6 +314,8 @@ export function saveStandalonePage(spec: StandalonePageSpec): string {
     'caption',
     'notebook',
     'scale',
+    'protocol',
+    'steps',
     'seeds',
     'dataSource',
     'backend',

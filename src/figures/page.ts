@@ -13,10 +13,18 @@ export interface FigureMeta {
   /** 'figure': Plotly figure with PNG and SVG; 'page': a standalone page (an explorer). */
   kind: 'figure' | 'page';
   title: string;
-  /** The caption as written on the figure: the author's text plus scale, seeds, data, backend and date. */
+  /** The caption as written on the figure page: `description` then `details`. */
   caption: string;
+  /** What the figure shows (the author's text). Absent in pages written before it was stored apart. */
+  description?: string;
+  /** The protocol's deviation, scale, training steps, seeds, data, backend and date. */
+  details?: string;
+  /** The parts of the footer line under the PNG and SVG. */
+  footer?: string[];
   notebook: string;
   scale: string;
+  /** Training steps per run behind the figure (empty when nothing trained). */
+  steps?: number[];
   seeds: number[];
   dataSource: string;
   backend: string;

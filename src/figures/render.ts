@@ -23,6 +23,8 @@ export interface RenderRequest {
   height: number;
   /** Device-pixel ratio of the PNG. */
   scale: number;
+  /** Footer parts (`notebook scale`, `n = 1 seed (12)`, …), drawn below the figure joined by `·`. */
+  footer?: readonly string[];
 }
 
 export interface RenderedImages {
@@ -68,8 +70,29 @@ export function checkChromium(fn = 'checkChromium', env: NodeJS.ProcessEnv = pro
   return file;
 }
 
-// Runs inside the page: draws the figure into a fresh div, exports PNG and SVG, then frees it.
+// Runs inside the page: draws the figure into a fresh div, exports PNG and SVG, then frees it. The footer
+// (what the numbers are: scale, steps, seeds, data, backend) is drawn in a band below the figure, outside
+// Plotly's layout, so it can never overlap axes, legends or automargins; the band's text wraps at the
+// figure's width, measured with the same font the SVG names.
 const PAGE_SCRIPT = `
+const FOOTER_FONT = '"Open Sans", verdana, arial, sans-serif';
+const FOOTER_SIZE = 10, FOOTER_LINE = 13, FOOTER_PAD = 8;
+function footerLines(ctx, parts, maxWidth) {
+  ctx.font = FOOTER_SIZE + 'px ' + FOOTER_FONT;
+  const words = parts.join(' \u00b7 ').split(' ');
+  const lines = [];
+  let cur = '';
+  for (const w of words) {
+    const next = cur ? cur + ' ' + w : w;
+    if (cur && ctx.measureText(next).width > maxWidth) { lines.push(cur); cur = w; } else cur = next;
+  }
+  if (cur) lines.push(cur);
+  return lines;
+}
+function loadImage(src) {
+  return new Promise((ok, fail) => { const im = new Image(); im.onload = () => ok(im); im.onerror = fail; im.src = src; });
+}
+function escapeXml(t) { return t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); }
 globalThis.__dmmRender = async function (req) {
   const fig = JSON.parse(req.figureJson);
   const div = document.createElement('div');
@@ -79,9 +102,35 @@ globalThis.__dmmRender = async function (req) {
   try {
     const layout = Object.assign({}, fig.layout, { width: req.width, height: req.height });
     await Plotly.newPlot(div, fig.data, layout, { staticPlot: true });
-    const png = await Plotly.toImage(div, { format: 'png', width: req.width, height: req.height, scale: req.scale });
-    const svg = await Plotly.toImage(div, { format: 'svg', width: req.width, height: req.height });
-    return { png: png.slice(png.indexOf(',') + 1), svg: decodeURIComponent(svg.slice(svg.indexOf(',') + 1)) };
+    let png = await Plotly.toImage(div, { format: 'png', width: req.width, height: req.height, scale: req.scale });
+    let svg = decodeURIComponent((await Plotly.toImage(div, { format: 'svg', width: req.width, height: req.height })).replace(/^[^,]*,/, ''));
+    const parts = req.footer || [];
+    if (parts.length) {
+      const canvas = document.createElement('canvas');
+      const ctx = canvas.getContext('2d');
+      const lines = footerLines(ctx, parts, req.width - 2 * FOOTER_PAD);
+      const band = lines.length * FOOTER_LINE + FOOTER_PAD;
+      const H = req.height + band;
+      canvas.width = req.width * req.scale;
+      canvas.height = H * req.scale;
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(await loadImage(png), 0, 0);
+      ctx.scale(req.scale, req.scale);
+      ctx.font = FOOTER_SIZE + 'px ' + FOOTER_FONT;
+      ctx.fillStyle = '#555';
+      ctx.textBaseline = 'alphabetic';
+      lines.forEach((l, i) => ctx.fillText(l, FOOTER_PAD, req.height + (i + 1) * FOOTER_LINE - 2));
+      png = canvas.toDataURL('image/png');
+      const text = lines.map((l, i) =>
+        '<text x="' + FOOTER_PAD + '" y="' + (req.height + (i + 1) * FOOTER_LINE - 2) + '" font-family="' + escapeXml(FOOTER_FONT).replace(/"/g, '&quot;') +
+        '" font-size="' + FOOTER_SIZE + '" fill="#555">' + escapeXml(l) + '</text>').join('');
+      svg = svg
+        .replace(/^(<svg[^>]*?)height="[^"]*"/, '$1height="' + H + '"')
+        .replace(/viewBox="0 0 ([\\d.]+) [\\d.]+"/, 'viewBox="0 0 $1 ' + H + '"')
+        .replace(/<\\/svg>$/, '<g class="dmm-footer"><rect x="0" y="' + req.height + '" width="' + req.width + '" height="' + band + '" fill="#fff"/>' + text + '</g></svg>');
+    }
+    return { png: png.slice(png.indexOf(',') + 1), svg };
   } finally {
     Plotly.purge(div);
     div.remove();

@@ -123,6 +123,11 @@ export function summaryTable(rows: RunRow[]): aq.ColumnTable {
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
+/** `mean ± std` over n > 1 seeds; over one seed a spread of 0.0 would read as a measurement, so `mean (n = 1)`. */
+function meanCell(mean: number, std: number, n: number): string {
+  return n > 1 ? `${fmt(mean)} ± ${fmt(std)}` : `${fmt(mean)} (n = ${n})`;
+}
+
 /** Markdown with `mean ± std` cells and the values per seed; labelled with the protocols' names. */
 export function toMarkdown(summary: aq.ColumnTable): string {
   const objs = summary.objects() as Record<string, unknown>[];
@@ -140,7 +145,7 @@ export function toMarkdown(summary: aq.ColumnTable): string {
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const o of objs) {
-    const pm = (p: string) => `${fmt(o[`${p}_mean`] as number)} ± ${fmt(o[`${p}_std`] as number)}`;
+    const pm = (p: string) => meanCell(o[`${p}_mean`] as number, o[`${p}_std`] as number, o.seeds as number);
     const vals = `${(o.best_official_values as number[]).map(fmt).join(', ')} / ${(o.final_values as number[]).map(fmt).join(', ')}`;
     lines.push(
       `| ${[o.experiment, o.model, o.dataset, o.source, o.scale, o.evalPadding, o.variant || 'none', o.seeds, ...PROTOCOLS.map(pm), vals].join(' | ')} |`,

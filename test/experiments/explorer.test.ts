@@ -1,6 +1,7 @@
 /**
- * The offline heatmap explorer (figures/05-heatmap-explorer.html) loads in headless Chromium, draws a
- * heatmap, and switches model, layer, tap and step without page errors. The activations are random
+ * The offline heatmap explorer (figures/05-heatmap-explorer.html) loads in headless Chromium, draws two
+ * models side by side with a per-token profile under each heatmap, explains the chosen tap, toggles the
+ * colour range, and switches model, layer, tap and step without page errors. The activations are random
  * (seeded), so the test exercises the page, not a model.
  */
 import { test } from 'node:test';
@@ -29,7 +30,7 @@ function randomSet(model: string, layers: number, channels: number, rng: Rng): T
 }
 
 test(
-  'heatmap explorer loads offline and switches layers, taps, steps and models without errors',
+  'heatmap explorer: two panels, tap explanations, colour-range toggle, token profile, offline and error-free',
   { timeout: 120_000 },
   async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-explorer-'));
@@ -40,7 +41,8 @@ test(
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     try {
       const rng = new Rng(5);
-      const spec = explorerPage([randomSet('dmamba', 3, 16, rng), randomSet('dmm', 3, 8, rng)], 'smoke', []);
+      const sets = [randomSet('dmamba', 3, 16, rng), randomSet('dmm', 3, 8, rng)];
+      const spec = explorerPage(sets, 'smoke', []);
       const file = saveStandalonePage(spec);
       assert.ok(fs.existsSync(file));
       const page = await browser.newPage();
@@ -55,20 +57,45 @@ test(
         return route.abort();
       });
       await page.goto('file://' + file);
-      await page.waitForSelector('#heat .main-svg');
-      const title = () => page.$eval('#heat .gtitle', (e) => e.textContent ?? '');
-      assert.match(await title(), /Decision Mamba · layer 1 · scanInput · step 5/);
-      await page.selectOption('#layer', '2');
-      assert.match(await title(), /layer 3/);
-      await page.selectOption('#tap', 'scanOutput');
-      await page.selectOption('#step', '1');
-      assert.match(await title(), /layer 3 · scanOutput · step 11/);
-      await page.selectOption('#model', '1');
-      assert.match(await title(), /^DMM · layer 3 · scanOutput · step 11/);
-      const taps = await page.$$eval('#tap option', (os) => os.map((o) => (o as unknown as { value: string }).value));
+      await page.waitForSelector('#heat-1 .main-svg');
+      const title = (i: number) => page.$eval(`#heat-${i} .gtitle`, (e) => e.textContent ?? '');
+      // Two models side by side, each starting at layer 1, the scan output and the episode's last kept step.
+      assert.match(await title(0), /^Decision Mamba · layer 1 · scan output y · step 11/);
+      assert.match(await title(1), /^Decision MetaMamba · layer 1 · scan output y · step 11/);
+      await page.selectOption('#layer-0', '2');
+      assert.match(await title(0), /layer 3/);
+      await page.selectOption('#tap-0', 'scanInput');
+      await page.selectOption('#tap-0', 'scanOutput');
+      await page.selectOption('#step-0', '0');
+      assert.match(await title(0), /layer 3 · scan output y · step 5/);
+      assert.match(await title(1), /layer 1 · scan output y · step 11/, 'the other panel keeps its choice');
+      // One line explains the chosen tap; the colorbar has a title; a per-token profile sits under the heatmap.
+      assert.match(await page.$eval('#tapinfo-0', (e) => e.textContent ?? ''), /^scan output y: the scan's output y/);
+      assert.equal(await page.$eval('#heat-0 .cbtitle', (e) => e.textContent), 'activation');
+      const bars = await page.$$eval('#profile-0 .bars .point', (ps) => ps.length);
+      assert.equal(bars, 24, 'one bar per token');
+      // The profile is the mean |activation| of each token over channels, from the unpacked values.
+      // Plotly keeps a plot's traces on its element (gd.data).
+      type Trace = { y: number[]; zmax?: number; zauto?: boolean };
+      const traceOf = (id: string) => page.$eval(id, (e) => (e as unknown as { data: Trace[] }).data[0]);
+      const firstBar = (await traceOf('#profile-0')).y[0];
+      const tok = sets[0].taps.scanOutput[0][2][0];
+      const expected = tok.reduce((a, v) => a + Math.abs(v), 0) / tok.length;
+      assert.ok(Math.abs(firstBar - expected) < 0.05, `profile ${firstBar} vs ${expected}`);
+      // Fixed range by default; auto follows the heatmap's own values.
+      const zmax = async () => {
+        const t = await traceOf('#heat-0');
+        return t.zauto ? 'auto' : t.zmax;
+      };
+      assert.equal(await zmax(), 5);
+      await page.selectOption('#range', 'auto');
+      assert.equal(await zmax(), 'auto');
+      await page.selectOption('#model-0', '1');
+      assert.match(await title(0), /^Decision MetaMamba · layer 3 · scan output y · step 5/);
+      const taps = await page.$$eval('#tap-0 option', (os) => os.map((o) => (o as unknown as { value: string }).value));
       assert.deepEqual(taps, ['mixerInput', 'localMixerOutput', 'scanInput', 'scanOutput']);
-      await page.selectOption('#tap', 'localMixerOutput');
-      assert.match(await title(), /localMixerOutput/);
+      await page.selectOption('#tap-0', 'localMixerOutput');
+      assert.match(await title(0), /DSM output/);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -34,6 +34,7 @@ function line(name: string, ys: number[]) {
     notebook: 'notebooks/00-environment.ipynb',
     scale: 'smoke',
     seeds: [3, 4],
+    steps: [6],
     dataSource: 'synthetic',
     backend: 'cpu',
   };
@@ -57,16 +58,41 @@ test('saveFigure writes html, png and svg, and the gallery lists it', async () =
   const asset = fs.readdirSync(path.join(dir, 'assets'));
   assert.equal(asset.length, 1);
   assert.ok(fs.statSync(path.join(dir, 'assets', asset[0])).size > 1e6, 'the shared Plotly copy');
+  const today = new Date().toISOString().slice(0, 10);
   assert.equal(
     out.caption,
-    'A test line. Scale: smoke. Seeds: 3, 4. Data: synthetic. Backend: cpu. Date: ' +
-      new Date().toISOString().slice(0, 10) +
-      '.',
+    `A test line. Scale: smoke. Training steps: 6 per run. Seeds: 3, 4 (n = 2). Data: synthetic. Backend: cpu. Date: ${today}.`,
   );
   const index = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
   assert.match(index, /<img src="00-test-line\.png"/);
   assert.match(index, /href="\.\.\/notebooks\/00-environment\.ipynb"/);
-  assert.match(index, /Seeds: 3, 4/);
+  // The gallery caption says what the figure shows; how it was computed sits in a details line.
+  assert.match(index, /<br>A test line\.\n<details><summary>details<\/summary>Scale: smoke\. .*Seeds: 3, 4 \(n = 2\)/);
+});
+
+test('every PNG and SVG carries a footer with scale, steps, seeds, data and backend', async () => {
+  const out = await saveFigure({ ...line('00-footer', [1, 2]), seeds: [12], steps: [500, 500] });
+  const svg = fs.readFileSync(out.svg, 'utf8');
+  const footer = [...svg.matchAll(/<text [^>]*fill="#555">([^<]*)<\/text>/g)].map((m) => m[1]).join(' ');
+  assert.equal(
+    footer,
+    `smoke scale · 500 training steps per run · n = 1 seed (12) · data: synthetic · backend: cpu · ${new Date().toISOString().slice(0, 10)}`,
+  );
+  assert.match(svg, /^<svg[^>]*height="(\d+)"[^>]*viewBox="0 0 760 \1"/, 'height and viewBox grow together');
+  const height = Number(/^<svg[^>]*height="(\d+)"/.exec(svg)![1]);
+  assert.ok(height > 460, `the footer band lies below the 460 px figure, got ${height}`);
+  // The PNG (device-pixel ratio 2) holds the same band: IHDR height at byte 20.
+  assert.equal(fs.readFileSync(out.png).readUInt32BE(20), 2 * height);
+  // Nine datasets: the footer counts them (the caption keeps every checksum), and wraps at the figure's width.
+  const nine = Array.from({ length: 9 }, (_, i) => `kit-generated dataset-${i} (sha256 0123abc${i})`).join(', ');
+  const long = await saveFigure({ ...line('00-footer-long', [1, 2]), width: 400, dataSource: nine });
+  const longSvg = fs.readFileSync(long.svg, 'utf8');
+  const texts = [...longSvg.matchAll(/<text [^>]*fill="#555">([^<]*)<\/text>/g)].map((m) => m[1]);
+  assert.match(texts.join(' '), /data: 9 datasets \(kit-generated\), sha256 checksums in the caption/);
+  assert.ok(texts.length >= 2, `the footer wraps on a 400 px figure, got ${texts.length} line(s)`);
+  assert.ok(long.caption.includes('dataset-8 (sha256 0123abc8)'), 'the caption keeps every checksum');
+  for (const name of ['00-footer', '00-footer-long'])
+    for (const ext of ['html', 'png', 'svg']) fs.rmSync(path.join(dir, `${name}.${ext}`));
 });
 
 test('a second figure joins the gallery; the gallery is rebuilt from the pages on disk', async () => {
@@ -151,6 +177,7 @@ test('saveFigure rejects bad input before rendering', async () => {
     [{ notebook: 'environment' }, /notebook must be a notebook name like '04-size-vs-score', got 'environment'/],
     [{ caption: '  ' }, /caption must say what the figure shows/],
     [{ seeds: [1.5] }, /seeds must be integers/],
+    [{ steps: [-1] }, /steps must be non-negative integers/],
     [{ captoin: 'x' }, /unknown option 'captoin'\. Did you mean 'caption'\?/],
     [{ width: 10 }, /width and height must be integers in \[100, 4000\]/],
   ];

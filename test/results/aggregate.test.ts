@@ -78,7 +78,8 @@ test('summary: per model and dataset, mean ± population std over seeds for both
     md,
     /\| synthetic \| dmm \| hopper-medium \| kit \| quick \| official \| none \| 3 \| 70\.0 ± 8\.2 \| 40\.0 ± 8\.2 \|/,
   );
-  assert.match(md, /\| official \| hiddenSize=16 \| 1 \| 10\.0 ± 0\.0 \| 5\.0 ± 0\.0 \|/);
+  // One seed: no spread to show, so no '± 0.0' that would read as a measured one.
+  assert.match(md, /\| official \| hiddenSize=16 \| 1 \| 10\.0 \(n = 1\) \| 5\.0 \(n = 1\) \|/);
   assert.match(
     toCSV(summaryTable(rows)),
     /^experiment,model,dataset,source,scale,evalPadding,variant,seeds,best_official_mean/,
