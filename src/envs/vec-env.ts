@@ -6,6 +6,7 @@
  * one message per worker. With autoReset, an env that terminated or was truncated is reset inside the same step:
  * its observation is the new episode's first one, `resets[i]` = 1 and `finalObservations` holds the last one.
  */
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
@@ -71,8 +72,13 @@ class WorkerShard {
   constructor() {
     // Workers start without the parent's TypeScript loader (tslab, plain node): register tsx, then require the
     // TypeScript worker. Paths are resolved here so the worker's working directory does not matter.
-    const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(path.join(__dirname, 'vec-worker.ts'))});`;
-    this.worker = new Worker(bootstrap, { eval: true });
+    // In a bundle (tools/gpu/bundle.sh) there is no TypeScript beside this file: the worker is its prebuilt
+    // vec-worker.cjs.
+    const source = path.join(__dirname, 'vec-worker.ts');
+    if (fs.existsSync(source)) {
+      const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(source)});`;
+      this.worker = new Worker(bootstrap, { eval: true });
+    } else this.worker = new Worker(path.join(__dirname, 'vec-worker.cjs'));
     this.worker.unref();
     this.worker.on('message', (msg: { type: 'ok' } | { type: 'error'; message: string }) => {
       const p = this.pending;

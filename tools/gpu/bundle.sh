@@ -23,6 +23,9 @@ fi
 node_modules/.bin/esbuild "$entry" --bundle --platform=node --format=cjs --target=node20 \
   --external:webgpu --log-level=warning --outfile="$out/app.cjs"
 cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm "$out/" 2>/dev/null || true
+# VecEnv's worker threads run their own file (src/envs/vec-env.ts looks for it beside the bundle).
+node_modules/.bin/esbuild src/envs/vec-worker.ts --bundle --platform=node --format=cjs --target=node20 \
+  --log-level=warning --outfile="$out/vec-worker.cjs"
 
 # The WebGPU addon for linux-x64; its .node files are compressed and unpacked on first run.
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$out/node_modules/webgpu/"
