@@ -3,7 +3,8 @@
  * the same records (losses, evaluation returns) and the same final checkpoints as each spec trained alone,
  * each record says `packedWith: 2`; a pack stopped after its first iteration and run again resumes from its
  * runs' checkpoints and ends where the uninterrupted pack ends; specs of different shapes are refused; a grid's
- * specs are grouped by shape into packs (packGroups) and trained pack by pack, finished ones kept (runPackedSpecs).
+ * specs are grouped by shape into packs (packGroups) and trained pack by pack, finished ones kept (runPackedSpecs);
+ * `dmm sweep --pack` killed with SIGKILL mid-pack and run again ends as the uninterrupted pack does.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -12,7 +13,8 @@ import * as path from 'path';
 import { before, test } from 'node:test';
 import { initBackend } from '../../src/backend';
 import { createModel } from '../../src/models';
-import { checkpointDir, type RunSpec } from '../../src/config/run-spec';
+import { spawn } from 'child_process';
+import { checkpointDir, normaliseRunSpec, recordPath, type RunSpec } from '../../src/config/run-spec';
 import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint';
 import { runTraining } from '../../src/train/run';
 import { packGroups, runPacked, runPackedSpecs } from '../../src/train/packed-run';
@@ -42,6 +44,7 @@ const specs: RunSpec[] = [12, 23].map((seed) => ({ ...base, seed }));
 const deps = toyDeps({
   createModel: (name, config, dims, seed) => createModel(name as 'dmm', config as never, dims, seed),
 });
+const DMM = path.join(__dirname, '..', '..', 'bin', 'dmm.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-packed-'));
 
 function finalWeights(dir: string, spec: RunSpec): Record<string, number[]> {
@@ -132,4 +135,58 @@ test('runPackedSpecs trains each pack once and keeps finished runs on a rerun', 
     again.outcomes.map((o) => comparable(o.record!)),
     r.map(comparable),
   );
+});
+
+test('dmm sweep --pack killed mid-pack (SIGKILL) resumes from the runs’ checkpoints and ends as an uninterrupted pack', async () => {
+  const dir = tmp();
+  const grid = path.join(dir, 'grid.json');
+  fs.writeFileSync(
+    grid,
+    JSON.stringify({
+      experiment: 'packed-kill',
+      scale: 'smoke',
+      models: ['dmm'],
+      envs: ['hopper'],
+      datasets: ['medium'],
+      seeds: [12, 23],
+      overrides: { iterations: 3, stepsPerIteration: 600 },
+    }),
+  );
+  const cells = [12, 23].map((seed) =>
+    normaliseRunSpec({
+      model: 'dmm',
+      env: 'hopper',
+      dataset: 'medium',
+      seed,
+      scale: 'smoke',
+      experiment: 'packed-kill',
+      overrides: { iterations: 3, stepsPerIteration: 600 },
+    }),
+  );
+  const killed = path.join(dir, 'killed');
+  const child = spawn(process.execPath, [DMM, 'sweep', '--grid', grid, '--pack', '--results', killed], {
+    env: { ...process.env, DMM_QUIET: '1' },
+    stdio: 'ignore',
+  });
+  // Kill as soon as iteration 1's checkpoint of the first run is on disk: the pack is then mid-way.
+  const first = path.join(checkpointDir(cells[0], killed), 'iter-0001');
+  const t0 = Date.now();
+  while (!fs.existsSync(first)) {
+    assert.ok(Date.now() - t0 < 240_000, 'the packed sweep must write a checkpoint within 4 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const record = JSON.parse(fs.readFileSync(recordPath(cells[0], killed), 'utf8'));
+  assert.notEqual(record.status, 'finished', 'the kill must come before the pack ends');
+  // Run again (in this process), and once more without a kill in a second folder.
+  const resumed = await runPackedSpecs(cells, { resultsDir: killed, silent: true, log: () => {} });
+  const whole = await runPackedSpecs(cells, { resultsDir: path.join(dir, 'whole'), silent: true, log: () => {} });
+  for (let i = 0; i < cells.length; i++) {
+    const r = resumed.outcomes[i].record!;
+    assert.deepEqual([r.status, r.packedWith, r.iterations.length], ['finished', 2, 3]);
+    assert.deepEqual(comparable(r), comparable(whole.outcomes[i].record!));
+    assert.deepEqual(finalWeights(killed, cells[i]), finalWeights(path.join(dir, 'whole'), cells[i]));
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -114,7 +114,8 @@ export async function sweepMain(argv: string[]): Promise<number> {
         `--${v.jobs !== undefined ? 'jobs' : 'runner'} cannot go with --pack (one process trains every pack)`,
       );
     // Loaded only here: the engine and tfjs are not needed for the other modes' start-up.
-    const { runPackedSpecs } = await import('../../train/packed-run');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require, as for sweep-queue: tsx's CJS hook has no extensionless dynamic import
+    const { runPackedSpecs } = require('../../train/packed-run') as typeof import('../../train/packed-run');
     const p = await runPackedSpecs(
       cells.map((c) => c.spec),
       { resultsDir: results, maxRuns: parseInteger('sweep', 'pack-runs', v['pack-runs']) },
