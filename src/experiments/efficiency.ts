@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Data, FigureSpec } from '../figures';
 import { kitRoot } from '../figures/paths';
+import { MODEL_LABELS, type Model } from './plan';
 import { markdownTable, type NotebookResult } from './report';
 
 type Json = Record<string, unknown>;
@@ -41,6 +42,20 @@ function cell(v: unknown): string {
   if (typeof v === 'string') return v.length > 60 ? v.slice(0, 57) + '…' : v;
   if (v === undefined || v === null) return '';
   return JSON.stringify(v).slice(0, 60);
+}
+
+/** "Decision MetaMamba, D 64, K 8, batch 64" from a train-step row (model id, config, batch). */
+function stepLabel(r: Json): string {
+  // bench/train-step.ts writes the config as a JSON string.
+  const c = (typeof r.config === 'string' ? JSON.parse(r.config) : (r.config ?? {})) as Json;
+  const name = MODEL_LABELS[r.model as Model] ?? String(r.model);
+  const dims = [
+    c.hiddenSize !== undefined ? `D ${c.hiddenSize}` : '',
+    c.contextLength !== undefined ? `K ${c.contextLength}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `${name}<br>${dims}${dims ? ', ' : ''}batch ${r.batch}`;
 }
 
 /** Where and when: date, machine, load average (whatever keys the benchmark wrote). */
@@ -104,7 +119,7 @@ export async function efficiency(scale: string): Promise<NotebookResult> {
       data: [
         {
           type: 'bar',
-          x: train.rows.map((r) => `${r.model} ${cell(r.config)} B=${r.batch}`),
+          x: train.rows.map((r) => stepLabel(r)),
           y: train.rows.map((r) => Number(r.msPerStep)),
           text: train.rows.map((r) => `${cell(r.parameters)} params`),
         } as Data,
@@ -114,7 +129,7 @@ export async function efficiency(scale: string): Promise<NotebookResult> {
         yaxis: { title: { text: 'ms per step' } },
         xaxis: { automargin: true },
       },
-      caption: `From bench/results/train-step.json (${provenanceLine(train)}). A loaded machine inflates these times.`,
+      caption: `From bench/results/train-step.json (${provenanceLine(train)}): the tfjs path's step (the fused engine's: bench/results/engine-*.json, docs/engine.md). A loaded machine inflates these times.`,
     });
   }
   // Scan kernels: every *Ms number per backend section (bench/scan.ts).
