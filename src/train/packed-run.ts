@@ -171,9 +171,8 @@ async function trainPack(runs: OpenRun[], opts: RunOptions): Promise<void> {
               silent: runs.length > 1 || opts.silent,
             };
             await endIteration(run, it, result, models[r], evalOpts);
-            envSteps += run.record.iterations
-              .at(-1)!
-              .targets.reduce((n, t) => n + t.lengths.reduce((a, b) => a + b, 0), 0);
+            const last = run.record.iterations[run.record.iterations.length - 1];
+            envSteps += last.targets.reduce((n, t) => n + t.lengths.reduce((a, b) => a + b, 0), 0);
             const s = (performance.now() - e0) / 1000;
             const ms = forward.stats.ms / Math.max(1, forward.stats.calls);
             evalBar.tick(
