@@ -5,7 +5,7 @@
  *   dmm data generate --all [--scale smoke] [--record]
  *   dmm data download hopper-medium-v2 [walker2d-medium-replay-v2 ...] [--base-url URL]
  *   dmm data card hopper-medium [--source kit|d4rl] [--scale quick] [--json]
- *   dmm data train-policies hopper [--cpu-seconds 300] [--seed 2] [--max-iterations N] [--reselect NOISE]
+ *   dmm data train-policies hopper [--cpu-seconds 300] [--seed 2] [--max-iterations N] [--workers N] [--checkpoint FILE]
  */
 import { parseFlags, helpText, type CommandSpec, type FlagValues } from '../args';
 import { stableStringify, writeJsonAtomic } from '../../util/atomic';
@@ -66,7 +66,8 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
   'train-policies': {
     name: 'data train-policies',
     summary: 'Retrain the behaviour policies of one env (ARS) and overwrite data/policies/<env>.json.',
-    usage: 'dmm data train-policies <env> [--cpu-seconds N] [--seed N] [--max-iterations N] [--reselect NOISE]',
+    usage:
+      'dmm data train-policies <env> [--cpu-seconds N] [--seed N] [--max-iterations N] [--workers N] [--checkpoint FILE]',
     flags: {
       'cpu-seconds': { type: 'string', value: 'N', help: 'CPU budget' },
       seed: { type: 'string', value: 'N', help: 'training seed' },
@@ -75,6 +76,13 @@ const SPECS: Record<(typeof SUBCOMMANDS)[number], CommandSpec> = {
         value: 'N',
         help: 'stop after N iterations (reproduces a committed run exactly)',
       },
+      workers: {
+        type: 'string',
+        value: 'N',
+        help: 'worker threads for the rollouts (same result for any N)',
+        default: '0',
+      },
+      checkpoint: { type: 'string', value: 'FILE', help: 'resume from and save progress to FILE' },
     },
   },
 };
@@ -163,29 +171,24 @@ export async function dataCommand(argv: string[]): Promise<number> {
   const env = names[0] as EnvName;
   if (!(ENV_NAMES as readonly string[]).includes(env))
     throw new KitError(`Error in dmm data train-policies: env must be one of ${ENV_NAMES.join(', ')}, got '${env}'.`);
-  const { trainPolicies, reselectPolicies, policySetFile } = await import('../../data/train-policies');
-  if (flags.reselect !== undefined) {
-    const noise = Number(flags.reselect);
-    if (!(noise >= 0))
-      throw new KitError(
-        `Error in dmm data train-policies: --reselect must be a noise std ≥ 0, got '${flags.reselect}'.`,
-      );
-    const { loadPolicySet } = await import('../../data/generate');
-    const set = await reselectPolicies(loadPolicySet(env), noise);
-    writeJsonAtomic(policySetFile(env), set);
-    console.log(`wrote ${policySetFile(env)}`);
-    return 0;
-  }
-  const set = await trainPolicies(env, {
-    ...(flags['cpu-seconds'] !== undefined
-      ? { cpuBudgetSeconds: int(flags, 'cpu-seconds', 'data train-policies') }
-      : {}),
-    ...(flags.seed !== undefined ? { seed: int(flags, 'seed', 'data train-policies') } : {}),
-    ...(flags.noise !== undefined ? { actionNoise: Number(flags.noise) } : {}),
-    ...(flags['max-iterations'] !== undefined
-      ? { maxIterations: int(flags, 'max-iterations', 'data train-policies'), cpuBudgetSeconds: Infinity }
-      : {}),
-  });
+  const { trainPolicies, policySetFile } = await import('../../data/train-policies');
+  const set = await trainPolicies(
+    env,
+    {
+      ...(flags['cpu-seconds'] !== undefined
+        ? { cpuBudgetSeconds: int(flags, 'cpu-seconds', 'data train-policies') }
+        : {}),
+      ...(flags.seed !== undefined ? { seed: int(flags, 'seed', 'data train-policies') } : {}),
+      ...(flags['max-iterations'] !== undefined
+        ? { maxIterations: int(flags, 'max-iterations', 'data train-policies'), cpuBudgetSeconds: Infinity }
+        : {}),
+    },
+    {
+      workers: int(flags, 'workers', 'data train-policies') ?? 0,
+      ...(flags.checkpoint !== undefined ? { checkpointFile: String(flags.checkpoint) } : {}),
+      command: `npx dmm data train-policies ${rest.join(' ')}`,
+    },
+  );
   writeJsonAtomic(policySetFile(env), set);
   console.log(`wrote ${policySetFile(env)}`);
   return 0;
