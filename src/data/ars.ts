@@ -18,7 +18,7 @@
  * the search does not settle on standing still; evaluation returns include it.
  */
 import * as fs from 'fs';
-import { writeJsonAtomic } from '../util/atomic';
+import { stableStringify, writeJsonAtomic } from '../util/atomic';
 import { check } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
 import { makeEnv, type Env } from '../envs';
@@ -285,13 +285,14 @@ export async function trainArs(
   const ckFile = options.checkpointFile;
   if (ckFile && fs.existsSync(ckFile)) {
     const ck = JSON.parse(fs.readFileSync(ckFile, 'utf8')) as ArsCheckpoint;
-    const same = JSON.stringify({ ...ck.config, cpuBudgetSeconds: 0, maxIterations: 0 });
+    // Budgets may change between segments of a run; nothing else may.
+    const settings = (c: ArsConfig): string => stableStringify({ ...c, cpuBudgetSeconds: 0, maxIterations: 0 });
     check(
-      ck.env === envId && same === JSON.stringify({ ...config, cpuBudgetSeconds: 0, maxIterations: 0 }),
+      ck.env === envId && settings(ck.config) === settings(config),
       () =>
         `Error in trainArs: checkpoint ${ckFile} must be of the same env and settings, got ${ck.env} ${JSON.stringify(ck.config)}. Delete it to start afresh.`,
     );
-    iteration = ck.iteration;
+    iteration = ck.records.length; // not ck.iteration: the count of records is what was done
     w.set(ck.w);
     stats.n = ck.stats.n;
     stats.mean.set(ck.stats.mean);
@@ -315,7 +316,8 @@ export async function trainArs(
       format: 'dmm-kit ars checkpoint v1',
       env: envId,
       config,
-      iteration,
+      // The iterations done (a save inside the loop comes after the record, before the counter moves on).
+      iteration: records.length,
       w: Array.from(w),
       stats: { n: stats.n, mean: Array.from(stats.mean), m2: Array.from(stats.m2) },
       envSteps,

@@ -52,8 +52,10 @@ export interface PolicySet {
   experience: ArsIteration[];
   /** The training curve: iteration, environment steps, CPU seconds, noisy and mean-action evaluation returns. */
   curve: [number, number, number, number, number][];
-  /** The command line that made this file. */
+  /** The command line that made this file (its last segment, when resumed from a checkpoint). */
   command: string;
+  /** A command that reproduces the run exactly, on any number of workers (budgets aside). */
+  reproduce: string;
 }
 
 export function policySetFile(env: EnvName, dir = COMMITTED_DATA_DIR): string {
@@ -138,6 +140,7 @@ export async function trainPolicies(
       Math.round(s.meanReturn),
     ]),
     command: options.command ?? `npx dmm data train-policies ${env}`,
+    reproduce: `npx dmm data train-policies ${env} --seed ${run.config.seed} --max-iterations ${run.iterations}`,
   };
   log(
     `${env}: expert it ${expert.iteration} noisy ${noisy(expert).toFixed(0)} (${normalizedScore(env, noisy(expert)).toFixed(1)}), ` +
