@@ -32,6 +32,37 @@ export const D4RL_MEDIUM_SCORES: Readonly<Record<EnvName, number>> = Object.free
   walker2d: 62.1,
 });
 
+/**
+ * What the kit's datasets aim at (issue 17), as the mean normalized episode score of the generated file:
+ * medium within ±5 of D4RL's; expert at least 90 (halfcheetah: 55, as high as linear ARS gets here).
+ */
+export const DATASET_TARGETS: Readonly<{
+  medium: Readonly<Record<EnvName, { min: number; max: number }>>;
+  expert: Readonly<Record<EnvName, { min: number }>>;
+}> = Object.freeze({
+  medium: Object.freeze({
+    hopper: { min: 44.3 - 5, max: 44.3 + 5 },
+    halfcheetah: { min: 40.7 - 5, max: 40.7 + 5 },
+    walker2d: { min: 62.1 - 5, max: 62.1 + 5 },
+  }),
+  expert: Object.freeze({ hopper: { min: 90 }, halfcheetah: { min: 55 }, walker2d: { min: 90 } }),
+});
+
+/** "meets the target" or the exact shortfall, for a kit dataset's mean normalized score. */
+export function targetVerdict(env: EnvName, kind: string, score: number): string | undefined {
+  if (kind === 'medium') {
+    const t = DATASET_TARGETS.medium[env];
+    if (score < t.min) return `${(t.min - score).toFixed(1)} below the target ${t.min.toFixed(1)}-${t.max.toFixed(1)}`;
+    if (score > t.max) return `${(score - t.max).toFixed(1)} above the target ${t.min.toFixed(1)}-${t.max.toFixed(1)}`;
+    return `meets the target ${t.min.toFixed(1)}-${t.max.toFixed(1)}`;
+  }
+  if (kind === 'expert') {
+    const t = DATASET_TARGETS.expert[env];
+    return score >= t.min ? `meets the target ≥ ${t.min}` : `${(t.min - score).toFixed(1)} below the target ≥ ${t.min}`;
+  }
+  return undefined;
+}
+
 const SELECT_EPISODES = 10;
 const CANDIDATES = 5;
 /** The medium target never exceeds this share of the expert's normalized score. */
