@@ -366,7 +366,7 @@ export async function trainArs(
   let lastSave = Date.now();
   try {
     for (; iteration < config.maxIterations && cpuSeconds() < config.cpuBudgetSeconds && !stopped(); iteration++) {
-      if (iteration % config.evalEvery === 0 && snapshots.at(-1)?.iteration !== iteration) evaluate();
+      if (iteration % config.evalEvery === 0 && snapshots[snapshots.length - 1]?.iteration !== iteration) evaluate();
       const job: RolloutJob = {
         seed: config.seed,
         iteration,
