@@ -21,10 +21,12 @@ import * as fs from 'fs';
 import { stableStringify, writeJsonAtomic } from '../util/atomic';
 import { check } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
-import { makeEnv, type Env } from '../envs';
+import { makeEnv } from '../envs';
 import type { EnvName } from '../config/names';
 import { POLICY_FORMAT, PolicyRunner, type LinearPolicy } from './policy';
-import { RolloutPool, type RolloutJob, type RolloutOutcome } from './ars-workers';
+import { RolloutPool, RunningStats, direction, rollout, type RolloutJob, type RolloutOutcome } from './ars-workers';
+
+export { RunningStats, direction, rollout, rolloutSeed, trialWeights, type RolloutResult } from './ars-workers';
 
 export interface ArsConfig {
   /** N, directions per iteration. */
@@ -97,96 +99,6 @@ export const ARS_DEFAULTS: Readonly<Record<EnvName, Readonly<ArsConfig>>> = Obje
     seed: 1,
   }),
 });
-
-/** Running mean and variance (Welford); ARS V2 merges the statistics of each iteration's rollouts. */
-export class RunningStats {
-  n = 0;
-  mean: Float64Array;
-  m2: Float64Array;
-  constructor(readonly dim: number) {
-    this.mean = new Float64Array(dim);
-    this.m2 = new Float64Array(dim);
-  }
-  push(x: ArrayLike<number>): void {
-    this.n++;
-    for (let j = 0; j < this.dim; j++) {
-      const d = x[j] - this.mean[j];
-      this.mean[j] += d / this.n;
-      this.m2[j] += d * (x[j] - this.mean[j]);
-    }
-  }
-  merge(o: { n: number; mean: ArrayLike<number>; m2: ArrayLike<number> }): void {
-    if (o.n === 0) return;
-    const n = this.n + o.n;
-    for (let j = 0; j < this.dim; j++) {
-      const d = o.mean[j] - this.mean[j];
-      this.mean[j] += (d * o.n) / n;
-      this.m2[j] += o.m2[j] + (d * d * this.n * o.n) / n;
-    }
-    this.n = n;
-  }
-  std(): Float64Array {
-    // Unvisited or constant dimensions get std 1, so they pass through unscaled.
-    return this.mean.map((_, j) => {
-      const v = this.n > 1 ? this.m2[j] / this.n : 0;
-      return v > 1e-8 ? Math.sqrt(v) : 1;
-    });
-  }
-}
-
-export interface RolloutResult {
-  episodeReturn: number;
-  shapedReturn: number;
-  steps: number;
-}
-
-/** One episode of a linear policy; `stats` (if given) sees every observation. */
-export function rollout(
-  env: Env,
-  runner: PolicyRunner,
-  opts: { horizon: number; noiseStd: number; rng?: Rng; stats?: RunningStats; shift: number },
-): RolloutResult {
-  const obs = env.reset();
-  const act = new Float64Array(env.actionDim);
-  let episodeReturn = 0;
-  let shapedReturn = 0;
-  let steps = 0;
-  for (; steps < opts.horizon; ) {
-    opts.stats?.push(obs);
-    runner.act(obs, act, opts.noiseStd, opts.rng);
-    env.stepInto(act, 0, obs, 0);
-    steps++;
-    episodeReturn += env.lastReward;
-    shapedReturn += env.lastReward - opts.shift;
-    if (env.lastTerminated || env.lastTruncated) break;
-  }
-  return { episodeReturn, shapedReturn, steps };
-}
-
-/** δ_{t,k}: the k-th direction of iteration t, a standard normal vector of `size` numbers. */
-export function direction(seed: number, iteration: number, k: number, size: number): Float64Array {
-  const rng = new Rng(deriveSeed(seed, 'ars-delta', iteration, k));
-  const d = new Float64Array(size);
-  for (let i = 0; i < size; i++) d[i] = rng.normal();
-  return d;
-}
-
-/** The reset-noise seed of rollout (t, k, ±). */
-export function rolloutSeed(seed: number, iteration: number, k: number, sign: 1 | -1): number {
-  return deriveSeed(seed, 'ars-rollout', iteration, k, sign > 0 ? '+' : '-');
-}
-
-/** The perturbed weights w + sign·ν·δ of one rollout, into `out`. */
-export function trialWeights(
-  w: ArrayLike<number>,
-  d: ArrayLike<number>,
-  sign: 1 | -1,
-  deltaStd: number,
-  out: Float64Array,
-): Float64Array {
-  for (let i = 0; i < out.length; i++) out[i] = w[i] + sign * deltaStd * d[i];
-  return out;
-}
 
 /**
  * One training iteration as recorded for replay: enough to rebuild its weights (from the kept directions

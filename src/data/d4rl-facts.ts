@@ -12,7 +12,7 @@ import * as path from 'path';
 import { check } from '../util/check';
 import type { TransitionArrays } from './d4rl-file';
 import { d4rlFileName, type DatasetName } from './d4rl-ids';
-import { GENERATOR } from './generate';
+import { KIT_GENERATOR } from './recipe';
 
 /**
  * Episode counts of D4RL's v2 files: finished episodes and the rows they hold. hopper-medium-v2's are
@@ -72,7 +72,7 @@ export function checkD4rlFacts(t: TransitionArrays, name: DatasetName, file: str
   const where = `'${file}' (offered as ${name.d4rlId})`;
   const generator = t.metadata.generator;
   check(
-    generator !== GENERATOR,
+    generator !== KIT_GENERATOR,
     () =>
       `Error in loadDataset: ${where} must be D4RL's file, got a kit-generated one (metadata/generator '${generator}', dataset '${t.metadata.dataset}', scale '${t.metadata.scale}'). Delete it. ${fix}`,
   );

@@ -27,10 +27,10 @@ import { writeHdf5, type H5Entry } from './h5';
 import { cacheDir, COMMITTED_DATA_DIR } from './paths';
 import { PolicyRunner, validatePolicy, type LinearPolicy } from './policy';
 import { replayRollouts, selectRollouts } from './experience';
-import { loadRecipe, recordChecksum, transitionCount, type Recipe } from './recipe';
+import { KIT_GENERATOR, loadRecipe, recordChecksum, transitionCount, type Recipe } from './recipe';
 import { POLICY_SET_FORMAT, policySetFile, type PolicySet } from './train-policies';
 
-export const GENERATOR = 'dmm-kit';
+export const GENERATOR = KIT_GENERATOR;
 
 /** The columns of a generated file, preallocated for N rows. */
 interface Columns {
