@@ -8,7 +8,7 @@
  *     [--workers N] [--checkpoint FILE] [--out FILE]
  *   npx dmm data train-policies hopper
  *
- * Selection (after training, re-evaluating candidates with `SELECT_EPISODES` noisy episodes):
+ * Selection (after training, re-evaluating candidates with noisy episodes, `SELECTION`):
  * - expert: the best snapshot (D4RL: a fully trained policy);
  * - medium: the snapshot before the expert whose noisy return is nearest D4RL's medium score, or 3/4 of
  *   the expert's score when the expert is too weak for that (D4RL's medium datasets score 44/41/62 for
@@ -63,8 +63,16 @@ export function targetVerdict(env: EnvName, kind: string, score: number): string
   return undefined;
 }
 
-const SELECT_EPISODES = 10;
-const CANDIDATES = 5;
+/**
+ * Re-evaluation per env: the candidates of each kind, and the noisy episodes each. Halfcheetah's fast
+ * linear gaits fall in some noisy episodes (a 3-episode training evaluation reads 10-60 normalized for one
+ * snapshot), so the training evaluations rank its snapshots poorly: more candidates, more episodes.
+ */
+const SELECTION: Readonly<Record<EnvName, { candidates: number; episodes: number }>> = Object.freeze({
+  hopper: { candidates: 5, episodes: 10 },
+  halfcheetah: { candidates: 30, episodes: 20 },
+  walker2d: { candidates: 5, episodes: 10 },
+});
 /** The medium target never exceeds this share of the expert's normalized score. */
 const MEDIUM_SHARE_OF_EXPERT = 0.75;
 
@@ -95,14 +103,14 @@ export function policySetFile(env: EnvName, dir = COMMITTED_DATA_DIR): string {
 
 /**
  * Picks expert and medium snapshots (see the header), re-evaluating `candidates` of each kind with
- * `SELECT_EPISODES` noisy episodes.
+ * `episodes` noisy episodes.
  */
 export async function selectSnapshots(
   env: EnvName,
   snapshots: ArsSnapshot[],
   actionNoise: number,
   seed: number,
-  candidates = CANDIDATES,
+  { candidates, episodes } = SELECTION[env],
 ): Promise<{ expert: ArsSnapshot; medium: ArsSnapshot; target: number; noisy: (s: ArsSnapshot) => number }> {
   const evalEnv = await makeEnv(env, { seed: deriveSeed(seed, 'select-env') });
   const rng = new Rng(deriveSeed(seed, 'select-noise'));
@@ -112,9 +120,9 @@ export async function selectSnapshots(
     if (r === undefined) {
       const runner = PolicyRunner.of(snap);
       r = 0;
-      for (let e = 0; e < SELECT_EPISODES; e++)
+      for (let e = 0; e < episodes; e++)
         r += rollout(evalEnv, runner, { horizon: 1000, noiseStd: actionNoise, rng, shift: 0 }).episodeReturn;
-      r /= SELECT_EPISODES;
+      r /= episodes;
       reevaluated.set(snap, r);
       snap.noisyReturn = r;
     }

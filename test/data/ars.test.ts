@@ -39,3 +39,12 @@ test('two worker threads, or a stop and a resume from the checkpoint, give the s
     /same env and settings/,
   );
 });
+
+test('a resume with other evaluation settings gives the run those settings give from the start', async () => {
+  const other = { ...config, actionNoise: 0.3, evalEpisodes: 2 };
+  const straight = await trainArs('hopper', other);
+  const ck = path.join(tempDir('ars'), 'ck.json');
+  await trainArs('hopper', { ...config, maxIterations: 3 }, { checkpointFile: ck });
+  const resumed = await trainArs('hopper', other, { checkpointFile: ck });
+  assert.deepEqual(facts(resumed), facts(straight));
+});
