@@ -26,6 +26,10 @@ export interface TransitionArrays {
   actionLogProbs?: Float32Array; // [N]
   /** Scalar entries under metadata/ (strings and numbers), e.g. 'generator', 'seed'. */
   metadata: Record<string, string | number>;
+  /** Every dataset key of the file, read or not ('infos/qpos', …). */
+  keys?: string[];
+  /** HDF5 dtype of each key read: 'f4', 'i1', 'bool' (h5py's numpy bool), … (./h5.ts). */
+  dtypes?: Record<string, string>;
 }
 
 export const REQUIRED_KEYS = ['observations', 'actions', 'rewards', 'terminals', 'timeouts'] as const;
@@ -80,7 +84,12 @@ function rowsOf(a: H5Array): { rows: number; width: number } {
  * Validates the arrays of a D4RL file for `env` and returns them as typed columns. `where` names the
  * file in errors.
  */
-export function checkD4rlArrays(arrays: Map<string, H5Array>, env: EnvName, where: string): TransitionArrays {
+export function checkD4rlArrays(
+  arrays: Map<string, H5Array>,
+  env: EnvName,
+  where: string,
+  keys: string[] = [...arrays.keys()],
+): TransitionArrays {
   const dims = ENV_DIMS[env];
   for (const key of REQUIRED_KEYS) {
     check(
@@ -148,6 +157,8 @@ export function checkD4rlArrays(arrays: Map<string, H5Array>, env: EnvName, wher
     qvel: opt('infos/qvel'),
     actionLogProbs: opt('infos/action_log_probs'),
     metadata,
+    keys,
+    dtypes: Object.fromEntries([...arrays].map(([k, a]) => [k, a.dtype])),
   };
 }
 
@@ -160,9 +171,9 @@ export async function readD4rlFile(
   env: EnvName,
   options: { withInfos?: boolean } = {},
 ): Promise<TransitionArrays> {
-  const { arrays } = await readHdf5(
+  const { keys, arrays } = await readHdf5(
     file,
     (key) => options.withInfos === true || !(key === 'next_observations' || key.startsWith('infos/')),
   );
-  return checkD4rlArrays(arrays, env, `'${file}'`);
+  return checkD4rlArrays(arrays, env, `'${file}'`, keys);
 }

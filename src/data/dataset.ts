@@ -11,6 +11,7 @@ import { removeStaleTemps } from '../util/atomic';
 import { check, checkKnownKeys } from '../util/check';
 import { buildCard, type DatasetCard } from './card';
 import { readD4rlFile } from './d4rl-file';
+import { checkD4rlFacts } from './d4rl-facts';
 import { ENV_DIMS, d4rlFileName, parseDatasetName } from './d4rl-ids';
 import type { DataSource, DatasetKind, EnvName } from '../config/names';
 import { downloadD4rl, sha256File } from './download';
@@ -112,6 +113,8 @@ async function loadD4rlPart(env: EnvName, kind: DatasetKind, download: boolean, 
   const id = `${env}-${kind}-v2`;
   const got = await downloadD4rlOrCached(id, download);
   const arrays = await readD4rlFile(got.file, env, { withInfos: withNext });
+  // Also on every load: a manifest entry recorded before these checks existed proves nothing.
+  checkD4rlFacts(arrays, parseDatasetName(id), got.file);
   const d = ENV_DIMS[env];
   const { trajectories, droppedSteps } = splitTrajectories(arrays, d.observationDim, d.actionDim);
   return {

@@ -14,6 +14,7 @@ import * as path from 'path';
 import { removeStaleTemps, writeJsonAtomic } from '../util/atomic';
 import { KitError, check } from '../util/check';
 import { readD4rlFile } from './d4rl-file';
+import { checkD4rlFacts } from './d4rl-facts';
 import { D4RL_BASE_URL, d4rlFileName, d4rlUrl, parseDatasetName } from './d4rl-ids';
 import { d4rlDir } from './paths';
 
@@ -191,7 +192,8 @@ export async function downloadD4rl(id: string, options: DownloadOptions = {}): P
         `Delete the file and download it again; if this file is the right one, remove the entry '${fileName}' from ${manifestFile} and it is checked and recorded anew.`,
     );
   } else {
-    await readD4rlFile(file, name.env); // one line naming the problem when the file is not a whole D4RL file
+    // One line naming the problem when the file is not a whole D4RL file, or not D4RL's (a kit file copied here).
+    checkD4rlFacts(await readD4rlFile(file, name.env), name, file);
     manifest.files[fileName] = { url, size, sha256, recorded: new Date().toISOString() };
     writeJsonAtomic(manifestFile, manifest);
   }

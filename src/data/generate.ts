@@ -4,8 +4,9 @@
  * - random: uniform actions in [−1, 1]^a (collect_data.py --random), log-prob −a·log 2;
  * - medium / expert: rollouts of one snapshot with Gaussian exploration noise (σ of the policy file, the
  *   one its snapshots were selected with), cut at exactly N rows;
- * - medium-replay: the training run's snapshots up to medium, in training order, equal shares of N, whole
- *   episodes (D4RL used SAC's replay buffer; its policies also improved along the buffer);
+ * - medium-replay: the learner's own experience up to the medium snapshot, in the order collected: the ARS
+ *   rollouts replayed from the policy file's iteration records (./experience.ts), as D4RL kept SAC's
+ *   replay buffer;
  * - medium-expert: the medium file cut after its last episode end, then the expert file, as
  *   stitch_dataset.py does (loadDataset builds medium-expert from the two lists instead, docs/spec.md quirk 12).
  * Rows: observation before the step, its qpos/qvel, the action, reward, next observation; timeouts on the
@@ -25,10 +26,11 @@ import { sha256File } from './download';
 import { writeHdf5, type H5Entry } from './h5';
 import { cacheDir, COMMITTED_DATA_DIR } from './paths';
 import { PolicyRunner, validatePolicy, type LinearPolicy } from './policy';
-import { loadRecipe, recordChecksum, transitionCount, type Recipe } from './recipe';
+import { replayRollouts, selectRollouts } from './experience';
+import { KIT_GENERATOR, loadRecipe, recordChecksum, transitionCount, type Recipe } from './recipe';
 import { POLICY_SET_FORMAT, policySetFile, type PolicySet } from './train-policies';
 
-export const GENERATOR = 'dmm-kit';
+export const GENERATOR = KIT_GENERATOR;
 
 /** The columns of a generated file, preallocated for N rows. */
 interface Columns {
@@ -120,7 +122,12 @@ export function loadPolicySet(env: EnvName, dir = COMMITTED_DATA_DIR): PolicySet
     set.format === POLICY_SET_FORMAT,
     () => `Error in generateDataset: ${file} must have format '${POLICY_SET_FORMAT}', got '${set.format}'.`,
   );
-  for (const p of [set.medium, set.expert, ...set.replay]) validatePolicy(p, file);
+  for (const p of [set.medium, set.expert]) validatePolicy(p, file);
+  check(
+    set.experience.length === set.medium.iteration,
+    () =>
+      `Error in generateDataset: ${file} must record the ${set.medium.iteration} iterations before the medium snapshot, got ${set.experience.length}. Retrain with: npx dmm data train-policies ${env}.`,
+  );
   return set;
 }
 
@@ -160,7 +167,7 @@ function describe(kind: string, set: PolicySet | undefined): string {
   if (kind === 'medium') return `ARS linear policy, medium snapshot (${snap(set.medium)})`;
   if (kind === 'expert') return `ARS linear policy, expert snapshot (${snap(set.expert)})`;
   if (kind === 'medium-replay')
-    return `ARS linear policies, ${set.replay.length} training snapshots (iterations ${set.replay[0].iteration}-${set.replay[set.replay.length - 1].iteration})`;
+    return `ARS V2-t training rollouts (perturbed linear policies) of iterations 0-${set.medium.iteration - 1}, before the medium snapshot, evenly spread, in the order collected`;
   return `ARS linear policies, medium (${snap(set.medium)}) then expert (${snap(set.expert)})`;
 }
 
@@ -252,20 +259,15 @@ async function generateColumns(
         tick,
       );
     else {
-      // medium-replay: snapshot j starts episodes until (j+1)/J of N rows exist.
-      const snaps = set!.replay;
-      snaps.forEach((p, j) =>
-        collect(
-          env,
-          cols,
-          PolicyRunner.of(p),
-          set!.ars.actionNoise,
-          rng,
-          Math.round((n * (j + 1)) / snaps.length),
-          tick,
-        ),
-      );
-      collect(env, cols, PolicyRunner.of(snaps[snaps.length - 1]), set!.ars.actionNoise, rng, n, tick);
+      // medium-replay: the rollouts ARS ran before the medium snapshot, replayed (./experience.ts).
+      const picks = selectRollouts(set!.experience, n);
+      replayRollouts(set!.experience, picks, set!.ars, env.actionDim, (runner, resetSeed, p) => {
+        const before = cols.count;
+        env.reseed(resetSeed);
+        collect(env, cols, runner, 0, rng, before + 1, tick);
+        // The last rollout may be cut at N rows; every other must last as long as it did in training.
+        return cols.count >= cols.n ? p.steps : cols.count - before;
+      });
     }
   } finally {
     env.close();

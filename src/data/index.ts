@@ -14,6 +14,7 @@ export {
 } from './d4rl-ids';
 export { readHdf5, writeHdf5, h5wasm, type H5Array, type H5Entry } from './h5';
 export { readD4rlFile, checkD4rlArrays, REQUIRED_KEYS, type TransitionArrays } from './d4rl-file';
+export { checkD4rlFacts, episodeCounts, D4RL_FACTS } from './d4rl-facts';
 export {
   splitTrajectories,
   mediumExpertTrajectories,

@@ -14,6 +14,9 @@ import { COMMITTED_DATA_DIR } from './paths';
 
 export const RECIPE_FORMAT = 'dmm-kit dataset recipe v1';
 
+/** metadata/generator of every kit-generated file (src/data/generate.ts), and how a kit file is told apart. */
+export const KIT_GENERATOR = 'dmm-kit';
+
 export interface Recipe {
   format: typeof RECIPE_FORMAT;
   generator: string;

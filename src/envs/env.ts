@@ -90,7 +90,7 @@ export class MujocoEnv {
   private readonly mj: MainModule;
   private model: MjModel | undefined;
   private data: MjData | undefined;
-  private readonly rng: Rng;
+  private rng: Rng;
   private qposView!: Float64Array;
   private qvelView!: Float64Array;
   private ctrlView!: Float64Array;
@@ -144,6 +144,15 @@ export class MujocoEnv {
       () => `Error in ${this.id} env: the environment must be open, got a closed one. Create a new one with makeEnv.`,
     );
     return this.data;
+  }
+
+  /**
+   * Restarts the reset-noise stream from `seed`, so that one episode can be replayed on its own (the ARS
+   * trainer seeds each rollout; src/data/ars.ts).
+   */
+  reseed(seed: number): void {
+    check(Number.isInteger(seed), () => `Error in reseed: seed must be an integer, got ${seed}.`);
+    this.rng = new Rng(seed);
   }
 
   /** Starts an episode: mj_resetData, init state plus seeded noise (docs/spec.md §14.2), mj_forward. Returns the observation. */

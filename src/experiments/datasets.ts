@@ -20,6 +20,7 @@ import type { EnvName } from '../config/names';
 import { makeEnv, recordRollout } from '../envs';
 import type { Rollout } from '../envs/stick-figure';
 import { budgetFor } from '../config/budget';
+import { targetVerdict } from '../data/train-policies';
 import { fmt, markdownTable, type NotebookResult } from './report';
 import * as path from 'path';
 
@@ -204,9 +205,11 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
   const describeTables = loaded
     .filter((d) => d.kind === 'medium')
     .map((d) => `**${label(d)}: state statistics (danfojs describe, subsampled)**\n\n${describeStates(d)}`);
-  const findings = loaded.map(
-    (d) => `${label(d)}: ${d.card.episodes} episodes, mean normalised score ${fmt(d.card.normalizedScore.mean)}`,
-  );
+  const findings = loaded.map((d) => {
+    const verdict =
+      d.provenance.source === 'kit' ? targetVerdict(d.env, d.kind, d.card.normalizedScore.mean) : undefined;
+    return `${label(d)}: ${d.card.episodes} episodes, mean normalised score ${fmt(d.card.normalizedScore.mean)}${verdict ? ` (${verdict})` : ''}`;
+  });
   const finding =
     (loaded.length ? `Loaded ${loaded.length} dataset(s). ${findings.join('; ')}. ` : 'No dataset could be loaded. ') +
     (failures.length ? `Not available: ${failures.join('; ')}. ` : '') +

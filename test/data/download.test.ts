@@ -15,10 +15,11 @@ let cutAfter: number | undefined;
 let server: http.Server;
 let base = '';
 
+// The fixture is served as hopper-random-v2, whose episode counts the kit does not know (src/data/d4rl-facts.ts).
 before(async () => {
   server = http.createServer((req, res) => {
     requests.push({ url: req.url ?? '', range: req.headers.range });
-    if (req.url !== '/hopper_medium-v2.hdf5') {
+    if (req.url !== '/hopper_random-v2.hdf5') {
       res.writeHead(404).end();
       return;
     }
@@ -58,20 +59,20 @@ test('the URL rule of D4RL v2', () => {
 
 test('first download records size and sha256; later uses verify and do not fetch', async () => {
   const dir = tempDir('dl');
-  const first = await downloadD4rl('hopper-medium-v2', { dir, baseUrl: base });
+  const first = await downloadD4rl('hopper-random-v2', { dir, baseUrl: base });
   assert.equal(first.downloaded, true);
   assert.equal(first.sha256, sha256File(FIXTURE));
-  const entry = readManifest(dir).files['hopper_medium-v2.hdf5'];
+  const entry = readManifest(dir).files['hopper_random-v2.hdf5'];
   assert.equal(entry.size, bytes.length);
   assert.equal(entry.sha256, sha256File(FIXTURE));
   const n = requests.length;
-  const second = await downloadD4rl('hopper-medium', { dir, baseUrl: base });
+  const second = await downloadD4rl('hopper-random', { dir, baseUrl: base });
   assert.equal(second.downloaded, false);
   assert.equal(requests.length, n, 'a cached, verified file is not fetched again');
   // A file changed on disk no longer matches its manifest entry.
   fs.appendFileSync(first.file, 'x');
   await assert.rejects(
-    downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }),
+    downloadD4rl('hopper-random-v2', { dir, baseUrl: base }),
     /must match its entry in .*manifest\.json .*Delete the file and download it again/,
   );
 });
@@ -79,12 +80,12 @@ test('first download records size and sha256; later uses verify and do not fetch
 test('a cut connection leaves a .part file; the next call resumes with a Range request', async () => {
   const dir = tempDir('resume');
   cutAfter = 10000;
-  await assert.rejects(downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }), /connection cut|ECONNRESET|aborted/);
+  await assert.rejects(downloadD4rl('hopper-random-v2', { dir, baseUrl: base }), /connection cut|ECONNRESET|aborted/);
   cutAfter = undefined;
-  const part = path.join(dir, 'hopper_medium-v2.hdf5.part');
+  const part = path.join(dir, 'hopper_random-v2.hdf5.part');
   assert.equal(fs.statSync(part).size, 10000);
-  assert.equal(fs.existsSync(path.join(dir, 'hopper_medium-v2.hdf5')), false, 'no partial file under the final name');
-  const got = await downloadD4rl('hopper-medium-v2', { dir, baseUrl: base });
+  assert.equal(fs.existsSync(path.join(dir, 'hopper_random-v2.hdf5')), false, 'no partial file under the final name');
+  const got = await downloadD4rl('hopper-random-v2', { dir, baseUrl: base });
   assert.equal(requests[requests.length - 1].range, 'bytes=10000-');
   assert.equal(got.sha256, sha256File(FIXTURE));
   assert.equal(fs.existsSync(part), false);
@@ -112,9 +113,9 @@ test('an HTTP error names the status', async () => {
 test('a wrong, empty or truncated file is never recorded, so the genuine file is accepted after it', async () => {
   for (const wrong of [Buffer.alloc(0), bytes.subarray(0, 3000), Buffer.from('<html>404</html>')]) {
     const dir = tempDir('poison');
-    const file = path.join(dir, 'hopper_medium-v2.hdf5');
+    const file = path.join(dir, 'hopper_random-v2.hdf5');
     fs.writeFileSync(file, wrong);
-    await assert.rejects(downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }), (err: Error) => {
+    await assert.rejects(downloadD4rl('hopper-random-v2', { dir, baseUrl: base }), (err: Error) => {
       assert.match(err.message, /^Error in readHdf5: .* must be a complete HDF5 file, got .*Delete it and download/);
       assert.ok(!err.message.includes('\n'));
       return true;
@@ -122,20 +123,20 @@ test('a wrong, empty or truncated file is never recorded, so the genuine file is
     assert.deepEqual(readManifest(dir).files, {}, 'nothing recorded for a file that failed its checks');
     // The printed fix works: delete, download again.
     fs.rmSync(file);
-    const got = await downloadD4rl('hopper-medium-v2', { dir, baseUrl: base });
+    const got = await downloadD4rl('hopper-random-v2', { dir, baseUrl: base });
     assert.equal(got.sha256, sha256File(FIXTURE));
-    assert.equal(readManifest(dir).files['hopper_medium-v2.hdf5'].sha256, sha256File(FIXTURE));
+    assert.equal(readManifest(dir).files['hopper_random-v2.hdf5'].sha256, sha256File(FIXTURE));
   }
 });
 
 test('a file that differs from its manifest entry: the message names the manifest and how to reset it', async () => {
   const dir = tempDir('mismatch');
-  const first = await downloadD4rl('hopper-medium-v2', { dir, baseUrl: base });
+  const first = await downloadD4rl('hopper-random-v2', { dir, baseUrl: base });
   fs.appendFileSync(first.file, 'x');
-  await assert.rejects(downloadD4rl('hopper-medium-v2', { dir, baseUrl: base }), (err: Error) => {
+  await assert.rejects(downloadD4rl('hopper-random-v2', { dir, baseUrl: base }), (err: Error) => {
     const manifest = path.join(dir, 'manifest.json');
     assert.ok(err.message.includes(manifest), err.message);
-    assert.match(err.message, /remove the entry 'hopper_medium-v2\.hdf5' from .*manifest\.json/);
+    assert.match(err.message, /remove the entry 'hopper_random-v2\.hdf5' from .*manifest\.json/);
     assert.ok(!err.message.includes('\n'));
     return true;
   });

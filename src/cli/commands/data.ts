@@ -5,7 +5,7 @@
  *   dmm data generate --all [--scale smoke] [--record]
  *   dmm data download hopper-medium-v2 [walker2d-medium-replay-v2 ...] [--base-url URL]
  *   dmm data card hopper-medium [--source kit|d4rl] [--scale quick] [--json]
- *   dmm data train-policies hopper [--cpu-seconds 300] [--seed 2] [--max-iterations N] [--reselect NOISE]
+ *   dmm data train-policies hopper [--cpu-seconds 300] [--seed 2] [--max-iterations N] [--workers N] [--checkpoint FILE]
  */
 import {
   commandError,
@@ -77,7 +77,8 @@ const SPECS = {
   'train-policies': {
     name: 'data train-policies',
     summary: 'Retrain the behaviour policies of one env (ARS) and overwrite data/policies/<env>.json.',
-    usage: 'dmm data train-policies <env> [--cpu-seconds N] [--seed N] [--max-iterations N] [--reselect NOISE]',
+    usage:
+      'dmm data train-policies <env> [--cpu-seconds N] [--seed N] [--max-iterations N] [--noise STD] [--workers N] [--checkpoint FILE]',
     positionals: 'ENV',
     flags: {
       'cpu-seconds': { type: 'string', value: 'N', help: 'CPU budget' },
@@ -87,16 +88,18 @@ const SPECS = {
         value: 'N',
         help: 'stop after N iterations (reproduces a committed run exactly)',
       },
-      noise: { type: 'string', value: 'STD', help: 'action noise std of the selection episodes', default: '0.1' },
-      reselect: {
+      noise: { type: 'string', value: 'STD', help: 'action noise std of the ARS run (its evaluations and selection)' },
+      workers: {
         type: 'string',
-        value: 'NOISE',
-        help: 'no training: re-select the committed snapshots for this action noise std',
+        value: 'N',
+        help: 'worker threads for the rollouts (same result for any N)',
+        default: '0',
       },
+      checkpoint: { type: 'string', value: 'FILE', help: 'resume from and save progress to FILE' },
     },
     examples: [
       'dmm data train-policies hopper --max-iterations 100',
-      'dmm data train-policies walker2d --reselect 0.03',
+      'dmm data train-policies halfcheetah --workers 7 --checkpoint halfcheetah.ck.json',
     ],
   },
 } satisfies Record<(typeof SUBCOMMANDS)[number], CommandSpec>;
@@ -195,25 +198,25 @@ export async function dataCommand(argv: string[]): Promise<number> {
   if (names.length !== 1 || !(ENV_NAMES as readonly string[]).includes(names[0]))
     throw commandError(cmd, `one env must be named, one of ${ENV_NAMES.join(', ')}, got '${names.join(' ')}'`);
   const env = names[0] as EnvName;
-  const { trainPolicies, reselectPolicies, policySetFile } = await import('../../data/train-policies');
-  if (flags.reselect !== undefined) {
-    const noise = noiseStd(cmd, 'reselect', flags.reselect);
-    const { loadPolicySet } = await import('../../data/generate');
-    const set = await reselectPolicies(loadPolicySet(env), noise);
-    writeJsonAtomic(policySetFile(env), set);
-    console.log(`wrote ${policySetFile(env)}`);
-    return 0;
-  }
-  const set = await trainPolicies(env, {
-    ...(flags['cpu-seconds'] !== undefined
-      ? { cpuBudgetSeconds: parseInteger(cmd, 'cpu-seconds', flags['cpu-seconds']) }
-      : {}),
-    ...(flags.seed !== undefined ? { seed: parseInteger(cmd, 'seed', flags.seed, 0) } : {}),
-    ...(flags.noise !== undefined ? { actionNoise: noiseStd(cmd, 'noise', flags.noise) } : {}),
-    ...(flags['max-iterations'] !== undefined
-      ? { maxIterations: parseInteger(cmd, 'max-iterations', flags['max-iterations']), cpuBudgetSeconds: Infinity }
-      : {}),
-  });
+  const { trainPolicies, policySetFile } = await import('../../data/train-policies');
+  const set = await trainPolicies(
+    env,
+    {
+      ...(flags['cpu-seconds'] !== undefined
+        ? { cpuBudgetSeconds: parseInteger(cmd, 'cpu-seconds', flags['cpu-seconds']) }
+        : {}),
+      ...(flags.seed !== undefined ? { seed: parseInteger(cmd, 'seed', flags.seed, 0) } : {}),
+      ...(flags.noise !== undefined ? { actionNoise: noiseStd(cmd, 'noise', flags.noise) } : {}),
+      ...(flags['max-iterations'] !== undefined
+        ? { maxIterations: parseInteger(cmd, 'max-iterations', flags['max-iterations']), cpuBudgetSeconds: Infinity }
+        : {}),
+    },
+    {
+      workers: parseInteger(cmd, 'workers', flags.workers, 0) ?? 0,
+      ...(flags.checkpoint !== undefined ? { checkpointFile: flags.checkpoint } : {}),
+      command: `npx dmm data train-policies ${rest.join(' ')}`,
+    },
+  );
   writeJsonAtomic(policySetFile(env), set);
   console.log(`wrote ${policySetFile(env)}`);
   return 0;
