@@ -52,7 +52,6 @@ export function packKey(run: OpenRun): string {
     gradClip: t.gradClip,
     iterations: t.iterations,
     stepsPerIteration: t.stepsPerIteration,
-    done: run.record.iterations.length,
   });
 }
 
@@ -100,97 +99,113 @@ async function trainPack(runs: OpenRun[], opts: RunOptions): Promise<void> {
       check(
         packKey(run) === packKey(first),
         () =>
-          `Error in runPacked: ${specLabel(run.spec)} and ${specLabel(first.spec)} must share the model configuration, dims, batch size, clip and iteration plan (and progress) to be packed, got different ones.`,
+          `Error in runPacked: ${specLabel(run.spec)} and ${specLabel(first.spec)} must share the model configuration, dims, batch size, clip and iteration plan to be packed, got different ones.`,
       );
-      run.record.packedWith = runs.length;
     }
-    const executor = first.trainer!.executor!;
-    const config = first.model!.config as unknown as DmmConfig;
-    const session = await EngineSession.create(
-      config,
-      first.dims!,
-      runs.map((r) => {
-        const t = r.cfg.train;
-        return { ...t, seed: r.spec.seed };
-      }),
-      executor,
-    );
-    const forward = new EngineForward(config, first.dims!, executor, runs.length);
-    try {
-      for (let r = 0; r < runs.length; r++)
-        await loadSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
-      const { iterations, stepsPerIteration } = first.cfg.train;
-      const samplers = runs.map((r) => () => r.sampler!.sample());
-      for (let it = first.record.iterations.length + 1; it <= iterations; it++) {
-        if (opts.stopAfterIteration !== undefined && it > opts.stopAfterIteration) {
-          for (const run of runs) disposeRun(run);
-          return;
-        }
-        const bar = progress(
-          `train ${runs.length} packed ${first.spec.model} runs iter ${it}/${iterations}`,
-          stepsPerIteration,
-          {
-            silent: opts.silent,
-          },
-        );
-        const lossSums = runs.map(() => 0);
-        let seconds = 0;
-        for (let done = 0; done < stepsPerIteration; ) {
-          const n = Math.min(CHUNK, stepsPerIteration - done);
-          const chunk = await session.train(n, samplers, () => bar.tick());
-          chunk.meanLosses.forEach((l, r) => (lossSums[r] += l * n));
-          seconds += chunk.seconds;
-          done += n;
-          opts.onProgress?.(
-            (it - 1 + (0.8 * done) / stepsPerIteration) / iterations,
-            `iteration ${it}/${iterations} training`,
-          );
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        bar.done();
-        // Every run's evaluation at once: one packed model call per environment step for all runs (forward.ts),
-        // the runs' environments sharing the cores. Each run's episodes are the ones it sees alone.
-        const models: EvalSequenceModel[] = [];
-        for (let r = 0; r < runs.length; r++) {
-          await syncSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
-          models.push(await engineEvalModel(runs[r].model!, forward, r));
-        }
-        forward.openAll();
-        const e0 = performance.now();
-        let envSteps = 0;
-        const evalBar = progress(`eval ${runs.length} packed runs iter ${it}/${iterations}`, runs.length, {
-          silent: opts.silent,
-        });
-        await Promise.all(
-          runs.map(async (run, r) => {
-            // Training time is the pack's: each run's record carries the shared wall time of its iteration.
-            const result = { step: session.steps[r], loss: lossSums[r] / stepsPerIteration, trainSeconds: seconds };
-            const evalOpts = {
-              ...opts,
-              workers: evalWorkers(run, runs.length, opts),
-              silent: runs.length > 1 || opts.silent,
-            };
-            await endIteration(run, it, result, models[r], evalOpts);
-            const last = run.record.iterations[run.record.iterations.length - 1];
-            envSteps += last.targets.reduce((n, t) => n + t.lengths.reduce((a, b) => a + b, 0), 0);
-            const s = (performance.now() - e0) / 1000;
-            const ms = forward.stats.ms / Math.max(1, forward.stats.calls);
-            evalBar.tick(
-              1,
-              `${specLabel(run.spec)} done; ${Math.round(envSteps / s)} env steps/s, model ${ms.toFixed(2)} ms/call`,
-            );
-          }),
-        );
-        evalBar.done();
-      }
-      for (const run of runs) finishRun(run);
-    } finally {
-      session.dispose();
-      forward.dispose();
+    // A kill between two runs' checkpoints of one iteration leaves them at different iterations: each
+    // progress trains as its own pack (a packed run computes what it computes alone: pack.ts).
+    const byProgress = new Map<number, OpenRun[]>();
+    for (const run of runs) {
+      const done = run.record.iterations.length;
+      byProgress.set(done, [...(byProgress.get(done) ?? []), run]);
     }
+    if (byProgress.size > 1 && !opts.silent)
+      console.error(
+        `[dmm] runPacked: the runs resumed at iterations ${[...byProgress.keys()].join(', ')} (a kill between their checkpoints): ${byProgress.size} packs.`,
+      );
+    for (const group of byProgress.values()) await trainPrepared(group, opts);
   } catch (err) {
     for (const run of runs) if (run.record.status !== 'finished') failRun(run, err);
     throw err;
+  }
+}
+
+/** Trains prepared runs of one shape and progress as one packed program, evaluating them together. */
+async function trainPrepared(runs: OpenRun[], opts: RunOptions): Promise<void> {
+  const first = runs[0];
+  for (const run of runs) run.record.packedWith = runs.length;
+  const executor = first.trainer!.executor!;
+  const config = first.model!.config as unknown as DmmConfig;
+  const session = await EngineSession.create(
+    config,
+    first.dims!,
+    runs.map((r) => {
+      const t = r.cfg.train;
+      return { ...t, seed: r.spec.seed };
+    }),
+    executor,
+  );
+  const forward = new EngineForward(config, first.dims!, executor, runs.length);
+  try {
+    for (let r = 0; r < runs.length; r++) await loadSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
+    const { iterations, stepsPerIteration } = first.cfg.train;
+    const samplers = runs.map((r) => () => r.sampler!.sample());
+    for (let it = first.record.iterations.length + 1; it <= iterations; it++) {
+      if (opts.stopAfterIteration !== undefined && it > opts.stopAfterIteration) {
+        for (const run of runs) disposeRun(run);
+        return;
+      }
+      const bar = progress(
+        `train ${runs.length} packed ${first.spec.model} runs iter ${it}/${iterations}`,
+        stepsPerIteration,
+        {
+          silent: opts.silent,
+        },
+      );
+      const lossSums = runs.map(() => 0);
+      let seconds = 0;
+      for (let done = 0; done < stepsPerIteration; ) {
+        const n = Math.min(CHUNK, stepsPerIteration - done);
+        const chunk = await session.train(n, samplers, () => bar.tick());
+        chunk.meanLosses.forEach((l, r) => (lossSums[r] += l * n));
+        seconds += chunk.seconds;
+        done += n;
+        opts.onProgress?.(
+          (it - 1 + (0.8 * done) / stepsPerIteration) / iterations,
+          `iteration ${it}/${iterations} training`,
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      bar.done();
+      // Every run's evaluation at once: one packed model call per environment step for all runs (forward.ts),
+      // the runs' environments sharing the cores. Each run's episodes are the ones it sees alone.
+      const models: EvalSequenceModel[] = [];
+      for (let r = 0; r < runs.length; r++) {
+        await syncSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
+        models.push(await engineEvalModel(runs[r].model!, forward, r));
+      }
+      forward.openAll();
+      const e0 = performance.now();
+      let envSteps = 0;
+      const evalBar = progress(`eval ${runs.length} packed runs iter ${it}/${iterations}`, runs.length, {
+        silent: opts.silent,
+      });
+      await Promise.all(
+        runs.map(async (run, r) => {
+          // Training time is the pack's: each run's record carries the shared wall time of its iteration.
+          const result = { step: session.steps[r], loss: lossSums[r] / stepsPerIteration, trainSeconds: seconds };
+          const evalOpts = {
+            ...opts,
+            workers: evalWorkers(run, runs.length, opts),
+            silent: runs.length > 1 || opts.silent,
+          };
+          await endIteration(run, it, result, models[r], evalOpts);
+          const last = run.record.iterations[run.record.iterations.length - 1];
+          envSteps += last.targets.reduce((n, t) => n + t.lengths.reduce((a, b) => a + b, 0), 0);
+          const s = (performance.now() - e0) / 1000;
+          const ms = forward.stats.ms / Math.max(1, forward.stats.calls);
+          evalBar.tick(
+            1,
+            `${specLabel(run.spec)} done; ${Math.round(envSteps / s)} env steps/s, model ${ms.toFixed(2)} ms/call`,
+          );
+        }),
+      );
+      evalBar.done();
+    }
+    for (const run of runs) finishRun(run);
+  } finally {
+    session.dispose();
+    forward.dispose();
   }
 }
 
