@@ -4,7 +4,7 @@
  * the largest batch asked for, and that batch itself), built on first use; a call pads its windows to the
  * bucket (rows are independent, so the padding rows change nothing) and reads back the predictions.
  *
- * With `runs` > 1 it serves R packed runs' evaluations at once (issue: evaluation at GPU speed): each run's
+ * With `runs` > 1 it serves R packed runs' evaluations at once (evaluation at GPU speed): each run's
  * evaluator calls `lastActions(…, run)` as usual, and the calls wait until every run still evaluating has asked;
  * then one packed program (pack.ts) computes all of them in one dispatch sequence and one read-back. Runs the
  * GPU binding cannot hold in one program are split over several. A run's answer is the one it gets alone.
