@@ -205,8 +205,17 @@ export class RolloutPool {
       this.workers.map(
         (wk, i) =>
           new Promise<RolloutOutcome[]>((resolve, reject) => {
-            wk.once('message', resolve);
-            wk.once('error', reject);
+            // Each listener removes the other: an 'error' listener left per iteration piled up (and warned).
+            const onMessage = (part: RolloutOutcome[]) => {
+              wk.off('error', onError);
+              resolve(part);
+            };
+            const onError = (err: Error) => {
+              wk.off('message', onMessage);
+              reject(err);
+            };
+            wk.once('message', onMessage);
+            wk.once('error', onError);
             wk.postMessage({ job, ks: all.filter((k) => k % W === i) });
           }),
       ),
