@@ -10,7 +10,8 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { DmmConfig } from '../models';
-import { resolveRun } from '../config/resolve';
+import type { EvalConfig } from '../config/eval';
+import { resolveRun, type ResolvedRun } from '../config/resolve';
 import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
 import { ENV_DIMS } from '../data/d4rl-ids';
 import type { EnvName } from '../config/names';
@@ -186,7 +187,7 @@ async function trainPrepared(runs: OpenRun[], opts: RunOptions): Promise<void> {
           const result = { step: session.steps[r], loss: lossSums[r] / stepsPerIteration, trainSeconds: seconds };
           const evalOpts = {
             ...opts,
-            workers: evalWorkers(run, runs.length, opts),
+            workers: opts.workers ?? (runs.length > 1 ? packedEvalWorkers(run.cfg.eval, runs.length) : undefined),
             silent: runs.length > 1 || opts.silent,
           };
           await endIteration(run, it, result, models[r], evalOpts);
@@ -220,12 +221,14 @@ const ENVS_PER_INSTANCE = 64;
  * at least one each and enough that no thread holds more than ENVS_PER_INSTANCE envs; this thread steps them
  * itself only while all runs' episodes fit one instance and are few (evaluate's rule: under 100).
  */
-function evalWorkers(run: OpenRun, packed: number, opts: RunOptions): number | undefined {
-  if (opts.workers !== undefined || packed === 1) return opts.workers;
-  const { targets, episodesPerTarget: E } = run.cfg.eval;
-  const all = targets.length * E * packed;
+export function packedEvalWorkers(e: Readonly<EvalConfig>, packed: number): number {
+  const all = e.targets.length * e.episodesPerTarget * packed;
   if (all < 100 && all <= ENVS_PER_INSTANCE) return 0;
-  return Math.max(Math.ceil(E / ENVS_PER_INSTANCE), Math.round(os.cpus().length / (targets.length * packed)), 1);
+  return Math.max(
+    Math.ceil(e.episodesPerTarget / ENVS_PER_INSTANCE),
+    Math.round(os.cpus().length / (e.targets.length * packed)),
+    1,
+  );
 }
 
 /** Past this many runs a packed DMM step gains little on the H200 (bench/results/packed-webgpu.json). */
@@ -253,6 +256,7 @@ export function packGroups(
     () => `Error in packGroups: maxRuns must be a positive integer, got ${opts.maxRuns}.`,
   );
   const byKey = new Map<string, RunSpec[]>();
+  const firstOf = new Map<string, ResolvedRun>();
   const alone: PackGroup[] = [];
   for (const spec of specs) {
     const cfg = resolveRun(spec);
@@ -271,10 +275,11 @@ export function packGroups(
       stepsPerIteration: t.stepsPerIteration,
     });
     byKey.set(key, [...(byKey.get(key) ?? []), cfg.spec]);
+    if (!firstOf.has(key)) firstOf.set(key, cfg);
   }
   const groups: PackGroup[] = [];
   for (const [key, group] of byKey) {
-    const cap = opts.maxRuns ?? defaultMaxRuns(group[0], opts.executor ?? 'webgpu');
+    const cap = opts.maxRuns ?? defaultMaxRuns(firstOf.get(key)!, opts.executor ?? 'webgpu');
     const packs = Math.ceil(group.length / cap);
     const size = Math.ceil(group.length / packs);
     for (let i = 0; i < group.length; i += size) groups.push({ key, specs: group.slice(i, i + size) });
@@ -282,9 +287,8 @@ export function packGroups(
   return [...groups, ...alone];
 }
 
-function defaultMaxRuns(spec: RunSpec, executor: 'cpu' | 'webgpu'): number {
+function defaultMaxRuns(cfg: ResolvedRun, executor: 'cpu' | 'webgpu'): number {
   if (executor === 'cpu') return CPU_PACK_CAP;
-  const cfg = resolveRun(spec);
   const d = ENV_DIMS[cfg.spec.env as EnvName];
   const program = buildDmmProgram(
     { ...DMM_DEFAULTS, ...cfg.model } as DmmConfig,

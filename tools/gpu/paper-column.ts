@@ -14,7 +14,6 @@
  *   DMM_BACKEND=webgpu bash .gpu/column/run.sh [steps=2000] [envs=hopper,halfcheetah,walker2d]
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../src/backend';
 import { resolveRun } from '../../src/config/resolve';
@@ -24,7 +23,7 @@ import { evaluate, type EvalModel } from '../../src/eval/rollout';
 import { DMM_DEFAULTS, type DmmConfig } from '../../src/models';
 import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint';
 import { defaultDeps } from '../../src/train/deps';
-import { runPackedSpecs } from '../../src/train/packed-run';
+import { packedEvalWorkers, runPackedSpecs } from '../../src/train/packed-run';
 import { kitCommit } from '../../src/util/version';
 
 // The official 5 seeds and 10 more: 15 runs, the size of one environment's pack of the column.
@@ -45,12 +44,7 @@ async function officialRound(specs: RunSpec[], resultsDir: string) {
   const dims = (cks[0].state.run as { dims: { stateDim: number; actDim: number } }).dims;
   const fwd = new EngineForward(config, dims, executor, specs.length);
   const rows = evalConfig.targets.length * evalConfig.episodesPerTarget;
-  // As packed runs' evaluations do (packed-run.ts): at most 64 MuJoCo envs per thread, the cores shared.
-  const workers = Math.max(
-    Math.ceil(evalConfig.episodesPerTarget / 64),
-    Math.round(os.cpus().length / (evalConfig.targets.length * specs.length)),
-    1,
-  );
+  const workers = packedEvalWorkers(evalConfig, specs.length); // as a pack's evaluations (packed-run.ts)
   const t0 = performance.now();
   const results = await Promise.all(
     specs.map((s, r) => {
