@@ -163,8 +163,11 @@ export class EngineSession {
         const k = ++this.steps[r];
         const lr = warmupLearningRate(k, cfg.learningRate, cfg.warmupSteps);
         const scalars = stepScalars(this.program, cfg.seed, k, lr, cfg.weightDecay);
-        this.writeInputs(samplers[r](), scalars.floats, r);
+        const batch = samplers[r]();
+        this.writeInputs(batch, scalars.floats, r);
         ex.write(this.program.ctl.get('dropoutKeys'), scalars.keys, true, r);
+        const timesteps = this.program.ctlInputs.timesteps;
+        if (timesteps) ex.write(timesteps, batch.timesteps, true, r);
       });
       ex.run();
       if (ex instanceof WebGpuExecutor) await ex.settle();

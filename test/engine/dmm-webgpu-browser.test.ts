@@ -42,6 +42,23 @@ const CASES: (ParityCase & { label: string })[] = [
     batch: 2,
     seed: 13,
   },
+  {
+    label: "D 16, K 3, batch 3, Mamba's conv, expand 2, channel MLP, timestep embedding, padded",
+    config: {
+      hiddenSize: 16,
+      contextLength: 3,
+      mambaConv: 4,
+      mambaExpand: 2,
+      channelMlp: true,
+      timestepEmbedding: true,
+      maxEpLen: 40,
+      nLayer: 2,
+    },
+    dims: HOPPER,
+    batch: 3,
+    seed: 14,
+    padded: true,
+  },
 ];
 
 before(setupBackend);

@@ -21,6 +21,8 @@ import {
 } from '../../util/wasm-assembler';
 import { rowAddr as rowIn, type Rows } from '../program';
 import { sliceChunk, type GemmSpec } from '../kernels/gemm';
+import { activate, activateGrad } from '../kernels/activation';
+import { maskAt } from '../kernels/dropout';
 
 export interface GemmExports {
   /** gemm8 / gemm4(M4, n0, nEnd, K, pAm, pAk, pBk, pCm): row groups of 4, columns [n0, nEnd) in steps of 8 / 4. */
@@ -164,6 +166,7 @@ export function gemmFastPath(
   s: GemmSpec,
   scratch: number,
   base = 0,
+  ctl: Uint32Array = new Uint32Array(0),
 ): (() => void) | null {
   if (!gemmApplies(s)) return null;
   const S = s.splits ?? 1;
@@ -195,9 +198,9 @@ export function gemmFastPath(
   const rRows =
     e.kind === 'add' || e.kind === 'silu-grad' ? Int32Array.from({ length: s.M }, (_, m) => rowAddr(e.r, m)) : null;
   const xRows =
-    e.kind === 'silu-split'
+    e.kind === 'silu-split' || e.kind === 'act'
       ? Int32Array.from({ length: s.M }, (_, m) => rowAddr(e.s, m))
-      : e.kind === 'silu-grad'
+      : e.kind === 'silu-grad' || e.kind === 'act-grad'
         ? Int32Array.from({ length: s.M }, (_, m) => rowAddr(e.z, m))
         : null;
   const remainder = (m: number, n0: number, k0: number, k1: number, o: number) => {
@@ -218,7 +221,19 @@ export function gemmFastPath(
     switch (e.kind) {
       case 'add': {
         const r = rRows![m];
-        for (let n = 0; n < N; n++) mem[o + n] += mem[r + n];
+        if (e.dropout)
+          for (let n = 0; n < N; n++) mem[o + n] = mem[r + n] + mem[o + n] * maskAt(ctl, e.dropout, m * N + n);
+        else for (let n = 0; n < N; n++) mem[o + n] += mem[r + n];
+        break;
+      }
+      case 'act': {
+        const x = xRows![m];
+        for (let n = 0; n < N; n++) mem[x + n] = activate(e.fn, mem[o + n]);
+        break;
+      }
+      case 'act-grad': {
+        const zr = xRows![m];
+        for (let n = 0; n < N; n++) mem[o + n] *= activateGrad(e.fn, mem[zr + n]);
         break;
       }
       case 'silu-split': {
