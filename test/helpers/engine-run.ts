@@ -1,14 +1,14 @@
 /**
- * The engine side of the parity checks (engine-check.ts): build a DMM program, load weights, run training
+ * The engine side of the parity checks (engine-check.ts): build a model's program, load weights, run training
  * steps on given batches, read the outputs back. It imports no tfjs, so tools/webgpu bundles it for headless
  * Chromium, where it runs the WebGPU executor.
  */
-import type { DmmConfig, EnvDims } from '../../src/models';
+import type { DmambaConfig, DmmConfig, EnvDims } from '../../src/models';
 import { warmupLearningRate } from '../../src/train/schedule';
 import type { TrainConfig } from '../../src/config/train';
 import type { Batch } from '../../src/train/deps';
 import { Rng } from '../../src/util/rng';
-import { buildDmmProgram } from '../../src/engine/models/dmm';
+import { buildProgram, type EngineModel } from '../../src/engine/models';
 import { CpuExecutor } from '../../src/engine/cpu/executor';
 import { stepScalars, writeStep, type Executor } from '../../src/engine/executor';
 import type { Program } from '../../src/engine/program';
@@ -16,9 +16,10 @@ import { readWeights, writeWeights } from '../../src/engine/weights';
 
 export type Named = Record<string, number[] | Float32Array>;
 
-/** What the engine needs from a reference run: config, batches and the starting weights. */
+/** What the engine needs from a reference run: model, config, batches and the starting weights. */
 export interface EngineInputs {
-  config: DmmConfig;
+  model: EngineModel['name'];
+  config: DmmConfig | DmambaConfig;
   train: TrainConfig;
   batches: Batch[];
   before: Named;
@@ -71,6 +72,10 @@ export function writeBatch(ex: Executor, b: Batch, run = 0): void {
   if (t) ex.write(t, b.timesteps, true, run);
 }
 
+export function engineModel(ref: EngineInputs): EngineModel {
+  return { name: ref.model, config: ref.config } as EngineModel;
+}
+
 /** The engine side: build, load the weights, run the steps, read back. Uses no tfjs. */
 export async function engineRun(
   ref: EngineInputs,
@@ -78,7 +83,7 @@ export async function engineRun(
   executor: (p: Program) => Executor | Promise<Executor> = (p) => new CpuExecutor(p),
   target: 'cpu' | 'gpu' = 'cpu',
 ): Promise<EngineRunResult> {
-  const program = buildDmmProgram(ref.config, c.dims, {
+  const program = buildProgram(engineModel(ref), c.dims, {
     batchSize: c.batch,
     training: true,
     target,

@@ -40,8 +40,7 @@ export function embeddingParams(b: ProgramBuilder, o: EmbeddingOptions): void {
   b.param('embed_state.bias', [D]);
   b.param('embed_action.weight', [D, A]);
   b.param('embed_action.bias', [D]);
-  b.param('embed_ln.weight', [D]);
-  b.param('embed_ln.bias', [D]);
+  b.layerNormParams('embed_ln');
 }
 
 export interface EmbeddingActs {
@@ -155,7 +154,7 @@ export function mambaParams(b: ProgramBuilder, m: MambaShape): void {
   b.param(`${g}.out_proj.weight`, [b.D, E]);
 }
 
-export interface MambaActs {
+interface MambaActs {
   m: MambaShape;
   /** The block's input u (a LayerNorm's output) [T, D]. */
   u: Region;
@@ -170,14 +169,7 @@ export interface MambaActs {
 }
 
 /** out = residual + Mamba(u): `pre` labels the launches and names the saved activations. */
-export function mambaForward(
-  b: ProgramBuilder,
-  m: MambaShape,
-  u: Region,
-  residual: Rows,
-  out: Rows,
-  pre: string,
-): MambaActs {
+function mambaForward(b: ProgramBuilder, m: MambaShape, u: Region, residual: Rows, out: Rows, pre: string): MambaActs {
   const { B, L, T, D, training } = b;
   const { E, N, R, name: g } = m;
   const XD = R + 2 * N;
@@ -273,7 +265,7 @@ export function mambaForward(
 }
 
 /** From G = ∂out to ∂u (returned, a buffer shared by every layer) and every Mamba parameter. */
-export function mambaBackward(b: ProgramBuilder, a: MambaActs, G: Rows, pre: string): Region {
+function mambaBackward(b: ProgramBuilder, a: MambaActs, G: Rows, pre: string): Region {
   const { B, L, T, D, gpu } = b;
   const { E, N, R, name: g } = a.m;
   const XD = R + 2 * N;
@@ -420,7 +412,7 @@ export function mlpParams(b: ProgramBuilder, name: string): void {
   b.param(`${name}.2.bias`, [D]);
 }
 
-export interface MlpActs {
+interface MlpActs {
   name: string;
   u: Region;
   h: Region;
@@ -429,7 +421,7 @@ export interface MlpActs {
 }
 
 /** out = residual + Drop(W2·GELU(W1·u + b1) + b2). */
-export function mlpForward(
+function mlpForward(
   b: ProgramBuilder,
   name: string,
   u: Region,
@@ -473,7 +465,7 @@ export function mlpForward(
 }
 
 /** From G = ∂out to ∂u (returned, shared by every layer) and the MLP's parameters. */
-export function mlpBackward(b: ProgramBuilder, a: MlpActs, G: Rows, pre: string): Region {
+function mlpBackward(b: ProgramBuilder, a: MlpActs, G: Rows, pre: string): Region {
   const { T, D } = b;
   const { name } = a;
   let dV = G;
@@ -642,4 +634,67 @@ export function optimizerStep(b: ProgramBuilder, key: string, outputs: Program['
     'opt.adamw',
   );
   return b.program(key, outputs, { ...ADAM, weightDecay: b.opts.weightDecay ?? 1e-4 });
+}
+
+// --- Pre-norm residual branches: X_out = X + F(LN X), and X_out = X + Drop(MLP(LN X)).
+
+interface BranchBase {
+  /** The LayerNorm's parameter name, and how many layers share it (one gradient slice set each). */
+  ln: string;
+  times: number;
+  x: Region;
+  u: Region;
+  stats: NormStats;
+  out: Region;
+}
+export type Branch =
+  | (BranchBase & { kind: 'mamba'; inner: MambaActs })
+  | (BranchBase & { kind: 'mlp'; inner: MlpActs });
+
+/** X_out = X + Mamba(LN X). `pre` labels the launches and names the buffers. */
+export function mambaBranch(
+  b: ProgramBuilder,
+  ln: string,
+  times: number,
+  m: MambaShape,
+  x: Region,
+  pre: string,
+  lnLabel: string,
+): Branch {
+  const { T, D } = b;
+  const u = b.act(`${pre}.${lnLabel}.out`, T * D);
+  const stats = b.stats(`${pre}.${lnLabel}`, T);
+  b.layerNorm(ln, T, b.tok(x, D), b.tok(u, D), stats, `${pre}.${lnLabel}`);
+  const out = b.act(`${pre}.mamba`, T * D);
+  const inner = mambaForward(b, m, u, b.tok(x, D), b.tok(out, D), pre);
+  return { kind: 'mamba', ln, times, x, u, stats, inner, out };
+}
+
+/** X_out = X + Drop(MLP(LN X)), dropout site `dropout`. */
+export function mlpBranch(
+  b: ProgramBuilder,
+  ln: string,
+  times: number,
+  name: string,
+  x: Region,
+  dropout: DropoutSpec | undefined,
+  pre: string,
+  lnLabel: string,
+): Branch {
+  const { T, D } = b;
+  const u = b.act(`${pre}.${lnLabel}.out`, T * D);
+  const stats = b.stats(`${pre}.${lnLabel}`, T);
+  b.layerNorm(ln, T, b.tok(x, D), b.tok(u, D), stats, `${pre}.${lnLabel}`);
+  const out = b.act(`${pre}.out`, T * D);
+  const inner = mlpForward(b, name, u, b.tok(x, D), b.tok(out, D), dropout, `${pre}.mlp`);
+  return { kind: 'mlp', ln, times, x, u, stats, inner, out };
+}
+
+/** ∂X = G + LN′(F′(G)) into `dx`, and the branch's parameter gradients. */
+export function branchBackward(b: ProgramBuilder, br: Branch, G: Rows, dx: Rows, pre: string, lnLabel: string): void {
+  const du = br.kind === 'mamba' ? mambaBackward(b, br.inner, G, pre) : mlpBackward(b, br.inner, G, `${pre}.mlp`);
+  b.layerNormBackward(br.ln, b.T, b.tok(br.x, b.D), br.stats, b.tok(du, b.D), dx, `${pre}.${lnLabel}`, {
+    residual: G,
+    times: br.times,
+  });
 }

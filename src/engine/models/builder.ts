@@ -90,6 +90,12 @@ export class ProgramBuilder {
     this.shapes.push([name, shape]);
   }
 
+  /** Declares a LayerNorm's `name`.weight and `name`.bias [D]. */
+  layerNormParams(name: string): void {
+    this.param(`${name}.weight`, [this.D]);
+    this.param(`${name}.bias`, [this.D]);
+  }
+
   /** Lays out θ (and g, m, v when training), then the batch, the step scalars and the dropout sites' keys. */
   layout(dropoutSites: string[], timesteps: boolean): void {
     this.total = this.shapes.reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);

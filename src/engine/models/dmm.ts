@@ -25,18 +25,15 @@ import {
   headBackward,
   headForward,
   headParams,
-  mambaBackward,
-  mambaForward,
+  branchBackward,
+  mambaBranch,
   mambaParams,
   mambaShape,
-  mlpBackward,
-  mlpForward,
+  mlpBranch,
   mlpParams,
   optimizerStep,
-  type MambaActs,
-  type MlpActs,
+  type Branch,
 } from './blocks';
-
 
 /** Why the engine cannot run `cfg`, or null when it can. */
 export function dmmEngineGap(cfg: Readonly<DmmConfig>): string | null {
@@ -63,7 +60,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
   const ln = (name: string, i: number) => (cfg.shareLayerNorm ? `model.${name}` : `model.${name}.${i}`);
   const lnParams = (name: string) => {
     for (const p of cfg.shareLayerNorm ? [ln(name, 0)] : Array.from({ length: n }, (_, i) => ln(name, i)))
-      b.param(`${p}.weight`, [D]), b.param(`${p}.bias`, [D]);
+      b.layerNormParams(p);
   };
   /** A shared LayerNorm gets one gradient slice set per layer. */
   const lnTimes = cfg.shareLayerNorm ? n : 1;
@@ -78,8 +75,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
     lnParams('ln_3');
     for (let i = 0; i < n; i++) mlpParams(b, `model.channel_mixers.${i}`);
   }
-  b.param('model.ln_f.weight', [D]);
-  b.param('model.ln_f.bias', [D]);
+  b.layerNormParams('model.ln_f');
   const timesteps = cfg.timestepEmbedding ? cfg.maxEpLen : 0;
   embeddingParams(b, { timesteps });
   headParams(b);
@@ -101,28 +97,22 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
   const emb = embeddingForward(b, { timesteps, dropout: b.dropout('embd', cfg.dropout) });
   interface LayerActs {
     xIn: Region;
-    xMid: Region;
-    xA: Region;
-    xOut: Region;
     u?: ReturnType<typeof padded>;
     ln1?: NormStats;
-    ln2: NormStats;
-    mamba: MambaActs;
-    ln3?: NormStats;
-    mlp?: MlpActs;
+    mamba: Branch;
+    mlp?: Branch;
   }
   const layers: LayerActs[] = [];
   let x = emb.out;
   for (let i = 0; i < n; i++) {
     const pre = `fwd.layer${i}`;
     const xIn = x;
-    const xMid = dsm ? b.act(`${pre}.mid`, T * D) : xIn;
-    let u: ReturnType<typeof padded> | undefined;
-    let ln1: NormStats | undefined;
+    const la: Partial<LayerActs> = { xIn };
     if (dsm) {
-      u = padded(`${pre}.ln1.out`, true);
-      ln1 = b.stats(`${pre}.ln1`, T);
-      b.layerNorm(ln('ln_1', i), T, b.tok(xIn, D), u.rows, ln1, `${pre}.ln1`);
+      const xMid = b.act(`${pre}.mid`, T * D);
+      la.u = padded(`${pre}.ln1.out`, true);
+      la.ln1 = b.stats(`${pre}.ln1`, T);
+      b.layerNorm(ln('ln_1', i), T, b.tok(xIn, D), la.u.rows, la.ln1, `${pre}.ln1`);
       // X_mid = X + DSM(LN1 X): one product over the k-token windows (docs/spec.md §3.2).
       b.push<GemmSpec>(
         gemm,
@@ -130,32 +120,23 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
           M: T,
           N: D,
           K: k * D,
-          a: { rows: u.windows, major: 'm' },
+          a: { rows: la.u.windows, major: 'm' },
           b: { rows: dense(dsmWeight(i), D, k * D), major: 'n' },
           out: b.tok(xMid, D),
           epilogue: { kind: 'add', r: b.tok(xIn, D) },
         },
         `${pre}.dsm`,
       );
+      x = xMid;
     }
-    const uz = b.act(`${pre}.ln2.out`, T * D);
-    const ln2 = b.stats(`${pre}.ln2`, T);
-    b.layerNorm(ln('ln_2', i), T, b.tok(xMid, D), b.tok(uz, D), ln2, `${pre}.ln2`);
-    const xA = b.act(`${pre}.mamba`, T * D);
-    const mamba = mambaForward(b, mambas[i], uz, b.tok(xMid, D), b.tok(xA, D), pre);
-    let xOut = xA;
-    const la: LayerActs = { xIn, xMid, xA, xOut, u, ln1, ln2, mamba };
+    la.mamba = mambaBranch(b, ln('ln_2', i), lnTimes, mambas[i], x, pre, 'ln2');
+    x = la.mamba.out;
     if (mlp) {
-      const u3 = b.act(`${pre}.ln3.out`, T * D);
-      la.ln3 = b.stats(`${pre}.ln3`, T);
-      b.layerNorm(ln('ln_3', i), T, b.tok(xA, D), b.tok(u3, D), la.ln3, `${pre}.ln3`);
-      xOut = b.act(`${pre}.out`, T * D);
       const site = b.dropout(mlpSite(i), cfg.dropout);
-      la.mlp = mlpForward(b, `model.channel_mixers.${i}`, u3, b.tok(xA, D), b.tok(xOut, D), site, `${pre}.mlp`);
-      la.xOut = xOut;
+      la.mlp = mlpBranch(b, ln('ln_3', i), lnTimes, `model.channel_mixers.${i}`, x, site, pre, 'ln3');
+      x = la.mlp.out;
     }
-    layers.push(la);
-    x = xOut;
+    layers.push(la as LayerActs);
   }
   const head = headForward(b, 'model.ln_f', x);
   if (!opts.training) return b.program(keyOf(cfg, dims, opts), head.outputs);
@@ -171,23 +152,13 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
     const la = layers[i];
     const pre = `bwd.layer${i}`;
     const gOut = gBuf[i % 2];
-    // MLP and LN3, plus the residual: ∂X_a = G + LN3′(MLP′(G)).
-    let gMamba = gIn;
+    // ∂X_a = G + LN3′(MLP′(G)); ∂X_mid = ∂X_a + LN2′(Mamba′(∂X_a)).
+    let g = gIn;
     if (la.mlp) {
-      const du3 = mlpBackward(b, la.mlp, gIn, `${pre}.mlp`);
-      gMamba = b.tok(gA!, D);
-      b.layerNormBackward(ln('ln_3', i), T, b.tok(la.xA, D), la.ln3!, b.tok(du3, D), gMamba, `${pre}.ln3`, {
-        residual: gIn,
-        times: lnTimes,
-      });
+      branchBackward(b, la.mlp, g, b.tok(gA!, D), pre, 'ln3');
+      g = b.tok(gA!, D);
     }
-    // Mamba and LN2, plus the residual: ∂X_mid = G + LN2′(∂u).
-    const dUz = mambaBackward(b, la.mamba, gMamba, pre);
-    const midRows = gMid ? gMid.rows : b.tok(gOut, D);
-    b.layerNormBackward(ln('ln_2', i), T, b.tok(la.xMid, D), la.ln2, b.tok(dUz, D), midRows, `${pre}.ln2`, {
-      residual: gMamba,
-      times: lnTimes,
-    });
+    branchBackward(b, la.mamba, g, gMid ? gMid.rows : b.tok(gOut, D), pre, 'ln2');
     if (dsm) {
       // DSM: ∂U_t = Σ_j W_jᵀ·∂V_{t+k−1−j}, one product over the windows of ∂V padded after each sequence, with
       // W's k blocks in reverse order: B(j′·D + o, c) = W[o, (k − 1 − j′)·D + c].

@@ -1,0 +1,40 @@
+/**
+ * The models the fused engine builds programs for, and the one place that picks a model's program builder:
+ * DMM (models/dmm.ts) and Decision Mamba (models/decision-mamba.ts). A config that the engine does not cover
+ * says why in one line (`engineModelGap`), and the trainer keeps it on tfjs.
+ */
+import type { DmmConfig } from '../../models/decision-metamamba';
+import type { DmambaConfig } from '../../models/decision-mamba';
+import type { EnvDims } from '../../models/sequence-model';
+import type { Program } from '../program';
+import type { ProgramOptions } from './builder';
+import { buildDmambaProgram, dmambaEngineGap } from './decision-mamba';
+import { buildDmmProgram, dmmEngineGap } from './dmm';
+
+export type { ProgramOptions };
+
+/** A model as the engine sees it: its registry name and its config. */
+export type EngineModel =
+  | { name: 'dmm'; config: Readonly<DmmConfig> }
+  | { name: 'dmamba'; config: Readonly<DmambaConfig> };
+
+/** Either a model or a bare DMM config (what the DMM-only callers pass). */
+export type EngineModelLike = EngineModel | Readonly<DmmConfig>;
+
+export function asEngineModel(m: EngineModelLike): EngineModel {
+  return 'name' in m && 'config' in m ? (m as EngineModel) : { name: 'dmm', config: m as Readonly<DmmConfig> };
+}
+
+/** Why the engine cannot train model `name` with `config`, or null when it can. */
+export function engineModelGap(name: string, config: unknown): string | null {
+  if (name === 'dmm') return dmmEngineGap(config as DmmConfig);
+  if (name === 'dmamba') return dmambaEngineGap(config as DmambaConfig);
+  return `model '${name}' (the engine covers dmm and dmamba)`;
+}
+
+export function buildProgram(m: EngineModelLike, dims: EnvDims, opts: ProgramOptions): Program {
+  const model = asEngineModel(m);
+  return model.name === 'dmm'
+    ? buildDmmProgram(model.config, dims, opts)
+    : buildDmambaProgram(model.config, dims, opts);
+}
