@@ -35,7 +35,13 @@ export interface EvalModel {
    * (src/engine/forward.ts). Preferred when present; `largest` is the most rows a call will have.
    */
   lastActions?(
-    windows: { states: Float32Array; actions: Float32Array; returnsToGo: Float32Array; mask: Float32Array },
+    windows: {
+      states: Float32Array;
+      actions: Float32Array;
+      returnsToGo: Float32Array;
+      mask: Float32Array;
+      timesteps: Int32Array;
+    },
     B: number,
     largest: number,
   ): Promise<Float32Array>;
@@ -202,7 +208,7 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
         bM.set(winM.subarray(r * K, (r + 1) * K), i * K);
       });
       const y = model.lastActions
-        ? await model.lastActions({ states: bS, actions: bA, returnsToGo: bR, mask: bM }, B, rows)
+        ? await model.lastActions({ states: bS, actions: bA, returnsToGo: bR, mask: bM, timesteps: bT }, B, rows)
         : await tensorActions(bS, bA, bR, bT, bM, B);
       for (let ti = t0; ti < t1; ti++) actions[ti].fill(0);
       active.forEach((r, i) => {

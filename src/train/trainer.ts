@@ -18,8 +18,7 @@ import { check } from '../util/check';
 import { deriveSeed } from '../util/rng';
 import { AdamW, clipGlobalNorm, warmupLearningRate } from './adamw';
 import type { Batch, BatchSource, EngineDeps, SequenceModel } from './deps';
-import type { DmmConfig } from '../models';
-import { dmmEngineGap } from '../engine/models/dmm';
+import { engineModelGap, type EngineModel } from '../engine/models';
 import { EngineSession } from '../engine/session';
 import { EngineForward } from '../engine/forward';
 import type { EvalModel } from '../eval/rollout';
@@ -47,8 +46,12 @@ export interface TrainerOptions {
 
 /** Why the fused engine cannot train `model`, or null when it can. */
 export function engineGap(model: SequenceModel): string | null {
-  if (model.name !== 'dmm') return `model '${model.name}' (DMM only so far)`;
-  return dmmEngineGap(model.config as unknown as DmmConfig);
+  return engineModelGap(model.name, model.config);
+}
+
+/** `model` as the engine sees it (call where engineGap is null). */
+export function engineModelOf(model: SequenceModel): EngineModel {
+  return { name: model.name, config: model.config } as EngineModel;
 }
 
 export class Trainer {
@@ -188,7 +191,7 @@ export class Trainer {
     if (!this.session) {
       const { batchSize, learningRate, warmupSteps, weightDecay, gradClip } = this.config;
       this.session = await EngineSession.create(
-        this.model.config as unknown as DmmConfig,
+        engineModelOf(this.model),
         this.model.dims,
         { batchSize, learningRate, warmupSteps, weightDecay, gradClip, seed: this.seed },
         this.executor!,
@@ -224,7 +227,7 @@ export class Trainer {
   async evalModel(): Promise<EvalSequenceModel> {
     if (this.engine !== 'fused') return this.model;
     this.forwardEngine ??= new EngineForward(
-      this.model.config as unknown as DmmConfig,
+      engineModelOf(this.model),
       this.model.dims,
       this.executor!,
     );
