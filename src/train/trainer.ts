@@ -226,11 +226,7 @@ export class Trainer {
    */
   async evalModel(): Promise<EvalSequenceModel> {
     if (this.engine !== 'fused') return this.model;
-    this.forwardEngine ??= new EngineForward(
-      engineModelOf(this.model),
-      this.model.dims,
-      this.executor!,
-    );
+    this.forwardEngine ??= new EngineForward(engineModelOf(this.model), this.model.dims, this.executor!);
     return engineEvalModel(this.model, this.forwardEngine);
   }
 
