@@ -178,6 +178,20 @@ describe('CPU SIMD matrix product = float64 reference', () => {
       epilogue: { kind: 'add', r: dense(1800, M, 13), dropout: { p: 0.3, key: 0 } },
     }),
   });
+  cases.push({
+    label: 'column sums in 3 slices (a bias gradient)',
+    size: 4000,
+    spec: () => ({
+      M: 13,
+      N: 1,
+      K: 4 * L,
+      a: { rows: { off: 0, g: L, gs: 7 * 13, rs: 13 }, major: 'k' },
+      b: { ones: true },
+      out: dense(3000, 13, 1),
+      splits: 3,
+      sliceStride: 13,
+    }),
+  });
   cases.forEach((c, i) =>
     it(c.label, () => {
       const spec = c.spec(0);

@@ -11,7 +11,7 @@ import type { GemmSpec } from '../kernels/gemm';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
 import type { Launch, Program, Region } from '../program';
 import { packing, type Packing } from '../pack';
-import { gemmApplies, gemmFastPath, gemmKernels, gemmScratch } from './gemm';
+import { columnSumFastPath, gemmApplies, gemmFastPath, gemmKernels, gemmScratch } from './gemm';
 import { scanBackwardFastPath, scanForwardFastPath } from './scan';
 
 interface WasmMemoryCtor {
@@ -89,9 +89,12 @@ export class CpuExecutor implements Executor {
     const mem = this.mem as Float32Array;
     const view = () => mem.subarray(base, base + this.packing.stride);
     switch (l.kernel.name) {
-      case 'gemm':
-        if (!gemm) return gemmApplies(l.spec as GemmSpec) ? null : undefined;
-        return gemmFastPath(gemm, mem, l.spec as GemmSpec, scratch, base, ctl);
+      case 'gemm': {
+        const spec = l.spec as GemmSpec;
+        const sums = columnSumFastPath(mem, spec, base);
+        if (sums || !gemm) return sums ?? (gemmApplies(spec) ? null : undefined);
+        return gemmFastPath(gemm, mem, spec, scratch, base, ctl);
+      }
       case 'scanForward':
         return scanForwardFastPath(view(), l.spec as ScanSpec) ?? undefined;
       case 'scanBackward':

@@ -21,7 +21,7 @@ import {
 } from '../../util/wasm-assembler';
 import { rowAddr as rowIn, type Rows } from '../program';
 import { sliceChunk, type GemmSpec } from '../kernels/gemm';
-import { activate, activateGrad } from '../kernels/activation';
+import { activation, activationGrad } from '../kernels/activation';
 import { maskAt } from '../kernels/dropout';
 
 export interface GemmExports {
@@ -156,6 +156,35 @@ export function gemmApplies(s: GemmSpec): boolean {
   return !('ones' in s.b) && s.N >= 4;
 }
 
+/** A bias gradient, Σ_k A(k, m) into [M, 1] (B all ones, A rows by k, no bias or epilogue). */
+function isColumnSum(s: GemmSpec): boolean {
+  return 'ones' in s.b && s.N === 1 && s.a.major === 'k' && s.bias === undefined && !s.epilogue;
+}
+
+/**
+ * A runner for a column-sum launch (isColumnSum): the kernel's JavaScript with each row's address computed once,
+ * the same float64 sums in the same order.
+ */
+export function columnSumFastPath(mem: Float32Array, s: GemmSpec, base = 0): (() => void) | null {
+  if (!isColumnSum(s)) return null;
+  const S = s.splits ?? 1;
+  const chunk = sliceChunk(s.K, S);
+  const aRows = Int32Array.from({ length: s.K }, (_, k) => rowIn(s.a.rows, k) + base);
+  const cRows = Int32Array.from({ length: s.M }, (_, m) => rowIn(s.out, m) + base);
+  const acc = new Float64Array(s.M);
+  return () => {
+    for (let slice = 0; slice < S; slice++) {
+      acc.fill(0);
+      for (let k = slice * chunk; k < Math.min(s.K, (slice + 1) * chunk); k++) {
+        const r = aRows[k];
+        for (let m = 0; m < s.M; m++) acc[m] += mem[r + m];
+      }
+      const so = slice * (s.sliceStride ?? 0);
+      for (let m = 0; m < s.M; m++) mem[cRows[m] + so] = acc[m];
+    }
+  };
+}
+
 /**
  * A runner for one gemm launch on the SIMD kernel, or null when its shape does not suit it (N < 4, B all
  * ones); the executor then runs the kernel's JavaScript. `scratch` (absolute float index) holds its tables.
@@ -203,6 +232,8 @@ export function gemmFastPath(
       : e.kind === 'silu-grad' || e.kind === 'act-grad'
         ? Int32Array.from({ length: s.M }, (_, m) => rowAddr(e.z, m))
         : null;
+  const act = e.kind === 'act' ? activation(e.fn) : undefined;
+  const actGrad = e.kind === 'act-grad' ? activationGrad(e.fn) : undefined;
   const remainder = (m: number, n0: number, k0: number, k1: number, o: number) => {
     for (let n = n0; n < s.N; n++) {
       let acc = 0;
@@ -228,12 +259,12 @@ export function gemmFastPath(
       }
       case 'act': {
         const x = xRows![m];
-        for (let n = 0; n < N; n++) mem[x + n] = activate(e.fn, mem[o + n]);
+        for (let n = 0; n < N; n++) mem[x + n] = act!(mem[o + n]);
         break;
       }
       case 'act-grad': {
         const zr = xRows![m];
-        for (let n = 0; n < N; n++) mem[o + n] *= activateGrad(e.fn, mem[zr + n]);
+        for (let n = 0; n < N; n++) mem[o + n] *= actGrad!(mem[zr + n]);
         break;
       }
       case 'silu-split': {

@@ -22,13 +22,18 @@ export function erf(x: number): number {
   return x < 0 ? -y : y;
 }
 
-export function activate(fn: Activation, x: number): number {
-  return fn === 'gelu' ? 0.5 * x * (1 + erf(x * Math.SQRT1_2)) : Math.max(x, 0);
+const gelu = (x: number) => 0.5 * x * (1 + erf(x * Math.SQRT1_2));
+const geluGrad = (x: number) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+const relu = (x: number) => Math.max(x, 0);
+const reluGrad = (x: number) => (x > 0 ? 1 : 0);
+
+/** The activation as a function (chosen once per launch, so loops call one monomorphic function). */
+export function activation(fn: Activation): (x: number) => number {
+  return fn === 'gelu' ? gelu : relu;
 }
 
-export function activateGrad(fn: Activation, x: number): number {
-  if (fn === 'relu') return x > 0 ? 1 : 0;
-  return 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+export function activationGrad(fn: Activation): (x: number) => number {
+  return fn === 'gelu' ? geluGrad : reluGrad;
 }
 
 /** WGSL `act(x)` and `actGrad(x)` for `fn`. */

@@ -46,23 +46,32 @@ export interface ConvBackwardSpec extends ConvShape {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+// The JavaScript runs row by row (the addresses of a row's k input rows once, channels innermost), in the
+// same order of terms as the WGSL: the bias, then the taps j = 0 … k − 1.
 function runForward(mem: FloatArray, _ctl: Uint32Array, s: ConvSpec): void {
   const { B, L, C, k, period } = s;
+  const acc = new Float64Array(C);
+  const e = s.epilogue;
   for (let b = 0; b < B; b++)
     for (let l = 0; l < L; l++) {
       const t = b * L + l;
       const tau = l % period;
       const w = s.weight[tau];
+      const bias = s.bias[tau];
+      for (let c = 0; c < C; c++) acc[c] = mem[bias + c];
+      for (let j = Math.max(0, k - 1 - l); j < k; j++) {
+        const xo = rowAddr(s.x, t - k + 1 + j);
+        for (let c = 0; c < C; c++) acc[c] += mem[w + c * k + j] * mem[xo + c];
+      }
       const o = rowAddr(s.out, t);
-      for (let c = 0; c < C; c++) {
-        let acc = mem[s.bias[tau] + c];
-        for (let j = Math.max(0, k - 1 - l); j < k; j++)
-          acc += mem[w + c * k + j] * mem[rowAddr(s.x, t - k + 1 + j) + c];
-        const e = s.epilogue;
-        if (e?.kind === 'add') mem[o + c] = mem[rowAddr(e.r, t) + c] + acc;
-        else {
-          mem[o + c] = acc;
-          if (e?.kind === 'silu') mem[rowAddr(e.s, t) + c] = acc * sigmoid(acc);
+      if (e?.kind === 'add') {
+        const r = rowAddr(e.r, t);
+        for (let c = 0; c < C; c++) mem[o + c] = mem[r + c] + acc[c];
+      } else {
+        for (let c = 0; c < C; c++) mem[o + c] = acc[c];
+        if (e?.kind === 'silu') {
+          const so = rowAddr(e.s, t);
+          for (let c = 0; c < C; c++) mem[so + c] = mem[o + c] * sigmoid(mem[o + c]);
         }
       }
     }
@@ -70,40 +79,40 @@ function runForward(mem: FloatArray, _ctl: Uint32Array, s: ConvSpec): void {
 
 function runBackward(mem: FloatArray, _ctl: Uint32Array, s: ConvBackwardSpec): void {
   const { B, L, C, k, period } = s;
+  const acc = new Float64Array(C);
   for (let b = 0; b < B; b++)
     for (let l = 0; l < L; l++) {
       const t = b * L + l;
-      const o = rowAddr(s.dx, t);
-      for (let c = 0; c < C; c++) {
-        let acc = 0;
-        for (let j = 0; j < k; j++) {
-          const m = l + k - 1 - j;
-          if (m >= L) continue;
-          acc += mem[s.weight[m % period] + c * k + j] * mem[rowAddr(s.dy, t + k - 1 - j) + c];
-        }
-        mem[o + c] = acc;
+      acc.fill(0);
+      for (let j = 0; j < k; j++) {
+        const m = l + k - 1 - j;
+        if (m >= L) continue;
+        const w = s.weight[m % period];
+        const g = rowAddr(s.dy, t + k - 1 - j);
+        for (let c = 0; c < C; c++) acc[c] += mem[w + c * k + j] * mem[g + c];
       }
+      const o = rowAddr(s.dx, t);
+      for (let c = 0; c < C; c++) mem[o + c] = acc[c];
     }
   const per = Math.ceil(B / s.batchSlices);
+  const dw = new Float64Array(C * k);
+  const db = new Float64Array(C);
   for (let tau = 0; tau < period; tau++)
     for (let sl = 0; sl < s.batchSlices; sl++) {
-      const dw = s.dw[tau] + sl * C * k;
-      const db = s.db[tau] + sl * C;
-      for (let c = 0; c < C; c++) {
-        for (let j = 0; j < k; j++) mem[dw + c * k + j] = 0;
-        mem[db + c] = 0;
-      }
+      dw.fill(0);
+      db.fill(0);
       for (let b = sl * per; b < Math.min(B, (sl + 1) * per); b++)
         for (let m = tau; m < L; m += period) {
           const t = b * L + m;
           const g = rowAddr(s.dy, t);
-          for (let c = 0; c < C; c++) {
-            const dy = mem[g + c];
-            mem[db + c] += dy;
-            for (let j = Math.max(0, k - 1 - m); j < k; j++)
-              mem[dw + c * k + j] += dy * mem[rowAddr(s.x, t - k + 1 + j) + c];
+          for (let c = 0; c < C; c++) db[c] += mem[g + c];
+          for (let j = Math.max(0, k - 1 - m); j < k; j++) {
+            const xo = rowAddr(s.x, t - k + 1 + j);
+            for (let c = 0; c < C; c++) dw[c * k + j] += mem[g + c] * mem[xo + c];
           }
         }
+      mem.set(dw, s.dw[tau] + sl * C * k);
+      mem.set(db, s.db[tau] + sl * C);
     }
 }
 

@@ -12,7 +12,7 @@
  * the split index in the grid's z. Each output is one sequential float32 sum over k (per slice).
  */
 import { rowAddr, type FloatArray, type GpuDispatch, type Kernel, type Rows } from '../program';
-import { activate, activateGrad, activationWgsl, type Activation } from './activation';
+import { activation, activationGrad, activationWgsl, type Activation } from './activation';
 import { maskAt, maskWgsl, type DropoutSpec } from './dropout';
 import { ENTRY_ARGS, HEADER, rowFn } from './wgsl';
 
@@ -110,10 +110,10 @@ export function epilogueAt(
     }
     case 'act':
       mem[o] = v;
-      mem[rowAddr(e.s, m) + n] = activate(e.fn, v);
+      mem[rowAddr(e.s, m) + n] = activation(e.fn)(v);
       break;
     case 'act-grad':
-      mem[o] = v * activateGrad(e.fn, mem[rowAddr(e.z, m) + n]);
+      mem[o] = v * activationGrad(e.fn)(mem[rowAddr(e.z, m) + n]);
       break;
   }
 }
