@@ -8,7 +8,14 @@
  * plain data `referenceRun` returns. `compareRuns` gives relative errors, max |engine − tfjs| / max |tfjs|.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createModel, maskedActionLoss, type DmambaConfig, type DmmConfig, type EnvDims } from '../../src/models';
+import {
+  createModel,
+  maskedActionLoss,
+  type DcConfig,
+  type DmambaConfig,
+  type DmmConfig,
+  type EnvDims,
+} from '../../src/models';
 import { resolveTrainConfig } from '../../src/config/train';
 import { Trainer } from '../../src/train/trainer';
 import type { BatchSource } from '../../src/train/deps';
@@ -17,8 +24,8 @@ import { syntheticBatch, type EngineInputs, type EngineRunResult, type Named } f
 
 export interface ParityCase {
   /** Default 'dmm'. */
-  model?: 'dmm' | 'dmamba';
-  config: Partial<DmmConfig> | Partial<DmambaConfig>;
+  model?: 'dmm' | 'dmamba' | 'dc';
+  config: Partial<DmmConfig> | Partial<DmambaConfig> | Partial<DcConfig>;
   dims: EnvDims;
   batch: number;
   seed: number;
@@ -48,7 +55,7 @@ function weightsOf(model: ReturnType<typeof createModel>): Named {
 export function referenceRun(c: ParityCase): ReferenceRun {
   const name = c.model ?? 'dmm';
   const model = createModel(name, c.config as never, c.dims, c.seed);
-  const config = model.config as DmmConfig | DmambaConfig;
+  const config = model.config as DmmConfig | DmambaConfig | DcConfig;
   const K = config.contextLength;
   const steps = c.steps ?? 3;
   const batches = Array.from({ length: steps }, (_, i) =>

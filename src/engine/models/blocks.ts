@@ -5,6 +5,7 @@
  *   trajectory embedding   three input Linears per token type, the timestep table (optional), embed_ln, dropout
  *   Mamba-1                in_proj, the causal depthwise conv (optional) and SiLU, x_proj, the scan, out_proj
  *   channel MLP            Linear(D→4D), exact GELU, Linear(4D→D), dropout on the branch
+ *   DC's token mixer       one causal depthwise conv per token type
  *   action head            ln_f on the s tokens, predict_action, tanh, masked MSE
  *   optimiser              gradient slices summed, the global norm, clip and AdamW
  *
@@ -647,9 +648,15 @@ interface BranchBase {
   stats: NormStats;
   out: Region;
 }
+/** DC's token mixer: one causal depthwise conv per token type, `names` in type order (R, s, a). */
+interface ConvMixer {
+  names: string[];
+  k: number;
+}
 export type Branch =
   | (BranchBase & { kind: 'mamba'; inner: MambaActs })
-  | (BranchBase & { kind: 'mlp'; inner: MlpActs });
+  | (BranchBase & { kind: 'mlp'; inner: MlpActs })
+  | (BranchBase & { kind: 'conv'; inner: ConvMixer });
 
 /** X_out = X + Mamba(LN X). `pre` labels the launches and names the buffers. */
 export function mambaBranch(
@@ -690,9 +697,74 @@ export function mlpBranch(
   return { kind: 'mlp', ln, times, x, u, stats, inner, out };
 }
 
+/** X_out = X + Conv(LN X): DC's token mixer, one k-tap kernel per token type (docs/spec.md §6.2). */
+export function convBranch(
+  b: ProgramBuilder,
+  ln: string,
+  names: string[],
+  k: number,
+  x: Region,
+  pre: string,
+  lnLabel: string,
+): Branch {
+  const { B, L, T, D } = b;
+  const u = b.act(`${pre}.${lnLabel}.out`, T * D);
+  const stats = b.stats(`${pre}.${lnLabel}`, T);
+  b.layerNorm(ln, T, b.tok(x, D), b.tok(u, D), stats, `${pre}.${lnLabel}`);
+  const out = b.act(`${pre}.conv`, T * D);
+  b.push<ConvSpec>(
+    conv,
+    {
+      B,
+      L,
+      C: D,
+      k,
+      period: names.length,
+      weight: names.map((n) => b.W(`${n}.weight`)),
+      bias: names.map((n) => b.W(`${n}.bias`)),
+      x: b.tok(u, D),
+      out: b.tok(out, D),
+      epilogue: { kind: 'add', r: b.tok(x, D) },
+    },
+    `${pre}.conv`,
+  );
+  return { kind: 'conv', ln, times: 1, x, u, stats, inner: { names, k }, out };
+}
+
+/** From G to ∂u of DC's conv (returned, shared by every layer) and the kernels' gradients. */
+function convMixerBackward(b: ProgramBuilder, c: ConvMixer, u: Region, G: Rows, pre: string): Region {
+  const { B, L, T, D } = b;
+  const du = b.shared('bwd.conv.du', T * D);
+  const slices = b.batchSlices;
+  b.push(
+    convBackward,
+    {
+      B,
+      L,
+      C: D,
+      k: c.k,
+      period: c.names.length,
+      weight: c.names.map((n) => b.W(`${n}.weight`)),
+      x: b.tok(u, D),
+      dy: G,
+      dx: b.tok(du, D),
+      dw: c.names.map((n) => b.partial(`${n}.weight`, slices)),
+      db: c.names.map((n) => b.partial(`${n}.bias`, slices)),
+      batchSlices: slices,
+    },
+    `${pre}.conv`,
+  );
+  return du;
+}
+
 /** ∂X = G + LN′(F′(G)) into `dx`, and the branch's parameter gradients. */
 export function branchBackward(b: ProgramBuilder, br: Branch, G: Rows, dx: Rows, pre: string, lnLabel: string): void {
-  const du = br.kind === 'mamba' ? mambaBackward(b, br.inner, G, pre) : mlpBackward(b, br.inner, G, `${pre}.mlp`);
+  const du =
+    br.kind === 'mamba'
+      ? mambaBackward(b, br.inner, G, pre)
+      : br.kind === 'mlp'
+        ? mlpBackward(b, br.inner, G, `${pre}.mlp`)
+        : convMixerBackward(b, br.inner, br.u, G, pre);
   b.layerNormBackward(br.ln, b.T, b.tok(br.x, b.D), br.stats, b.tok(du, b.D), dx, `${pre}.${lnLabel}`, {
     residual: G,
     times: br.times,

@@ -1,13 +1,16 @@
 /**
  * The models the fused engine builds programs for, and the one place that picks a model's program builder:
- * DMM (models/dmm.ts) and Decision Mamba (models/decision-mamba.ts). A config that the engine does not cover
+ * DMM (models/dmm.ts), Decision Mamba (models/decision-mamba.ts) and Decision ConvFormer
+ * (models/decision-convformer.ts). A config that the engine does not cover
  * says why in one line (`engineModelGap`), and the trainer keeps it on tfjs.
  */
 import type { DmmConfig } from '../../models/decision-metamamba';
 import type { DmambaConfig } from '../../models/decision-mamba';
+import type { DcConfig } from '../../models/decision-convformer';
 import type { EnvDims } from '../../models/sequence-model';
 import type { Program } from '../program';
 import type { ProgramOptions } from './builder';
+import { buildDcProgram } from './decision-convformer';
 import { buildDmambaProgram, dmambaEngineGap } from './decision-mamba';
 import { buildDmmProgram, dmmEngineGap } from './dmm';
 
@@ -16,7 +19,8 @@ export type { ProgramOptions };
 /** A model as the engine sees it: its registry name and its config. */
 export type EngineModel =
   | { name: 'dmm'; config: Readonly<DmmConfig> }
-  | { name: 'dmamba'; config: Readonly<DmambaConfig> };
+  | { name: 'dmamba'; config: Readonly<DmambaConfig> }
+  | { name: 'dc'; config: Readonly<DcConfig> };
 
 /** Either a model or a bare DMM config (what the DMM-only callers pass). */
 export type EngineModelLike = EngineModel | Readonly<DmmConfig>;
@@ -29,12 +33,18 @@ export function asEngineModel(m: EngineModelLike): EngineModel {
 export function engineModelGap(name: string, config: unknown): string | null {
   if (name === 'dmm') return dmmEngineGap(config as DmmConfig);
   if (name === 'dmamba') return dmambaEngineGap(config as DmambaConfig);
-  return `model '${name}' (the engine covers dmm and dmamba)`;
+  if (name === 'dc') return null;
+  return `model '${name}' (the engine covers dmm, dmamba and dc)`;
 }
 
 export function buildProgram(m: EngineModelLike, dims: EnvDims, opts: ProgramOptions): Program {
   const model = asEngineModel(m);
-  return model.name === 'dmm'
-    ? buildDmmProgram(model.config, dims, opts)
-    : buildDmambaProgram(model.config, dims, opts);
+  switch (model.name) {
+    case 'dmm':
+      return buildDmmProgram(model.config, dims, opts);
+    case 'dmamba':
+      return buildDmambaProgram(model.config, dims, opts);
+    case 'dc':
+      return buildDcProgram(model.config, dims, opts);
+  }
 }
