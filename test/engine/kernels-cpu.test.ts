@@ -192,6 +192,19 @@ describe('CPU SIMD matrix product = float64 reference', () => {
       sliceStride: 13,
     }),
   });
+  cases.push({
+    label: 'two columns, weight rows by k, residual (dt_proj at D < 64)',
+    size: 4000,
+    spec: () => ({
+      M,
+      N: 2,
+      K: 20,
+      a: { rows: dense(0, M, 20), major: 'm' },
+      b: { rows: dense(800, 20, 2), major: 'k' },
+      out: dense(1200, M, 2),
+      epilogue: { kind: 'add', r: dense(1800, M, 2) },
+    }),
+  });
   cases.forEach((c, i) =>
     it(c.label, () => {
       const spec = c.spec(0);

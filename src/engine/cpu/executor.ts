@@ -11,7 +11,7 @@ import type { GemmSpec } from '../kernels/gemm';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
 import type { Launch, Program, Region } from '../program';
 import { packing, type Packing } from '../pack';
-import { columnSumFastPath, gemmApplies, gemmFastPath, gemmKernels, gemmScratch } from './gemm';
+import { gemmApplies, gemmFastPath, gemmKernels, gemmScratch, smallGemmFastPath } from './gemm';
 import { scanBackwardFastPath, scanForwardFastPath } from './scan';
 
 interface WasmMemoryCtor {
@@ -91,9 +91,8 @@ export class CpuExecutor implements Executor {
     switch (l.kernel.name) {
       case 'gemm': {
         const spec = l.spec as GemmSpec;
-        const sums = columnSumFastPath(mem, spec, base);
-        if (sums || !gemm) return sums ?? (gemmApplies(spec) ? null : undefined);
-        return gemmFastPath(gemm, mem, spec, scratch, base, ctl);
+        if (!gemmApplies(spec)) return smallGemmFastPath(view(), ctl ?? new Uint32Array(0), spec);
+        return gemm ? gemmFastPath(gemm, mem, spec, scratch, base, ctl) : null;
       }
       case 'scanForward':
         return scanForwardFastPath(view(), l.spec as ScanSpec) ?? undefined;

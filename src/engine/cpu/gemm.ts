@@ -20,7 +20,7 @@ import {
   whileLt,
 } from '../../util/wasm-assembler';
 import { rowAddr as rowIn, type Rows } from '../program';
-import { sliceChunk, type GemmSpec } from '../kernels/gemm';
+import { epilogueAt, sliceChunk, type GemmSpec } from '../kernels/gemm';
 import { activation, activationGrad } from '../kernels/activation';
 import { maskAt } from '../kernels/dropout';
 
@@ -151,7 +151,7 @@ export function gemmScratch(s: GemmSpec): number {
   return tables + bt + 16;
 }
 
-/** Whether the SIMD kernel takes this launch (not N < 4 or B all ones: those run the kernel's JavaScript). */
+/** Whether the SIMD kernel takes this launch (not N < 4 or B all ones: those run smallGemmFastPath). */
 export function gemmApplies(s: GemmSpec): boolean {
   return !('ones' in s.b) && s.N >= 4;
 }
@@ -162,25 +162,46 @@ function isColumnSum(s: GemmSpec): boolean {
 }
 
 /**
- * A runner for a column-sum launch (isColumnSum): the kernel's JavaScript with each row's address computed once,
- * the same float64 sums in the same order.
+ * A runner for a launch the SIMD kernel does not take (N < 4, B all ones), over one packed run's view of the
+ * arena: the kernel's JavaScript with every row address computed once, the same float64 sums in the same
+ * order. Column sums (bias gradients) run token row by token row.
  */
-export function columnSumFastPath(mem: Float32Array, s: GemmSpec, base = 0): (() => void) | null {
-  if (!isColumnSum(s)) return null;
+export function smallGemmFastPath(mem: Float32Array, ctl: Uint32Array, s: GemmSpec): (() => void) | null {
+  if (gemmApplies(s)) return null;
   const S = s.splits ?? 1;
   const chunk = sliceChunk(s.K, S);
-  const aRows = Int32Array.from({ length: s.K }, (_, k) => rowIn(s.a.rows, k) + base);
-  const cRows = Int32Array.from({ length: s.M }, (_, m) => rowIn(s.out, m) + base);
-  const acc = new Float64Array(s.M);
+  const aByM = s.a.major === 'm';
+  const aRows = Int32Array.from({ length: aByM ? s.M : s.K }, (_, i) => rowIn(s.a.rows, i));
+  if (isColumnSum(s)) {
+    const cRows = Int32Array.from({ length: s.M }, (_, m) => rowIn(s.out, m));
+    const acc = new Float64Array(s.M);
+    return () => {
+      for (let slice = 0; slice < S; slice++) {
+        acc.fill(0);
+        for (let k = slice * chunk; k < Math.min(s.K, (slice + 1) * chunk); k++) {
+          const r = aRows[k];
+          for (let m = 0; m < s.M; m++) acc[m] += mem[r + m];
+        }
+        const so = slice * (s.sliceStride ?? 0);
+        for (let m = 0; m < s.M; m++) mem[cRows[m] + so] = acc[m];
+      }
+    };
+  }
+  const b = 'ones' in s.b ? null : s.b;
+  const bByK = b?.major === 'k';
+  const bRows = b ? Int32Array.from({ length: bByK ? s.K : s.N }, (_, i) => rowIn(b.rows, i)) : null;
   return () => {
     for (let slice = 0; slice < S; slice++) {
-      acc.fill(0);
-      for (let k = slice * chunk; k < Math.min(s.K, (slice + 1) * chunk); k++) {
-        const r = aRows[k];
-        for (let m = 0; m < s.M; m++) acc[m] += mem[r + m];
-      }
-      const so = slice * (s.sliceStride ?? 0);
-      for (let m = 0; m < s.M; m++) mem[cRows[m] + so] = acc[m];
+      const k1 = Math.min(s.K, (slice + 1) * chunk);
+      for (let m = 0; m < s.M; m++)
+        for (let n = 0; n < s.N; n++) {
+          let acc = 0;
+          for (let k = slice * chunk; k < k1; k++) {
+            const av = aByM ? mem[aRows[m] + k] : mem[aRows[k] + m];
+            acc += bRows === null ? av : av * (bByK ? mem[bRows[k] + n] : mem[bRows[n] + k]);
+          }
+          epilogueAt(mem, ctl, s, m, n, acc, slice);
+        }
     }
   };
 }
