@@ -1,5 +1,5 @@
 /**
- * The fused engine's DMM, Decision Mamba and Decision ConvFormer programs on the WebGPU executor (headless Chromium's SwiftShader adapter, every
+ * The fused engine's programs (DMM, Decision Mamba, DC, DT) on the WebGPU executor (headless Chromium's SwiftShader adapter, every
  * kernel's WGSL) against the tfjs model in Node: forward output, every gradient, the global norm, the losses
  * and the weights after 3 AdamW steps with dropout on. Small shapes: SwiftShader emulates the GPU on the CPU.
  * Skips (with the reason) only when no Chromium binary is installed.
@@ -77,12 +77,21 @@ const CASES: (ParityCase & { label: string })[] = [
     seed: 16,
     padded: true,
   },
+  {
+    label: 'Decision Transformer, D 16, K 3, batch 3, 2 blocks, padded',
+    model: 'dt',
+    config: { hiddenSize: 16, contextLength: 3, nLayer: 2, maxEpLen: 40 },
+    dims: HOPPER,
+    batch: 3,
+    seed: 17,
+    padded: true,
+  },
 ];
 
 before(setupBackend);
 
 test(
-  'fused engine, DMM, Decision Mamba and DC on the WebGPU executor (SwiftShader) = the tfjs models',
+  'fused engine, DMM, Decision Mamba, DC and DT on the WebGPU executor (SwiftShader) = the tfjs models',
   { skip: existsSync(chromium) ? false : `no chromium at ${chromium}` },
   async () => {
     const refs = CASES.map((c) => referenceRun(c));

@@ -14,6 +14,7 @@ import {
   type DcConfig,
   type DmambaConfig,
   type DmmConfig,
+  type DtConfig,
   type EnvDims,
 } from '../../src/models';
 import { resolveTrainConfig } from '../../src/config/train';
@@ -24,8 +25,8 @@ import { syntheticBatch, type EngineInputs, type EngineRunResult, type Named } f
 
 export interface ParityCase {
   /** Default 'dmm'. */
-  model?: 'dmm' | 'dmamba' | 'dc';
-  config: Partial<DmmConfig> | Partial<DmambaConfig> | Partial<DcConfig>;
+  model?: 'dmm' | 'dmamba' | 'dc' | 'dt';
+  config: Partial<DmmConfig> | Partial<DmambaConfig> | Partial<DcConfig> | Partial<DtConfig>;
   dims: EnvDims;
   batch: number;
   seed: number;
@@ -55,7 +56,7 @@ function weightsOf(model: ReturnType<typeof createModel>): Named {
 export function referenceRun(c: ParityCase): ReferenceRun {
   const name = c.model ?? 'dmm';
   const model = createModel(name, c.config as never, c.dims, c.seed);
-  const config = model.config as DmmConfig | DmambaConfig | DcConfig;
+  const config = model.config as DmmConfig | DmambaConfig | DcConfig | DtConfig;
   const K = config.contextLength;
   const steps = c.steps ?? 3;
   const batches = Array.from({ length: steps }, (_, i) =>
@@ -90,7 +91,9 @@ export function referenceRun(c: ParityCase): ReferenceRun {
   const grads: Named = {};
   let sq = 0;
   [...params.keys()].forEach((name, i) => {
-    const v = Float32Array.from(g[vars[i].name].dataSync());
+    // A parameter the loss never reaches (DT's wte and extra heads) has no gradient: zeros here.
+    const gi = g[vars[i].name];
+    const v = gi ? Float32Array.from(gi.dataSync()) : new Float32Array(vars[i].size);
     grads[name] = v;
     for (const x of v) sq += x * x;
   });

@@ -3,7 +3,7 @@
  * steps on given batches, read the outputs back. It imports no tfjs, so tools/webgpu bundles it for headless
  * Chromium, where it runs the WebGPU executor.
  */
-import type { DcConfig, DmambaConfig, DmmConfig, EnvDims } from '../../src/models';
+import type { DcConfig, DmambaConfig, DmmConfig, DtConfig, EnvDims } from '../../src/models';
 import { warmupLearningRate } from '../../src/train/schedule';
 import type { TrainConfig } from '../../src/config/train';
 import type { Batch } from '../../src/train/deps';
@@ -19,7 +19,7 @@ export type Named = Record<string, number[] | Float32Array>;
 /** What the engine needs from a reference run: model, config, batches and the starting weights. */
 export interface EngineInputs {
   model: EngineModel['name'];
-  config: DmmConfig | DmambaConfig | DcConfig;
+  config: DmmConfig | DmambaConfig | DcConfig | DtConfig;
   train: TrainConfig;
   batches: Batch[];
   before: Named;

@@ -6,6 +6,7 @@
  *   Mamba-1                in_proj, the causal depthwise conv (optional) and SiLU, x_proj, the scan, out_proj
  *   channel MLP            Linear(D→4D), exact GELU, Linear(4D→D), dropout on the branch
  *   DC's token mixer       one causal depthwise conv per token type
+ *   DT's attention         c_attn, causal single-head attention with the padding mask, c_proj, ReLU GPT-2 MLP
  *   action head            ln_f on the s tokens, predict_action, tanh, masked MSE
  *   optimiser              gradient slices summed, the global norm, clip and AdamW
  *
@@ -13,10 +14,12 @@
  * `transformer.h.{i}.mamba`. Each `…Params` declares its parameters in the tfjs model's registration order.
  */
 import { dense, shiftCols, type Program, type Region, type Rows } from '../program';
+import { attention, attentionBackward, type AttentionBackwardSpec, type AttentionSpec } from '../kernels/attention';
 import { conv, convBackward, type ConvSpec } from '../kernels/conv';
 import { dropoutMul, type DropoutSpec } from '../kernels/dropout';
 import { embeddingAdd, embeddingGrad } from '../kernels/embedding';
-import { gemm, type GemmSpec } from '../kernels/gemm';
+import { gemm, type Epilogue, type GemmSpec } from '../kernels/gemm';
+import type { Activation } from '../kernels/activation';
 import { actionLoss } from '../kernels/loss';
 import { adamw, gradReduce, NORM_CHUNK, sumSlices, type GradSegment } from '../kernels/optimizer';
 import { scanBackward, scanChannels, scanForward } from '../kernels/scan';
@@ -403,109 +406,247 @@ function mambaBackward(b: ProgramBuilder, a: MambaActs, G: Rows, pre: string): R
   return dU;
 }
 
-// --- The channel MLP (docs/spec.md §5, §6.2): Sequential(Linear(D→4D), GELU, Linear(4D→D)) as `0` and `2`.
+// --- Dense layers in the two weight layouts: PyTorch's Linear ([out, in], y = x·Wᵀ + b) and HF's Conv1D
+// ([in, out], y = x·W + b, DT's GPT-2).
 
-export function mlpParams(b: ProgramBuilder, name: string): void {
-  const { D } = b;
-  b.param(`${name}.0.weight`, [4 * D, D]);
-  b.param(`${name}.0.bias`, [4 * D]);
-  b.param(`${name}.2.weight`, [D, 4 * D]);
-  b.param(`${name}.2.bias`, [D]);
+export type WeightLayout = 'linear' | 'conv1d';
+
+export interface DenseLayer {
+  name: string;
+  inF: number;
+  outF: number;
+  layout: WeightLayout;
+}
+
+/** Declares `name`.weight and `name`.bias. */
+export function denseParams(b: ProgramBuilder, l: DenseLayer): void {
+  b.param(`${l.name}.weight`, l.layout === 'linear' ? [l.outF, l.inF] : [l.inF, l.outF]);
+  b.param(`${l.name}.bias`, [l.outF]);
+}
+
+/** y = x·W(ᵀ) + b over the T token rows, with an epilogue. */
+function denseForward(b: ProgramBuilder, l: DenseLayer, x: Rows, y: Rows, label: string, epilogue?: Epilogue) {
+  const w = b.W(`${l.name}.weight`);
+  b.push<GemmSpec>(
+    gemm,
+    {
+      M: b.T,
+      N: l.outF,
+      K: l.inF,
+      a: { rows: x, major: 'm' },
+      b:
+        l.layout === 'linear'
+          ? { rows: dense(w, l.outF, l.inF), major: 'n' }
+          : { rows: dense(w, l.inF, l.outF), major: 'k' },
+      bias: b.W(`${l.name}.bias`),
+      out: y,
+      epilogue,
+    },
+    label,
+  );
+}
+
+/** ∂x = ∂y·W(ᵀ)ᵀ (with an epilogue), and ∂W, ∂b into the layer's partial slices. */
+function denseBackward(
+  b: ProgramBuilder,
+  l: DenseLayer,
+  x: Rows,
+  dy: Rows,
+  dx: Rows,
+  label: string,
+  epilogue?: Epilogue,
+) {
+  const { T } = b;
+  const w = b.W(`${l.name}.weight`);
+  b.push<GemmSpec>(
+    gemm,
+    {
+      M: T,
+      N: l.inF,
+      K: l.outF,
+      a: { rows: dy, major: 'm' },
+      b:
+        l.layout === 'linear'
+          ? { rows: dense(w, l.outF, l.inF), major: 'k' }
+          : { rows: dense(w, l.inF, l.outF), major: 'n' },
+      out: dx,
+      epilogue,
+    },
+    `${label}.dx`,
+  );
+  if (l.layout === 'linear') b.weightGrad(`${l.name}.weight`, l.outF, l.inF, T, dy, x, `${label}.dw`);
+  else b.weightGrad(`${l.name}.weight`, l.inF, l.outF, T, x, dy, `${label}.dw`);
+  b.weightGrad(`${l.name}.bias`, l.outF, 1, T, dy, 'ones', `${label}.db`);
+}
+
+/** ∂v = G·mask where the branch was dropped out (G itself otherwise), in a buffer shared by every layer. */
+function droppedGradient(b: ProgramBuilder, G: Rows, dropout: DropoutSpec | undefined, label: string): Rows {
+  if (!dropout) return G;
+  const r = b.shared('bwd.dropout.dv', b.T * b.D);
+  b.push(dropoutMul, { rows: b.T, cols: b.D, x: G, y: b.tok(r, b.D), dropout }, label);
+  return b.tok(r, b.D);
+}
+
+// --- The MLPs: DC's and Decision Mamba's channel MLP, Sequential(Linear(D→4D), GELU, Linear(4D→D)) as `0` and
+// `2` (docs/spec.md §5, §6.2), and DT's GPT-2 MLP, Conv1D `c_fc` (D→4D), ReLU, Conv1D `c_proj` (docs/spec.md §6.1).
+
+export interface MlpShape {
+  fc1: DenseLayer;
+  fc2: DenseLayer;
+  act: Activation;
+}
+
+export function channelMlp(name: string, D: number): MlpShape {
+  return {
+    fc1: { name: `${name}.0`, inF: D, outF: 4 * D, layout: 'linear' },
+    fc2: { name: `${name}.2`, inF: 4 * D, outF: D, layout: 'linear' },
+    act: 'gelu',
+  };
+}
+
+export function gpt2Mlp(name: string, D: number): MlpShape {
+  return {
+    fc1: { name: `${name}.c_fc`, inF: D, outF: 4 * D, layout: 'conv1d' },
+    fc2: { name: `${name}.c_proj`, inF: 4 * D, outF: D, layout: 'conv1d' },
+    act: 'relu',
+  };
+}
+
+export function mlpParams(b: ProgramBuilder, m: MlpShape): void {
+  denseParams(b, m.fc1);
+  denseParams(b, m.fc2);
 }
 
 interface MlpActs {
-  name: string;
+  m: MlpShape;
   u: Region;
   h: Region;
   gh: Region;
   dropout?: DropoutSpec;
 }
 
-/** out = residual + Drop(W2·GELU(W1·u + b1) + b2). */
+/** out = residual + Drop(W2·act(W1·u + b1) + b2). */
 function mlpForward(
   b: ProgramBuilder,
-  name: string,
+  m: MlpShape,
   u: Region,
   residual: Rows,
   out: Rows,
   dropout: DropoutSpec | undefined,
   pre: string,
 ): MlpActs {
-  const { T, D } = b;
-  const h = b.act(`${pre}.fc1.out`, T * 4 * D);
-  const gh = b.act(`${pre}.gelu.out`, T * 4 * D);
-  b.push<GemmSpec>(
-    gemm,
-    {
-      M: T,
-      N: 4 * D,
-      K: D,
-      a: { rows: b.tok(u, D), major: 'm' },
-      b: { rows: dense(b.W(`${name}.0.weight`), 4 * D, D), major: 'n' },
-      bias: b.W(`${name}.0.bias`),
-      out: b.tok(h, 4 * D),
-      epilogue: { kind: 'act', fn: 'gelu', s: b.tok(gh, 4 * D) },
-    },
-    `${pre}.fc1`,
-  );
-  b.push<GemmSpec>(
-    gemm,
-    {
-      M: T,
-      N: D,
-      K: 4 * D,
-      a: { rows: b.tok(gh, 4 * D), major: 'm' },
-      b: { rows: dense(b.W(`${name}.2.weight`), D, 4 * D), major: 'n' },
-      bias: b.W(`${name}.2.bias`),
-      out,
-      epilogue: { kind: 'add', r: residual, dropout },
-    },
-    `${pre}.fc2`,
-  );
-  return { name, u, h, gh, dropout };
+  const H = m.fc1.outF;
+  const h = b.act(`${pre}.fc1.out`, b.T * H);
+  const gh = b.act(`${pre}.act.out`, b.T * H);
+  denseForward(b, m.fc1, b.tok(u, b.D), b.tok(h, H), `${pre}.fc1`, { kind: 'act', fn: m.act, s: b.tok(gh, H) });
+  denseForward(b, m.fc2, b.tok(gh, H), out, `${pre}.fc2`, { kind: 'add', r: residual, dropout });
+  return { m, u, h, gh, dropout };
 }
 
 /** From G = ∂out to ∂u (returned, shared by every layer) and the MLP's parameters. */
 function mlpBackward(b: ProgramBuilder, a: MlpActs, G: Rows, pre: string): Region {
   const { T, D } = b;
-  const { name } = a;
-  let dV = G;
-  if (a.dropout) {
-    const r = b.shared('bwd.mlp.dv', T * D);
-    b.push(dropoutMul, { rows: T, cols: D, x: G, y: b.tok(r, D), dropout: a.dropout }, `${pre}.dropout`);
-    dV = b.tok(r, D);
-  }
-  const dH = b.shared('bwd.mlp.dh', T * 4 * D);
+  const H = a.m.fc1.outF;
+  const dV = droppedGradient(b, G, a.dropout, `${pre}.dropout`);
+  const dH = b.shared('bwd.mlp.dh', T * H);
   const dU = b.shared('bwd.mlp.du', T * D);
-  b.push<GemmSpec>(
-    gemm,
+  denseBackward(b, a.m.fc2, b.tok(a.gh, H), dV, b.tok(dH, H), `${pre}.fc2`, {
+    kind: 'act-grad',
+    fn: a.m.act,
+    z: b.tok(a.h, H),
+  });
+  denseBackward(b, a.m.fc1, b.tok(a.u, D), b.tok(dH, H), b.tok(dU, D), `${pre}.fc1`);
+  return dU;
+}
+
+// --- DT's causal self-attention (docs/spec.md §6.1): Conv1D `c_attn` (D→3D), one head, Conv1D `c_proj`.
+
+export function attentionParams(b: ProgramBuilder, name: string): void {
+  for (const l of attentionLayers(name, b.D)) denseParams(b, l);
+}
+
+function attentionLayers(name: string, D: number): [DenseLayer, DenseLayer] {
+  return [
+    { name: `${name}.c_attn`, inF: D, outF: 3 * D, layout: 'conv1d' },
+    { name: `${name}.c_proj`, inF: D, outF: D, layout: 'conv1d' },
+  ];
+}
+
+interface AttentionActs {
+  layers: [DenseLayer, DenseLayer];
+  u: Region;
+  qkv: Region;
+  p: Region;
+  o: Region;
+  attnDrop?: DropoutSpec;
+  residDrop?: DropoutSpec;
+}
+
+/** out = residual + Drop_resid(c_proj(Attention(c_attn(u)))), attention probabilities dropped by `attnDrop`. */
+function attentionLayerForward(
+  b: ProgramBuilder,
+  name: string,
+  u: Region,
+  residual: Rows,
+  out: Rows,
+  drops: { attn?: DropoutSpec; resid?: DropoutSpec },
+  pre: string,
+): AttentionActs {
+  const { B, L, T, D } = b;
+  const layers = attentionLayers(name, D);
+  const a: AttentionActs = {
+    layers,
+    u,
+    qkv: b.act(`${pre}.c_attn.out`, T * 3 * D),
+    p: b.act(`${pre}.attn.p`, B * L * L),
+    o: b.act(`${pre}.attn.out`, T * D),
+    attnDrop: drops.attn,
+    residDrop: drops.resid,
+  };
+  denseForward(b, layers[0], b.tok(u, D), b.tok(a.qkv, 3 * D), `${pre}.c_attn`);
+  b.push<AttentionSpec>(
+    attention,
     {
-      M: T,
-      N: 4 * D,
-      K: D,
-      a: { rows: dV, major: 'm' },
-      b: { rows: dense(b.W(`${name}.2.weight`), D, 4 * D), major: 'k' },
-      out: b.tok(dH, 4 * D),
-      epilogue: { kind: 'act-grad', fn: 'gelu', z: b.tok(a.h, 4 * D) },
+      B,
+      L,
+      D,
+      qkv: b.tok(a.qkv, 3 * D),
+      mask: b.inputs.mask.offset,
+      p: a.p.offset,
+      dropout: drops.attn,
+      out: b.tok(a.o, D),
     },
-    `${pre}.fc2.dx`,
+    `${pre}.attn`,
   );
-  b.weightGrad(`${name}.2.weight`, D, 4 * D, T, dV, b.tok(a.gh, 4 * D), `${pre}.fc2.dw`);
-  b.weightGrad(`${name}.2.bias`, D, 1, T, dV, 'ones', `${pre}.fc2.db`);
-  b.push<GemmSpec>(
-    gemm,
+  denseForward(b, layers[1], b.tok(a.o, D), out, `${pre}.c_proj`, { kind: 'add', r: residual, dropout: drops.resid });
+  return a;
+}
+
+function attentionLayerBackward(b: ProgramBuilder, a: AttentionActs, G: Rows, pre: string): Region {
+  const { B, L, T, D } = b;
+  const dV = droppedGradient(b, G, a.residDrop, `${pre}.resid_dropout`);
+  const dO = b.shared('bwd.attn.dout', T * D);
+  const dQkv = b.shared('bwd.attn.dqkv', T * 3 * D);
+  const dS = b.shared('bwd.attn.ds', B * L * L);
+  const dU = b.shared('bwd.attn.du', T * D);
+  denseBackward(b, a.layers[1], b.tok(a.o, D), dV, b.tok(dO, D), `${pre}.c_proj`);
+  b.push<AttentionBackwardSpec>(
+    attentionBackward,
     {
-      M: T,
-      N: D,
-      K: 4 * D,
-      a: { rows: b.tok(dH, 4 * D), major: 'm' },
-      b: { rows: dense(b.W(`${name}.0.weight`), 4 * D, D), major: 'k' },
-      out: b.tok(dU, D),
+      B,
+      L,
+      D,
+      qkv: b.tok(a.qkv, 3 * D),
+      mask: b.inputs.mask.offset,
+      p: a.p.offset,
+      dropout: a.attnDrop,
+      dout: b.tok(dO, D),
+      ds: dS.offset,
+      dqkv: b.tok(dQkv, 3 * D),
     },
-    `${pre}.fc1.dx`,
+    `${pre}.attn`,
   );
-  b.weightGrad(`${name}.0.weight`, 4 * D, D, T, b.tok(dH, 4 * D), b.tok(a.u, D), `${pre}.fc1.dw`);
-  b.weightGrad(`${name}.0.bias`, 4 * D, 1, T, b.tok(dH, 4 * D), 'ones', `${pre}.fc1.db`);
+  denseBackward(b, a.layers[0], b.tok(a.u, D), b.tok(dQkv, 3 * D), b.tok(dU, D), `${pre}.c_attn`);
   return dU;
 }
 
@@ -609,17 +750,20 @@ const ADAM = { beta1: 0.9, beta2: 0.999 };
 export function optimizerStep(b: ProgramBuilder, key: string, outputs: Program['outputs']): Program {
   const segments: GradSegment[] = [];
   for (const [name, region] of b.params) {
+    if (b.untrained.has(name)) continue;
     const p = b.partials.get(name);
     if (!p || p.next !== p.region.size / region.size)
       throw new Error(`Error in optimizerStep: parameter ${name} must get every gradient slice, got ${p?.next ?? 0}.`);
     segments.push({ start: b.rel.get(name)!, size: region.size, partial: p.region.offset, slices: p.slices });
   }
-  const normPart = b.arena.alloc('opt.normPart', Math.ceil(b.total / NORM_CHUNK), 'scratch');
-  b.push(gradReduce, { grad: b.grad!.offset, total: b.total, segments, normPart: normPart.offset }, 'opt.grads');
+  segments.sort((x, y) => x.start - y.start);
+  const total = b.trainedTotal;
+  const normPart = b.arena.alloc('opt.normPart', Math.ceil(total / NORM_CHUNK), 'scratch');
+  b.push(gradReduce, { grad: b.grad!.offset, total, segments, normPart: normPart.offset }, 'opt.grads');
   b.push(
     adamw,
     {
-      total: b.total,
+      total,
       param: b.theta!.offset,
       grad: b.grad!.offset,
       m: b.mom1!.offset,
@@ -656,7 +800,8 @@ interface ConvMixer {
 export type Branch =
   | (BranchBase & { kind: 'mamba'; inner: MambaActs })
   | (BranchBase & { kind: 'mlp'; inner: MlpActs })
-  | (BranchBase & { kind: 'conv'; inner: ConvMixer });
+  | (BranchBase & { kind: 'conv'; inner: ConvMixer })
+  | (BranchBase & { kind: 'attention'; inner: AttentionActs });
 
 /** X_out = X + Mamba(LN X). `pre` labels the launches and names the buffers. */
 export function mambaBranch(
@@ -682,7 +827,7 @@ export function mlpBranch(
   b: ProgramBuilder,
   ln: string,
   times: number,
-  name: string,
+  m: MlpShape,
   x: Region,
   dropout: DropoutSpec | undefined,
   pre: string,
@@ -693,8 +838,27 @@ export function mlpBranch(
   const stats = b.stats(`${pre}.${lnLabel}`, T);
   b.layerNorm(ln, T, b.tok(x, D), b.tok(u, D), stats, `${pre}.${lnLabel}`);
   const out = b.act(`${pre}.out`, T * D);
-  const inner = mlpForward(b, name, u, b.tok(x, D), b.tok(out, D), dropout, `${pre}.mlp`);
+  const inner = mlpForward(b, m, u, b.tok(x, D), b.tok(out, D), dropout, `${pre}.mlp`);
   return { kind: 'mlp', ln, times, x, u, stats, inner, out };
+}
+
+/** X_out = X + Drop(Attention(LN X)): DT's attention block half (no padding mask outside DT). */
+export function attentionBranch(
+  b: ProgramBuilder,
+  ln: string,
+  name: string,
+  x: Region,
+  drops: { attn?: DropoutSpec; resid?: DropoutSpec },
+  pre: string,
+  lnLabel: string,
+): Branch {
+  const { T, D } = b;
+  const u = b.act(`${pre}.${lnLabel}.out`, T * D);
+  const stats = b.stats(`${pre}.${lnLabel}`, T);
+  b.layerNorm(ln, T, b.tok(x, D), b.tok(u, D), stats, `${pre}.${lnLabel}`);
+  const out = b.act(`${pre}.attn.res`, T * D);
+  const inner = attentionLayerForward(b, name, u, b.tok(x, D), b.tok(out, D), drops, pre);
+  return { kind: 'attention', ln, times: 1, x, u, stats, inner, out };
 }
 
 /** X_out = X + Conv(LN X): DC's token mixer, one k-tap kernel per token type (docs/spec.md §6.2). */
@@ -764,7 +928,9 @@ export function branchBackward(b: ProgramBuilder, br: Branch, G: Rows, dx: Rows,
       ? mambaBackward(b, br.inner, G, pre)
       : br.kind === 'mlp'
         ? mlpBackward(b, br.inner, G, `${pre}.mlp`)
-        : convMixerBackward(b, br.inner, br.u, G, pre);
+        : br.kind === 'conv'
+          ? convMixerBackward(b, br.inner, br.u, G, pre)
+          : attentionLayerBackward(b, br.inner, G, pre);
   b.layerNormBackward(br.ln, b.T, b.tok(br.x, b.D), br.stats, b.tok(du, b.D), dx, `${pre}.${lnLabel}`, {
     residual: G,
     times: br.times,

@@ -51,6 +51,9 @@ export class ProgramBuilder {
   /** Offsets inside the flat parameter block. */
   readonly rel = new Map<string, number>();
   readonly shapes: [string, number[]][] = [];
+  readonly untrained = new Set<string>();
+  /** Floats of θ the optimiser updates: the trained parameters, first in θ. */
+  trainedTotal = 0;
   readonly partials = new Map<string, { region: Region; slices: number; next: number }>();
   total = 0;
   theta?: Region;
@@ -85,9 +88,15 @@ export class ProgramBuilder {
     this.launches.push({ kernel: kernel as Launch['kernel'], spec, label });
   }
 
-  /** Declares a trainable parameter (call in the model's registration order, before `layout`). */
-  param(name: string, shape: number[]): void {
+  /**
+   * Declares a parameter (call in the model's registration order, before `layout`). `trained: false`: one the
+   * loss never reaches (DT's wte and its state and return heads): it has no gradient, so, as in PyTorch, AdamW
+   * leaves it alone (no decay, no moments) and the clip norm leaves it out. Such parameters sit after the
+   * trained ones in θ, and the optimiser runs over the trained prefix only.
+   */
+  param(name: string, shape: number[], trained = true): void {
     this.shapes.push([name, shape]);
+    if (!trained) this.untrained.add(name);
   }
 
   /** Declares a LayerNorm's `name`.weight and `name`.bias [D]. */
@@ -101,12 +110,15 @@ export class ProgramBuilder {
     this.total = this.shapes.reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
     const block = (name: string, role: Region['role']) => this.arena.alloc(name, this.total, role);
     this.theta = block('params', 'param');
-    let o = 0;
+    const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+    this.trainedTotal = this.shapes.reduce((s, [n, sh]) => s + (this.untrained.has(n) ? 0 : sizeOf(sh)), 0);
+    let trained = 0;
+    let untrained = this.trainedTotal;
     for (const [name, shape] of this.shapes) {
-      const size = shape.reduce((a, b) => a * b, 1);
+      const size = sizeOf(shape);
+      const o = this.untrained.has(name) ? (untrained += size) - size : (trained += size) - size;
       this.params.set(name, { name, offset: this.theta.offset + o, size, role: 'param', shape });
       this.rel.set(name, o);
-      o += size;
     }
     if (this.training) {
       this.grad = block('grads', 'grad');

@@ -24,6 +24,7 @@ import {
   headForward,
   headParams,
   mlpBranch,
+  channelMlp,
   mlpParams,
   optimizerStep,
   type Branch,
@@ -49,7 +50,7 @@ export function buildDcProgram(cfg: Readonly<DcConfig>, dims: EnvDims, opts: Pro
       b.param(`${c}.bias`, [D]);
     }
     b.layerNormParams(`${block(i)}.ln_2`);
-    mlpParams(b, `${block(i)}.mlp`);
+    mlpParams(b, channelMlp(`${block(i)}.mlp`, D));
   }
   b.layerNormParams('transformer.ln_f');
   embeddingParams(b, { timesteps: cfg.maxEpLen });
@@ -64,7 +65,7 @@ export function buildDcProgram(cfg: Readonly<DcConfig>, dims: EnvDims, opts: Pro
     const pre = `fwd.layer${i}`;
     const conv = convBranch(b, `${block(i)}.ln_1`, convs(i), k, x, pre, 'ln_1');
     const drop = b.dropout(site(i), cfg.dropout);
-    const mlp = mlpBranch(b, `${block(i)}.ln_2`, 1, `${block(i)}.mlp`, conv.out, drop, pre, 'ln_2');
+    const mlp = mlpBranch(b, `${block(i)}.ln_2`, 1, channelMlp(`${block(i)}.mlp`, D), conv.out, drop, pre, 'ln_2');
     x = mlp.out;
     layers.push({ conv, mlp });
   }

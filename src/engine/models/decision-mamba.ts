@@ -26,6 +26,7 @@ import {
   mambaParams,
   mambaShape,
   mlpBranch,
+  channelMlp,
   mlpParams,
   optimizerStep,
   type Branch,
@@ -54,7 +55,7 @@ export function buildDmambaProgram(cfg: Readonly<DmambaConfig>, dims: EnvDims, o
     mambaParams(b, mambas[i]);
     if (cfg.channelMlp) {
       b.layerNormParams(`${block(i)}.ln_2`);
-      mlpParams(b, `${block(i)}.mlp_channels`);
+      mlpParams(b, channelMlp(`${block(i)}.mlp_channels`, D));
     }
   }
   b.layerNormParams('transformer.ln_f');
@@ -73,7 +74,7 @@ export function buildDmambaProgram(cfg: Readonly<DmambaConfig>, dims: EnvDims, o
     x = mamba.out;
     let mlp: Branch | undefined;
     if (cfg.channelMlp) {
-      const name = `${block(i)}.mlp_channels`;
+      const name = channelMlp(`${block(i)}.mlp_channels`, D);
       mlp = mlpBranch(b, `${block(i)}.ln_2`, 1, name, x, b.dropout(site(i), cfg.dropout), pre, 'ln_2');
       x = mlp.out;
     }

@@ -30,6 +30,7 @@ import {
   mambaParams,
   mambaShape,
   mlpBranch,
+  channelMlp,
   mlpParams,
   optimizerStep,
   type Branch,
@@ -73,7 +74,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
   for (const m of mambas) mambaParams(b, m);
   if (mlp) {
     lnParams('ln_3');
-    for (let i = 0; i < n; i++) mlpParams(b, `model.channel_mixers.${i}`);
+    for (let i = 0; i < n; i++) mlpParams(b, channelMlp(`model.channel_mixers.${i}`, D));
   }
   b.layerNormParams('model.ln_f');
   const timesteps = cfg.timestepEmbedding ? cfg.maxEpLen : 0;
@@ -133,7 +134,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
     x = la.mamba.out;
     if (mlp) {
       const site = b.dropout(mlpSite(i), cfg.dropout);
-      la.mlp = mlpBranch(b, ln('ln_3', i), lnTimes, `model.channel_mixers.${i}`, x, site, pre, 'ln3');
+      la.mlp = mlpBranch(b, ln('ln_3', i), lnTimes, channelMlp(`model.channel_mixers.${i}`, D), x, site, pre, 'ln3');
       x = la.mlp.out;
     }
     layers.push(la as LayerActs);

@@ -1,16 +1,18 @@
 /**
  * The models the fused engine builds programs for, and the one place that picks a model's program builder:
- * DMM (models/dmm.ts), Decision Mamba (models/decision-mamba.ts) and Decision ConvFormer
- * (models/decision-convformer.ts). A config that the engine does not cover
+ * DMM (models/dmm.ts), Decision Mamba (models/decision-mamba.ts), Decision ConvFormer
+ * (models/decision-convformer.ts) and Decision Transformer (models/decision-transformer.ts). A config that the engine does not cover
  * says why in one line (`engineModelGap`), and the trainer keeps it on tfjs.
  */
 import type { DmmConfig } from '../../models/decision-metamamba';
 import type { DmambaConfig } from '../../models/decision-mamba';
 import type { DcConfig } from '../../models/decision-convformer';
+import type { DtConfig } from '../../models/decision-transformer';
 import type { EnvDims } from '../../models/sequence-model';
 import type { Program } from '../program';
 import type { ProgramOptions } from './builder';
 import { buildDcProgram } from './decision-convformer';
+import { buildDtProgram, dtEngineGap } from './decision-transformer';
 import { buildDmambaProgram, dmambaEngineGap } from './decision-mamba';
 import { buildDmmProgram, dmmEngineGap } from './dmm';
 
@@ -20,7 +22,8 @@ export type { ProgramOptions };
 export type EngineModel =
   | { name: 'dmm'; config: Readonly<DmmConfig> }
   | { name: 'dmamba'; config: Readonly<DmambaConfig> }
-  | { name: 'dc'; config: Readonly<DcConfig> };
+  | { name: 'dc'; config: Readonly<DcConfig> }
+  | { name: 'dt'; config: Readonly<DtConfig> };
 
 /** Either a model or a bare DMM config (what the DMM-only callers pass). */
 export type EngineModelLike = EngineModel | Readonly<DmmConfig>;
@@ -34,7 +37,8 @@ export function engineModelGap(name: string, config: unknown): string | null {
   if (name === 'dmm') return dmmEngineGap(config as DmmConfig);
   if (name === 'dmamba') return dmambaEngineGap(config as DmambaConfig);
   if (name === 'dc') return null;
-  return `model '${name}' (the engine covers dmm, dmamba and dc)`;
+  if (name === 'dt') return dtEngineGap(config as DtConfig);
+  return `model '${name}' (the engine covers dmm, dmamba, dc and dt)`;
 }
 
 export function buildProgram(m: EngineModelLike, dims: EnvDims, opts: ProgramOptions): Program {
@@ -46,5 +50,7 @@ export function buildProgram(m: EngineModelLike, dims: EnvDims, opts: ProgramOpt
       return buildDmambaProgram(model.config, dims, opts);
     case 'dc':
       return buildDcProgram(model.config, dims, opts);
+    case 'dt':
+      return buildDtProgram(model.config, dims, opts);
   }
 }
