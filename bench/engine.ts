@@ -1,24 +1,24 @@
 /**
- * The fused engine against the tfjs path, side by side in one process: DMM at its hopper configuration (D 64,
- * K 8, 3 layers, 123,587 parameters, docs/spec.md §9) or, with --model dmamba | dc, Decision Mamba or DC at their
- * hopper-medium sizes (D 256, K 20 and D 256, K 8, docs/spec.md §5, §6.2; --hidden-size and --context-length
- * override them), the shipped training step (`Trainer.train`: sample → forward → masked MSE → backward → clip →
- * AdamW) at each batch size, on this machine's backend (wasm here;
- * webgpu on a GPU host, bundled with the GPU packer). Both paths draw batches from the kit's BatchSampler
- * over synthetic hopper-shaped trajectories, so the sampler's cost is in both.
+ * The fused engine against the tfjs path, side by side in one process: DMM at its hopper configuration (D 64, K 8, 3
+ * layers, 123,587 parameters, docs/spec.md §9) or, with --model dmamba | dc | dt, Decision Mamba, DC or DT at their
+ * hopper-medium sizes (D 256 K 20, D 256 K 8, D 128 K 20: docs/spec.md §5, §6.1, §6.2; --hidden-size and
+ * --context-length override them), the shipped training step (`Trainer.train`: sample → forward → masked MSE → backward
+ * → clip → AdamW) at each batch size, on this machine's backend (wasm here; webgpu on a GPU host, bundled with the GPU
+ * packer). Both paths draw batches from the kit's BatchSampler over synthetic hopper-shaped trajectories, so the
+ * sampler's cost is in both.
  *
- * Reports ms/step (median over timed chunks of steps; one loss read-back per chunk, as training reads it),
- * steps/s, the ratio, and the fused path's achieved FLOP/s counting the matrix products' 2·M·N·K (the bulk of
- * a step's arithmetic; scan and element-wise work uncounted). --profile adds the fused path's time per
- * launch: on WebGPU each dispatch repeated 50 times alone in one pass, on the CPU each launch run alone.
+ * Reports ms/step (median over timed chunks of steps; one loss read-back per chunk, as training reads it), steps/s, the
+ * ratio, and the fused path's achieved FLOP/s counting the matrix products' 2·M·N·K (the bulk of a step's arithmetic;
+ * scan and element-wise work uncounted). --profile adds the fused path's time per launch: on WebGPU each dispatch
+ * repeated 50 times alone in one pass, on the CPU each launch run alone.
  *
- * Also the evaluator's model call (the last-step actions of B windows, written, run and read back, as every
- * environment step does) at --eval-batch episodes, on both paths.
+ * Also the evaluator's model call (the last-step actions of B windows, written, run and read back, as every environment
+ * step does) at --eval-batch episodes, on both paths.
  *
- * Usage: node --import tsx bench/engine.ts [--model dmm|dmamba|dc] [--hidden-size D] [--context-length K]
+ * Usage: node --import tsx bench/engine.ts [--model dmm|dmamba|dc|dt] [--hidden-size D] [--context-length K]
  *        [--batches 64,1024] [--seconds 6] [--paths tfjs,fused] [--profile] [--eval-batch 400]
- * Writes bench/results/engine-<backend>.json for DMM, engine-<model>-<backend>.json for the others ($OUT/… when
- * OUT is set).
+ * Writes bench/results/engine-<backend>.json for DMM, engine-<model>-<backend>.json for the others ($OUT/… when OUT is
+ * set).
  */
 import { initBackend, tf } from '../src/backend';
 import { resolveTrainConfig } from '../src/config/train';
@@ -39,10 +39,11 @@ const SIZES = {
   dmm: { hiddenSize: 64, contextLength: 8 },
   dmamba: { hiddenSize: 256, contextLength: 20 },
   dc: { hiddenSize: 256, contextLength: 8 },
+  dt: { hiddenSize: 128, contextLength: 20 },
 };
 
 const flags = parseBenchFlags('engine', {
-  model: { type: 'string', default: 'dmm', help: 'dmm | dmamba | dc' },
+  model: { type: 'string', default: 'dmm', help: 'dmm | dmamba | dc | dt' },
   'hidden-size': { type: 'number', default: 0, help: "D (0: the model's hopper size)" },
   'context-length': { type: 'number', default: 0, help: "K (0: the model's hopper size)" },
   batches: { type: 'list', default: ['64', '1024'], help: 'batch sizes' },
@@ -102,7 +103,8 @@ async function profile(trainer: Trainer): Promise<{ label: string; us: number }[
 }
 
 const MODEL = flags.model as keyof typeof SIZES;
-if (!(MODEL in SIZES)) throw new Error(`Error in bench/engine.ts: --model must be dmm, dmamba or dc, got '${MODEL}'.`);
+if (!(MODEL in SIZES))
+  throw new Error(`Error in bench/engine.ts: --model must be dmm, dmamba, dc or dt, got '${MODEL}'.`);
 const CONFIG = {
   hiddenSize: flags['hidden-size'] || SIZES[MODEL].hiddenSize,
   contextLength: flags['context-length'] || SIZES[MODEL].contextLength,

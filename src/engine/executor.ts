@@ -1,8 +1,8 @@
 /**
- * What both executors offer (cpu/executor.ts, webgpu/executor.ts), and the per-step scalars they write:
- * the dropout stream keys of step k (the tfjs path's `deriveSeed(seed, 'dropout', k)`, each of the program's sites) and
- * AdamW's decay, bias-corrected step size and √(1 − β₂ᵏ) at the warm-up learning rate (docs/spec.md §9), computed
- * in float64 as PyTorch's Python floats are.
+ * What both executors offer (cpu/executor.ts, webgpu/executor.ts), and the per-step scalars they write: the dropout
+ * stream keys of step k (the tfjs path's `deriveSeed(seed, 'dropout', k)`, each of the program's sites) and AdamW's
+ * decay, bias-corrected step size and √(1 − β₂ᵏ) at the warm-up learning rate (docs/spec.md §9), computed in float64 as
+ * PyTorch's Python floats are.
  */
 import { deriveSeed, dropoutStream } from '../util/rng';
 import type { Packing } from './pack';

@@ -57,9 +57,9 @@ export class EngineSession {
   }
 
   /**
-   * Builds the model's program (DMM when given a bare DMM config) for `executor` ('webgpu' on a WebGPU device, else the CPU executor), with one packed
-   * run per entry of `config` (pack.ts). Packed runs share the program's shape (batch size, clip); seeds,
-   * learning rates, warm-up and weight decay are each run's own.
+   * Builds the model's program (DMM when given a bare DMM config) for `executor` ('webgpu' on a WebGPU device, else the
+   * CPU executor), with one packed run per entry of `config` (pack.ts). Packed runs share the program's shape (batch
+   * size, clip); seeds, learning rates, warm-up and weight decay are each run's own.
    */
   static async create(
     model: EngineModelLike,

@@ -1,9 +1,9 @@
 /**
- * The fused engine's DMM program on the CPU executor against the tfjs model (test/helpers/engine-check.ts):
- * forward output, every parameter gradient, the global norm, the losses and the weights after 3 AdamW steps
- * with dropout on, over widths, context lengths, batch sizes, both DSM modes, no local mixer, the timestep
- * embedding, the channel MLP, Mamba's conv and padded batches. Also the float64 run of the same program (the kernels' JavaScript on float64): the reference that
- * the WGSL kernels are checked against.
+ * The fused engine's DMM program on the CPU executor against the tfjs model (test/helpers/engine-check.ts): forward
+ * output, every parameter gradient, the global norm, the losses and the weights after 3 AdamW steps with dropout on,
+ * over widths, context lengths, batch sizes, both DSM modes, no local mixer, the timestep embedding, the channel MLP,
+ * Mamba's conv and padded batches. Also the float64 run of the same program (the kernels' JavaScript on float64): the
+ * reference that the WGSL kernels are checked against.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

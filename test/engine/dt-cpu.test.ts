@@ -1,8 +1,8 @@
 /**
  * The fused engine's Decision Transformer program on the CPU executor against the tfjs model
- * (test/helpers/engine-check.ts): forward output, every parameter gradient, the global norm, the losses and the
- * weights after 3 AdamW steps with dropout on (input, attention probabilities, attention output, MLP), at two sizes with padded batches, and the
- * float64 run of the program (the WGSL reference).
+ * (test/helpers/engine-check.ts): forward output, every parameter gradient, the global norm, the losses and the weights
+ * after 3 AdamW steps with dropout on (input, attention probabilities, attention output, MLP), at two sizes with padded
+ * batches, and the float64 run of the program (the WGSL reference).
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

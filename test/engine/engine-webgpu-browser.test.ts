@@ -1,7 +1,7 @@
 /**
- * The fused engine's programs (DMM, Decision Mamba, DC, DT) on the WebGPU executor (headless Chromium's SwiftShader adapter, every
- * kernel's WGSL) against the tfjs model in Node: forward output, every gradient, the global norm, the losses
- * and the weights after 3 AdamW steps with dropout on. Small shapes: SwiftShader emulates the GPU on the CPU.
+ * The fused engine's programs (DMM, Decision Mamba, DC, DT) on the WebGPU executor (headless Chromium's SwiftShader
+ * adapter, every kernel's WGSL) against the tfjs model in Node: forward output, every gradient, the global norm, the
+ * losses and the weights after 3 AdamW steps with dropout on. Small shapes: SwiftShader emulates the GPU on the CPU.
  * Skips (with the reason) only when no Chromium binary is installed.
  */
 import { before, test } from 'node:test';

@@ -49,81 +49,102 @@ export interface AttentionBackwardSpec extends AttentionShape {
 
 const f32 = Math.fround;
 
-/** bias_ij of sequence b (0, −1e4 or −2e4: exact in float32). */
-function biasAt(mem: FloatArray, s: AttentionShape, b: number, i: number, j: number): number {
-  const keep = j <= i ? 1 : 0;
-  const m = mem[s.mask + b * (s.L / 3) + Math.floor(j / 3)];
-  return (1 - keep) * MASKED_SCORE + (1 - m) * MASKED_SCORE;
+/** Row addresses of sequence b's L tokens in `r`, and its keys' padding term −1e4·(1 − m_j). */
+function sequence(mem: FloatArray, s: AttentionShape, r: Rows, b: number, rows: Int32Array, pad?: Float64Array) {
+  for (let j = 0; j < s.L; j++) {
+    rows[j] = rowAddr(r, b * s.L + j);
+    if (pad) pad[j] = (1 - mem[s.mask + b * (s.L / 3) + Math.floor(j / 3)]) * MASKED_SCORE;
+  }
 }
 
 function runForward(mem: FloatArray, ctl: Uint32Array, s: AttentionSpec): void {
   const { B, L, D } = s;
   const scale = Math.sqrt(D);
   const row = new Float64Array(L);
-  for (let b = 0; b < B; b++)
+  const pd = new Float64Array(L);
+  const acc = new Float64Array(D);
+  const rows = new Int32Array(L);
+  const pad = new Float64Array(L);
+  for (let b = 0; b < B; b++) {
+    sequence(mem, s, s.qkv, b, rows, pad);
     for (let i = 0; i < L; i++) {
-      const q = rowAddr(s.qkv, b * L + i);
+      const q = rows[i];
       let max = -Infinity;
       for (let j = 0; j < L; j++) {
-        const k = rowAddr(s.qkv, b * L + j) + D;
-        let dot = 0;
-        for (let c = 0; c < D; c++) dot += mem[q + c] * mem[k + c];
-        const sc = f32(f32(dot) / scale);
-        row[j] = f32((j <= i ? sc : 0) + biasAt(mem, s, b, i, j));
+        // S̃ = S·keep + bias, bias = −1e4·(1 − keep) + pad_j summed first (both exact in float32).
+        let v = pad[j] + (j <= i ? 0 : MASKED_SCORE);
+        if (j <= i) {
+          const k = rows[j] + D;
+          let dot = 0;
+          for (let c = 0; c < D; c++) dot += mem[q + c] * mem[k + c];
+          v += f32(f32(dot) / scale);
+        }
+        row[j] = f32(v);
         max = Math.max(max, row[j]);
       }
       let sum = 0;
       for (let j = 0; j < L; j++) sum += row[j] = Math.exp(row[j] - max);
       const p = s.p + (b * L + i) * L;
-      for (let j = 0; j < L; j++) mem[p + j] = row[j] / sum;
-      const o = rowAddr(s.out, b * L + i);
-      for (let c = 0; c < D; c++) {
-        let acc = 0;
-        for (let j = 0; j < L; j++) {
-          const pd = mem[p + j] * maskAt(ctl, s.dropout, (b * L + i) * L + j);
-          acc += pd * mem[rowAddr(s.qkv, b * L + j) + 2 * D + c];
-        }
-        mem[o + c] = acc;
+      for (let j = 0; j < L; j++) {
+        mem[p + j] = row[j] / sum;
+        pd[j] = mem[p + j] * maskAt(ctl, s.dropout, (b * L + i) * L + j);
       }
+      acc.fill(0);
+      for (let j = 0; j < L; j++) {
+        const v = rows[j] + 2 * D;
+        const w = pd[j];
+        if (w !== 0) for (let c = 0; c < D; c++) acc[c] += w * mem[v + c];
+      }
+      const o = rowAddr(s.out, b * L + i);
+      for (let c = 0; c < D; c++) mem[o + c] = acc[c];
     }
+  }
 }
 
 function runBackward(mem: FloatArray, ctl: Uint32Array, s: AttentionBackwardSpec): void {
   const { B, L, D } = s;
   const scale = Math.sqrt(D);
+  const pd = new Float64Array(L * L);
+  const acc = new Float64Array(3 * D);
+  const rows = new Int32Array(L);
+  const grows = new Int32Array(L);
   for (let b = 0; b < B; b++) {
     const t0 = b * L;
+    sequence(mem, s, s.qkv, b, rows);
+    sequence(mem, s, s.dout, b, grows);
     for (let i = 0; i < L; i++) {
-      const g = rowAddr(s.dout, t0 + i);
+      const g = grows[i];
       const p = s.p + (t0 + i) * L;
       const ds = s.ds + (t0 + i) * L;
       let r = 0;
       for (let j = 0; j < L; j++) {
-        const v = rowAddr(s.qkv, t0 + j) + 2 * D;
+        const drop = maskAt(ctl, s.dropout, (t0 + i) * L + j);
+        pd[i * L + j] = mem[p + j] * drop;
+        const v = rows[j] + 2 * D;
         let dot = 0;
         for (let c = 0; c < D; c++) dot += mem[g + c] * mem[v + c];
-        mem[ds + j] = dot * maskAt(ctl, s.dropout, (t0 + i) * L + j);
+        mem[ds + j] = dot * drop;
         r += mem[p + j] * mem[ds + j];
       }
       for (let j = 0; j < L; j++) mem[ds + j] = j <= i ? (mem[p + j] * (mem[ds + j] - r)) / scale : 0;
     }
+    // ∂q_t = Σ_j ∂S_tj·k_j;  ∂k_t = Σ_i ∂S_it·q_i;  ∂v_t = Σ_i P̃_it·∂o_i (the terms in j order, as the WGSL).
     for (let t = 0; t < L; t++) {
-      const dq = rowAddr(s.dqkv, t0 + t);
-      for (let c = 0; c < D; c++) {
-        let aq = 0;
-        let ak = 0;
-        let av = 0;
-        for (let j = 0; j < L; j++) {
-          const other = rowAddr(s.qkv, t0 + j);
-          aq += mem[s.ds + (t0 + t) * L + j] * mem[other + D + c]; // Σ_j ∂S_tj·k_j
-          ak += mem[s.ds + (t0 + j) * L + t] * mem[other + c]; // Σ_i ∂S_it·q_i
-          const pd = mem[s.p + (t0 + j) * L + t] * maskAt(ctl, s.dropout, (t0 + j) * L + t);
-          av += pd * mem[rowAddr(s.dout, t0 + j) + c]; // Σ_i P̃_it·∂o_i
+      acc.fill(0);
+      for (let j = 0; j < L; j++) {
+        const other = rows[j];
+        const g = grows[j];
+        const dsq = mem[s.ds + (t0 + t) * L + j];
+        const dsk = mem[s.ds + (t0 + j) * L + t];
+        const p = pd[j * L + t];
+        for (let c = 0; c < D; c++) {
+          acc[c] += dsq * mem[other + D + c];
+          acc[D + c] += dsk * mem[other + c];
+          acc[2 * D + c] += p * mem[g + c];
         }
-        mem[dq + c] = aq;
-        mem[dq + D + c] = ak;
-        mem[dq + 2 * D + c] = av;
       }
+      const dq = rowAddr(s.dqkv, t0 + t);
+      for (let c = 0; c < 3 * D; c++) mem[dq + c] = acc[c];
     }
   }
 }

@@ -1,8 +1,8 @@
 /**
- * The models the fused engine builds programs for, and the one place that picks a model's program builder:
- * DMM (models/dmm.ts), Decision Mamba (models/decision-mamba.ts), Decision ConvFormer
- * (models/decision-convformer.ts) and Decision Transformer (models/decision-transformer.ts). A config that the engine does not cover
- * says why in one line (`engineModelGap`), and the trainer keeps it on tfjs.
+ * The models the fused engine builds programs for, and the one place that picks a model's program builder: DMM
+ * (models/dmm.ts), Decision Mamba (models/decision-mamba.ts), Decision ConvFormer (models/decision-convformer.ts) and
+ * Decision Transformer (models/decision-transformer.ts). A config that the engine does not cover says why in one line
+ * (`engineModelGap`), and the trainer keeps it on tfjs.
  */
 import type { DmmConfig } from '../../models/decision-metamamba';
 import type { DmambaConfig } from '../../models/decision-mamba';
@@ -39,6 +39,18 @@ export function engineModelGap(name: string, config: unknown): string | null {
   if (name === 'dc') return null;
   if (name === 'dt') return dtEngineGap(config as DtConfig);
   return `model '${name}' (the engine covers dmm, dmamba, dc and dt)`;
+}
+
+/**
+ * Why the Trainer's default stays on tfjs on the CPU for model `name` (null: it takes the engine). The engine
+ * covers these models on the CPU too, but there its step is still slower than tfjs-wasm (bench/engine.ts on the
+ * 2-core machine, quiet, batch 32 at D 32: Decision Mamba 0.6×, DC 0.7×, DT 0.3× the tfjs rate), so only an
+ * explicit `--engine fused` (or DMM_ENGINE=fused) runs them there. On the GPU the engine is the default.
+ */
+export function engineCpuDefaultGap(name: string): string | null {
+  return name === 'dmm'
+    ? null
+    : `model '${name}' on the CPU by default (slower than tfjs there; --engine fused forces it)`;
 }
 
 export function buildProgram(m: EngineModelLike, dims: EnvDims, opts: ProgramOptions): Program {
