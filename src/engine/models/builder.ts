@@ -107,10 +107,10 @@ export class ProgramBuilder {
 
   /** Lays out θ (and g, m, v when training), then the batch, the step scalars and the dropout sites' keys. */
   layout(dropoutSites: string[], timesteps: boolean): void {
-    this.total = this.shapes.reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
+    const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+    this.total = this.shapes.reduce((s, [, sh]) => s + sizeOf(sh), 0);
     const block = (name: string, role: Region['role']) => this.arena.alloc(name, this.total, role);
     this.theta = block('params', 'param');
-    const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
     this.trainedTotal = this.shapes.reduce((s, [n, sh]) => s + (this.untrained.has(n) ? 0 : sizeOf(sh)), 0);
     let trained = 0;
     let untrained = this.trainedTotal;
