@@ -12,6 +12,7 @@ import * as path from 'path';
 import type { DmmConfig } from '../models';
 import type { EvalConfig } from '../config/eval';
 import { resolveRun, type ResolvedRun } from '../config/resolve';
+import { packShapeKey } from './pack-key';
 import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
 import { ENV_DIMS } from '../data/d4rl-ids';
 import type { EnvName } from '../config/names';
@@ -243,8 +244,8 @@ export interface PackGroup {
 }
 
 /**
- * The compatible groups of `specs` (same model, model configuration, environment, batch size, clip and
- * iteration plan), each split into packs of at most `maxRuns` (default: what one GPU binding holds, capped
+ * The compatible groups of `specs` (packShapeKey: same model, model configuration, environment dimensions,
+ * batch size, clip and iteration plan), each split into packs of at most `maxRuns` (default: what one GPU binding holds, capped
  * at 64; 4 on the CPU), split evenly. A spec the fused engine does not cover is a group of its own (key null).
  */
 export function packGroups(
@@ -265,15 +266,7 @@ export function packGroups(
       alone.push({ key: null, specs: [cfg.spec] });
       continue;
     }
-    const t = cfg.train;
-    const key = stableStringify({
-      model: cfg.model,
-      env: cfg.spec.env,
-      batchSize: t.batchSize,
-      gradClip: t.gradClip,
-      iterations: t.iterations,
-      stepsPerIteration: t.stepsPerIteration,
-    });
+    const key = packShapeKey(cfg);
     byKey.set(key, [...(byKey.get(key) ?? []), cfg.spec]);
     if (!firstOf.has(key)) firstOf.set(key, cfg);
   }
@@ -339,7 +332,13 @@ export async function runPackedSpecs(
   for (const [i, g] of groups.entries()) {
     log(`pack ${i + 1}/${groups.length}: ${g.specs.map(specLabel).join(', ')}`);
     try {
-      const records = g.key === null ? [await runTraining(g.specs[0], opts)] : await runPacked(g.specs, opts);
+      // Progress over the whole grid: pack i's fraction f is (i + f) / packs.
+      const onProgress = opts.onProgress
+        ? (f: number, info?: string) =>
+            opts.onProgress!((i + f) / groups.length, `pack ${i + 1}/${groups.length}: ${info ?? ''}`)
+        : undefined;
+      const packOpts = { ...opts, onProgress };
+      const records = g.key === null ? [await runTraining(g.specs[0], packOpts)] : await runPacked(g.specs, packOpts);
       g.specs.forEach((s, j) => out.set(specHash(s), { record: records[j] }));
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
