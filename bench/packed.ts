@@ -25,7 +25,7 @@ const flags = parseBenchFlags('packed', {
   batch: { type: 'number', default: 64, help: 'batch size of every run' },
   hidden: { type: 'number', default: 64, help: 'D' },
   'versus-separate': { type: 'boolean', help: 'also train the R runs one after the other (CPU ratio)' },
-  profile: { type: 'boolean', help: 'µs per launch at the largest R that fits (WebGPU: each dispatch 20 times alone)' },
+  profile: { type: 'boolean', help: 'µs per dispatch at each R that fits, alone and within the step (WebGPU)' },
 });
 
 async function main(): Promise<void> {
@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   const config: DmmConfig = { ...DMM_DEFAULTS, hiddenSize: flags.hidden, contextLength: 8 };
   const B = flags.batch;
   const rows: Record<string, unknown>[] = [];
-  let profile: { R: number; usPerLaunch: Record<string, number> } | undefined;
+  let profile:
+    | { R: number; usPerLaunch: Record<string, { alone: number; inPlace: number }>; perDispatch: unknown[] }
+    | undefined;
   const gpu = executor === 'webgpu';
   for (const R of flags.runs.map(Number)) {
     const runs: SessionConfig[] = Array.from({ length: R }, (_, r) => ({
@@ -72,19 +74,38 @@ async function main(): Promise<void> {
       const ms = t.medianMs / chunk;
       rows.push({ R, mode, batch: B, msPerPackedStep: ms, runStepsPerSecond: (1000 * R) / ms, chunks: t.iters });
     }
-    // Profiled at every R that fits (a second or so each); the table shows the largest.
+    // Profiled at every R that fits; the table shows the largest. Two views per dispatch: alone (20 times in
+    // one pass) and in place (the step's first i + 1 dispatches minus its first i, each timed 5 times).
     if (flags.profile && session.executor instanceof WebGpuExecutor) {
       const ex = session.executor;
-      const prof: Record<string, number> = {};
-      for (let i = 0; i < ex.dispatchCount; i++) {
+      const timePass = async (run: () => void, reps: number): Promise<number> => {
         await ex.finish();
         const t0 = performance.now();
-        ex.runRepeated(i, 20);
+        for (let k = 0; k < reps; k++) run();
         await ex.finish();
-        const label = ex.dispatchLabels[i].replace(/layer\d/, 'layerN');
-        prof[label] = (prof[label] ?? 0) + ((performance.now() - t0) * 1000) / 20;
+        return ((performance.now() - t0) * 1000) / reps;
+      };
+      const perDispatch: { label: string; workgroups: number[]; aloneUs: number; inPlaceUs: number }[] = [];
+      let before = 0;
+      for (let i = 0; i < ex.dispatchCount; i++) {
+        const alone = await timePass(() => ex.runRepeated(i, 20), 1);
+        const prefix = await timePass(() => ex.run(0, i + 1), 5);
+        perDispatch.push({
+          label: ex.dispatchLabels[i],
+          workgroups: ex.dispatchGrid(i),
+          aloneUs: alone / 20,
+          inPlaceUs: prefix - before,
+        });
+        before = prefix;
       }
-      profile = { R, usPerLaunch: prof };
+      const summed: Record<string, { alone: number; inPlace: number }> = {};
+      for (const d of perDispatch) {
+        const k = d.label.replace(/layer\d/, 'layerN');
+        summed[k] ??= { alone: 0, inPlace: 0 };
+        summed[k].alone += d.aloneUs;
+        summed[k].inPlace += d.inPlaceUs;
+      }
+      profile = { R, usPerLaunch: summed, perDispatch };
     }
     session.dispose();
     if (flags['versus-separate']) {
@@ -113,6 +134,7 @@ async function main(): Promise<void> {
     backend,
     config: { D: flags.hidden, K: 8, batch: B },
     rows,
+    profile,
   });
   const m = machine();
   console.log(
@@ -129,12 +151,12 @@ async function main(): Promise<void> {
   );
   if (profile) {
     const top = Object.entries(profile.usPerLaunch)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 12);
-    console.log(`\nµs per launch at R ${profile.R} (layers summed):`);
+      .sort((a, b) => b[1].inPlace - a[1].inPlace)
+      .slice(0, 14);
+    console.log(`\nµs per launch at R ${profile.R} (layers summed; in place: marginal time within the step):`);
     printTable(
-      ['launch', 'µs'],
-      top.map(([k, v]) => [k, v.toFixed(0)]),
+      ['launch', 'in place µs', 'alone µs'],
+      top.map(([k, v]) => [k, v.inPlace.toFixed(0), v.alone.toFixed(0)]),
     );
   }
   console.log(`wrote ${file}`);
