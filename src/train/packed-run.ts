@@ -38,6 +38,7 @@ import {
   type OpenRun,
   type RunOptions,
 } from './run';
+import { reusedBatches } from './deps';
 import { engineEvalModel, loadSessionRun, syncSessionRun, type EvalSequenceModel } from './trainer';
 import { runTraining } from './run';
 
@@ -141,7 +142,7 @@ async function trainPrepared(runs: OpenRun[], opts: RunOptions): Promise<void> {
   try {
     for (let r = 0; r < runs.length; r++) await loadSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
     const { iterations, stepsPerIteration } = first.cfg.train;
-    const samplers = runs.map((r) => () => r.sampler!.sample());
+    const samplers = runs.map((r) => reusedBatches(r.sampler!));
     for (let it = first.record.iterations.length + 1; it <= iterations; it++) {
       if (opts.stopAfterIteration !== undefined && it > opts.stopAfterIteration) {
         for (const run of runs) disposeRun(run);
