@@ -356,9 +356,10 @@ var<workgroup> sDu: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDd: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDB: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDC: array<f32, ${CH * TB * s.N}>;
-// Staged per block of TR steps: Δ, ∂o = G·SiLU(z) and u of each (channel, step); B and C of each (state, step).
+// Staged per block of TR steps: Δ, ∂o = G·SiLU(z), ∂Δ/∂ρ and u of each (channel, step); B and C of each (state, step).
 var<workgroup> sDt: array<f32, ${CH * TR}>;
 var<workgroup> sDo: array<f32, ${CH * TR}>;
+var<workgroup> sDr: array<f32, ${CH * TR}>;
 var<workgroup> sU: array<f32, ${CH * TR}>;
 var<workgroup> sB: array<f32, ${s.N * TR}>;
 var<workgroup> sC: array<f32, ${s.N * TR}>;
@@ -366,18 +367,24 @@ var<workgroup> sC: array<f32, ${s.N * TR}>;
 var<workgroup> sDD: array<f32, ${CH * TB}>;
 var<workgroup> sDBias: array<f32, ${CH * TB}>;
 
-// Δ, u (and with ∂o, also ∂o; with bc, also C) of block l0 into workgroup memory.
+// Block l0's Δ and u (and for the reverse pass ∂o, ρ's softplus slope and C) into workgroup memory. The
+// reverse pass also writes ∂z here: it needs no recurrence, and the stage's loads run on every thread.
 fn stage(l0: u32, b: u32, g: u32, li: u32, reverse: bool) {
   for (var j = li; j < CH * TR; j += ${WG}u) {
     let d2 = g * CH + j / TR;
     let l = l0 + j % TR;
     if (d2 < E && l < L) {
       let t = b * L + l;
-      sDt[j] = softplusF(M[rowRho(t) + i32(d2)]);
+      let rho = M[rowRho(t) + i32(d2)];
+      sDt[j] = softplusF(rho);
       sU[j] = M[rowU(t) + i32(d2)];
       if (reverse) {
         let z = M[rowZ(t) + i32(d2)];
-        sDo[j] = M[rowG(t) + i32(d2)] * z * sigm(z);
+        let G = M[rowG(t) + i32(d2)];
+        let sz = sigm(z);
+        sDo[j] = G * z * sz;
+        M[rowDz(t) + i32(d2)] = G * M[rowO(t) + i32(d2)] * sz * (1.0 + z * (1.0 - sz));
+        sDr[j] = select(sigm(rho), 1.0, rho > 20.0);
       }
     }
   }
@@ -391,8 +398,8 @@ fn stage(l0: u32, b: u32, g: u32, li: u32, reverse: bool) {
   }
 }
 
-// The sums of one sub-block (steps l1 … l1 + TB − 1, staged at k1 …): over n per (channel, step), giving ∂u,
-// ∂ρ, ∂z, and this thread's ∂D, ∂b_dt terms; over the group's channels per (step, state), giving ∂B and ∂C.
+// The sums of one sub-block (steps l1 … l1 + TB − 1, staged at k1 …): over n per (channel, step), giving ∂u
+// and ∂ρ, and this thread's ∂D, ∂b_dt terms; over the group's channels per (step, state), giving ∂B and ∂C.
 fn sums(l1: u32, k1: u32, b: u32, g: u32, li: u32) {
   if (li < CH * TB) {
     let c = li / TB;
@@ -403,16 +410,12 @@ fn sums(l1: u32, k1: u32, b: u32, g: u32, li: u32) {
       let t = b * L + l;
       var du = 0.0; var dd = 0.0;
       for (var m = 0u; m < N; m++) { du += sDu[(c * TB + q) * N + m]; dd += sDd[(c * TB + q) * N + m]; }
-      let z = M[rowZ(t) + i32(d2)];
-      let G = M[rowG(t) + i32(d2)];
-      let sz = sigm(z);
-      let dO = sDo[c * TR + k1 + q];
-      M[rowDz(t) + i32(d2)] = G * M[rowO(t) + i32(d2)] * sz * (1.0 + z * (1.0 - sz));
-      let rho = M[rowRho(t) + i32(d2)];
-      let drho = dd * select(sigm(rho), 1.0, rho > 20.0);
+      let k = c * TR + k1 + q;
+      let dO = sDo[k];
+      let drho = dd * sDr[k];
       M[rowDu(t) + i32(d2)] = du + dO * M[${s.dskip}u + d2];
       M[rowDrho(t) + i32(d2)] = drho;
-      sDD[li] += dO * sU[c * TR + k1 + q];
+      sDD[li] += dO * sU[k];
       sDBias[li] += drho;
     }
   }
