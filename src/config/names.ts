@@ -12,6 +12,14 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 export const ENV_NAMES = ['hopper', 'halfcheetah', 'walker2d'] as const;
 export type EnvName = (typeof ENV_NAMES)[number];
 
+/** D4RL's AntMaze evaluation mazes (src/envs/maze.ts holds their layouts): the env of antmaze-<maze>-*-v2. */
+export const ANTMAZE_NAMES = ['antmaze-umaze', 'antmaze-medium', 'antmaze-large'] as const;
+export type AntMazeName = (typeof ANTMAZE_NAMES)[number];
+
+/** Every environment `makeEnv` and `VecEnv` build: the locomotion tasks, then the mazes. */
+export const ENV_IDS = [...ENV_NAMES, ...ANTMAZE_NAMES] as const;
+export type EnvId = (typeof ENV_IDS)[number];
+
 /** D4RL's gym-mujoco dataset kinds; a dataset is named `<env>-<kind>` (full-replay is not generated). */
 export const DATASET_KINDS = ['random', 'medium', 'medium-replay', 'expert', 'medium-expert'] as const;
 export type DatasetKind = (typeof DATASET_KINDS)[number];
