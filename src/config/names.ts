@@ -16,8 +16,11 @@ export type EnvName = (typeof ENV_NAMES)[number];
 export const ANTMAZE_NAMES = ['antmaze-umaze', 'antmaze-medium', 'antmaze-large'] as const;
 export type AntMazeName = (typeof ANTMAZE_NAMES)[number];
 
-/** Every environment `makeEnv` and `VecEnv` build: the locomotion tasks, then the mazes. */
-export const ENV_IDS = [...ENV_NAMES, ...ANTMAZE_NAMES] as const;
+/**
+ * Every environment `makeEnv` and `VecEnv` build: the locomotion tasks, the mazes, and the AntMaze ant alone on
+ * an open floor ('antmaze-ant', where the kit trains its goal-reaching controller, src/data/ant-controller.ts).
+ */
+export const ENV_IDS = [...ENV_NAMES, ...ANTMAZE_NAMES, 'antmaze-ant'] as const;
 export type EnvId = (typeof ENV_IDS)[number];
 
 /** D4RL's gym-mujoco dataset kinds; a dataset is named `<env>-<kind>` (full-replay is not generated). */

@@ -62,16 +62,17 @@ function walkerHealthy(qpos: Float64Array): boolean {
 /**
  * An AntMaze env (docs/envs.md, "AntMaze"): D4RL's ant with gear-1 motors of ctrlrange ±30, frame skip 5 at
  * timestep 0.02 (dt 0.1 s); observation qpos then qvel (29, nothing clipped); the ant's own reward and health
- * are discarded; reset noise U(±0.1) on qpos and 0.1·N(0, 1) on qvel.
+ * are discarded; reset noise U(±0.1) on qpos and 0.1·N(0, 1) on qvel. 'antmaze-ant' is the same ant with no
+ * walls and no goal (reward 0, never done, 1000-step limit).
  */
-function antMaze(id: AntMazeName): Readonly<TaskSpec> {
+function antMaze(id: AntMazeName | 'antmaze-ant'): Readonly<TaskSpec> {
   return Object.freeze({
     id,
     modelFile: 'antmaze_ant.xml',
-    maze: id,
+    ...(id === 'antmaze-ant' ? {} : { maze: id }),
     actionScale: 30,
     observationStart: 0,
-    maxEpisodeSteps: MAZES[id].maxEpisodeSteps,
+    maxEpisodeSteps: id === 'antmaze-ant' ? MAX_EPISODE_STEPS : MAZES[id].maxEpisodeSteps,
     frameSkip: 5,
     observationDim: 29,
     actionDim: 8,
@@ -153,4 +154,5 @@ export const TASKS: Readonly<Record<EnvId, Readonly<TaskSpec>>> = Object.freeze(
   'antmaze-umaze': antMaze('antmaze-umaze'),
   'antmaze-medium': antMaze('antmaze-medium'),
   'antmaze-large': antMaze('antmaze-large'),
+  'antmaze-ant': antMaze('antmaze-ant'),
 });
