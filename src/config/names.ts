@@ -16,6 +16,13 @@ export type EnvName = (typeof ENV_NAMES)[number];
 export const ANTMAZE_NAMES = ['antmaze-umaze', 'antmaze-medium', 'antmaze-large'] as const;
 export type AntMazeName = (typeof ANTMAZE_NAMES)[number];
 
+/** D4RL's AntMaze datasets the kit makes, named as D4RL names them after 'antmaze-' (antmaze-umaze-diverse-v2). */
+export const ANTMAZE_KINDS = ['umaze', 'umaze-diverse'] as const;
+export type AntMazeKind = (typeof ANTMAZE_KINDS)[number];
+
+/** The env a dataset was recorded in: a locomotion task or an AntMaze maze. */
+export type DatasetEnv = EnvName | AntMazeName;
+
 /**
  * Every environment `makeEnv` and `VecEnv` build: the locomotion tasks, the mazes, and the AntMaze ant alone on
  * an open floor ('antmaze-ant', where the kit trains its goal-reaching controller, src/data/ant-controller.ts).

@@ -14,13 +14,13 @@
  * infos/goal (the navigation goal), infos/qpos, infos/qvel; no next_observations. Same seed, same bytes.
  */
 import { dataScaleOf, type DataScale } from '../config/scales';
-import { check, nearest } from '../util/check';
+import { check } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
 import { progress } from '../util/progress';
 import { makeEnv } from '../envs';
 import { GOAL_RADIUS, MAZES, sampleGoal, sampleStart } from '../envs/maze';
-import type { AntMazeName } from '../config/names';
 import { AntController, Navigator, loadController } from './ant-controller';
+import { parseAntMazeName } from './d4rl-ids';
 import { sha256File } from './download';
 import { writeHdf5, type H5Entry } from './h5';
 import { cacheDir } from './paths';
@@ -32,33 +32,6 @@ import * as path from 'path';
 export const ANTMAZE_ACTION_NOISE = 0.2;
 /** The collection run's time limit (max_episode_steps of the data-collection env). */
 export const ANTMAZE_COLLECTION_STEPS = 1000;
-
-/** The AntMaze datasets the kit makes: D4RL's id without '-v2', its maze, its starts, and D4RL's v2 file name. */
-export const ANTMAZE_DATASETS: Readonly<Record<string, { maze: AntMazeName; multiStart: boolean; d4rlFile: string }>> =
-  Object.freeze({
-    'antmaze-umaze': {
-      maze: 'antmaze-umaze',
-      multiStart: false,
-      d4rlFile: 'Ant_maze_u-maze_noisy_multistart_False_multigoal_False_sparse_fixed.hdf5',
-    },
-    'antmaze-umaze-diverse': {
-      maze: 'antmaze-umaze',
-      multiStart: true,
-      d4rlFile: 'Ant_maze_u-maze_noisy_multistart_True_multigoal_True_sparse_fixed.hdf5',
-    },
-  });
-
-/** 'antmaze-umaze', 'antmaze-umaze-v2', 'antmaze_umaze_diverse-v2' → the kit's name, checked. */
-export function parseAntMazeDataset(id: string, fn = 'parseAntMazeDataset'): string {
-  const clean = String(id).trim().replace(/_/g, '-').replace(/-v2$/, '');
-  const names = Object.keys(ANTMAZE_DATASETS);
-  check(
-    names.includes(clean),
-    () =>
-      `Error in ${fn}: an AntMaze dataset must be one of ${names.join(', ')}, got '${id}'. Did you mean '${nearest(clean, names)}'?`,
-  );
-  return clean;
-}
 
 /** Rows per data scale (data/recipes.json `antmazeSizes`). */
 export function antMazeTransitions(recipe: Recipe, scale: DataScale): number {
@@ -101,9 +74,9 @@ export async function collectAntMaze(
   policy: LinearPolicy,
   tick: (rows: number) => void = () => {},
 ): Promise<AntMazeColumns> {
-  const spec = ANTMAZE_DATASETS[parseAntMazeDataset(name, 'collectAntMaze')];
-  const maze = MAZES[spec.maze];
-  const env = await makeEnv(spec.maze, {
+  const spec = parseAntMazeName(name, 'collectAntMaze');
+  const maze = MAZES[spec.env];
+  const env = await makeEnv(spec.env, {
     seed: deriveSeed(seed, name, 'env'),
     endAtGoal: false,
     maxEpisodeSteps: ANTMAZE_COLLECTION_STEPS,
@@ -204,7 +177,7 @@ export interface AntMazeFile {
 /** Generates `name` at `scale` into an HDF5 file in D4RL's antmaze v2 layout, with the kit's metadata. */
 export async function generateAntMazeDataset(nameOrId: string, options: AntMazeGenerateOptions): Promise<AntMazeFile> {
   const t0 = Date.now();
-  const name = parseAntMazeDataset(nameOrId, 'generateAntMazeDataset');
+  const name = parseAntMazeName(nameOrId, 'generateAntMazeDataset').name;
   const scale = dataScaleOf(String(options.scale));
   const recipe = loadRecipe();
   const seed = options.seed ?? recipe.seed;

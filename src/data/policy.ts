@@ -20,7 +20,9 @@ export const POLICY_FORMAT = 'dmm-kit linear policy v1';
 export type PolicyTask = EnvName | 'antmaze-direction';
 
 export const POLICY_DIMS: Readonly<Record<PolicyTask, { observationDim: number; actionDim: number }>> = Object.freeze({
-  ...ENV_DIMS,
+  hopper: ENV_DIMS.hopper,
+  halfcheetah: ENV_DIMS.halfcheetah,
+  walker2d: ENV_DIMS.walker2d,
   'antmaze-direction': { observationDim: 80, actionDim: 8 },
 });
 

@@ -3,22 +3,33 @@
  * navigator, the collection loop (timeouts, starts, goals, noise, seeds), the relabelling, and the HDF5 layout.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'node:test';
-import { CONTROLLER_FEATURES, DirectedAnt, Navigator, directedFeatures, heading } from '../../src/data/ant-controller';
+import {
+  CONTROLLER_FEATURES,
+  DirectedAnt,
+  Navigator,
+  controllerSuccess,
+  directedFeatures,
+  heading,
+  loadController,
+} from '../../src/data/ant-controller';
 import {
   ANTMAZE_COLLECTION_STEPS,
   collectAntMaze,
   generateAntMazeDataset,
-  parseAntMazeDataset,
   relabel,
   type AntMazeColumns,
 } from '../../src/data/antmaze-generate';
-import { readHdf5 } from '../../src/data';
+import { loadDataset, loadRecipe, readHdf5 } from '../../src/data';
+import { parseAntMazeName } from '../../src/data/d4rl-ids';
 import { POLICY_DIMS, POLICY_FORMAT, type LinearPolicy } from '../../src/data/policy';
 import { MAZES, cellCentre, freeCells } from '../../src/envs/maze';
 import { Rng } from '../../src/util/rng';
 import { tempDir } from '../helpers/data-files';
+
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'h5py-antmaze-tiny.hdf5');
 
 /** An untrained controller: seeded weights of standard deviation `scale` (0: the mean action is 0). */
 function tinyPolicy(seed: number, scale = 0.05): LinearPolicy {
@@ -226,5 +237,79 @@ test("the file: D4RL's antmaze keys, dtypes and shapes, no next_observations, th
     progress: false,
   });
   assert.equal(again.sha256, out.sha256);
-  assert.throws(() => parseAntMazeDataset('antmaze-umaz-diverse'), /Did you mean 'antmaze-umaze-diverse'/);
+  assert.throws(() => parseAntMazeName('antmaze-umaz-diverse'), /Did you mean 'antmaze-umaze-diverse'/);
+  assert.deepEqual(parseAntMazeName('antmaze_umaze_diverse-v2'), {
+    env: 'antmaze-umaze',
+    kind: 'umaze-diverse',
+    name: 'antmaze-umaze-diverse',
+    d4rlId: 'antmaze-umaze-diverse-v2',
+    d4rlFile: 'Ant_maze_u-maze_noisy_multistart_True_multigoal_True_sparse_fixed.hdf5',
+    multiStart: true,
+  });
+});
+
+test("D4RL's own antmaze file (h5py layout) loads through loadDataset; a missing or kit file is refused in one line", async () => {
+  const dir = tempDir('antmaze-d4rl');
+  const saved = process.env.DMM_DATA_DIR;
+  process.env.DMM_DATA_DIR = dir;
+  try {
+    const name = parseAntMazeName('antmaze-umaze');
+    await assert.rejects(
+      loadDataset('antmaze-umaze-v2', { source: 'd4rl' }),
+      (e: Error) =>
+        /antmaze-umaze-v2 must be in .* as D4RL's Ant_maze_u-maze_noisy_multistart_False_multigoal_False_sparse_fixed\.hdf5, got no file/.test(
+          e.message,
+        ) && !e.message.includes('\n'),
+    );
+    fs.mkdirSync(path.join(dir, 'd4rl'));
+    fs.copyFileSync(FIXTURE, path.join(dir, 'd4rl', name.d4rlFile));
+    const ds = await loadDataset('antmaze-umaze-v2', { source: 'd4rl' });
+    assert.deepEqual([ds.id, ds.env, ds.kind], ['antmaze-umaze', 'antmaze-umaze', 'umaze']);
+    // The fixture's episodes: rows 0-8 and 9 end at the goal, 10-14 at the time limit, 15-20 at the goal.
+    assert.deepEqual(
+      ds.trajectories.map((t) => t.rewards.length),
+      [9, 1, 5, 6],
+    );
+    assert.equal(ds.card.droppedSteps, 9);
+    assert.equal(ds.card.id, 'antmaze-umaze-v2');
+    assert.deepEqual(ds.card.referenceScores, { min: 0, max: 1 });
+    assert.equal(ds.card.normalizedScore.mean, 75);
+    assert.equal(ds.trajectories[2].observations[0], Math.fround(Math.sin(1.0)));
+    // A kit-written file (int8 timeouts, the kit's generator) under D4RL's name is not D4RL's.
+    await generateAntMazeDataset('antmaze-umaze-diverse', {
+      scale: 'smoke',
+      transitions: 1000,
+      policy: tinyPolicy(3, 0),
+      file: path.join(dir, 'd4rl', parseAntMazeName('antmaze-umaze-diverse').d4rlFile),
+      progress: false,
+    });
+    await assert.rejects(
+      loadDataset('antmaze-umaze-diverse', { source: 'd4rl' }),
+      /must be D4RL's file, got a kit-generated one .*Put D4RL's own Ant_maze_u-maze_noisy_multistart_True_multigoal_True_sparse_fixed\.hdf5 there/,
+    );
+  } finally {
+    if (saved === undefined) delete process.env.DMM_DATA_DIR;
+    else process.env.DMM_DATA_DIR = saved;
+  }
+});
+
+test('the committed controller reaches the umaze goal; the kit datasets regenerate to their committed sha256', async () => {
+  const c = loadController();
+  assert.equal(c.policy.env, 'antmaze-direction');
+  assert.ok(c.success.clean >= 0.7 && c.success.noisy >= 0.7, JSON.stringify(c.success));
+  const rate = await controllerSuccess(c.policy, 'antmaze-umaze', { episodes: 5, seed: 11, noise: 0.2 });
+  assert.ok(rate >= 0.6, `success ${rate} of 5 episodes`);
+  const dir = tempDir('antmaze-kit');
+  const saved = process.env.DMM_DATA_DIR;
+  process.env.DMM_DATA_DIR = dir;
+  try {
+    const ds = await loadDataset('antmaze-umaze-diverse', { source: 'kit', scale: 'smoke' });
+    assert.equal(ds.provenance.checksum, loadRecipe().checksums['antmaze-umaze-diverse'].smoke);
+    assert.equal(ds.card.transitions + ds.card.droppedSteps, 5000);
+    assert.equal(ds.provenance.generator?.name, 'dmm-kit');
+    assert.equal(ds.stateMean.length, 29);
+  } finally {
+    if (saved === undefined) delete process.env.DMM_DATA_DIR;
+    else process.env.DMM_DATA_DIR = saved;
+  }
 });
