@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { check } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
-import { makeEnv, type Env } from '../envs';
+import { makeEnv, recordRollout, type Env, type Rollout } from '../envs';
 import { MAZES, cellCentre, cellOf, isWall, shortestPath, type Cell, type MazeSpec } from '../envs/maze';
 import type { AntMazeName } from '../config/names';
 import { COMMITTED_DATA_DIR } from './paths';
@@ -243,4 +243,33 @@ export async function controllerSuccess(
     env.close();
   }
   return successes / options.episodes;
+}
+
+/** One evaluation episode of the controller in `maze`, recorded from above (for `topViewSvg`). */
+export async function controllerRollout(
+  policy: LinearPolicy,
+  maze: AntMazeName,
+  options: { seed: number; noise: number },
+): Promise<Rollout> {
+  const env = await makeEnv(maze, { seed: deriveSeed(options.seed, 'controller-rollout', maze) });
+  const controller = new AntController(policy);
+  const rng = new Rng(deriveSeed(options.seed, 'controller-rollout-noise'));
+  const act = new Float64Array(8);
+  let nav: Navigator | undefined;
+  try {
+    return recordRollout(
+      env,
+      (obs, t) => {
+        // recordRollout resets the env (and so samples its goal) before the first action.
+        if (t === 0) nav = new Navigator(MAZES[maze], env.goal, rng);
+        controller.act(obs, (nav as Navigator).direction(obs[0], obs[1]), act, options.noise, rng);
+        return act;
+      },
+      {
+        label: `kit controller (ARS iteration ${policy.iteration}), action noise σ ${options.noise}, seed ${options.seed}`,
+      },
+    );
+  } finally {
+    env.close();
+  }
 }

@@ -4,15 +4,26 @@
  *
  *   node --import tsx src/data/train-ant-controller.ts [--workers N] [--cpu-seconds N] [--max-iterations N]
  *     [--seed N] [--checkpoint FILE] [--out FILE] [--episodes N]
+ *   node --import tsx src/data/train-ant-controller.ts --render docs/img/antmaze-umaze-controller-rollout
+ *     (draws one σ 0.2 evaluation episode of the committed controller, top view, SVG and PNG)
  *
  * ARS trains the direction-conditioned policy on the open floor ('antmaze-direction'); then the best
  * `CANDIDATES` snapshots by noisy return are steered through antmaze-umaze's evaluation task (its goals, 700-step
  * limit, done at 0.5 m) with D4RL's action noise σ 0.2, and the one that succeeds most often is kept.
  */
-import { writeJsonAtomic } from '../util/atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic';
+import { svgToPng } from '../envs/render-rollout';
+import { topViewSvg } from '../envs';
 import { isScript } from '../util/script';
 import { trainArs, ARS_DEFAULTS, type ArsConfig, type ArsSnapshot } from './ars';
-import { CONTROLLER_FORMAT, controllerFile, controllerSuccess, type ControllerFile } from './ant-controller';
+import {
+  CONTROLLER_FORMAT,
+  controllerFile,
+  controllerRollout,
+  controllerSuccess,
+  loadController,
+  type ControllerFile,
+} from './ant-controller';
 import { ANTMAZE_ACTION_NOISE } from './antmaze-generate';
 
 /** Snapshots compared on the maze, and episodes for each (the kept one is measured again on `episodes`). */
@@ -78,6 +89,19 @@ async function main(argv: string[]): Promise<void> {
     if (!Number.isFinite(n)) throw new Error(`Error in train-ant-controller: ${name} must be a number, got '${v}'.`);
     return n;
   };
+  const render = flag(argv, '--render');
+  if (render) {
+    const rollout = await controllerRollout(loadController().policy, 'antmaze-umaze', {
+      seed: 0,
+      noise: ANTMAZE_ACTION_NOISE,
+    });
+    const svg = topViewSvg(rollout);
+    writeFileAtomic(`${render}.svg`, svg);
+    const size = /width="([\d.]+)" height="([\d.]+)"/.exec(svg) as RegExpExecArray;
+    const png = svgToPng(`${render}.svg`, `${render}.png`, Math.ceil(Number(size[1])), Math.ceil(Number(size[2])));
+    console.log(`wrote ${render}.svg${png ? ` and ${render}.png` : ''} (${rollout.rewards.length} steps)`);
+    return;
+  }
   const defaults = ARS_DEFAULTS['antmaze-direction'];
   const config: Partial<ArsConfig> = {
     cpuBudgetSeconds: num('--cpu-seconds') ?? defaults.cpuBudgetSeconds,
