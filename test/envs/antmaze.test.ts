@@ -181,8 +181,8 @@ test('endAtGoal false (the data-collection env): the reward is paid at the goal,
   for (const e of [env, hopper]) e.close();
 });
 
-test('VecEnv runs antmaze-umaze: env i follows a single env seeded envSeed(seed, i), 700-step limit', async () => {
-  const vec = await VecEnv.create('antmaze-umaze', 2, { seed: 6 });
+test('VecEnv runs antmaze-umaze on a worker thread: env i follows a single env seeded envSeed(seed, i), 700-step limit', async () => {
+  const vec = await VecEnv.create('antmaze-umaze', 2, { seed: 6, workers: 1 });
   const single = await makeEnv('antmaze-umaze', { seed: envSeed(6, 1) });
   const obs = await vec.reset();
   assert.deepEqual(Array.from(obs.subarray(29, 58)), Array.from(single.reset()));
