@@ -4,9 +4,9 @@
  *
  * step(a): clip a to [-1, 1] and scale it onto the ctrlrange (D4RL's NormalizedBoxEnv), write ctrl, mj_step ×
  * frameSkip, then reward, health and observation on the new state, exactly as the gym v3 classes compute them;
- * an AntMaze env instead pays 1 and ends the episode within 0.5 m of its goal, sampled anew at every reset. The hot path allocates nothing:
- * MuJoCo's arrays are read through cached views; `step` allocates only the result it returns, and VecEnv uses
- * the allocation-free `stepInto`.
+ * an AntMaze env instead pays 1 and ends the episode within 0.5 m of its goal, sampled anew at every reset.
+ * The hot path allocates nothing: MuJoCo's arrays are read through cached views; `step` allocates only the
+ * result it returns, and VecEnv uses the allocation-free `stepInto`.
  */
 import * as path from 'path';
 import { check, checkKnownKeys, KitError, nearest } from '../util/check';
@@ -19,7 +19,7 @@ import { MAX_EPISODE_STEPS, TASKS, type TaskSpec } from './tasks';
 export interface EnvOptions {
   /** Seeds the reset noise and an AntMaze env's goals (the env's own Rng stream). */
   seed: number;
-  /** TimeLimit length; D4RL and Gym use 1000 for the gym tasks, AntMaze 700 (umaze) or 1000. makeEnv defaults to the task's. */
+  /** TimeLimit length: 1000 for the gym tasks, 700 (umaze) or 1000 for AntMaze; makeEnv defaults to the task's. */
   maxEpisodeSteps: number;
   /**
    * AntMaze only: reaching the goal ends the episode (D4RL's evaluation envs, eval=True). False gives the
