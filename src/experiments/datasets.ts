@@ -107,7 +107,7 @@ function antMazeCoverage(loaded: Dataset[], maze: keyof typeof MAZES): { data: D
   const data = loaded.map((d) => {
     const x: number[] = [];
     const y: number[] = [];
-    const stride = Math.max(1, Math.floor(d.card.transitions / 4000));
+    const stride = Math.max(1, Math.floor(d.card.transitions / 1500));
     let i = 0;
     for (const t of d.trajectories)
       for (let k = 0; k < t.rewards.length; k++, i++)
@@ -332,7 +332,7 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
         yaxis: { title: { text: 'y (m)' }, range: [-6, 14], scaleanchor: 'x' },
         legend: { orientation: 'h' as const, y: -0.2 },
       } as never,
-      caption: `Torso positions of the observations (subsampled to about 4,000 points per dataset) of ${antmaze.map((d) => `${label(d)}: ${d.card.transitions} rows${d.provenance.generator ? `, generation seed ${d.provenance.generator.seed}` : ''}`).join('; ')}; over the maze's wall blocks (4 m cells); the dotted square is where the evaluation goal is sampled (success within ${GOAL_RADIUS} m of it). Kit data: the kit's ARS controller steered along shortest-path waypoints with N(0, 0.2²) action noise, not D4RL's SAC ant.`,
+      caption: `Torso positions of the observations (subsampled to about 1,500 points per dataset) of ${antmaze.map((d) => `${label(d)}: ${d.card.transitions} rows${d.provenance.generator ? `, generation seed ${d.provenance.generator.seed}` : ''}`).join('; ')}; over the maze's wall blocks (4 m cells); the dotted square is where the evaluation goal is sampled (success within ${GOAL_RADIUS} m of it). Kit data: the kit's ARS controller steered along shortest-path waypoints with N(0, 0.2²) action noise, not D4RL's SAC ant.`,
     });
   }
   const antmazeFinding = antmazeRows.length
