@@ -91,8 +91,7 @@ async function loadKitPart(
   const antmaze = isAntMazeName(name);
   const file = antmaze ? antMazeCachePath(name, scale, seed) : datasetCachePath(name, scale, seed);
   removeStaleTemps(path.dirname(file), [path.basename(file)]); // a generator killed while writing this file
-  if (!fs.existsSync(file))
-    await (antmaze ? generateAntMazeDataset : generateDataset)(name, { scale, seed, file, progress: !antmaze });
+  if (!fs.existsSync(file)) await (antmaze ? generateAntMazeDataset : generateDataset)(name, { scale, seed, file });
   const checksum = sha256File(file);
   const expected = seed === recipe.seed ? recipe.checksums[name]?.[scale] : undefined;
   check(
