@@ -89,6 +89,14 @@ function oneLine(text: string): string {
  * coordinates no longer supported ...; Element 'compiler', line 1".`
  */
 export function loadModel(mj: MainModule, file: string): MjModel {
+  return loadModelXml(mj, file, (xml) => xml);
+}
+
+/**
+ * Compiles an MJCF file after `edit` rewrote its text (the AntMaze envs add their walls this way); failures are
+ * reported as `loadModel` reports them, naming the file.
+ */
+export function loadModelXml(mj: MainModule, file: string, edit: (xml: string) => string): MjModel {
   const name = path.basename(file);
   const fail = (why: string): never => {
     throw new KitError(
@@ -98,7 +106,7 @@ export function loadModel(mj: MainModule, file: string): MjModel {
   };
   let xml: string;
   try {
-    xml = fs.readFileSync(file, 'utf8');
+    xml = edit(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     return fail(`cannot read file: ${(err as Error).message}`);
   }
