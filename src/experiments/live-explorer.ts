@@ -72,16 +72,16 @@ const STYLE = `body{max-width:1400px}
 .grads{width:100%;height:200px}
 .error{color:#b00020;font-weight:bold}`;
 
-/** The page's spec: the trained models, the controls' starting values and the links to what it illustrates. */
+/** The page's spec: the trained models (their records label it), the controls' starting values and the links to what it illustrates. */
 export function livePage(
-  trained: readonly Trained[],
+  models: readonly LiveModelEntry[],
+  records: readonly RunRecord[],
   scale: string,
   assets: { mujoco: string; bundle: string },
 ): StandalonePageSpec {
-  const records: RunRecord[] = trained.map((t) => t.record);
-  const env = trained[0]?.record.spec.env ?? 'hopper';
+  const env = models[0]?.env ?? 'hopper';
   const data: LivePageData = {
-    models: trained.map(liveEntry),
+    models: [...models],
     taps: TAPS,
     startTap: 'scanOutput', // where the paper's claim is
     range: COLOUR_RANGE,
@@ -106,7 +106,7 @@ export function livePage(
       `Per model: the body, the tokens × channels heatmap of the chosen tap and layer at the shown step (colours fixed to [${COLOUR_RANGE.join(', ')}] or auto), ` +
       `the mean |activation| per token type (R, s, a) over the steps played, and the share of ‖∂ℒ/∂x_j‖ per input token of the shown window, ` +
       `ℒ the masked MSE of the window's predicted actions against 0 (an evaluation window has no dataset actions; Figure 4 uses them). ` +
-      `Models: notebook 05's K=8 hopper-medium cells at ${scale} scale (${trained.map((t) => MODEL_LABELS[t.record.spec.model as Model]).join(', ')}).`,
+      `Models: notebook 05's K=8 hopper-medium cells at ${scale} scale (${models.map((m) => m.title).join(', ')}).`,
     body: BODY(assets.mujoco, assets.bundle),
     script: 'DmmLive.startPage(DMM_DATA);',
     style: STYLE,
@@ -128,7 +128,8 @@ export async function liveExplorer(scale: string): Promise<string> {
   }
   try {
     const assets = writeLiveBundle(figuresDir());
-    return saveStandalonePage(livePage(trained, scale, assets));
+    const records = trained.map((t) => t.record);
+    return saveStandalonePage(livePage(trained.map(liveEntry), records, scale, assets));
   } finally {
     for (const t of trained) t.model.dispose();
   }
