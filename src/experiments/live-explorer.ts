@@ -3,8 +3,10 @@
  * K=8 hopper-medium cells) carried into a page that plays an evaluation episode in the browser with the kit's
  * own code (src/live). The runs come from the results cache; a run whose checkpoint is gone (a fresh clone
  * has records only) is retrained into .cache by loadTrained, from its spec and seed, so the page is rebuilt
- * reproducibly. CLI: `node --import tsx tools/live-explorer.ts [--scale notebook]`.
+ * reproducibly. CLI: `node --import tsx tools/live/build-page.ts [--scale notebook]`.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { saveStandalonePage, type StandalonePageSpec } from '../figures';
 import { figuresDir } from '../figures/paths';
 import { primaryTarget } from '../config/presets';
@@ -133,4 +135,21 @@ export async function liveExplorer(scale: string): Promise<string> {
   } finally {
     for (const t of trained) t.model.dispose();
   }
+}
+
+/** DMM_DATA of a written live explorer page: the checkpoints it carries, to rebuild a page without training. */
+export function readLivePageData(file: string): LivePageData {
+  const m = /var DMM_DATA = (.*);\n/.exec(fs.readFileSync(file, 'utf8'));
+  if (!m)
+    throw new Error(
+      `Error in readLivePageData: ${file} must be a live explorer page, got no DMM_DATA. Build one with tools/live/build-page.ts.`,
+    );
+  return JSON.parse(m[1]) as LivePageData;
+}
+
+/** A page in the figure folder around given checkpoints, from the current src/ (the test and the bench). */
+export function rebuildLivePage(models: readonly LiveModelEntry[], scale: string): string {
+  const dir = figuresDir();
+  fs.mkdirSync(path.join(dir, 'assets'), { recursive: true });
+  return saveStandalonePage(livePage(models, [], scale, writeLiveBundle(dir)));
 }

@@ -10,10 +10,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { saveStandalonePage } from '../../src/figures';
-import { livePage } from '../../src/experiments/live-explorer';
+import { readLivePageData, rebuildLivePage } from '../../src/experiments/live-explorer';
 import { makeEnv } from '../../src/envs';
-import { writeLiveBundle } from '../../src/live/bundle';
+import { launchChromium, openLivePage, type LiveWindow as W } from '../../src/live/browser';
 import type { LivePageData } from '../../src/live/page-data';
 import type { PlayedReport, ShownStep } from '../../src/live/page';
 import { LiveRun, restoreLiveModel } from '../../src/live/run';
@@ -23,13 +22,6 @@ const STEPS = 50;
 /** float32 round-off of the same wasm kernels (a few ulps, grown over an episode's steps). */
 const TOL = 1e-4;
 const COMMITTED = path.resolve(__dirname, '../../figures/live-explorer.html');
-
-/** DMM_DATA of a page written by saveStandalonePage. */
-function pageData(file: string): LivePageData {
-  const m = /var DMM_DATA = (.*);\n/.exec(fs.readFileSync(file, 'utf8'));
-  assert.ok(m, `${file} has no DMM_DATA block`);
-  return JSON.parse(m[1]) as LivePageData;
-}
 
 /** Largest |x − y| / max(1, |y|) over two nested number lists of the same shape. */
 function worst(x: unknown, y: unknown, where: string): number {
@@ -94,58 +86,35 @@ test(
   { timeout: 180_000 },
   async () => {
     assert.ok(fs.existsSync(COMMITTED), `${COMMITTED} must exist: build it with tools/live/build-page.ts`);
-    const data = pageData(COMMITTED);
+    const data = readLivePageData(COMMITTED);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-live-'));
     const before = process.env.DMM_FIGURES_DIR;
     process.env.DMM_FIGURES_DIR = dir;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { chromium } = require('playwright-core') as typeof import('playwright-core');
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     try {
-      fs.mkdirSync(path.join(dir, 'assets'), { recursive: true });
-      const file = saveStandalonePage(livePage(data.models, [], 'smoke', writeLiveBundle(dir)));
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      // Offline: any request that is not a local file fails the test.
-      await page.route(/^(?!file:)/, (route) => {
-        errors.push(`network request ${route.request().url()}`);
-        return route.abort();
-      });
+      const file = rebuildLivePage(data.models, 'smoke');
       // The wasm backend, as in Node: the same kernels give the same float32 sums.
-      await page.goto(`file://${file}?backend=wasm`);
-      type W = { dmmLive?: import('../../src/live/page').LiveHandle; dmmLiveError?: string };
-      await page.waitForFunction(
-        () => (window as unknown as W).dmmLive || (window as unknown as W).dmmLiveError,
-        null,
-        {
-          timeout: 60_000,
-        },
-      );
-      assert.equal(await page.evaluate(() => (window as unknown as W).dmmLiveError ?? null), null);
-      assert.equal(await page.evaluate(() => (window as unknown as W).dmmLive!.backend), 'wasm');
+      const { page, errors } = await openLivePage(browser, file, { query: '?backend=wasm' });
+      assert.equal(await page.evaluate(() => (globalThis as unknown as W).dmmLive!.backend), 'wasm');
 
       // The page opens on step 0; play 50 more.
-      await page.evaluate((n) => (window as unknown as W).dmmLive!.play(n), STEPS);
+      await page.evaluate((n) => (globalThis as unknown as W).dmmLive!.play(n), STEPS);
       const runs = await nodeRuns(data, data.target, STEPS + 1);
-      compare(await page.evaluate(() => (window as unknown as W).dmmLive!.played()), runs, `target ${data.target}`);
-      await compareShown(await page.evaluate(() => (window as unknown as W).dmmLive!.shown()), runs, 'last step');
+      compare(await page.evaluate(() => (globalThis as unknown as W).dmmLive!.played()), runs, `target ${data.target}`);
+      await compareShown(await page.evaluate(() => (globalThis as unknown as W).dmmLive!.shown()), runs, 'last step');
 
       // A lower RTG target restarts both episodes from the same seed: a different episode, still Node's.
       const target = data.target / 2;
-      await page.evaluate((v) => (window as unknown as W).dmmLive!.setTarget(v), target);
-      await page.evaluate(() => (window as unknown as W).dmmLive!.play(5));
+      await page.evaluate((v) => (globalThis as unknown as W).dmmLive!.setTarget(v), target);
+      await page.evaluate(() => (globalThis as unknown as W).dmmLive!.play(5));
       const again = await nodeRuns(data, target, 6);
-      const played = await page.evaluate(() => (window as unknown as W).dmmLive!.played());
+      const played = await page.evaluate(() => (globalThis as unknown as W).dmmLive!.played());
       compare(played, again, `target ${target}`);
       assert.notDeepEqual(played[0].actions[5], Array.from(runs[0].steps[5].action), 'the target changed nothing');
 
       // Another layer: the heatmap shows that layer's tap.
-      await page.evaluate(() => (window as unknown as W).dmmLive!.setLayer(2));
-      const shown = await page.evaluate(() => (window as unknown as W).dmmLive!.shown());
+      await page.evaluate(() => (globalThis as unknown as W).dmmLive!.setLayer(2));
+      const shown = await page.evaluate(() => (globalThis as unknown as W).dmmLive!.shown());
       assert.ok(shown.every((s) => s.layer === 2));
       await compareShown(shown, again, 'layer 3');
 
