@@ -11,13 +11,14 @@ import type { LiveHandle } from './page';
 /** How page.evaluate callbacks reach the handle. */
 export type LiveWindow = { dmmLive?: LiveHandle; dmmLiveError?: string };
 
-export async function launchChromium(): Promise<Browser> {
+/** Headless Chromium; `args` adds flags (the bench passes tools/webgpu's SwiftShader WebGPU flags). */
+export async function launchChromium(args: readonly string[] = []): Promise<Browser> {
   const executablePath = checkChromium('launchChromium');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   // Chromium refuses to run as root with its sandbox on; the kit only opens its own pages.
-  return chromium.launch({ executablePath, args: root ? ['--no-sandbox'] : [] });
+  return chromium.launch({ executablePath, args: [...(root ? ['--no-sandbox'] : []), ...args] });
 }
 
 /** Opens `file` (query: e.g. `?backend=wasm`) and waits for the explorer to start; `errors` keeps collecting. */

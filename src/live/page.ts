@@ -293,13 +293,30 @@ async function start(data: LivePageData, root: HTMLElement): Promise<LiveHandle>
     return any;
   }
 
-  async function restart(): Promise<void> {
-    playing = false;
-    for (const p of panels) p.run = new LiveRun(p.model, p.entry, p.run.episode.env, { target, seed });
-    view = 0;
-    await stepAll();
-    await draw();
+  // Steps, restarts and redraws take turns: a restart must not reset an env that a step in flight still uses.
+  let turn: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = turn.then(fn);
+    turn = next.catch(() => undefined);
+    return next;
   }
+  const redraw = () => exclusive(draw);
+  const restart = () => {
+    playing = false;
+    return exclusive(async () => {
+      for (const p of panels) p.run = new LiveRun(p.model, p.entry, p.run.episode.env, { target, seed });
+      view = 0;
+      await stepAll();
+      await draw();
+    });
+  };
+  const stepOnce = () => {
+    playing = false;
+    return exclusive(async () => {
+      await stepAll();
+      await draw();
+    });
+  };
 
   async function play(n: number): Promise<number> {
     playing = true;
@@ -307,8 +324,8 @@ async function start(data: LivePageData, root: HTMLElement): Promise<LiveHandle>
     const t0 = performance.now();
     let frames = 0;
     for (; frames < n && playing; frames++) {
-      if (!(await stepAll())) break;
-      await draw();
+      const more = await exclusive(async () => (await stepAll()) && (await draw(), true));
+      if (!more) break;
       await new Promise((r) => requestAnimationFrame(() => r(undefined)));
     }
     playing = false;
@@ -317,16 +334,12 @@ async function start(data: LivePageData, root: HTMLElement): Promise<LiveHandle>
   }
 
   playBtn.onclick = () => (playing ? (playing = false) : void play(Infinity));
-  stepBtn.onclick = async () => {
-    playing = false;
-    await stepAll();
-    await draw();
-  };
+  stepBtn.onclick = () => void stepOnce();
   restartBtn.onclick = () => void restart();
   scrub.oninput = () => {
     playing = false;
     view = Number(scrub.value);
-    void draw();
+    void redraw();
   };
   targetIn.onchange = () => {
     target = Number(targetIn.value);
@@ -338,15 +351,15 @@ async function start(data: LivePageData, root: HTMLElement): Promise<LiveHandle>
   };
   layerSel.onchange = () => {
     layer = Number(layerSel.value);
-    void draw();
+    void redraw();
   };
   tapSel.onchange = () => {
     tap = tapSel.value;
-    void draw();
+    void redraw();
   };
   rangeSel.onchange = () => {
     range = rangeSel.value as 'auto' | 'fixed';
-    void draw();
+    void redraw();
   };
 
   await restart(); // the first step, so the page opens on a drawn frame
@@ -367,21 +380,22 @@ async function start(data: LivePageData, root: HTMLElement): Promise<LiveHandle>
     setLayer: async (l) => {
       layer = l;
       layerSel.value = String(l);
-      await draw();
+      await redraw();
     },
     setTap: async (t) => {
       tap = t;
       tapSel.value = t;
-      await draw();
+      await redraw();
     },
     setRange: async (r) => {
       range = r;
       rangeSel.value = r;
-      await draw();
+      await redraw();
     },
     scrub: async (i) => {
+      playing = false;
       view = i;
-      await draw();
+      await redraw();
     },
     played: () =>
       panels.map((p) => ({
@@ -394,20 +408,22 @@ async function start(data: LivePageData, root: HTMLElement): Promise<LiveHandle>
         done: p.run.done,
       })),
     shown: () =>
-      Promise.all(
-        panels.map(async (p) => {
-          const i = Math.min(view, p.run.steps.length - 1);
-          const insight = await p.run.insightAt(i);
-          const values = insight.taps[tap]?.[layer];
-          return {
-            model: p.entry.model,
-            step: i,
-            tap,
-            layer,
-            values: values ? Array.from(values) : null,
-            gradientNorms: Array.from(insight.gradientNorms),
-          };
-        }),
+      exclusive(() =>
+        Promise.all(
+          panels.map(async (p) => {
+            const i = Math.min(view, p.run.steps.length - 1);
+            const insight = await p.run.insightAt(i);
+            const values = insight.taps[tap]?.[layer];
+            return {
+              model: p.entry.model,
+              step: i,
+              tap,
+              layer,
+              values: values ? Array.from(values) : null,
+              gradientNorms: Array.from(insight.gradientNorms),
+            };
+          }),
+        ),
       ),
   };
 }
