@@ -45,8 +45,10 @@ export function liveEntry(t: Trained): LiveModelEntry {
     },
     source:
       `${r.spec.dataset}, K=${(t.model.config as Record<string, unknown>).contextLength}, ${r.spec.scale} scale: ` +
-      `${steps} training steps, seed ${r.seed}, ${r.parameterCount} parameters; recorded normalised score ${fmt(r.scores?.final ?? NaN, 1)}` +
-      (t.retrained ? ' (checkpoint retrained from the spec)' : ''),
+      `${steps} training steps, seed ${r.seed}, ${r.parameterCount} parameters; ` +
+      (t.retrainedRecord
+        ? `checkpoint retrained from the spec, normalised score ${fmt(t.retrainedRecord.scores?.final ?? NaN, 1)} (the committed record's run: ${fmt(r.scores?.final ?? NaN, 1)})`
+        : `normalised score ${fmt(r.scores?.final ?? NaN, 1)}`),
   };
 }
 

@@ -6,7 +6,7 @@
  * and layer at the shown step, the mean |activation| per token type over the steps played, and the share of
  * the token-gradient norm per input token of the shown window (inspect.ts says how it differs from Figure 4).
  *
- * The page script calls `DmmLive.start(DMM_DATA)`; `window.dmmLive` is then the handle the test and the
+ * The page script calls `DmmLive.startPage(DMM_DATA)`; `window.dmmLive` is then the handle the test and the
  * frame-rate bench drive (play n steps, change controls, read what was played).
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

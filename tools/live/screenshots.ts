@@ -1,5 +1,5 @@
 /**
- * The live explorer's two screenshots in figures/ (notebook 05 embeds the first): the committed page, opened
+ * The live explorer's two screenshots in figures/live-explorer-*.png (notebook 05 embeds the first): the committed page, opened
  * offline in headless Chromium, after playing STEPS steps at the primary RTG target (layer 1, scan output, fixed
  * colours), then at half the target on layer 3 with auto colours, scrubbed back to the middle of the episode.
  * Full-page shots, so the caption (scale, training steps, seed, data) is in the PNG.
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   try {
     const { page, errors } = await openLivePage(browser, path.join(dir, 'live-explorer.html'), { height: 1250 });
     await page.evaluate((n) => (globalThis as unknown as W).dmmLive!.play(n), STEPS);
-    const first = path.join(dir, 'live-explorer.png');
+    // Not live-explorer.png: saveStandalonePage removes a page's same-named images when it rewrites the page.
+    const first = path.join(dir, 'live-explorer-target-3600.png');
     await page.screenshot({ path: first, fullPage: true });
     await page.evaluate(async (n) => {
       const live = (globalThis as unknown as W).dmmLive!;
