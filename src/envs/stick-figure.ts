@@ -101,6 +101,61 @@ const STRIP_DEFAULTS: Readonly<StripOptions> = Object.freeze({
 });
 
 /**
+ * One panel: the body centred on its mean x, the ground line with ticks every 0.5 m of world x (so forward
+ * motion shows), and `label` with the x position under it.
+ */
+function panelSvg(
+  seg: ArrayLike<number>,
+  left: number,
+  top: number,
+  o: Pick<StripOptions, 'panelWidth' | 'panelHeight' | 'spanX' | 'spanZ'>,
+  label: string,
+): string[] {
+  const scale = Math.min(o.panelWidth / o.spanX, (o.panelHeight - 30) / o.spanZ);
+  let cx = 0;
+  for (let j = 0; j < seg.length; j += 4) cx += seg[j] + seg[j + 2];
+  cx /= seg.length / 2;
+  const groundY = top + o.panelHeight - 22;
+  const px = (x: number) => left + o.panelWidth / 2 + (x - cx) * scale;
+  const pz = (z: number) => groundY - z * scale;
+  const parts = [
+    `<g>`,
+    `<rect x="${left + 1}" y="${top}" width="${o.panelWidth - 2}" height="${o.panelHeight}" fill="#f7f7f7" stroke="#ddd"/>`,
+    `<line x1="${left + 1}" y1="${groundY}" x2="${left + o.panelWidth - 1}" y2="${groundY}" stroke="#777" stroke-width="1.5"/>`,
+  ];
+  const x0 = Math.ceil((cx - o.spanX / 2) * 2) / 2;
+  for (let x = x0; x <= cx + o.spanX / 2; x += 0.5) {
+    parts.push(
+      `<line x1="${px(x).toFixed(1)}" y1="${groundY}" x2="${px(x).toFixed(1)}" y2="${groundY + 4}" stroke="#777"/>`,
+    );
+  }
+  for (let j = 0; j < seg.length; j += 4) {
+    const colour = COLOURS[(j / 4) % COLOURS.length];
+    parts.push(
+      `<line x1="${px(seg[j]).toFixed(1)}" y1="${pz(seg[j + 1]).toFixed(1)}" x2="${px(seg[j + 2]).toFixed(1)}" y2="${pz(seg[j + 3]).toFixed(1)}" stroke="${colour}" stroke-width="5" stroke-linecap="round" opacity="0.9"/>`,
+    );
+  }
+  parts.push(
+    `<text x="${left + 6}" y="${groundY + 16}" font-size="10" fill="#333">${escapeXml(label)} x=${cx.toFixed(2)} m</text>`,
+  );
+  parts.push(`</g>`);
+  return parts;
+}
+
+/** One frame of the body (capsule segments, as MujocoEnv.segments gives them) as an SVG panel: the live explorer's view. */
+export function stickFigureFrameSvg(
+  segments: ArrayLike<number>,
+  options: Partial<Pick<StripOptions, 'panelWidth' | 'panelHeight' | 'spanX' | 'spanZ'>> & { label?: string } = {},
+): string {
+  const o = { ...STRIP_DEFAULTS, ...options };
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${o.panelWidth}" height="${o.panelHeight}" viewBox="0 0 ${o.panelWidth} ${o.panelHeight}" font-family="Helvetica, Arial, sans-serif">`,
+    ...panelSvg(segments, 0, 0, o, options.label ?? ''),
+    `</svg>`,
+  ].join('\n');
+}
+
+/**
  * An SVG strip of snapshots: each panel shows the body at one time, centred on its mean x, with the ground line,
  * ticks every 0.5 m of world x (so forward motion is visible), the time and x position.
  */
@@ -114,7 +169,6 @@ export function stickFigureSvg(rollout: Rollout, options: Partial<StripOptions> 
   const titleH = 46;
   const W = panels * o.panelWidth;
   const H = o.panelHeight + titleH + 8;
-  const scale = Math.min(o.panelWidth / o.spanX, (o.panelHeight - 30) / o.spanZ);
   const total = rollout.rewards.reduce((s, r) => s + r, 0);
   const end = rollout.terminated ? 'terminated' : rollout.truncated ? 'truncated (time limit)' : 'stopped';
   const title = o.title || `${rollout.envId}: ${rollout.label || 'rollout'}`;
@@ -126,37 +180,8 @@ export function stickFigureSvg(rollout: Rollout, options: Partial<StripOptions> 
     `<text x="8" y="36" font-size="11" fill="#444">${escapeXml(sub)}</text>`,
   ];
   picks.forEach((t, k) => {
-    const seg = rollout.frames[t];
-    let cx = 0;
-    for (let j = 0; j < seg.length; j += 4) cx += seg[j] + seg[j + 2];
-    cx /= seg.length / 2;
-    const left = k * o.panelWidth;
-    const groundY = titleH + o.panelHeight - 22;
-    const px = (x: number) => left + o.panelWidth / 2 + (x - cx) * scale;
-    const pz = (z: number) => groundY - z * scale;
-    parts.push(`<g>`);
-    parts.push(
-      `<rect x="${left + 1}" y="${titleH}" width="${o.panelWidth - 2}" height="${o.panelHeight}" fill="#f7f7f7" stroke="#ddd"/>`,
-    );
-    parts.push(
-      `<line x1="${left + 1}" y1="${groundY}" x2="${left + o.panelWidth - 1}" y2="${groundY}" stroke="#777" stroke-width="1.5"/>`,
-    );
-    const x0 = Math.ceil((cx - o.spanX / 2) * 2) / 2;
-    for (let x = x0; x <= cx + o.spanX / 2; x += 0.5) {
-      parts.push(
-        `<line x1="${px(x).toFixed(1)}" y1="${groundY}" x2="${px(x).toFixed(1)}" y2="${groundY + 4}" stroke="#777"/>`,
-      );
-    }
-    for (let j = 0; j < seg.length; j += 4) {
-      const colour = COLOURS[(j / 4) % COLOURS.length];
-      parts.push(
-        `<line x1="${px(seg[j]).toFixed(1)}" y1="${pz(seg[j + 1]).toFixed(1)}" x2="${px(seg[j + 2]).toFixed(1)}" y2="${pz(seg[j + 3]).toFixed(1)}" stroke="${colour}" stroke-width="5" stroke-linecap="round" opacity="0.9"/>`,
-      );
-    }
-    parts.push(
-      `<text x="${left + 6}" y="${groundY + 16}" font-size="10" fill="#333">t=${t} (${(t * rollout.dt).toFixed(2)} s) x=${cx.toFixed(2)} m</text>`,
-    );
-    parts.push(`</g>`);
+    const label = `t=${t} (${(t * rollout.dt).toFixed(2)} s)`;
+    parts.push(...panelSvg(rollout.frames[t], k * o.panelWidth, titleH, o, label));
   });
   parts.push(`</svg>`);
   return parts.join('\n') + '\n';
