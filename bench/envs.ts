@@ -4,20 +4,32 @@
  *   2. single-environment steps per second, through step() (allocates its result) and stepInto() (does not),
  *      resetting when an episode ends;
  *   3. VecEnv N=100 (autoReset) environment steps per second in-thread, on 1 worker and on 2 workers.
- * Usage: node --import tsx bench/envs.ts [--seconds 1.5] [--n 100]
- * Prints a table and writes bench/results/envs.json. Rates are wall-clock and depend on machine load.
+ * Usage: node --import tsx bench/envs.ts [--seconds 1.5] [--n 100] [--ids hopper,halfcheetah,walker2d]
+ * Prints a table and writes bench/results/envs.json (other --ids: envs-<ids>.json, e.g. envs-antmaze-umaze.json).
+ * Rates are wall-clock and depend on machine load.
  */
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { writeBenchResult } from './lib';
 import { Rng } from '../src/util/rng';
-import { ENV_NAMES, type EnvName } from '../src/config/names';
+import { ENV_IDS, ENV_NAMES, type EnvId } from '../src/config/names';
+import { check } from '../src/util/check';
 import { loadMujoco, makeEnv, VecEnv } from '../src/envs';
 
 const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '1.5' }, n: { type: 'string', default: '100' } },
+  options: {
+    seconds: { type: 'string', default: '1.5' },
+    n: { type: 'string', default: '100' },
+    ids: { type: 'string', default: ENV_NAMES.join(',') },
+  },
 });
+const IDS = String(args.ids).split(',') as EnvId[];
+for (const id of IDS)
+  check(
+    (ENV_IDS as readonly string[]).includes(id),
+    () => `Error in bench/envs: --ids must list ids of ${ENV_IDS.join(', ')}, got '${id}'.`,
+  );
 const SECONDS = Number(args.seconds);
 const N = Number(args.n);
 
@@ -47,7 +59,7 @@ async function rate(chunk: () => number | Promise<number>): Promise<Rate> {
   return { wall: units / (t - t0), cpu: units / ((c.user + c.system) / 1e6) };
 }
 
-async function rawMjStep(id: EnvName): Promise<Rate> {
+async function rawMjStep(id: EnvId): Promise<Rate> {
   const env = await makeEnv(id, { seed: 0 });
   env.reset();
   const { mj, model, data } = env.raw;
@@ -65,7 +77,7 @@ async function rawMjStep(id: EnvName): Promise<Rate> {
   return r;
 }
 
-async function singleEnv(id: EnvName, api: 'step' | 'stepInto'): Promise<{ rate: Rate; meanEpisode: number }> {
+async function singleEnv(id: EnvId, api: 'step' | 'stepInto'): Promise<{ rate: Rate; meanEpisode: number }> {
   const env = await makeEnv(id, { seed: 0 });
   const rng = new Rng(2);
   const action = new Float64Array(env.actionDim);
@@ -96,7 +108,7 @@ async function singleEnv(id: EnvName, api: 'step' | 'stepInto'): Promise<{ rate:
   return { rate: r, meanEpisode: episodes > 0 ? steps / episodes : steps };
 }
 
-async function vecEnv(id: EnvName, workers: number): Promise<Rate> {
+async function vecEnv(id: EnvId, workers: number): Promise<Rate> {
   const vec = await VecEnv.create(id, N, { seed: 0, workers, autoReset: true });
   await vec.reset();
   const rng = new Rng(3);
@@ -116,7 +128,7 @@ async function main(): Promise<void> {
   const mj = await loadMujoco();
   const load = os.loadavg();
   const rows: Record<string, number | string>[] = [];
-  for (const id of ENV_NAMES) {
+  for (const id of IDS) {
     const raw = await rawMjStep(id);
     const step = await singleEnv(id, 'step');
     const into = await singleEnv(id, 'stepInto');
@@ -174,7 +186,8 @@ async function main(): Promise<void> {
     `\n${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${load[0].toFixed(2)} before / ${loadAfter[0].toFixed(2)} after;` +
       ` MuJoCo ${mj.mj_versionString()} (mujoco-js), Node ${process.version}; ${SECONDS} s per measurement, random actions.`,
   );
-  const file = writeBenchResult('envs', {
+  const name = args.ids === ENV_NAMES.join(',') ? 'envs' : `envs-${IDS.join('-')}`;
+  const file = writeBenchResult(name, {
     bench: 'envs',
     date: new Date().toISOString(),
     node: process.version,

@@ -176,9 +176,9 @@ export function printTable(head: string[], rows: (string | number)[][]): void {
 }
 
 /** Random hopper-shaped trajectories: the cost of a step does not depend on the data's values. */
-export function syntheticDataset(stateDim: number, actDim: number, seed = 1) {
+export function syntheticDataset(stateDim: number, actDim: number, seed = 1, count = 40) {
   const rng = new Rng(seed);
-  const trajectories = Array.from({ length: 40 }, () => {
+  const trajectories = Array.from({ length: count }, () => {
     const T = 300;
     return {
       observations: Float32Array.from({ length: T * stateDim }, () => rng.normal()),

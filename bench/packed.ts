@@ -1,7 +1,7 @@
 /**
  * Packed runs (src/engine/pack.ts): R DMM hopper runs (D 64, K 8, batch 64, each its own seed and data) in one
  * fused program, on this machine's backend. For each R: ms per packed step, run-steps/s, with batches from
- * the kit's BatchSampler (one per run, on this thread, as training draws them) and with a fixed pool of
+ * the kit's BatchSampler (one per run, on this thread, as training draws them, over 1M-transition datasets) and with a fixed pool of
  * pre-drawn batches (the engine alone). Also, on the CPU: R runs packed against the same R runs one after the
  * other (--versus-separate).
  *
@@ -13,7 +13,7 @@ import { BatchSampler } from '../src/data/sampler';
 import { DMM_DEFAULTS, type DmmConfig } from '../src/models';
 import { EngineSession, type SessionConfig } from '../src/engine/session';
 import { WebGpuExecutor } from '../src/engine/webgpu/executor';
-import type { Batch } from '../src/train/deps';
+import { reusedBatches, type Batch } from '../src/train/deps';
 import { kitCommit } from '../src/util/version';
 import { KitError } from '../src/util/check';
 import { machine, parseBenchFlags, printTable, syntheticDataset, timeIt, writeBenchResult } from './lib';
@@ -24,8 +24,13 @@ const flags = parseBenchFlags('packed', {
   seconds: { type: 'number', default: 5, help: 'timed seconds per R and mode' },
   batch: { type: 'number', default: 64, help: 'batch size of every run' },
   hidden: { type: 'number', default: 64, help: 'D' },
+  transitions: {
+    type: 'number',
+    default: 1_000_000,
+    help: 'transitions per synthetic dataset (D4RL size: the sampler meets real cache misses); 4 datasets shared by the runs',
+  },
   'versus-separate': { type: 'boolean', help: 'also train the R runs one after the other (CPU ratio)' },
-  profile: { type: 'boolean', help: 'µs per launch at the largest R that fits (WebGPU: each dispatch 20 times alone)' },
+  profile: { type: 'boolean', help: 'µs per dispatch at each R that fits, alone and within the step (WebGPU)' },
 });
 
 async function main(): Promise<void> {
@@ -35,8 +40,12 @@ async function main(): Promise<void> {
   const config: DmmConfig = { ...DMM_DEFAULTS, hiddenSize: flags.hidden, contextLength: 8 };
   const B = flags.batch;
   const rows: Record<string, unknown>[] = [];
-  let profile: { R: number; usPerLaunch: Record<string, number> } | undefined;
+  let profile:
+    | { R: number; usPerLaunch: Record<string, { alone: number; inPlace: number }>; perDispatch: unknown[] }
+    | undefined;
   const gpu = executor === 'webgpu';
+  const perDataset = Math.max(1, Math.round(flags.transitions / 300));
+  const datasets = [0, 1, 2, 3].map((k) => syntheticDataset(DIMS.stateDim, DIMS.actDim, k, perDataset));
   for (const R of flags.runs.map(Number)) {
     const runs: SessionConfig[] = Array.from({ length: R }, (_, r) => ({
       batchSize: B,
@@ -59,32 +68,50 @@ async function main(): Promise<void> {
     const zeros = new Map([...session.program.params].map(([n, p]) => [n, new Float32Array(p.size).fill(0.01)]));
     runs.forEach((_, r) => session.load({ weights: zeros }, r));
     const samplers = runs.map(
-      (_, r) =>
-        new BatchSampler(syntheticDataset(DIMS.stateDim, DIMS.actDim, r), { contextLength: 8, batchSize: B, seed: r }),
+      (_, r) => new BatchSampler(datasets[r % datasets.length], { contextLength: 8, batchSize: B, seed: r }),
     );
     const pool: Batch[][] = samplers.map((s) => Array.from({ length: 8 }, () => s.sample()));
     const chunk = gpu ? 50 : 2;
     for (const mode of ['sampler', 'pool'] as const) {
       let i = 0;
       const sample =
-        mode === 'sampler' ? samplers.map((s) => () => s.sample()) : pool.map((p) => () => p[i++ % p.length]);
+        mode === 'sampler' ? samplers.map((s) => reusedBatches(s)) : pool.map((p) => () => p[i++ % p.length]);
       const t = await timeIt(() => session.train(chunk, sample), { warmup: 1, seconds: flags.seconds, minIters: 3 });
       const ms = t.medianMs / chunk;
       rows.push({ R, mode, batch: B, msPerPackedStep: ms, runStepsPerSecond: (1000 * R) / ms, chunks: t.iters });
     }
-    // Profiled at every R that fits (a second or so each); the table shows the largest.
+    // Profiled at every R that fits; the table shows the largest. Two views per dispatch: alone (20 times in
+    // one pass) and in place (the step's first i + 1 dispatches minus its first i, each timed 5 times).
     if (flags.profile && session.executor instanceof WebGpuExecutor) {
       const ex = session.executor;
-      const prof: Record<string, number> = {};
-      for (let i = 0; i < ex.dispatchCount; i++) {
+      const timePass = async (run: () => void, reps: number): Promise<number> => {
         await ex.finish();
         const t0 = performance.now();
-        ex.runRepeated(i, 20);
+        for (let k = 0; k < reps; k++) run();
         await ex.finish();
-        const label = ex.dispatchLabels[i].replace(/layer\d/, 'layerN');
-        prof[label] = (prof[label] ?? 0) + ((performance.now() - t0) * 1000) / 20;
+        return ((performance.now() - t0) * 1000) / reps;
+      };
+      const perDispatch: { label: string; workgroups: number[]; aloneUs: number; inPlaceUs: number }[] = [];
+      let before = 0;
+      for (let i = 0; i < ex.dispatchCount; i++) {
+        const alone = await timePass(() => ex.runRepeated(i, 20), 1);
+        const prefix = await timePass(() => ex.run(0, i + 1), 5);
+        perDispatch.push({
+          label: ex.dispatchLabels[i],
+          workgroups: ex.dispatchGrid(i),
+          aloneUs: alone / 20,
+          inPlaceUs: prefix - before,
+        });
+        before = prefix;
       }
-      profile = { R, usPerLaunch: prof };
+      const summed: Record<string, { alone: number; inPlace: number }> = {};
+      for (const d of perDispatch) {
+        const k = d.label.replace(/layer\d/, 'layerN');
+        summed[k] ??= { alone: 0, inPlace: 0 };
+        summed[k].alone += d.aloneUs;
+        summed[k].inPlace += d.inPlaceUs;
+      }
+      profile = { R, usPerLaunch: summed, perDispatch };
     }
     session.dispose();
     if (flags['versus-separate']) {
@@ -111,8 +138,9 @@ async function main(): Promise<void> {
     ...machine(),
     commit: kitCommit(),
     backend,
-    config: { D: flags.hidden, K: 8, batch: B },
+    config: { D: flags.hidden, K: 8, batch: B, transitionsPerDataset: perDataset * 300 },
     rows,
+    profile,
   });
   const m = machine();
   console.log(
@@ -129,12 +157,12 @@ async function main(): Promise<void> {
   );
   if (profile) {
     const top = Object.entries(profile.usPerLaunch)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 12);
-    console.log(`\nµs per launch at R ${profile.R} (layers summed):`);
+      .sort((a, b) => b[1].inPlace - a[1].inPlace)
+      .slice(0, 14);
+    console.log(`\nµs per launch at R ${profile.R} (layers summed; in place: marginal time within the step):`);
     printTable(
-      ['launch', 'µs'],
-      top.map(([k, v]) => [k, v.toFixed(0)]),
+      ['launch', 'in place µs', 'alone µs'],
+      top.map(([k, v]) => [k, v.inPlace.toFixed(0), v.alone.toFixed(0)]),
     );
   }
   console.log(`wrote ${file}`);

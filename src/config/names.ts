@@ -12,6 +12,24 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 export const ENV_NAMES = ['hopper', 'halfcheetah', 'walker2d'] as const;
 export type EnvName = (typeof ENV_NAMES)[number];
 
+/** D4RL's AntMaze evaluation mazes (src/envs/maze.ts holds their layouts): the env of antmaze-<maze>-*-v2. */
+export const ANTMAZE_NAMES = ['antmaze-umaze', 'antmaze-medium', 'antmaze-large'] as const;
+export type AntMazeName = (typeof ANTMAZE_NAMES)[number];
+
+/** D4RL's AntMaze datasets the kit makes, named as D4RL names them after 'antmaze-' (antmaze-umaze-diverse-v2). */
+export const ANTMAZE_KINDS = ['umaze', 'umaze-diverse'] as const;
+export type AntMazeKind = (typeof ANTMAZE_KINDS)[number];
+
+/** The env a dataset was recorded in: a locomotion task or an AntMaze maze. */
+export type DatasetEnv = EnvName | AntMazeName;
+
+/**
+ * Every environment `makeEnv` and `VecEnv` build: the locomotion tasks, the mazes, and the AntMaze ant alone on
+ * an open floor ('antmaze-ant', where the kit trains its goal-reaching controller, src/data/ant-controller.ts).
+ */
+export const ENV_IDS = [...ENV_NAMES, ...ANTMAZE_NAMES, 'antmaze-ant'] as const;
+export type EnvId = (typeof ENV_IDS)[number];
+
 /** D4RL's gym-mujoco dataset kinds; a dataset is named `<env>-<kind>` (full-replay is not generated). */
 export const DATASET_KINDS = ['random', 'medium', 'medium-replay', 'expert', 'medium-expert'] as const;
 export type DatasetKind = (typeof DATASET_KINDS)[number];

@@ -7,10 +7,29 @@
  */
 import * as path from 'path';
 import { Worker, isMainThread, parentPort, workerData } from 'worker_threads';
-import { makeEnv, type Env } from '../envs';
-import type { EnvName } from '../config/names';
-import { PolicyRunner } from './policy';
+import { makeEnv } from '../envs';
+import { DirectedAnt } from './ant-controller';
+import { PolicyRunner, type PolicyTask } from './policy';
 import { Rng, deriveSeed } from '../util/rng';
+
+/** What ARS's rollouts use of an environment: a MujocoEnv, or the AntMaze controller's `DirectedAnt`. */
+export interface ArsEnv {
+  readonly observationDim: number;
+  readonly actionDim: number;
+  readonly task: { readonly healthyReward: number };
+  readonly lastReward: number;
+  readonly lastTerminated: boolean;
+  readonly lastTruncated: boolean;
+  reseed(seed: number): void;
+  reset(): Float64Array;
+  stepInto(actions: ArrayLike<number>, actionOffset: number, out: Float64Array, outOffset: number): void;
+  close(): void;
+}
+
+/** The environment of an ARS task. */
+export async function makeArsEnv(task: PolicyTask, seed: number): Promise<ArsEnv> {
+  return task === 'antmaze-direction' ? DirectedAnt.create(seed) : makeEnv(task, { seed });
+}
 
 /** Running mean and variance (Welford); ARS V2 merges the statistics of each iteration's rollouts. */
 export class RunningStats {
@@ -56,7 +75,7 @@ export interface RolloutResult {
 
 /** One episode of a linear policy; `stats` (if given) sees every observation. */
 export function rollout(
-  env: Env,
+  env: ArsEnv,
   runner: PolicyRunner,
   opts: { horizon: number; noiseStd: number; rng?: Rng; stats?: RunningStats; shift: number },
 ): RolloutResult {
@@ -123,7 +142,7 @@ export interface RolloutOutcome {
 }
 
 /** Rollouts (k, +) and (k, −) for each direction k of `ks`, in that order. */
-export function runDirections(env: Env, job: RolloutJob, ks: number[]): RolloutOutcome[] {
+export function runDirections(env: ArsEnv, job: RolloutJob, ks: number[]): RolloutOutcome[] {
   const out: RolloutOutcome[] = [];
   const trial = new Float64Array(job.weights.length);
   const a = env.actionDim;
@@ -152,7 +171,7 @@ const ROLE = 'dmm-ars-rollouts';
  * `startArsWorker` first); else this file, through tsx's CommonJS hook (a worker does not inherit the
  * `--import tsx` of its parent).
  */
-function spawnWorker(envId: EnvName): Worker {
+function spawnWorker(envId: PolicyTask): Worker {
   const workerData = { role: ROLE, env: envId };
   if (__filename.endsWith('.cjs')) return new Worker(__filename, { workerData });
   const file = path.join(__dirname, 'ars-workers.ts');
@@ -167,8 +186,8 @@ export function startArsWorker(): boolean {
   if (isMainThread || (workerData as { role?: string })?.role !== ROLE) return false;
   if (started) return true;
   started = true;
-  const envId = (workerData as { env: EnvName }).env;
-  const ready = makeEnv(envId, { seed: 0 });
+  const envId = (workerData as { env: PolicyTask }).env;
+  const ready = makeArsEnv(envId, 0);
   parentPort!.on('message', (msg: { job: RolloutJob; ks: number[] } | 'close') => {
     if (msg === 'close') {
       void ready.then((env) => env.close()).then(() => process.exit(0));
@@ -183,10 +202,10 @@ startArsWorker();
 
 export class RolloutPool {
   private readonly workers: Worker[] = [];
-  private env?: Promise<Env>;
+  private env?: Promise<ArsEnv>;
 
   constructor(
-    readonly envId: EnvName,
+    readonly envId: PolicyTask,
     count: number,
   ) {
     for (let i = 0; i < count; i++) this.workers.push(spawnWorker(envId));
@@ -196,7 +215,7 @@ export class RolloutPool {
   async run(job: RolloutJob): Promise<RolloutOutcome[]> {
     const all = Array.from({ length: job.directions }, (_, k) => k);
     if (this.workers.length === 0) {
-      this.env ??= makeEnv(this.envId, { seed: 0 });
+      this.env ??= makeArsEnv(this.envId, 0);
       return runDirections(await this.env, job, all);
     }
     // Direction k goes to worker k mod W; the outcomes are put back in direction order.

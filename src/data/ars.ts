@@ -21,12 +21,28 @@ import * as fs from 'fs';
 import { stableStringify, writeJsonAtomic } from '../util/atomic';
 import { check } from '../util/check';
 import { Rng, deriveSeed } from '../util/rng';
-import { makeEnv, type Env } from '../envs';
-import type { EnvName } from '../config/names';
-import { POLICY_FORMAT, PolicyRunner, type LinearPolicy } from './policy';
-import { RolloutPool, RunningStats, direction, rollout, type RolloutJob, type RolloutOutcome } from './ars-workers';
+import { POLICY_FORMAT, PolicyRunner, type LinearPolicy, type PolicyTask } from './policy';
+import {
+  RolloutPool,
+  RunningStats,
+  direction,
+  makeArsEnv,
+  rollout,
+  type ArsEnv,
+  type RolloutJob,
+  type RolloutOutcome,
+} from './ars-workers';
 
-export { RunningStats, direction, rollout, rolloutSeed, trialWeights, type RolloutResult } from './ars-workers';
+export {
+  RunningStats,
+  direction,
+  makeArsEnv,
+  rollout,
+  rolloutSeed,
+  trialWeights,
+  type ArsEnv,
+  type RolloutResult,
+} from './ars-workers';
 
 export interface ArsConfig {
   /** N, directions per iteration. */
@@ -55,7 +71,7 @@ export interface ArsConfig {
  * N = 32, b = 8, because with N = 8 ARS reaches D4RL's medium score within about 0.1 M steps, less
  * experience than medium-replay's 402,000 transitions; Walker2d's, see there.
  */
-export const ARS_DEFAULTS: Readonly<Record<EnvName, Readonly<ArsConfig>>> = Object.freeze({
+export const ARS_DEFAULTS: Readonly<Record<PolicyTask, Readonly<ArsConfig>>> = Object.freeze({
   hopper: Object.freeze({
     directions: 32,
     topDirections: 8,
@@ -100,6 +116,21 @@ export const ARS_DEFAULTS: Readonly<Record<EnvName, Readonly<ArsConfig>>> = Obje
     maxIterations: 5000,
     seed: 1,
   }),
+  'antmaze-direction': Object.freeze({
+    // The ARS paper's Ant-v1 V2-t values (N 60, b 20, α 0.015, ν 0.025) at about half the directions; rollouts
+    // of 300 steps see three directions (./ant-controller.ts). Evaluation uses D4RL's data noise, σ 0.2.
+    directions: 32,
+    topDirections: 16,
+    stepSize: 0.015,
+    deltaStd: 0.025,
+    horizon: 300,
+    evalEvery: 5,
+    evalEpisodes: 3,
+    actionNoise: 0.2,
+    cpuBudgetSeconds: 3600,
+    maxIterations: 2000,
+    seed: 1,
+  }),
 });
 
 /**
@@ -131,7 +162,7 @@ export interface ArsSnapshot extends LinearPolicy {
 }
 
 export interface ArsRun {
-  env: EnvName;
+  env: PolicyTask;
   config: ArsConfig;
   snapshots: ArsSnapshot[];
   /** Every iteration run, in order. */
@@ -145,7 +176,7 @@ export interface ArsRun {
 /** What a checkpoint holds: the whole state of a run between two iterations. */
 interface ArsCheckpoint {
   format: 'dmm-kit ars checkpoint v1';
-  env: EnvName;
+  env: PolicyTask;
   config: ArsConfig;
   iteration: number;
   w: number[];
@@ -174,7 +205,7 @@ function cpuNow(): number {
 }
 
 /** The mean return of iteration `iteration`'s evaluation episodes with the data's action noise. */
-function noisyReturn(evalEnv: Env, runner: PolicyRunner, config: ArsConfig, iteration: number): number {
+function noisyReturn(evalEnv: ArsEnv, runner: PolicyRunner, config: ArsConfig, iteration: number): number {
   let sum = 0;
   for (let e = 0; e < config.evalEpisodes; e++) {
     evalEnv.reseed(deriveSeed(config.seed, 'ars-eval', iteration, e));
@@ -186,7 +217,7 @@ function noisyReturn(evalEnv: Env, runner: PolicyRunner, config: ArsConfig, iter
 
 /** Trains one linear policy by ARS V2-t and returns the evaluated snapshots and the iteration records. */
 export async function trainArs(
-  envId: EnvName,
+  envId: PolicyTask,
   partial: Partial<ArsConfig> = {},
   options: ArsOptions = {},
 ): Promise<ArsRun> {
@@ -196,7 +227,7 @@ export async function trainArs(
     config.topDirections <= config.directions,
     () => `Error in trainArs: topDirections must be ≤ directions, got ${config.topDirections} > ${config.directions}.`,
   );
-  const evalEnv = await makeEnv(envId, { seed: 0 });
+  const evalEnv = await makeArsEnv(envId, 0);
   const s = evalEnv.observationDim;
   const a = evalEnv.actionDim;
   const shift = evalEnv.task.healthyReward;

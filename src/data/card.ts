@@ -2,8 +2,8 @@
  * The dataset card: what a dataset holds, in numbers a reader can compare with D4RL's (transitions,
  * episodes, returns, normalized scores with d4rl/infos.py reference values, state statistics).
  */
-import { REFERENCE_SCORES, normalizedScore } from './d4rl-ids';
-import { type EnvName } from '../config/names';
+import { normalizedScore, referenceScores } from './d4rl-ids';
+import { type DatasetEnv } from '../config/names';
 import { trajectoryLength, trajectoryReturn, type Trajectory } from './trajectories';
 
 export interface Summary {
@@ -16,7 +16,7 @@ export interface Summary {
 
 export interface DatasetCard {
   id: string;
-  env: EnvName;
+  env: DatasetEnv;
   source: 'kit' | 'd4rl';
   transitions: number;
   episodes: number;
@@ -53,7 +53,7 @@ export function summarize(values: ArrayLike<number>): Summary {
 
 export function buildCard(args: {
   id: string;
-  env: EnvName;
+  env: DatasetEnv;
   source: 'kit' | 'd4rl';
   trajectories: readonly Trajectory[];
   droppedSteps: number;
@@ -82,7 +82,7 @@ export function buildCard(args: {
     episodeLength: summarize(lengths),
     episodeReturn: summarize(returns),
     normalizedScore: summarize(returns.map((r) => normalizedScore(env, r))),
-    referenceScores: { ...REFERENCE_SCORES[env] },
+    referenceScores: { ...referenceScores(env) },
     stateMean: Array.from(args.stateMean),
     stateStd: Array.from(args.stateStd),
     checksum: args.checksum,

@@ -2,8 +2,10 @@
  * What a file offered under a D4RL name (data/d4rl/<env>_<kind>-v2.hdf5) must be: D4RL's own file, not a
  * kit-generated one copied there, nor another dataset. Checked beyond `readD4rlFile`'s format checks:
  * - not kit-generated: kit files say so in metadata/generator (src/data/generate.ts);
- * - D4RL's keys (docs/spec.md §15.2): next_observations and infos/* besides the five required ones;
- * - D4RL's dtypes: float32 columns, terminals and timeouts as h5py's numpy bool (the kit writes int8);
+ * - D4RL's keys (docs/spec.md §15.2): next_observations and infos/* besides the five required ones (AntMaze:
+ *   infos/goal, infos/qpos, infos/qvel, no next_observations);
+ * - D4RL's dtypes: float32 columns, terminals and timeouts as h5py's numpy bool (the kit writes int8); AntMaze's
+ *   relabelled terminals may be float32;
  * - the episode counts where known: finished episodes (terminal or timeout) and the rows up to the last
  *   of them, split as docs/spec.md §8.1 does.
  * Each failure is one line naming the file, the problem and the fix.
@@ -11,7 +13,7 @@
 import * as path from 'path';
 import { check } from '../util/check';
 import type { TransitionArrays } from './d4rl-file';
-import { d4rlFileName, type DatasetName } from './d4rl-ids';
+import { d4rlFileName, type AntMazeDatasetName, type DatasetName } from './d4rl-ids';
 import { KIT_GENERATOR } from './recipe';
 
 /**
@@ -42,13 +44,30 @@ const D4RL_KEYS = [
   'infos/action_log_probs',
 ] as const;
 
-const DTYPES: Readonly<Record<string, string>> = Object.freeze({
-  observations: 'f4',
-  next_observations: 'f4',
-  actions: 'f4',
-  rewards: 'f4',
-  terminals: 'bool',
-  timeouts: 'bool',
+const ANTMAZE_KEYS = [
+  'observations',
+  'actions',
+  'rewards',
+  'terminals',
+  'timeouts',
+  'infos/goal',
+  'infos/qpos',
+  'infos/qvel',
+] as const;
+
+/** The dtypes D4RL's files may have, per key. */
+const DTYPES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  observations: ['f4'],
+  next_observations: ['f4'],
+  actions: ['f4'],
+  rewards: ['f4'],
+  terminals: ['bool'],
+  timeouts: ['bool'],
+});
+const ANTMAZE_DTYPES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  ...DTYPES,
+  // relabel_antmaze_rewards.py writes its terminals as float32 0/1.
+  terminals: ['bool', 'f4'],
 });
 
 /** Finished episodes and the rows up to the end of the last one. */
@@ -67,8 +86,11 @@ export function episodeCounts(t: Pick<TransitionArrays, 'n' | 'terminals' | 'tim
 }
 
 /** Throws one line when `t`, read from `file` under the D4RL name `name`, is not D4RL's file. */
-export function checkD4rlFacts(t: TransitionArrays, name: DatasetName, file: string): void {
-  const fix = `Put D4RL's own ${d4rlFileName(name)} there (npx dmm data download ${name.d4rlId}, --base-url for a mirror), or load the kit's data with source 'kit'.`;
+export function checkD4rlFacts(t: TransitionArrays, name: DatasetName | AntMazeDatasetName, file: string): void {
+  const antmaze = 'd4rlFile' in name;
+  const fix = antmaze
+    ? `Put D4RL's own ${name.d4rlFile} there, or load the kit's data with source 'kit'.`
+    : `Put D4RL's own ${d4rlFileName(name)} there (npx dmm data download ${name.d4rlId}, --base-url for a mirror), or load the kit's data with source 'kit'.`;
   const where = `'${file}' (offered as ${name.d4rlId})`;
   const generator = t.metadata.generator;
   check(
@@ -76,18 +98,18 @@ export function checkD4rlFacts(t: TransitionArrays, name: DatasetName, file: str
     () =>
       `Error in loadDataset: ${where} must be D4RL's file, got a kit-generated one (metadata/generator '${generator}', dataset '${t.metadata.dataset}', scale '${t.metadata.scale}'). Delete it. ${fix}`,
   );
-  for (const key of D4RL_KEYS)
+  for (const key of antmaze ? ANTMAZE_KEYS : D4RL_KEYS)
     check(
       (t.keys ?? []).includes(key),
       () =>
         `Error in loadDataset: ${where} must hold D4RL's key '${key}', got keys ${(t.keys ?? []).join(', ')}. ${fix}`,
     );
-  for (const [key, dtype] of Object.entries(DTYPES)) {
+  for (const [key, dtypes] of Object.entries(antmaze ? ANTMAZE_DTYPES : DTYPES)) {
     const got = t.dtypes?.[key];
+    const names = dtypes.map((d) => (d === 'bool' ? 'bool (h5py)' : 'float32 (f4)')).join(' or ');
     check(
-      got === undefined || got === dtype,
-      () =>
-        `Error in loadDataset: ${where} key '${key}' must have D4RL's dtype ${dtype === 'bool' ? 'bool (h5py)' : 'float32 (f4)'}, got ${got}. ${fix}`,
+      got === undefined || dtypes.includes(got),
+      () => `Error in loadDataset: ${where} key '${key}' must have D4RL's dtype ${names}, got ${got}. ${fix}`,
     );
   }
   const facts = D4RL_FACTS[name.d4rlId];

@@ -8,11 +8,11 @@
 import { check } from '../util/check';
 import { readHdf5, type H5Array } from './h5';
 import { ENV_DIMS } from './d4rl-ids';
-import { type EnvName } from '../config/names';
+import { type DatasetEnv } from '../config/names';
 
 /** The columns of a D4RL file, row-major, one row per transition. */
 export interface TransitionArrays {
-  env: EnvName;
+  env: DatasetEnv;
   /** Number of transitions N. */
   n: number;
   observations: Float32Array; // [N*s]
@@ -33,7 +33,14 @@ export interface TransitionArrays {
 }
 
 export const REQUIRED_KEYS = ['observations', 'actions', 'rewards', 'terminals', 'timeouts'] as const;
-const OPTIONAL_ROW_KEYS = ['next_observations', 'infos/qpos', 'infos/qvel', 'infos/action_log_probs'] as const;
+/** Checked for shape when present; infos/goal is AntMaze's navigation goal. */
+const OPTIONAL_ROW_KEYS = [
+  'next_observations',
+  'infos/qpos',
+  'infos/qvel',
+  'infos/action_log_probs',
+  'infos/goal',
+] as const;
 
 function toFloat32(key: string, a: H5Array, where: string): Float32Array {
   const d = a.data;
@@ -86,7 +93,7 @@ function rowsOf(a: H5Array): { rows: number; width: number } {
  */
 export function checkD4rlArrays(
   arrays: Map<string, H5Array>,
-  env: EnvName,
+  env: DatasetEnv,
   where: string,
   keys: string[] = [...arrays.keys()],
 ): TransitionArrays {
@@ -120,6 +127,7 @@ export function checkD4rlArrays(
     'infos/qpos': dims.nq,
     'infos/qvel': dims.nv,
     'infos/action_log_probs': 1,
+    'infos/goal': 2,
   };
   for (const key of [...REQUIRED_KEYS.slice(1), ...OPTIONAL_ROW_KEYS]) {
     const a = arrays.get(key);
@@ -168,7 +176,7 @@ export function checkD4rlArrays(
  */
 export async function readD4rlFile(
   file: string,
-  env: EnvName,
+  env: DatasetEnv,
   options: { withInfos?: boolean } = {},
 ): Promise<TransitionArrays> {
   const { keys, arrays } = await readHdf5(

@@ -1,17 +1,31 @@
 /**
- * D4RL gym-mujoco names, file URLs, dimensions and reference scores (docs/spec.md §15.1, §15.2, §15.5).
- * A dataset is named `<env>-<kind>` ('hopper-medium'); the D4RL id adds '-v2' ('hopper-medium-v2').
+ * D4RL gym-mujoco names, file URLs, dimensions and reference scores (docs/spec.md §15.1, §15.2, §15.5), and the
+ * names and files of the AntMaze datasets (docs/data.md, "AntMaze datasets").
+ * A dataset is named `<env>-<kind>` ('hopper-medium'); the D4RL id adds '-v2' ('hopper-medium-v2'). AntMaze
+ * datasets are named as D4RL names them ('antmaze-umaze-diverse'), and recorded in the maze's env ('antmaze-umaze').
  */
-import { DATASET_KINDS, ENV_NAMES, type DatasetKind, type EnvName } from '../config/names';
+import {
+  ANTMAZE_KINDS,
+  DATASET_KINDS,
+  ENV_NAMES,
+  type AntMazeKind,
+  type AntMazeName,
+  type DatasetEnv,
+  type DatasetKind,
+  type EnvName,
+} from '../config/names';
 import { check, nearest } from '../util/check';
 
-/** Observation, action, qpos and qvel sizes (docs/spec.md §15.2). */
+/** Observation, action, qpos and qvel sizes (docs/spec.md §15.2; AntMaze: docs/envs.md). */
 export const ENV_DIMS: Readonly<
-  Record<EnvName, { observationDim: number; actionDim: number; nq: number; nv: number }>
+  Record<DatasetEnv, { observationDim: number; actionDim: number; nq: number; nv: number }>
 > = Object.freeze({
   hopper: { observationDim: 11, actionDim: 3, nq: 6, nv: 6 },
   halfcheetah: { observationDim: 17, actionDim: 6, nq: 9, nv: 9 },
   walker2d: { observationDim: 17, actionDim: 6, nq: 9, nv: 9 },
+  'antmaze-umaze': { observationDim: 29, actionDim: 8, nq: 15, nv: 14 },
+  'antmaze-medium': { observationDim: 29, actionDim: 8, nq: 15, nv: 14 },
+  'antmaze-large': { observationDim: 29, actionDim: 8, nq: 15, nv: 14 },
 });
 
 /**
@@ -31,12 +45,18 @@ export const REFERENCE_SCORES: Readonly<Record<string, { min: number; max: numbe
  * passes the mean return over episodes (docs/spec.md §10).
  */
 export function normalizedScore(env: string, episodeReturn: number): number {
-  const ref = REFERENCE_SCORES[env];
+  const ref = referenceScores(env);
+  return (100 * (episodeReturn - ref.min)) / (ref.max - ref.min);
+}
+
+/** The reference scores of an env: its own, or its family's ('antmaze-umaze' → antmaze). */
+export function referenceScores(env: string): { min: number; max: number } {
+  const ref = REFERENCE_SCORES[env] ?? REFERENCE_SCORES[String(env).split('-')[0]];
   check(
     ref,
     () => `Error in normalizedScore: env must be one of ${Object.keys(REFERENCE_SCORES).join(', ')}, got '${env}'.`,
   );
-  return (100 * (episodeReturn - ref.min)) / (ref.max - ref.min);
+  return ref;
 }
 
 export const MAX_EPISODE_STEPS = 1000;
@@ -78,4 +98,52 @@ export function d4rlFileName(name: DatasetName): string {
 
 export function d4rlUrl(name: DatasetName, baseUrl = D4RL_BASE_URL): string {
   return `${baseUrl.replace(/\/$/, '')}/${d4rlFileName(name)}`;
+}
+
+/** An AntMaze dataset's names: 'antmaze-umaze-diverse', its maze env, and D4RL's v2 id and file. */
+export interface AntMazeDatasetName {
+  env: AntMazeName;
+  kind: AntMazeKind;
+  /** 'antmaze-umaze-diverse' */
+  name: string;
+  /** 'antmaze-umaze-diverse-v2' */
+  d4rlId: string;
+  /** D4RL's v2 file (its `_fixed` files, with timeouts in step with the episodes). */
+  d4rlFile: string;
+  /** Random starts in free cells (D4RL's multistart), the `-diverse` datasets. */
+  multiStart: boolean;
+}
+
+/** D4RL's v2 AntMaze files, by kind (docs/data.md, "AntMaze datasets"). */
+const ANTMAZE_FILES: Readonly<Record<AntMazeKind, string>> = Object.freeze({
+  umaze: 'Ant_maze_u-maze_noisy_multistart_False_multigoal_False_sparse_fixed.hdf5',
+  'umaze-diverse': 'Ant_maze_u-maze_noisy_multistart_True_multigoal_True_sparse_fixed.hdf5',
+});
+
+export const ANTMAZE_BASE_URL = 'http://rail.eecs.berkeley.edu/datasets/offline_rl/ant_maze_v2';
+
+/** True for 'antmaze-…' names, which `parseAntMazeName` reads. */
+export function isAntMazeName(id: string): boolean {
+  return String(id).trim().replace(/_/g, '-').startsWith('antmaze-');
+}
+
+/** Parses 'antmaze-umaze', 'antmaze-umaze-diverse-v2' or 'antmaze_umaze_diverse-v2'. */
+export function parseAntMazeName(id: string, fn = 'parseAntMazeName'): AntMazeDatasetName {
+  const clean = String(id).trim().replace(/_/g, '-').replace(/-v2$/, '');
+  const kind = clean.slice('antmaze-'.length);
+  const valid = ANTMAZE_KINDS.map((k) => `antmaze-${k}`);
+  check(
+    clean.startsWith('antmaze-') && (ANTMAZE_KINDS as readonly string[]).includes(kind),
+    () =>
+      `Error in ${fn}: an AntMaze dataset must be one of ${valid.join(', ')}, got '${id}'. Did you mean '${nearest(clean, valid)}'?`,
+  );
+  const k = kind as AntMazeKind;
+  return {
+    env: `antmaze-${k.split('-')[0]}` as AntMazeName,
+    kind: k,
+    name: clean,
+    d4rlId: `${clean}-v2`,
+    d4rlFile: ANTMAZE_FILES[k],
+    multiStart: k.endsWith('-diverse'),
+  };
 }

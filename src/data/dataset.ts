@@ -1,7 +1,9 @@
 /**
  * `loadDataset`: a D4RL dataset (downloaded) or its kit-generated twin (regenerated into the cache on
  * first use and checked against data/recipes.json), split into trajectories, with state statistics,
- * a card and the provenance that every result built on it records.
+ * a card and the provenance that every result built on it records. AntMaze datasets ('antmaze-umaze',
+ * 'antmaze-umaze-diverse') take the same path: the kit's from src/data/antmaze-generate.ts, D4RL's from the
+ * user's copy of its file in data/d4rl/ (not downloaded by the kit).
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -12,8 +14,18 @@ import { check, checkKnownKeys } from '../util/check';
 import { buildCard, type DatasetCard } from './card';
 import { readD4rlFile } from './d4rl-file';
 import { checkD4rlFacts } from './d4rl-facts';
-import { ENV_DIMS, d4rlFileName, parseDatasetName } from './d4rl-ids';
-import type { DataSource, DatasetKind, EnvName } from '../config/names';
+import {
+  ANTMAZE_BASE_URL,
+  ENV_DIMS,
+  d4rlFileName,
+  isAntMazeName,
+  parseAntMazeName,
+  parseDatasetName,
+  type AntMazeDatasetName,
+  type DatasetName,
+} from './d4rl-ids';
+import type { AntMazeKind, DataSource, DatasetEnv, DatasetKind, EnvName } from '../config/names';
+import { antMazeCachePath, generateAntMazeDataset } from './antmaze-generate';
 import { downloadD4rl, sha256File } from './download';
 import { datasetCachePath, generateDataset } from './generate';
 import { d4rlDir, dataFileName } from './paths';
@@ -36,10 +48,10 @@ export interface Provenance {
 }
 
 export interface Dataset {
-  /** 'hopper-medium' */
+  /** 'hopper-medium', 'antmaze-umaze-diverse' */
   id: string;
-  env: EnvName;
-  kind: DatasetKind;
+  env: DatasetEnv;
+  kind: DatasetKind | AntMazeKind;
   provenance: Provenance;
   trajectories: Trajectory[];
   stateMean: Float64Array;
@@ -67,18 +79,19 @@ interface Part {
   provenance: Provenance;
 }
 
+/** A kit-generated file: `name` is 'hopper-medium' or an AntMaze dataset, `env` the env it was recorded in. */
 async function loadKitPart(
-  env: EnvName,
-  kind: DatasetKind,
+  name: string,
+  env: DatasetEnv,
   scale: DataScale,
   seed: number,
   withNext: boolean,
 ): Promise<Part> {
-  const name = `${env}-${kind}`;
   const recipe = loadRecipe();
-  const file = datasetCachePath(name, scale, seed);
+  const antmaze = isAntMazeName(name);
+  const file = antmaze ? antMazeCachePath(name, scale, seed) : datasetCachePath(name, scale, seed);
   removeStaleTemps(path.dirname(file), [path.basename(file)]); // a generator killed while writing this file
-  if (!fs.existsSync(file)) await generateDataset(name, { scale, seed, file });
+  if (!fs.existsSync(file)) await (antmaze ? generateAntMazeDataset : generateDataset)(name, { scale, seed, file });
   const checksum = sha256File(file);
   const expected = seed === recipe.seed ? recipe.checksums[name]?.[scale] : undefined;
   check(
@@ -109,19 +122,33 @@ async function loadKitPart(
   };
 }
 
-async function loadD4rlPart(env: EnvName, kind: DatasetKind, download: boolean, withNext: boolean): Promise<Part> {
-  const id = `${env}-${kind}-v2`;
-  const got = await downloadD4rlOrCached(id, download);
-  const arrays = await readD4rlFile(got.file, env, { withInfos: withNext });
+async function loadD4rlPart(
+  name: DatasetName | AntMazeDatasetName,
+  download: boolean,
+  withNext: boolean,
+): Promise<Part> {
+  const got = 'd4rlFile' in name ? antMazeD4rlFile(name) : await downloadD4rlOrCached(name.d4rlId, download);
+  const arrays = await readD4rlFile(got.file, name.env, { withInfos: withNext });
   // Also on every load: a manifest entry recorded before these checks existed proves nothing.
-  checkD4rlFacts(arrays, parseDatasetName(id), got.file);
-  const d = ENV_DIMS[env];
+  checkD4rlFacts(arrays, name, got.file);
+  const d = ENV_DIMS[name.env];
   const { trajectories, droppedSteps } = splitTrajectories(arrays, d.observationDim, d.actionDim);
   return {
     trajectories,
     droppedSteps,
     provenance: { source: 'd4rl', checksum: got.sha256, file: dataFileName(got.file) },
   };
+}
+
+/** A user's copy of D4RL's AntMaze file, in data/d4rl/ under D4RL's name (the kit does not download these). */
+function antMazeD4rlFile(name: AntMazeDatasetName): { file: string; sha256: string } {
+  const file = path.join(d4rlDir(), name.d4rlFile);
+  check(
+    fs.existsSync(file),
+    () =>
+      `Error in loadDataset: ${name.d4rlId} must be in ${d4rlDir()} as D4RL's ${name.d4rlFile}, got no file. Copy it there (D4RL serves it at ${ANTMAZE_BASE_URL}/${name.d4rlFile}), or load the kit's data with source 'kit'.`,
+  );
+  return { file, sha256: sha256File(file) };
 }
 
 async function downloadD4rlOrCached(id: string, download: boolean): Promise<{ file: string; sha256: string }> {
@@ -139,7 +166,7 @@ async function downloadD4rlOrCached(id: string, download: boolean): Promise<{ fi
 /** Loads `hopper-medium` (or `hopper-medium-v2`) from the kit's generator or from D4RL. */
 export async function loadDataset(id: string, options: Partial<LoadOptions> = {}): Promise<Dataset> {
   checkKnownKeys('loadDataset', options, ['source', 'scale', 'seed', 'shuffleSeed', 'download', 'nextObservations']);
-  const name = parseDatasetName(id, 'loadDataset');
+  const name = isAntMazeName(id) ? parseAntMazeName(id, 'loadDataset') : parseDatasetName(id, 'loadDataset');
   const source = options.source ?? 'kit';
   check(
     source === 'kit' || source === 'd4rl',
@@ -148,10 +175,12 @@ export async function loadDataset(id: string, options: Partial<LoadOptions> = {}
   const scale = dataScaleOf(options.scale === undefined ? process.env.DMM_SCALE : String(options.scale), 'notebook');
   const seed = options.seed ?? loadRecipe().seed;
   const withNext = options.nextObservations ?? false;
-  const loadPart = (kind: DatasetKind): Promise<Part> =>
-    source === 'kit'
-      ? loadKitPart(name.env, kind, scale, seed, withNext)
-      : loadD4rlPart(name.env, kind, options.download ?? true, withNext);
+  const loadPart = (kind: DatasetKind | AntMazeKind): Promise<Part> => {
+    const part = 'd4rlFile' in name ? name : parseDatasetName(`${name.env}-${kind}`, 'loadDataset');
+    return source === 'kit'
+      ? loadKitPart(part.name, part.env, scale, seed, withNext)
+      : loadD4rlPart(part, options.download ?? true, withNext);
+  };
 
   let part: Part;
   if (name.kind === 'medium-expert') {

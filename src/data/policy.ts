@@ -13,10 +13,23 @@ import { type EnvName } from '../config/names';
 
 export const POLICY_FORMAT = 'dmm-kit linear policy v1';
 
+/**
+ * What a linear policy acts in: a locomotion task, or 'antmaze-direction', the AntMaze controller's task, whose
+ * observation is the 80 heading-frame features of ./ant-controller.ts.
+ */
+export type PolicyTask = EnvName | 'antmaze-direction';
+
+export const POLICY_DIMS: Readonly<Record<PolicyTask, { observationDim: number; actionDim: number }>> = Object.freeze({
+  hopper: ENV_DIMS.hopper,
+  halfcheetah: ENV_DIMS.halfcheetah,
+  walker2d: ENV_DIMS.walker2d,
+  'antmaze-direction': { observationDim: 80, actionDim: 8 },
+});
+
 /** One snapshot of a linear policy, as committed in data/policies/*.json. */
 export interface LinearPolicy {
   format: typeof POLICY_FORMAT;
-  env: EnvName;
+  env: PolicyTask;
   /** Row-major [actionDim × observationDim]. */
   weights: number[];
   /** Observation statistics frozen at the snapshot. */
@@ -36,10 +49,10 @@ export function validatePolicy(p: LinearPolicy, where: string): LinearPolicy {
     p && p.format === POLICY_FORMAT,
     () => `Error in loadPolicy: ${where} must have format '${POLICY_FORMAT}', got '${p?.format}'.`,
   );
-  const dims = ENV_DIMS[p.env];
+  const dims = POLICY_DIMS[p.env];
   check(
     dims !== undefined,
-    () => `Error in loadPolicy: ${where} env must be hopper, halfcheetah or walker2d, got '${p.env}'.`,
+    () => `Error in loadPolicy: ${where} env must be one of ${Object.keys(POLICY_DIMS).join(', ')}, got '${p.env}'.`,
   );
   const s = dims.observationDim;
   const a = dims.actionDim;
@@ -87,7 +100,7 @@ export class PolicyRunner {
   }
 
   static of(p: LinearPolicy): PolicyRunner {
-    return new PolicyRunner(p.weights, p.obsMean, p.obsStd, ENV_DIMS[p.env].actionDim);
+    return new PolicyRunner(p.weights, p.obsMean, p.obsStd, POLICY_DIMS[p.env].actionDim);
   }
 
   /** Mean action (unclipped) W·(s − μ)/σ into `out`. */

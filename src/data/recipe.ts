@@ -24,6 +24,8 @@ export interface Recipe {
   seed: number;
   /** Transitions per scale and kind; a record when the count depends on the env (medium-replay). */
   sizes: Record<DataScale, Record<DatasetKind, number | Partial<Record<EnvName, number>>>>;
+  /** Rows of each AntMaze dataset per scale (src/data/antmaze-generate.ts); D4RL's files hold 1,000,000. */
+  antmazeSizes?: Record<DataScale, number>;
   /** sha256 of the generated file per dataset name and scale, for the recipe's seed. */
   checksums: Record<string, Partial<Record<DataScale, string>>>;
 }

@@ -119,15 +119,34 @@ export class BatchSampler {
     return this.kept.length;
   }
 
+  /** A fresh batch: newBatch() filled by sampleInto. */
   sample(): Batch {
+    const out = this.newBatch();
+    this.sampleInto(out);
+    return out;
+  }
+
+  /** Arrays of one batch's shape, for sampleInto. */
+  newBatch(): Batch {
+    const { batchSize: B, contextLength: K } = this.config;
+    return {
+      states: new Float32Array(B * K * this.stateDim),
+      actions: new Float32Array(B * K * this.actionDim),
+      returnsToGo: new Float32Array(B * K),
+      timesteps: new Int32Array(B * K),
+      mask: new Float32Array(B * K),
+    };
+  }
+
+  /**
+   * The next batch written over `out` (every element of it), so a training loop can reuse its arrays: the
+   * same numbers sample() returns, without allocating.
+   */
+  sampleInto(out: Batch): void {
     const { batchSize: B, contextLength: K, returnScale, maxEpLen } = this.config;
     const s = this.stateDim;
     const a = this.actionDim;
-    const states = new Float32Array(B * K * s);
-    const actions = new Float32Array(B * K * a);
-    const returnsToGo = new Float32Array(B * K);
-    const timesteps = new Int32Array(B * K);
-    const mask = new Float32Array(B * K);
+    const { states, actions, returnsToGo, timesteps, mask } = out;
     const total = this.cumulative[this.cumulative.length - 1];
     for (let b = 0; b < B; b++) {
       const i = this.pickTrajectory(this.rng.int(total));
@@ -140,7 +159,9 @@ export class BatchSampler {
       for (let k = 0; k < pad; k++) {
         states.set(this.statePad, (row + k) * s);
         actions.fill(-10, (row + k) * a, (row + k + 1) * a);
-        // returnsToGo, timesteps and mask stay 0 on pads.
+        returnsToGo[row + k] = 0;
+        timesteps[row + k] = 0;
+        mask[row + k] = 0;
       }
       states.set(this.normStates[i].subarray(si * s, (si + tlen) * s), (row + pad) * s);
       actions.set(t.actions.subarray(si * a, (si + tlen) * a), (row + pad) * a);
@@ -152,7 +173,6 @@ export class BatchSampler {
       }
     }
     this.batches++;
-    return { states, actions, returnsToGo, timesteps, mask };
   }
 
   getState(): SamplerState {

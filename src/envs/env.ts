@@ -1,26 +1,38 @@
 /**
- * One Gym v3 locomotion environment on mujoco-js, with D4RL's 1000-step time limit (docs/spec.md §14.2).
+ * One Gym v3 locomotion environment on mujoco-js, with D4RL's 1000-step time limit (docs/spec.md §14.2), or one
+ * of D4RL's AntMaze envs (docs/envs.md, "AntMaze"), run by the same code from their task data (tasks.ts).
  *
- * step(a): clip a to [-1, 1] (D4RL's NormalizedBoxEnv), write ctrl, mj_step × frameSkip, then reward, health and
- * observation on the new state, exactly as the gym v3 classes compute them. The hot path allocates nothing:
- * MuJoCo's arrays are read through cached views; `step` allocates only the result it returns, and VecEnv uses
- * the allocation-free `stepInto`.
+ * step(a): clip a to [-1, 1] and scale it onto the ctrlrange (D4RL's NormalizedBoxEnv), write ctrl, mj_step ×
+ * frameSkip, then reward, health and observation on the new state, exactly as the gym v3 classes compute them;
+ * an AntMaze env instead pays 1 and ends the episode within 0.5 m of its goal, sampled anew at every reset.
+ * The hot path allocates nothing: MuJoCo's arrays are read through cached views; `step` allocates only the
+ * result it returns, and VecEnv uses the allocation-free `stepInto`.
  */
 import * as path from 'path';
 import { check, checkKnownKeys, KitError, nearest } from '../util/check';
 import { Rng } from '../util/rng';
-import { ASSET_DIR, loadModel, loadMujoco, type MainModule, type MjData, type MjModel } from './mujoco';
-import { ENV_NAMES, type EnvName } from '../config/names';
+import { ASSET_DIR, loadModelXml, loadMujoco, type MainModule, type MjData, type MjModel } from './mujoco';
+import { ENV_IDS, type EnvId } from '../config/names';
+import { GOAL_RADIUS, MAZES, sampleGoal, wallXml } from './maze';
 import { MAX_EPISODE_STEPS, TASKS, type TaskSpec } from './tasks';
 
 export interface EnvOptions {
-  /** Seeds the reset noise (the env's own Rng stream). */
+  /** Seeds the reset noise and an AntMaze env's goals (the env's own Rng stream). */
   seed: number;
-  /** TimeLimit length; D4RL and Gym use 1000 for all three tasks. */
+  /** TimeLimit length: 1000 for the gym tasks, 700 (umaze) or 1000 for AntMaze; makeEnv defaults to the task's. */
   maxEpisodeSteps: number;
+  /**
+   * AntMaze only: reaching the goal ends the episode (D4RL's evaluation envs, eval=True). False gives the
+   * data-collection env, whose episodes end only at the time limit; the reward is paid either way.
+   */
+  endAtGoal: boolean;
 }
 
-export const ENV_DEFAULTS: Readonly<EnvOptions> = Object.freeze({ seed: 0, maxEpisodeSteps: MAX_EPISODE_STEPS });
+export const ENV_DEFAULTS: Readonly<EnvOptions> = Object.freeze({
+  seed: 0,
+  maxEpisodeSteps: MAX_EPISODE_STEPS,
+  endAtGoal: true,
+});
 
 export function resolveEnvOptions(partial: Partial<EnvOptions> = {}): Readonly<EnvOptions> {
   checkKnownKeys('makeEnv', partial, Object.keys(ENV_DEFAULTS));
@@ -29,6 +41,10 @@ export function resolveEnvOptions(partial: Partial<EnvOptions> = {}): Readonly<E
   check(
     Number.isInteger(opts.maxEpisodeSteps) && opts.maxEpisodeSteps >= 1,
     () => `Error in makeEnv: maxEpisodeSteps must be a positive integer, got ${opts.maxEpisodeSteps}.`,
+  );
+  check(
+    typeof opts.endAtGoal === 'boolean',
+    () => `Error in makeEnv: endAtGoal must be a boolean, got ${opts.endAtGoal}.`,
   );
   return Object.freeze(opts);
 }
@@ -68,7 +84,7 @@ export interface EnvState {
 }
 
 export class MujocoEnv {
-  readonly id: EnvName;
+  readonly id: EnvId;
   readonly observationDim: number;
   readonly actionDim: number;
   readonly nq: number;
@@ -76,6 +92,7 @@ export class MujocoEnv {
   /** Environment time step: timestep × frameSkip (0.008 s hopper/walker, 0.05 s halfcheetah). */
   readonly dt: number;
   readonly maxEpisodeSteps: number;
+  readonly endAtGoal: boolean;
   readonly task: Readonly<TaskSpec>;
 
   // Results of the last stepInto, read by step() and VecEnv (no allocation per step).
@@ -97,16 +114,25 @@ export class MujocoEnv {
   private readonly initQpos: Float64Array;
   private readonly initQvel: Float64Array;
   private elapsed = 0;
+  /** An AntMaze env's goal (x, y) in metres; sampled at every reset (D4RL's v2 resets), or set by setGoal. */
+  private readonly goalXY = new Float64Array(2);
   /** 'idle' before the first reset, 'running' during an episode, 'done' after terminated/truncated. */
   private phase: 'idle' | 'running' | 'done' = 'idle';
 
-  constructor(mj: MainModule, id: EnvName, options: Readonly<EnvOptions>) {
+  constructor(mj: MainModule, id: EnvId, options: Readonly<EnvOptions>) {
     this.mj = mj;
     this.id = id;
     this.task = TASKS[id];
     this.rng = new Rng(options.seed);
     this.maxEpisodeSteps = options.maxEpisodeSteps;
-    const model = loadModel(mj, path.join(ASSET_DIR, this.task.modelFile));
+    this.endAtGoal = options.endAtGoal;
+    const maze = this.task.maze;
+    const model = loadModelXml(mj, path.join(ASSET_DIR, this.task.modelFile), (xml) => {
+      if (!maze) return xml;
+      const marker = '<!-- maze walls -->';
+      check(xml.includes(marker), () => `Error in makeEnv: ${this.task.modelFile} must hold '${marker}', got none.`);
+      return xml.replace(marker, wallXml(MAZES[maze]));
+    });
     this.model = model;
     this.data = new mj.MjData(model);
     this.observationDim = this.task.observationDim;
@@ -155,7 +181,10 @@ export class MujocoEnv {
     this.rng = new Rng(seed);
   }
 
-  /** Starts an episode: mj_resetData, init state plus seeded noise (docs/spec.md §14.2), mj_forward. Returns the observation. */
+  /**
+   * Starts an episode: mj_resetData, init state plus seeded noise (docs/spec.md §14.2), mj_forward. An AntMaze
+   * env first samples its goal from the evaluation map's goal cell. Returns the observation.
+   */
   reset(): Float64Array {
     const out = new Float64Array(this.observationDim);
     this.resetInto(out, 0);
@@ -167,6 +196,8 @@ export class MujocoEnv {
     const model = this.model as MjModel;
     this.mj.mj_resetData(model, data);
     this.refreshViews();
+    const maze = this.task.maze;
+    if (maze) this.goalXY.set(sampleGoal([MAZES[maze].evalGoal], this.rng));
     const s = this.task.resetNoiseScale;
     const qpos = this.qposView;
     const qvel = this.qvelView;
@@ -212,6 +243,25 @@ export class MujocoEnv {
     this.live();
     this.views();
     return { qpos: Float64Array.from(this.qposView), qvel: Float64Array.from(this.qvelView) };
+  }
+
+  /** An AntMaze env's goal (x, y) in metres (a copy). */
+  get goal(): [number, number] {
+    return [this.goalXY[0], this.goalXY[1]];
+  }
+
+  /** Replaces an AntMaze env's goal until the next reset (a data-collection navigator's target, a test's). */
+  setGoal(x: number, y: number): void {
+    check(
+      this.task.maze !== undefined,
+      () => `Error in setGoal: the env must be an AntMaze env, got '${this.id}'. Only mazes have goals.`,
+    );
+    check(
+      Number.isFinite(x) && Number.isFinite(y),
+      () => `Error in setGoal: the goal must be two finite numbers, got (${x}, ${y}).`,
+    );
+    this.goalXY[0] = x;
+    this.goalXY[1] = y;
   }
 
   /** Steps in this episode so far. */
@@ -280,7 +330,7 @@ export class MujocoEnv {
       }
       // D4RL's NormalizedBoxEnv clips to the action box; the gym control cost then sees the clipped action.
       const clipped = a < -1 ? -1 : a > 1 ? 1 : a;
-      ctrl[i] = clipped;
+      ctrl[i] = this.task.actionScale * clipped;
       sumSq += clipped * clipped;
     }
     const xBefore = this.qposView[0];
@@ -300,21 +350,27 @@ export class MujocoEnv {
     this.lastRewardCtrl = ctrlCost;
     this.lastRewardHealthy = healthy;
     this.elapsed++;
-    const terminated = !task.isHealthy(qpos, qvel);
+    let terminated = !task.isHealthy(qpos, qvel);
+    if (task.maze) {
+      // GoalReachingEnv's sparse reward, on the state after the step; the ant's own reward is discarded.
+      const atGoal = Math.hypot(qpos[0] - this.goalXY[0], qpos[1] - this.goalXY[1]) <= GOAL_RADIUS;
+      this.lastReward = atGoal ? 1 : 0;
+      terminated = atGoal && this.endAtGoal;
+    }
     this.lastTerminated = terminated;
     this.lastTruncated = !terminated && this.elapsed >= this.maxEpisodeSteps;
     if (terminated || this.lastTruncated) this.phase = 'done';
     this.writeObservation(out, outOffset);
   }
 
-  /** Observation (docs/spec.md §14.2): qpos[1:] then qvel, clipped to ±clipQvel for hopper/walker. */
+  /** Observation (docs/spec.md §14.2): qpos[1:] (AntMaze: qpos[0:]) then qvel, clipped to ±clipQvel for hopper/walker. */
   writeObservation(out: Float64Array, offset: number): void {
     this.views();
     const qpos = this.qposView;
     const qvel = this.qvelView;
     const c = this.task.clipQvel;
     let j = offset;
-    for (let i = 1; i < this.nq; i++) out[j++] = qpos[i];
+    for (let i = this.task.observationStart; i < this.nq; i++) out[j++] = qpos[i];
     for (let i = 0; i < this.nv; i++) {
       const v = qvel[i];
       out[j++] = v < -c ? -c : v > c ? c : v;
@@ -329,10 +385,11 @@ export class MujocoEnv {
   }
 
   /**
-   * The capsules of the body as line segments in the x-z plane, for stick-figure drawings: [x0, z0, x1, z1] per
-   * capsule geom, in model order (the floor plane is skipped). Runs mj_kinematics first so the segments match qpos.
+   * The capsules of the body as line segments, for stick-figure drawings: [x0, z0, x1, z1] per capsule geom in
+   * the x-z plane ('side', seen from −y), or [x0, y0, x1, y1] in the x-y plane ('top', seen from above), in model
+   * order (the floor, walls and spheres are skipped). Runs mj_kinematics first so the segments match qpos.
    */
-  segments(out?: Float64Array): Float64Array {
+  segments(out?: Float64Array, view: 'side' | 'top' = 'side'): Float64Array {
     const data = this.live();
     const model = this.model as MjModel;
     this.mj.mj_kinematics(model, data);
@@ -348,10 +405,11 @@ export class MujocoEnv {
       if (types[g] !== CAPSULE) continue;
       const h = size[3 * g + 1];
       // The capsule axis is the geom frame's z axis: column 2 of the row-major rotation matrix.
+      const v = view === 'top' ? 1 : 2;
       const ax = xmat[9 * g + 2];
-      const az = xmat[9 * g + 8];
+      const az = xmat[9 * g + 3 * v + 2];
       const cx = xpos[3 * g];
-      const cz = xpos[3 * g + 2];
+      const cz = xpos[3 * g + v];
       result[j++] = cx - h * ax;
       result[j++] = cz - h * az;
       result[j++] = cx + h * ax;
@@ -388,13 +446,13 @@ export class MujocoEnv {
 const CAPSULE = 3;
 
 /** Creates one environment. Loads mujoco-js on first use (async, once per thread). */
-export async function makeEnv(id: EnvName, options: Partial<EnvOptions> = {}): Promise<MujocoEnv> {
+export async function makeEnv(id: EnvId, options: Partial<EnvOptions> = {}): Promise<MujocoEnv> {
   check(
-    (ENV_NAMES as readonly string[]).includes(id),
+    (ENV_IDS as readonly string[]).includes(id),
     () =>
-      `Error in makeEnv: id must be one of ${ENV_NAMES.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_NAMES)}'?`,
+      `Error in makeEnv: id must be one of ${ENV_IDS.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_IDS)}'?`,
   );
-  const resolved = resolveEnvOptions(options);
+  const resolved = resolveEnvOptions({ maxEpisodeSteps: TASKS[id].maxEpisodeSteps, ...options });
   const mj = await loadMujoco();
   return new MujocoEnv(mj, id, resolved);
 }

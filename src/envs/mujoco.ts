@@ -2,7 +2,9 @@
  * Loads mujoco-js (MuJoCo 3.3.8 compiled to WebAssembly) once per thread and compiles the kit's MJCF files.
  *
  * mujoco-js is an ES module; the kit compiles to CommonJS (tsc and tslab both turn `import()` into `require()`),
- * so the module is loaded through a real dynamic import built with `new Function`. MuJoCo reports XML errors by
+ * so the module is loaded through a real dynamic import built with `new Function`. A browser page on file://
+ * cannot import an ES module at all, so the live explorer (src/live) loads mujoco-js as a classic script that
+ * leaves its factory under `MUJOCO_FACTORY`, and loadMujoco takes it from there. MuJoCo reports XML errors by
  * throwing a C++ exception whose message the JS side drops; `loadModel` reads the message back from the
  * exception object and names the file.
  */
@@ -22,6 +24,10 @@ const dynamicImport = new Function('s', 'return import(s)') as (specifier: strin
   default: (options?: object) => Promise<MainModule>;
 }>;
 
+/** The global under which a page that preloaded mujoco-js leaves its factory (src/live/bundle.ts). */
+export const MUJOCO_FACTORY = Symbol.for('dmm-kit.mujoco-js');
+type MujocoFactory = (options?: object) => Promise<MainModule>;
+
 let cached: Promise<MainModule> | undefined;
 /** Lines MuJoCo printed to stderr during the current load (it prints, rather than throws, for XML syntax errors). */
 const printed: string[] = [];
@@ -30,9 +36,12 @@ let capturing = false;
 /** The MuJoCo WebAssembly module, loaded on first use and shared by every environment of this thread. */
 export function loadMujoco(): Promise<MainModule> {
   if (!cached) {
-    const file = require.resolve('mujoco-js');
-    cached = dynamicImport(pathToFileURL(file).href).then((mod) =>
-      mod.default({
+    const preloaded = (globalThis as Record<symbol, unknown>)[MUJOCO_FACTORY] as MujocoFactory | undefined;
+    const factory = preloaded
+      ? Promise.resolve(preloaded)
+      : dynamicImport(pathToFileURL(require.resolve('mujoco-js')).href).then((mod) => mod.default);
+    cached = factory.then((create) =>
+      create({
         print: (line: string) => (capturing ? printed.push(line) : process.stdout.write(line + '\n')),
         printErr: (line: string) => (capturing ? printed.push(line) : process.stderr.write(line + '\n')),
       }),
@@ -89,6 +98,14 @@ function oneLine(text: string): string {
  * coordinates no longer supported ...; Element 'compiler', line 1".`
  */
 export function loadModel(mj: MainModule, file: string): MjModel {
+  return loadModelXml(mj, file, (xml) => xml);
+}
+
+/**
+ * Compiles an MJCF file after `edit` rewrote its text (the AntMaze envs add their walls this way); failures are
+ * reported as `loadModel` reports them, naming the file.
+ */
+export function loadModelXml(mj: MainModule, file: string, edit: (xml: string) => string): MjModel {
   const name = path.basename(file);
   const fail = (why: string): never => {
     throw new KitError(
@@ -98,7 +115,7 @@ export function loadModel(mj: MainModule, file: string): MjModel {
   };
   let xml: string;
   try {
-    xml = fs.readFileSync(file, 'utf8');
+    xml = edit(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     return fail(`cannot read file: ${(err as Error).message}`);
   }

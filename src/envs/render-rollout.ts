@@ -1,5 +1,5 @@
 /**
- * Draws a random-policy rollout as a stick-figure SVG strip (and a PNG through headless Chromium when
+ * Draws a random-policy rollout as a stick-figure SVG strip, or an AntMaze top view (and a PNG through headless Chromium when
  * /usr/bin/chromium exists). Run: `node --import tsx src/envs/render-rollout.ts hopper 0 docs/img/hopper-random-rollout`.
  */
 import { execFileSync } from 'child_process';
@@ -10,12 +10,12 @@ import { writeFileAtomic } from '../util/atomic';
 import { check } from '../util/check';
 import { deriveSeed, Rng } from '../util/rng';
 import { makeEnv } from './env';
-import { recordRollout, stickFigureSvg, type Rollout } from './stick-figure';
-import { ENV_NAMES, type EnvName } from '../config/names';
+import { recordRollout, stickFigureSvg, topViewSvg, type Rollout } from './stick-figure';
+import { ENV_IDS, type EnvId } from '../config/names';
 import { isScript } from '../util/script';
 
 /** One episode of uniform random actions in [-1, 1] (D4RL's "random" behaviour), env and policy seeded from `seed`. */
-export async function randomRollout(id: EnvName, seed: number, maxSteps?: number): Promise<Rollout> {
+export async function randomRollout(id: EnvId, seed: number, maxSteps?: number): Promise<Rollout> {
   const env = await makeEnv(id, { seed: deriveSeed(seed, 'env', 0) });
   const rng = new Rng(deriveSeed(seed, 'random-policy'));
   const action = new Float64Array(env.actionDim);
@@ -63,13 +63,13 @@ export function svgToPng(svgFile: string, pngFile: string, width: number, height
 async function main(): Promise<void> {
   const [id = 'hopper', seedText = '0', base = `docs/img/${id}-random-rollout`, maxText] = process.argv.slice(2);
   check(
-    (ENV_NAMES as readonly string[]).includes(id),
-    () => `Error in render-rollout: id must be one of ${ENV_NAMES.join(', ')}, got '${id}'.`,
+    (ENV_IDS as readonly string[]).includes(id),
+    () => `Error in render-rollout: id must be one of ${ENV_IDS.join(', ')}, got '${id}'.`,
   );
   const seed = Number(seedText);
   check(Number.isInteger(seed), () => `Error in render-rollout: seed must be an integer, got '${seedText}'.`);
-  const rollout = await randomRollout(id as EnvName, seed, maxText ? Number(maxText) : undefined);
-  const svg = stickFigureSvg(rollout);
+  const rollout = await randomRollout(id as EnvId, seed, maxText ? Number(maxText) : undefined);
+  const svg = rollout.view === 'top' ? topViewSvg(rollout) : stickFigureSvg(rollout);
   writeFileAtomic(`${base}.svg`, svg);
   const size = /width="(\d+)" height="(\d+)"/.exec(svg) as RegExpExecArray;
   const png = svgToPng(`${base}.svg`, `${base}.png`, Number(size[1]), Number(size[2]));

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { check, checkKnownKeys, KitError, nearest } from '../util/check';
 import { loadMujoco } from './mujoco';
-import { ENV_NAMES, type EnvName } from '../config/names';
+import { ENV_IDS, type EnvId } from '../config/names';
 import { MAX_EPISODE_STEPS, TASKS } from './tasks';
 import { Shard, type ShardSpec, type VecBuffers } from './vec-shard';
 
@@ -127,7 +127,7 @@ export interface VecEnvLike {
 }
 
 export class VecEnv {
-  readonly id: EnvName;
+  readonly id: EnvId;
   readonly n: number;
   readonly observationDim: number;
   readonly actionDim: number;
@@ -147,7 +147,7 @@ export class VecEnv {
   private started = false;
   private closed = false;
 
-  private constructor(id: EnvName, n: number, options: Readonly<VecEnvOptions>) {
+  private constructor(id: EnvId, n: number, options: Readonly<VecEnvOptions>) {
     this.id = id;
     this.n = n;
     this.options = options;
@@ -175,14 +175,14 @@ export class VecEnv {
   }
 
   /** Builds n environments of one task; with workers ≥ 1 they are split into contiguous ranges, one per worker. */
-  static async create(id: EnvName, n: number, options: Partial<VecEnvOptions> = {}): Promise<VecEnv> {
+  static async create(id: EnvId, n: number, options: Partial<VecEnvOptions> = {}): Promise<VecEnv> {
     check(
-      (ENV_NAMES as readonly string[]).includes(id),
+      (ENV_IDS as readonly string[]).includes(id),
       () =>
-        `Error in VecEnv.create: id must be one of ${ENV_NAMES.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_NAMES)}'?`,
+        `Error in VecEnv.create: id must be one of ${ENV_IDS.join(', ')}, got '${id}'. Did you mean '${nearest(String(id), ENV_IDS)}'?`,
     );
     check(Number.isInteger(n) && n >= 1, () => `Error in VecEnv.create: n must be a positive integer, got ${n}.`);
-    const opts = resolveVecEnvOptions(n, options);
+    const opts = resolveVecEnvOptions(n, { maxEpisodeSteps: TASKS[id].maxEpisodeSteps, ...options });
     const vec = new VecEnv(id, n, opts);
     const spec = (start: number, end: number): ShardSpec => ({
       id,

@@ -4,13 +4,13 @@
  * copied between threads.
  */
 import { deriveSeed } from '../util/rng';
-import { MujocoEnv } from './env';
+import { ENV_DEFAULTS, MujocoEnv } from './env';
 import type { MainModule } from './mujoco';
-import type { EnvName } from '../config/names';
+import type { EnvId } from '../config/names';
 
 /** What a shard needs to build its environments; plain data so it can cross a worker boundary. */
 export interface ShardSpec {
-  id: EnvName;
+  id: EnvId;
   /** Total number of environments of the VecEnv and this shard's range [start, end). */
   n: number;
   start: number;
@@ -54,7 +54,11 @@ export class Shard {
   ) {
     for (let i = spec.start; i < spec.end; i++) {
       this.envs.push(
-        new MujocoEnv(mj, spec.id, { seed: envSeed(spec.seed, i), maxEpisodeSteps: spec.maxEpisodeSteps }),
+        new MujocoEnv(mj, spec.id, {
+          seed: envSeed(spec.seed, i),
+          maxEpisodeSteps: spec.maxEpisodeSteps,
+          endAtGoal: ENV_DEFAULTS.endAtGoal,
+        }),
       );
     }
     const b = spec.buffers;

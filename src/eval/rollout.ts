@@ -5,10 +5,8 @@
  * Per episode, exactly as the official loop: R ← target/scale; at step t the current action slot holds
  * 0 while the model reads the last K (state, action, RTG, timestep) entries, left-padded to K; then
  * R ← R − r/scale (float32) and τ ← t+1 (clipped to maxEpLen − 1). The window is rebuilt every step
- * from the stored history: no recurrent state crosses steps (docs/spec.md quirk 16).
- *
- * Padding (docs/spec.md quirk 1): `official` pads states 0 (normalised space), actions 0, RTG 0, timesteps 0;
- * `train-consistent` pads as training does: states −μ/σ, actions −10. The mask is 0 on pads either way.
+ * from the stored history: no recurrent state crosses steps (docs/spec.md quirk 16). The windows and their
+ * padding live in windows.ts.
  */
 import * as os from 'os';
 import { tf } from '../backend';
@@ -19,6 +17,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import type { EvalConfig } from '../config/eval';
 import { normalizedScore } from '../data/d4rl-ids';
 import { meanStd } from './protocols';
+import { EvalWindows, initialReturnToGo, nextReturnToGo } from './windows';
 import type { VecEnvLike } from '../envs/vec-env';
 import type { ModelInputs } from '../models/sequence-model';
 
@@ -108,47 +107,18 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
       );
     }
 
-    const official = config.evalPadding === 'official';
-    const padState = new Float32Array(s);
-    for (let j = 0; j < s; j++) padState[j] = official ? 0 : (0 - opts.stateMean[j]) / opts.stateStd[j];
-    const padAction = official ? 0 : -10;
-
-    // Left-padded K-windows per episode; the last `filled` slots are real.
-    const winS = new Float32Array(rows * K * s);
-    const winA = new Float32Array(rows * K * a).fill(padAction);
-    const winR = new Float32Array(rows * K);
-    const winT = new Int32Array(rows * K);
-    const winM = new Float32Array(rows * K);
-    for (let r = 0; r < rows * K; r++) winS.set(padState, r * s);
-
+    const win = new EvalWindows(rows, K, s, a, config, opts.stateMean, opts.stateStd);
     const returns = new Float64Array(rows);
     const lengths = new Int32Array(rows);
     const done = new Uint8Array(rows);
     const rtg = new Float32Array(rows);
 
-    const push = (r: number, obs: Float64Array, offset: number, R: number, tau: number) => {
-      // Shift the window left by one step, then write the newest entry at slot K−1.
-      winS.copyWithin(r * K * s, r * K * s + s, (r + 1) * K * s);
-      winA.copyWithin(r * K * a, r * K * a + a, (r + 1) * K * a);
-      winR.copyWithin(r * K, r * K + 1, (r + 1) * K);
-      winT.copyWithin(r * K, r * K + 1, (r + 1) * K);
-      winM.copyWithin(r * K, r * K + 1, (r + 1) * K);
-      const last = r * K + K - 1;
-      // As the official loop: the observation becomes float32, is normalised in float64, then cast (docs/spec.md quirk 17).
-      for (let j = 0; j < s; j++)
-        winS[last * s + j] = (Math.fround(obs[offset + j]) - opts.stateMean[j]) / opts.stateStd[j];
-      winA.fill(0, last * a, last * a + a); // placeholder for the current action (docs/spec.md §10)
-      winR[last] = R;
-      winT[last] = Math.min(tau, config.maxEpLen - 1);
-      winM[last] = 1;
-    };
-
     const firstObs = await Promise.all(envs.map((v) => v.reset()));
     for (let ti = 0; ti < targets.length; ti++) {
       for (let e = 0; e < E; e++) {
         const r = ti * E + e;
-        rtg[r] = Math.fround(targets[ti] / config.returnScale);
-        push(r, firstObs[ti], e * s, rtg[r], 0);
+        rtg[r] = initialReturnToGo(targets[ti], config.returnScale);
+        win.push(r, firstObs[ti], e * s, rtg[r], 0);
       }
     }
 
@@ -195,18 +165,7 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
       for (let r = t0 * E; r < t1 * E; r++) if (!done[r]) active.push(r);
       const B = active.length;
       if (B === 0) return 0;
-      const bS = new Float32Array(B * K * s);
-      const bA = new Float32Array(B * K * a);
-      const bR = new Float32Array(B * K);
-      const bT = new Int32Array(B * K);
-      const bM = new Float32Array(B * K);
-      active.forEach((r, i) => {
-        bS.set(winS.subarray(r * K * s, (r + 1) * K * s), i * K * s);
-        bA.set(winA.subarray(r * K * a, (r + 1) * K * a), i * K * a);
-        bR.set(winR.subarray(r * K, (r + 1) * K), i * K);
-        bT.set(winT.subarray(r * K, (r + 1) * K), i * K);
-        bM.set(winM.subarray(r * K, (r + 1) * K), i * K);
-      });
+      const { states: bS, actions: bA, returnsToGo: bR, timesteps: bT, mask: bM } = win.gather(active);
       const y = model.lastActions
         ? await model.lastActions({ states: bS, actions: bA, returnsToGo: bR, mask: bM, timesteps: bT }, B, rows)
         : await tensorActions(bS, bA, bR, bT, bM, B);
@@ -214,10 +173,8 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
       active.forEach((r, i) => {
         const ti = Math.floor(r / E);
         const e = r % E;
-        for (let j = 0; j < a; j++) {
-          actions[ti][e * a + j] = y[i * a + j];
-          winA[(r * K + K - 1) * a + j] = y[i * a + j]; // hist_a[−1] ← a
-        }
+        for (let j = 0; j < a; j++) actions[ti][e * a + j] = y[i * a + j];
+        win.setAction(r, y, i * a); // hist_a[−1] ← a
       });
       return B;
     };
@@ -239,8 +196,8 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
             done[r] = 1;
             continue;
           }
-          rtg[r] = Math.fround(rtg[r] - Math.fround(reward / config.returnScale));
-          push(r, res.observations, e * s, rtg[r], t + 1);
+          rtg[r] = nextReturnToGo(rtg[r], reward, config.returnScale);
+          win.push(r, res.observations, e * s, rtg[r], t + 1);
         }
       });
     };

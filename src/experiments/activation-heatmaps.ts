@@ -17,16 +17,15 @@ import { runCells, type CellsReport } from './cells';
 import { OFFICIAL_K, contextCells } from './plan';
 import { cellsLine, fmt, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
 import { episodeWindows, loadTrained, windowsToInputs, type Trained } from './trained';
+import { TOKEN_TYPES, tokenLabels } from '../live/inspect';
 
-export const TOKEN_TYPES = ['R', 's', 'a'] as const;
+export { TOKEN_TYPES, tokenLabels };
+
 /** matplotlib's `summer` (green to yellow), which the authors used for the mixer; Plotly has no such name. */
 export const SUMMER: [number, string][] = [
   [0, 'rgb(0,128,102)'],
   [1, 'rgb(255,255,102)'],
 ];
-/** Token j of a 3K sequence is (R, s, a)[j mod 3] of step ⌊j/3⌋ + 1. */
-export const tokenLabels = (K: number) =>
-  Array.from({ length: 3 * K }, (_, j) => `${TOKEN_TYPES[j % 3]}${Math.floor(j / 3) + 1}`);
 
 const MODEL_TITLE: Record<string, string> = { dmamba: 'Decision Mamba', dmm: 'Decision MetaMamba' };
 /** The fixed colour range of the figure and the explorer (docs/spec.md §11 F3: the paper's [−5, 5]). */

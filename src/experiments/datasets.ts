@@ -1,7 +1,8 @@
 /**
  * Notebook 01: a card for every dataset the notebooks train on (kit-generated at smoke and quick scale;
  * the D4RL files too when they are on disk): returns and normalised scores, episode lengths, state
- * statistics (danfojs `describe`), and stick-figure snapshots of each behaviour policy.
+ * statistics (danfojs `describe`), and stick-figure snapshots of each behaviour policy; then the AntMaze
+ * datasets: their success rates, and where the ant went in the maze.
  */
 import * as fs from 'fs';
 import type { Data } from '../figures';
@@ -15,9 +16,10 @@ import {
   trajectoryReturn,
   type Dataset,
 } from '../data';
-import { d4rlFileName, parseDatasetName } from '../data/d4rl-ids';
-import type { EnvName } from '../config/names';
-import { makeEnv, recordRollout } from '../envs';
+import { d4rlFileName, parseAntMazeName, parseDatasetName } from '../data/d4rl-ids';
+import { ANTMAZE_KINDS, type EnvName } from '../config/names';
+import { MAZES, GOAL_RADIUS, makeEnv, recordRollout, wallBoxes } from '../envs';
+import { loadController } from '../data/ant-controller';
 import type { Rollout } from '../envs/stick-figure';
 import { budgetFor } from '../config/budget';
 import { targetVerdict } from '../data/train-policies';
@@ -76,6 +78,56 @@ function rolloutTraces(
     traces: [{ type: 'scatter', mode: 'lines', name, x, y, line: { width: 3, color: colour } } as Data],
     labels,
   };
+}
+
+/**
+ * An AntMaze dataset's success, counted over its collection episodes (they end at the 1000-step timeouts; the
+ * relabelled terminals split them further into trajectories): the share of episodes with a reward, i.e. with a
+ * step within 0.5 m of the evaluation goal, and the rewarded rows.
+ */
+export function antMazeSuccess(d: Dataset): { episodes: number; successes: number; rewardRows: number } {
+  let episodes = 0;
+  let successes = 0;
+  let rewardRows = 0;
+  let hit = false;
+  for (const t of d.trajectories) {
+    for (let i = 0; i < t.rewards.length; i++) if (t.rewards[i] > 0) rewardRows++;
+    hit = hit || t.rewards.some((r) => r > 0);
+    if (t.timeouts[t.timeouts.length - 1]) {
+      episodes++;
+      if (hit) successes++;
+      hit = false;
+    }
+  }
+  return { episodes, successes, rewardRows };
+}
+
+/** The x-y positions of an AntMaze dataset's observations over the maze's walls, every `stride`-th row. */
+function antMazeCoverage(loaded: Dataset[], maze: keyof typeof MAZES): { data: Data[]; shapes: object[] } {
+  const data = loaded.map((d) => {
+    const x: number[] = [];
+    const y: number[] = [];
+    const stride = Math.max(1, Math.floor(d.card.transitions / 1500));
+    let i = 0;
+    for (const t of d.trajectories)
+      for (let k = 0; k < t.rewards.length; k++, i++)
+        if (i % stride === 0) {
+          x.push(t.observations[29 * k]);
+          y.push(t.observations[29 * k + 1]);
+        }
+    return { type: 'scattergl', mode: 'markers', name: d.id, x, y, marker: { size: 3, opacity: 0.4 } } as Data;
+  });
+  const shapes: object[] = wallBoxes(MAZES[maze]).map((b) => ({
+    type: 'rect',
+    x0: b.centre[0] - b.halfSize[0],
+    x1: b.centre[0] + b.halfSize[0],
+    y0: b.centre[1] - b.halfSize[1],
+    y1: b.centre[1] + b.halfSize[1],
+    fillcolor: '#b3804d',
+    line: { width: 0 },
+    layer: 'below',
+  }));
+  return { data, shapes };
 }
 
 export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
@@ -202,26 +254,122 @@ export async function datasetsNotebook(scale: string): Promise<NotebookResult> {
       caption: `Eight snapshots of one ${steps}-step rollout (mean action, no noise, reset seed 7) of each behaviour policy, each snapshot centred on the torso and labelled with its step and the distance travelled; rows: medium, expert, random. Policies: the kit's ARS linear policies (data/policies).`,
     });
   }
+  // AntMaze: the kit's umaze datasets (D4RL's too when on disk), their success and coverage.
+  const antmaze: Dataset[] = [];
+  for (const kind of ANTMAZE_KINDS) {
+    const name = parseAntMazeName(`antmaze-${kind}`);
+    try {
+      antmaze.push(await loadDataset(name.name, { source: 'kit', scale: b.scale }));
+    } catch (err) {
+      failures.push(`${name.name}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (fs.existsSync(path.join(d4rlDir(), name.d4rlFile))) {
+      try {
+        antmaze.push(await loadDataset(name.name, { source: 'd4rl' }));
+      } catch (err) {
+        failures.push(`${name.name} (D4RL): ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  let controllerLine = '';
+  try {
+    const c = loadController();
+    controllerLine = `The kit's AntMaze controller (ARS iteration ${c.policy.iteration}, ${(c.policy.envSteps / 1e6).toFixed(2)} M steps) reaches the antmaze-umaze goal in ${fmt(100 * c.success.clean, 0)}% of ${c.success.episodes} evaluation episodes without action noise and ${fmt(100 * c.success.noisy, 0)}% with D4RL's σ 0.2. `;
+  } catch (err) {
+    controllerLine = `No AntMaze controller: ${(err as Error).message.split('\n')[0]} `;
+  }
+  const antmazeRows = antmaze.map((d) => {
+    const s = antMazeSuccess(d);
+    return { d, s, rate: s.episodes ? s.successes / s.episodes : NaN };
+  });
+  const antmazeTable = markdownTable(
+    [
+      'dataset',
+      'sha256',
+      'rows',
+      'collection episodes',
+      'reach the eval goal',
+      'reward-1 rows',
+      'trajectories (split at terminals)',
+    ],
+    antmazeRows.map(({ d, s, rate }) => [
+      label(d),
+      d.provenance.checksum.slice(0, 8),
+      d.card.transitions,
+      s.episodes,
+      `${s.successes} (${fmt(100 * rate, 0)}%)`,
+      s.rewardRows,
+      d.card.episodes,
+    ]),
+  );
+  if (antmaze.length) {
+    const cover = antMazeCoverage(antmaze, 'antmaze-umaze');
+    const goal = MAZES['antmaze-umaze'].evalGoal;
+    figures.push({
+      ...common,
+      dataSource: antmaze
+        .map(
+          (d) =>
+            `${d.provenance.source === 'kit' ? 'kit-generated' : 'D4RL'} ${d.id} (sha256 ${d.provenance.checksum.slice(0, 8)})`,
+        )
+        .join(', '),
+      name: '01-antmaze-coverage',
+      data: cover.data,
+      layout: {
+        title: { text: 'AntMaze umaze datasets: torso x-y of the observations over the walls' },
+        shapes: [
+          ...cover.shapes,
+          {
+            type: 'rect',
+            x0: 4 * (goal[1] - 1),
+            x1: 4 * (goal[1] - 1) + 1.5,
+            y0: 4 * (goal[0] - 1),
+            y1: 4 * (goal[0] - 1) + 1.5,
+            line: { color: '#1d6b42', dash: 'dot' },
+          },
+        ],
+        xaxis: { title: { text: 'x (m)' }, range: [-6, 14] },
+        yaxis: { title: { text: 'y (m)' }, range: [-6, 14], scaleanchor: 'x' },
+        legend: { orientation: 'h' as const, y: -0.2 },
+      } as never,
+      caption: `Torso positions of the observations (subsampled to about 1,500 points per dataset) of ${antmaze.map((d) => `${label(d)}: ${d.card.transitions} rows${d.provenance.generator ? `, generation seed ${d.provenance.generator.seed}` : ''}`).join('; ')}; over the maze's wall blocks (4 m cells); the dotted square is where the evaluation goal is sampled (success within ${GOAL_RADIUS} m of it). Kit data: the kit's ARS controller steered along shortest-path waypoints with N(0, 0.2²) action noise, not D4RL's SAC ant.`,
+    });
+  }
+  const antmazeFinding = antmazeRows.length
+    ? `AntMaze: ${controllerLine}${antmazeRows
+        .map(
+          ({ d, s, rate }) =>
+            `${label(d)}: ${s.successes} of ${s.episodes} collection episodes reach the evaluation goal (${fmt(100 * rate, 0)}%), ${s.rewardRows} reward-1 rows in ${d.card.transitions}`,
+        )
+        .join('; ')}. `
+    : `AntMaze: ${controllerLine}`;
   const describeTables = loaded
     .filter((d) => d.kind === 'medium')
     .map((d) => `**${label(d)}: state statistics (danfojs describe, subsampled)**\n\n${describeStates(d)}`);
   const findings = loaded.map((d) => {
     const verdict =
-      d.provenance.source === 'kit' ? targetVerdict(d.env, d.kind, d.card.normalizedScore.mean) : undefined;
+      d.provenance.source === 'kit' && !d.env.startsWith('antmaze')
+        ? targetVerdict(d.env as EnvName, d.kind, d.card.normalizedScore.mean)
+        : undefined;
     return `${label(d)}: ${d.card.episodes} episodes, mean normalised score ${fmt(d.card.normalizedScore.mean)}${verdict ? ` (${verdict})` : ''}`;
   });
   const finding =
     (loaded.length ? `Loaded ${loaded.length} dataset(s). ${findings.join('; ')}. ` : 'No dataset could be loaded. ') +
     (failures.length ? `Not available: ${failures.join('; ')}. ` : '') +
     (policyLines.length ? `Behaviour rollouts: ${policyLines.join('; ')}. ` : '') +
+    antmazeFinding +
     'D4RL datasets: ' +
     (loaded.some((d) => d.provenance.source === 'd4rl')
       ? 'present and shown.'
       : 'not on this machine (`npx dmm data download` fetches them); the kit-generated ones stand in, so scores below are not D4RL scores.');
   return {
     figures,
-    tables: [cardTable, ...describeTables],
+    tables: [cardTable, ...describeTables, ...(antmaze.length ? [antmazeTable] : [])],
     finding,
-    numbers: { loaded: loaded.map((d) => d.id), failures },
+    numbers: {
+      loaded: [...loaded, ...antmaze].map((d) => d.id),
+      failures,
+      antmaze: antmazeRows.map(({ d, s }) => ({ id: d.id, source: d.provenance.source, ...s })),
+    },
   };
 }

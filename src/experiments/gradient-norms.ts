@@ -2,7 +2,8 @@
  * Notebook 06 (DMM Figure 4): the loss-gradient norm of each of the 24 input tokens (K=8 × R, s, a),
  * docs/spec.md §11 F4 kit definition: ‖∂ℒ/∂x_j‖₂ over channels, x_j token j after embed_ln, ℒ the masked MSE,
  * eval mode, full-length (unpadded) training windows, mean per token; DMM, Decision Mamba, DT and DC, all
- * at K=8 on hopper-medium (the K=8 cells of notebook 07). AntMaze is not in the kit.
+ * at K=8 on hopper-medium (the K=8 cells of notebook 07). AntMaze's environment and datasets are in the kit
+ * (notebook 01), but no model has been trained on them yet, so the paper's AntMaze panel is missing.
  */
 import { tf } from '../backend';
 import { BatchSampler, loadDataset } from '../data';
@@ -117,7 +118,7 @@ export function gradientFigures({ norms, notes }: TokenNorms, cells: CellsReport
       yaxis: { title: { text: 'share of Σ_j ‖∂ℒ/∂x_j‖' } },
     },
     width: 1000,
-    caption: `‖∂ℒ/∂x_j‖₂ per token, mean over ${N} full-length training windows, eval mode, each model's norms divided by their sum. AntMaze (the paper's second panel) is not in the kit.`,
+    caption: `‖∂ℒ/∂x_j‖₂ per token, mean over ${N} full-length training windows, eval mode, each model's norms divided by their sum. The paper's AntMaze panel is missing: the kit has AntMaze's environment and data (notebook 01) but no model trained on them yet.`,
   };
   const rows = norms.map((x) => {
     const total = x.mean.reduce((s, v) => s + v, 0) || 1;
@@ -139,7 +140,7 @@ export function gradientFigures({ norms, notes }: TokenNorms, cells: CellsReport
           ? 'DMM spreads its gradient over more of the window than Decision Mamba here. '
           : 'DMM concentrates its gradient on the newest step at least as much as Decision Mamba here. '
         : '') +
-      `AntMaze is not in the kit, so the paper's AntMaze panel is not reproduced. ${notes.join('; ')} ${cellsLine(cells)}`
+      `The paper's AntMaze panel is not reproduced: no model has been trained on the kit's AntMaze data yet. ${notes.join('; ')} ${cellsLine(cells)}`
     : `No trained models: ${notes.join('; ')}. ${cellsLine(cells)}`;
   return { figures: records.length ? [figure] : [], tables: [table], finding, cells, numbers: { rows } };
 }

@@ -21,6 +21,8 @@ export interface Trained {
   stateStd: Float64Array;
   /** True when the checkpoint was missing (a fresh clone has records but no checkpoints) and the cell was retrained. */
   retrained: boolean;
+  /** The retrained run's own record (its scores are those of the weights restored), when retrained. */
+  retrainedRecord?: RunRecord;
 }
 
 /** Restores a finished cell's final weights; retrains the cell into .cache when its checkpoint is gone. */
@@ -52,6 +54,7 @@ export async function loadTrained(outcome: CellOutcome, scale: string): Promise<
     stateMean: restored.stateMean,
     stateStd: restored.stateStd,
     retrained,
+    retrainedRecord: retrained ? record : undefined,
   };
 }
 

@@ -123,10 +123,7 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     8 + n <= bytes.length,
     () => `Error in decodeSafetensors: header length must fit in the file (${bytes.length} bytes), got ${n}.`,
   );
-  const header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8')) as Record<
-    string,
-    unknown
-  >;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
   const tensors: Record<string, SafetensorsTensor> = {};

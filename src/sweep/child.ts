@@ -9,12 +9,10 @@ import * as trainRunner from './train-runner';
 import type { RunSpec } from '../config/run-spec';
 import type { JobContext, RunnerModule } from './runner';
 
-export interface ChildRequest {
-  type: 'run';
-  runner: string;
-  spec: RunSpec;
-  ctx: Omit<JobContext, 'onProgress'>;
-}
+export type ChildRequest =
+  | { type: 'run'; runner: string; spec: RunSpec; ctx: Omit<JobContext, 'onProgress'> }
+  /** Several specs trained together by the runner's runPackJob (dmm worker --pack): one outcome per spec. */
+  | { type: 'pack'; runner: string; specs: RunSpec[]; ctx: Omit<JobContext, 'onProgress'> };
 
 export type ChildMessage =
   | { type: 'progress'; fraction: number; info?: string }
@@ -34,12 +32,22 @@ async function run(req: ChildRequest): Promise<void> {
         : // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runner is chosen at run time by path
           require(req.runner)
     ) as Partial<RunnerModule>;
-    if (typeof mod.runJob !== 'function')
-      throw new Error(`Error in sweep child: runner module ${req.runner} must export runJob(spec, ctx).`);
-    const record = await mod.runJob(req.spec, {
+    const ctx = {
       ...req.ctx,
-      onProgress: (fraction, info) => void send({ type: 'progress', fraction, info }),
-    });
+      onProgress: (fraction: number, info?: string) => void send({ type: 'progress', fraction, info }),
+    };
+    let record: unknown;
+    if (req.type === 'pack') {
+      if (typeof mod.runPackJob !== 'function')
+        throw new Error(
+          `Error in sweep child: runner module ${req.runner} must export runPackJob(specs, ctx) to train packs.`,
+        );
+      record = await mod.runPackJob(req.specs, ctx);
+    } else {
+      if (typeof mod.runJob !== 'function')
+        throw new Error(`Error in sweep child: runner module ${req.runner} must export runJob(spec, ctx).`);
+      record = await mod.runJob(req.spec, ctx);
+    }
     // Round-trip through JSON so what the queue stores is exactly what a record file would hold.
     await send({ type: 'done', record: JSON.parse(stableStringify(record ?? null)) });
     process.exit(0);

@@ -24,7 +24,19 @@ export interface JobContext {
 /** Runs one spec to completion and returns its record (JSON-able). Throwing fails this attempt. */
 export type JobRunner = (spec: RunSpec, ctx: JobContext) => Promise<unknown>;
 
-/** A runner module: `export async function runJob(spec, ctx)`. */
+/** What one spec of a pack came to: its record, or the error that stopped it. */
+export interface PackOutcome {
+  record?: unknown;
+  error?: string;
+}
+
+/**
+ * A runner module: `export async function runJob(spec, ctx)`; for `dmm worker --pack`, also `packKey(spec)`
+ * (specs with equal keys may train together; null: alone) and `runPackJob(specs, ctx)`, which trains them
+ * together and returns one outcome per spec, in order.
+ */
 export interface RunnerModule {
   runJob: JobRunner;
+  packKey?: (spec: RunSpec) => string | null;
+  runPackJob?: (specs: RunSpec[], ctx: JobContext) => Promise<PackOutcome[]>;
 }

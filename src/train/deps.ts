@@ -55,8 +55,25 @@ export interface Batch {
 
 export interface BatchSource {
   sample(): Batch;
+  /** The next batch over `out`'s arrays (BatchSampler has it): the same numbers as sample(), no allocation. */
+  sampleInto?(out: Batch): void;
   getState(): unknown;
   setState(state: unknown): void;
+}
+
+/**
+ * `source`'s batches in one reused set of arrays where it can (sampleInto), so the engine's loop allocates
+ * nothing per step; each batch is valid until the next call, which suits a consumer that copies it at once
+ * (EngineSession writes it to the arena before asking for the next).
+ */
+export function reusedBatches(source: BatchSource): () => Batch {
+  if (!source.sampleInto) return () => source.sample();
+  let out: Batch | undefined;
+  return () => {
+    if (!out) return (out = source.sample());
+    source.sampleInto!(out);
+    return out;
+  };
 }
 
 export interface EngineDeps {

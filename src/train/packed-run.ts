@@ -12,6 +12,7 @@ import * as path from 'path';
 import type { DmmConfig } from '../models';
 import type { EvalConfig } from '../config/eval';
 import { resolveRun, type ResolvedRun } from '../config/resolve';
+import { packShapeKey } from './pack-key';
 import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
 import { ENV_DIMS } from '../data/d4rl-ids';
 import type { EnvName } from '../config/names';
@@ -37,6 +38,7 @@ import {
   type OpenRun,
   type RunOptions,
 } from './run';
+import { reusedBatches } from './deps';
 import { engineEvalModel, loadSessionRun, syncSessionRun, type EvalSequenceModel } from './trainer';
 import { runTraining } from './run';
 
@@ -140,7 +142,7 @@ async function trainPrepared(runs: OpenRun[], opts: RunOptions): Promise<void> {
   try {
     for (let r = 0; r < runs.length; r++) await loadSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
     const { iterations, stepsPerIteration } = first.cfg.train;
-    const samplers = runs.map((r) => () => r.sampler!.sample());
+    const samplers = runs.map((r) => reusedBatches(r.sampler!));
     for (let it = first.record.iterations.length + 1; it <= iterations; it++) {
       if (opts.stopAfterIteration !== undefined && it > opts.stopAfterIteration) {
         for (const run of runs) disposeRun(run);
@@ -243,8 +245,8 @@ export interface PackGroup {
 }
 
 /**
- * The compatible groups of `specs` (same model, model configuration, environment, batch size, clip and
- * iteration plan), each split into packs of at most `maxRuns` (default: what one GPU binding holds, capped
+ * The compatible groups of `specs` (packShapeKey: same model, model configuration, environment dimensions,
+ * batch size, clip and iteration plan), each split into packs of at most `maxRuns` (default: what one GPU binding holds, capped
  * at 64; 4 on the CPU), split evenly. A spec the fused engine does not cover is a group of its own (key null).
  */
 export function packGroups(
@@ -265,15 +267,7 @@ export function packGroups(
       alone.push({ key: null, specs: [cfg.spec] });
       continue;
     }
-    const t = cfg.train;
-    const key = stableStringify({
-      model: cfg.model,
-      env: cfg.spec.env,
-      batchSize: t.batchSize,
-      gradClip: t.gradClip,
-      iterations: t.iterations,
-      stepsPerIteration: t.stepsPerIteration,
-    });
+    const key = packShapeKey(cfg);
     byKey.set(key, [...(byKey.get(key) ?? []), cfg.spec]);
     if (!firstOf.has(key)) firstOf.set(key, cfg);
   }
@@ -339,7 +333,13 @@ export async function runPackedSpecs(
   for (const [i, g] of groups.entries()) {
     log(`pack ${i + 1}/${groups.length}: ${g.specs.map(specLabel).join(', ')}`);
     try {
-      const records = g.key === null ? [await runTraining(g.specs[0], opts)] : await runPacked(g.specs, opts);
+      // Progress over the whole grid: pack i's fraction f is (i + f) / packs.
+      const onProgress = opts.onProgress
+        ? (f: number, info?: string) =>
+            opts.onProgress!((i + f) / groups.length, `pack ${i + 1}/${groups.length}: ${info ?? ''}`)
+        : undefined;
+      const packOpts = { ...opts, onProgress };
+      const records = g.key === null ? [await runTraining(g.specs[0], packOpts)] : await runPacked(g.specs, packOpts);
       g.specs.forEach((s, j) => out.set(specHash(s), { record: records[j] }));
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);

@@ -17,7 +17,7 @@ import type { TrainConfig } from '../config/train';
 import { check } from '../util/check';
 import { deriveSeed } from '../util/rng';
 import { AdamW, clipGlobalNorm, warmupLearningRate } from './adamw';
-import type { Batch, BatchSource, EngineDeps, SequenceModel } from './deps';
+import { reusedBatches, type Batch, type BatchSource, type EngineDeps, type SequenceModel } from './deps';
 import { engineCpuDefaultGap, engineModelGap, type EngineModel } from '../engine/models';
 import { EngineSession } from '../engine/session';
 import { EngineForward } from '../engine/forward';
@@ -74,6 +74,8 @@ export class Trainer {
   private forwardEngine?: EngineForward;
   /** Whether the session holds newer weights than the model (then syncModel copies them back). */
   private sessionAhead = false;
+  /** The engine path's batches, in reused arrays. */
+  private batches?: () => Batch;
 
   constructor(
     readonly model: SequenceModel,
@@ -213,7 +215,7 @@ export class Trainer {
       await this.loadSession(this.session);
       this.sessionAhead = true;
     }
-    return this.session.train(steps, () => this.sampler.sample(), onStep);
+    return this.session.train(steps, (this.batches ??= reusedBatches(this.sampler)), onStep);
   }
 
   private async loadSession(session: EngineSession): Promise<void> {

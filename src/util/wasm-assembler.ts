@@ -92,7 +92,8 @@ function f32Bytes(v: number): number[] {
 }
 
 function utf8(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(Buffer.from(s, 'utf8'))];
+  const bytes = new TextEncoder().encode(s); // not Buffer: the live explorer assembles kernels in a browser
+  return [...uleb(bytes.length), ...Array.from(bytes)];
 }
 
 function vec(items: number[][]): number[] {

@@ -18,6 +18,7 @@ import { checkpointDir, normaliseRunSpec, recordPath, type RunSpec } from '../..
 import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint';
 import { runTraining } from '../../src/train/run';
 import { packGroups, runPacked, runPackedSpecs } from '../../src/train/packed-run';
+import * as trainRunner from '../../src/sweep/train-runner';
 import { toyDeps } from '../helpers/train-fakes';
 
 before(async () => {
@@ -122,6 +123,20 @@ test('packGroups: one group per shape, split evenly under maxRuns; models the en
   assert.notEqual(g[0].key, g[2].key);
   assert.equal(packGroups(seeds, { executor: 'cpu' }).length, 1);
   assert.throws(() => packGroups(seeds, { maxRuns: 0 }), /maxRuns must be a positive integer/);
+  // Walker2d and halfcheetah have the same dimensions (17, 6): their runs pack together; hopper's do not.
+  const envs = (['walker2d', 'halfcheetah', 'hopper'] as const).map((env) => ({
+    ...base,
+    env,
+    dataset: 'medium',
+    seed: 1,
+  }));
+  assert.deepEqual(
+    packGroups(envs).map((x) => x.specs.map((s) => s.env)),
+    [['walker2d', 'halfcheetah'], ['hopper']],
+  );
+  // The queue worker groups jobs by the same key (dmm worker --pack), without loading the engine.
+  assert.equal(trainRunner.packKey(seeds[0]), trainRunner.packKey(seeds[2]));
+  assert.notEqual(trainRunner.packKey(seeds[0]), trainRunner.packKey(wide));
 });
 
 test('runPackedSpecs trains each pack once and keeps finished runs on a rerun', async () => {

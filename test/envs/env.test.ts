@@ -134,7 +134,7 @@ for (const id of ENV_NAMES) {
 test('makeEnv rejects unknown ids and options with the nearest valid name', async () => {
   await assert.rejects(
     makeEnv('hoper' as EnvName),
-    /id must be one of hopper, halfcheetah, walker2d, got 'hoper'\. Did you mean 'hopper'\?/,
+    /id must be one of hopper, halfcheetah, walker2d, antmaze-umaze, antmaze-medium, antmaze-large, antmaze-ant, got 'hoper'\. Did you mean 'hopper'\?/,
   );
   await assert.rejects(makeEnv('hopper', { sed: 1 } as never), /unknown option 'sed'\. Did you mean 'seed'\?/);
 });

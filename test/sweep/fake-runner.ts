@@ -5,7 +5,9 @@
  *   fail: true → every attempt throws; failTimes: n → the first n attempts throw;
  *   crashTimes: n → the first n attempts exit without a word (like an out-of-memory kill).
  * It writes the record to ctx.resultsDir like runTraining, and appends one line per finished run to
- * $DMM_FAKE_LOG, so a test can count how often each run really finished.
+ * $DMM_FAKE_LOG, so a test can count how often each run really finished. As a pack runner (dmm worker
+ * --pack), specs of one model share a pack key; runPackJob steps them together and each record says
+ * `packedWith`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -45,4 +47,28 @@ export async function runJob(spec: RunSpec, ctx: JobContext): Promise<unknown> {
   writeJsonAtomic(recordPath(spec, ctx.resultsDir), record);
   if (process.env.DMM_FAKE_LOG) fs.appendFileSync(process.env.DMM_FAKE_LOG, `${specHash(spec)} ${process.pid}\n`);
   return record;
+}
+
+export function packKey(spec: RunSpec): string | null {
+  return spec.model;
+}
+
+/** The specs' steps interleaved, as one packed program would take them; each record says packedWith. */
+export async function runPackJob(specs: RunSpec[], ctx: JobContext): Promise<{ record?: unknown; error?: string }[]> {
+  return Promise.all(
+    specs.map(async (spec, i) => {
+      try {
+        const record = await runJob(spec, {
+          ...ctx,
+          jobId: specHash(spec),
+          onProgress: (f, info) => (i === 0 ? ctx.onProgress(f, info) : undefined),
+        });
+        const packed = { ...(record as object), packedWith: specs.length };
+        writeJsonAtomic(recordPath(spec, ctx.resultsDir), packed);
+        return { record: packed };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    }),
+  );
 }

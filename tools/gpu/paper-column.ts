@@ -2,16 +2,17 @@
  * What DMM's paper column (9 datasets × 5 seeds, 100k steps, 10 official evaluation rounds each) costs on one
  * GPU host, from a part of it that fits one device call, with the extrapolation printed beside the measurement:
  *
- * 1. training: per environment, the pack `dmm sweep --pack` makes of the column's cells (its 3 datasets × 5 seeds
- *    share a shape: one pack of 15), here as 15 seeds on the medium dataset (quick-size kit data, so generation
- *    fits the call; a step costs the same on paper-size data: a batch is 64 windows whatever the dataset's
- *    size), STEPS steps each, through `runPackedSpecs`;
+ * 1. training: per pack that `dmm sweep --pack` makes of the column's cells (an environment's 3 datasets × 5
+ *    seeds share a shape; walker2d and halfcheetah share their dimensions, so `halfcheetah+walker2d` is one pack
+ *    of 30), here as 15 seeds per environment on its medium dataset (quick-size kit data, so generation fits the
+ *    call; a step costs the same on paper-size data: a batch is 64 windows whatever the dataset's size), STEPS
+ *    steps each, through `runPackedSpecs`;
  * 2. evaluation: one round of the official protocol (docs/spec.md §10: every RTG target, 100 episodes each, up to
- *    1000 steps) for the 15 packed runs at once, with the trained weights (forward.ts's packed model call).
+ *    1000 steps) for the pack's runs at once, with the trained weights (forward.ts's packed model call).
  *
- * The column is then Σ over environments of (train seconds × 100k / STEPS + 10 × one round). Records
+ * The column is then Σ over packs of (train seconds × 100k / STEPS + 10 × one round). Records
  * go to $OUT/results; the table and JSON to stdout and $OUT/paper-column.json.
- *   DMM_BACKEND=webgpu bash .gpu/column/run.sh [steps=2000] [envs=hopper,halfcheetah,walker2d]
+ *   DMM_BACKEND=webgpu bash .gpu/column/run.sh [steps=2000] [packs=hopper,halfcheetah+walker2d]
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -107,23 +108,25 @@ function writeResult(out: string, rows: Row[]): number {
 
 (async () => {
   const steps = Number(process.argv[2] ?? 2000);
-  const envs = (process.argv[3] ?? 'hopper,halfcheetah,walker2d').split(',');
+  const packs = (process.argv[3] ?? 'hopper,halfcheetah+walker2d').split(',');
   const out = process.env.OUT ?? 'results-gpu';
   const resultsDir = path.join(out, 'results');
   const rows = [];
-  for (const env of envs) {
-    const specs = SEEDS.map((seed) =>
-      normaliseRunSpec(
-        {
-          model: 'dmm',
-          env,
-          dataset: 'medium',
-          seed,
-          scale: 'quick',
-          experiment: 'paper-column',
-          overrides: { iterations: 1, stepsPerIteration: steps, warmupSteps: 10000 },
-        },
-        'paper-column',
+  for (const env of packs) {
+    const specs = env.split('+').flatMap((e) =>
+      SEEDS.map((seed) =>
+        normaliseRunSpec(
+          {
+            model: 'dmm',
+            env: e,
+            dataset: 'medium',
+            seed,
+            scale: 'quick',
+            experiment: 'paper-column',
+            overrides: { iterations: 1, stepsPerIteration: steps, warmupSteps: 10000 },
+          },
+          'paper-column',
+        ),
       ),
     );
     const t0 = performance.now();
@@ -131,14 +134,14 @@ function writeResult(out: string, rows: Row[]): number {
     const wall = (performance.now() - t0) / 1000;
     const recs = report.outcomes.map((o) => o.record!);
     if (report.failed) throw new Error(`paper-column: ${env} failed: ${report.outcomes.find((o) => o.error)?.error}`);
-    // Records of one pack share its training time: Σ over packs (one pack of 15 on the GPU; packs of 4 on a CPU).
+    // Records of one pack share its training time: Σ over packs (one pack on the GPU; packs of 4 on a CPU).
     const train = recs.reduce((n, r) => n + r.iterations[0].trainSeconds / (r.packedWith ?? 1), 0);
     const round = await officialRound(specs, resultsDir);
-    const runSteps = (SEEDS.length * steps) / train;
+    const runSteps = (specs.length * steps) / train;
     const column = (train * PAPER_STEPS) / steps + PAPER_ROUNDS * round.seconds;
     rows.push({
       env,
-      runs: SEEDS.length,
+      runs: specs.length,
       steps,
       trainSeconds: train,
       runStepsPerSecond: runSteps,
@@ -153,7 +156,7 @@ function writeResult(out: string, rows: Row[]): number {
   }
   const total = writeResult(out, rows);
   console.log(
-    '\n| env | packed runs | steps each | train s | run-steps/s | official round s (episodes, env steps, model ms/call) | column part, extrapolated |',
+    '\n| pack | packed runs | steps each | train s | run-steps/s | official round s (episodes, env steps, model ms/call) | column part, extrapolated |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows)
@@ -161,7 +164,7 @@ function writeResult(out: string, rows: Row[]): number {
       `| ${r.env} | ${r.runs} | ${r.steps} | ${r.trainSeconds.toFixed(1)} | ${r.runStepsPerSecond.toFixed(0)} | ${r.round.seconds.toFixed(1)} (${r.round.episodes}, ${r.round.envSteps}, ${r.round.msPerCall.toFixed(2)}) | ${(r.column / 60).toFixed(1)} min |`,
     );
   console.log(
-    `DMM paper column (45 runs: per env one pack of 15, ${PAPER_STEPS} steps, ${PAPER_ROUNDS} official rounds), packs one after another: ${(total / 60).toFixed(1)} min`,
+    `DMM paper column (45 runs in the packs above, ${PAPER_STEPS} steps, ${PAPER_ROUNDS} official rounds), packs one after another: ${(total / 60).toFixed(1)} min`,
   );
 })().catch((e) => {
   console.error((e as Error).stack ?? e);

@@ -19,18 +19,21 @@ import {
 } from '../args';
 import { stableStringify, writeJsonAtomic } from '../../util/atomic';
 import { formatCard, datasetCard, downloadDataset, generateDataset, loadRecipe } from '../../data';
-import { ENV_NAMES, DATASET_KINDS, type EnvName, type DataSource } from '../../config/names';
+import { generateAntMazeDataset } from '../../data/antmaze-generate';
+import { isAntMazeName } from '../../data/d4rl-ids';
+import { ENV_NAMES, DATASET_KINDS, ANTMAZE_KINDS, type EnvName, type DataSource } from '../../config/names';
 
 const SUBCOMMANDS = ['generate', 'download', 'card', 'train-policies'] as const;
 
 const SPECS = {
   generate: {
     name: 'data generate',
-    summary: "Generate kit datasets in D4RL's HDF5 layout from the committed behaviour policies (deterministic).",
+    summary:
+      "Generate kit datasets in D4RL's HDF5 layout from the committed behaviour policies and AntMaze controller (deterministic).",
     usage: 'dmm data generate <dataset...>|--all [--scale S] [--seed N] [--out FILE] [--record]',
     positionals: 'DATASET...',
     flags: {
-      all: { type: 'boolean', help: 'every env × kind' },
+      all: { type: 'boolean', help: 'every env × kind, then the AntMaze datasets' },
       scale: {
         type: 'string',
         value: 'S',
@@ -41,7 +44,11 @@ const SPECS = {
       out: { type: 'string', value: 'FILE', help: 'output file (one dataset only)', default: 'data/cache/…' },
       record: { type: 'boolean', help: 'write the checksums into data/recipes.json' },
     },
-    examples: ['dmm data generate hopper-medium --scale quick', 'dmm data generate --all --scale smoke'],
+    examples: [
+      'dmm data generate hopper-medium --scale quick',
+      'dmm data generate antmaze-umaze-diverse --scale quick',
+      'dmm data generate --all --scale smoke',
+    ],
   },
   download: {
     name: 'data download',
@@ -148,13 +155,18 @@ export async function dataCommand(argv: string[]): Promise<number> {
   const cmd = spec.name;
 
   if (sub === 'generate') {
-    const all = flags.all ? ENV_NAMES.flatMap((e) => DATASET_KINDS.map((k) => `${e}-${k}`)) : names;
+    const all = flags.all
+      ? [
+          ...ENV_NAMES.flatMap((e) => DATASET_KINDS.map((k) => `${e}-${k}`)),
+          ...ANTMAZE_KINDS.map((k) => `antmaze-${k}`),
+        ]
+      : names;
     if (all.length === 0)
       throw commandError(cmd, 'a dataset must be named (hopper-medium) or --all given, got neither');
     if (flags.out && all.length > 1) throw commandError(cmd, `--out must go with one dataset, got ${all.length}`);
     const seed = parseInteger(cmd, 'seed', flags.seed, 0);
     for (const name of all) {
-      const g = await generateDataset(name, {
+      const g = await (isAntMazeName(name) ? generateAntMazeDataset : generateDataset)(name, {
         scale,
         seed,
         file: flags.out,

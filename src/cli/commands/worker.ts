@@ -10,10 +10,22 @@ export const WORKER_SPEC = {
   name: 'worker',
   summary:
     'Takes sweep jobs from a Redis job queue (filled by dmm sweep --queue) and runs them, each in its own process, until stopped. Ctrl-C puts running jobs back in the queue.',
-  usage: 'dmm worker --queue redis://host:6379 [--concurrency N] [--artifacts DIR] [--allow-version-mismatch]',
+  usage:
+    'dmm worker --queue redis://host:6379 [--concurrency N] [--pack N] [--artifacts DIR] [--allow-version-mismatch]',
   flags: {
     queue: { type: 'string', value: 'URL', help: 'Redis of the sweep', default: '$DMM_QUEUE' },
-    concurrency: { type: 'string', value: 'N', help: 'runs at once on this machine', default: 'one per core' },
+    concurrency: {
+      type: 'string',
+      value: 'N',
+      help: 'runs (or packs, with --pack) at once on this machine',
+      default: 'one per core; 1 with --pack',
+    },
+    pack: {
+      type: 'string',
+      value: 'N',
+      help: 'take up to N compatible jobs at once and train them as packed runs in one engine program (a GPU machine)',
+      default: '1 (each job alone)',
+    },
     artifacts: {
       type: 'string',
       value: 'DIR',
@@ -41,7 +53,10 @@ export const WORKER_SPEC = {
       default: '15000',
     },
   },
-  examples: ['dmm worker --queue $Q --concurrency 2 --artifacts /mnt/shared/dmm-artifacts'],
+  examples: [
+    'dmm worker --queue $Q --concurrency 2 --artifacts /mnt/shared/dmm-artifacts',
+    'dmm worker --queue $Q --pack 64 --artifacts /mnt/shared/dmm-artifacts   # a GPU machine',
+  ],
 } satisfies CommandSpec;
 
 /** `dmm worker ...`: resolves with the exit code once the worker stops (SIGINT/SIGTERM, or a refused job). */
@@ -55,6 +70,7 @@ export async function workerMain(argv: string[]): Promise<number> {
     queue: v.queue,
     name: v.name,
     concurrency: parseInteger('worker', 'concurrency', v.concurrency, 1),
+    pack: parseInteger('worker', 'pack', v.pack, 1),
     artifacts: v.artifacts,
     resultsDir: v.results,
     allowVersionMismatch: v['allow-version-mismatch'] ?? false,

@@ -185,9 +185,14 @@ function wgsl(spec: GemmSpec, ctx?: { runs: number }): GpuDispatch[] {
   }[e.kind];
   const tilesM = Math.ceil(spec.M / BM);
   const tilesN = Math.ceil(spec.N / BN);
+  // Tile rows in workgroup memory, padded by two floats where consecutive threads store down a column (A by
+  // m, B by n): unpadded, a warp's stores stride a multiple of 32 floats and hit one bank 16 times; with the
+  // pad, its 16 k's take the even (or odd) banks, the two rows of the warp the others.
+  const AS = spec.a.major === 'm' ? BM + 2 : BM;
+  const BS = !ones && (spec.b as { major: string }).major === 'n' ? BN + 2 : BN;
   const code = `${HEADER}${fns.join('')}
-var<workgroup> As: array<f32, ${BK * BM}>;
-var<workgroup> Bs: array<f32, ${BK * BN}>;
+var<workgroup> As: array<f32, ${BK * AS}>;
+var<workgroup> Bs: array<f32, ${BK * BS}>;
 @compute @workgroup_size(16, 16)
 fn main(${ENTRY_ARGS}) {
   let tx = lid.x;
@@ -200,14 +205,14 @@ fn main(${ENTRY_ARGS}) {
   let k1 = min(${spec.K}u, kBegin + ${chunk}u);
   var acc: array<f32, ${TM * TN}>;
   for (var k0 = kBegin; k0 < k1; k0 += ${BK}u) {
-    for (var i = tid; i < ${BM * BK}u; i += 256u) { ${aLoad} As[ki * ${BM}u + mi] = v; }
-    for (var i = tid; i < ${BN * BK}u; i += 256u) { ${bLoad} Bs[ki * ${BN}u + ni] = v; }
+    for (var i = tid; i < ${BM * BK}u; i += 256u) { ${aLoad} As[ki * ${AS}u + mi] = v; }
+    for (var i = tid; i < ${BN * BK}u; i += 256u) { ${bLoad} Bs[ki * ${BS}u + ni] = v; }
     workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk++) {
       var av: array<f32, ${TM}>;
-      for (var p = 0u; p < ${TM}u; p++) { av[p] = As[kk * ${BM}u + ty + 16u * p]; }
+      for (var p = 0u; p < ${TM}u; p++) { av[p] = As[kk * ${AS}u + ty + 16u * p]; }
       for (var q = 0u; q < ${TN}u; q++) {
-        let bv = Bs[kk * ${BN}u + tx + 16u * q];
+        let bv = Bs[kk * ${BS}u + tx + 16u * q];
         for (var p = 0u; p < ${TM}u; p++) { acc[p * ${TN}u + q] += av[p] * bv; }
       }
     }

@@ -278,8 +278,15 @@ fn main(${ENTRY_ARGS}) {
   return [{ code, workgroups: foldGrid(s.B * groups) }];
 }
 
+/**
+ * The backward pass on the GPU. A thread's h, Δ and Ā of every step would live in dynamically indexed private
+ * arrays, which the GPU keeps in slow local memory; instead the replay keeps h only at the start of each block of
+ * TR steps, and the reverse pass recomputes the block's h and Ā (the same operations, so the same values) into
+ * registers: the block's steps are unrolled here, so every private index is a constant.
+ */
 function wgslBackward(s: ScanBackwardSpec): GpuDispatch[] {
   const TB = TB_BWD;
+  const TR = TB_REPLAY;
   const CH = scanChannels(s.N);
   const groups = Math.ceil(s.E / CH);
   if (s.groupChannels !== CH || s.batchSlices !== s.B)
@@ -288,21 +295,144 @@ function wgslBackward(s: ScanBackwardSpec): GpuDispatch[] {
     );
   const WG = CH * s.N;
   const T = s.B * s.L;
+  const blocks = Math.ceil(s.L / TR);
+  // The block's forward recurrence from its checkpoint, step by step (tt a constant in each copy).
+  const recompute = Array.from(
+    { length: TR },
+    (_, tt) => `
+    if (l0 + ${tt}u < L) {
+      let dt = sDt[ch * TR + ${tt}u];
+      ab[${tt}] = exp(dt * a);
+      h = ab[${tt}] * h + dt * sB[n * TR + ${tt}u] * sU[ch * TR + ${tt}u];
+    }
+    hb[${tt}] = h;`,
+  ).join('');
+  // One sub-block of TB steps of the adjoint recurrence, its partial sums to workgroup memory, and their sums.
+  const reverse = Array.from({ length: TR / TB }, (_, k) => TR / TB - 1 - k)
+    .map((sb) => {
+      const steps = Array.from({ length: TB }, (_, k) => TB - 1 - k)
+        .map((q) => {
+          const tt = sb * TB + q;
+          const hp = tt === 0 ? 'h0' : `hb[${tt - 1}]`;
+          return `
+      {
+        var cu = 0.0; var cd = 0.0; var cb = 0.0; var cc = 0.0;
+        if (live && l0 + ${tt}u < L) {
+          let k = ch * TR + ${tt}u;
+          let dt = sDt[k];
+          let u = sU[k];
+          let dO = sDo[k];
+          let Bn = sB[n * TR + ${tt}u];
+          hh = dO * sC[n * TR + ${tt}u] + aNext * hh;
+          let aBar = ab[${tt}];
+          let hp = ${hp};
+          cu = dt * hh * Bn;
+          cd = hh * (a * aBar * hp + Bn * u);
+          dA += hh * dt * aBar * hp;
+          cb = hh * dt * u;
+          cc = dO * hb[${tt}];
+          aNext = aBar;
+        }
+        sDu[(ch * TB + ${q}u) * N + n] = cu;
+        sDd[(ch * TB + ${q}u) * N + n] = cd;
+        sDB[(${q}u * N + n) * CH + ch] = cb;
+        sDC[(${q}u * N + n) * CH + ch] = cc;
+      }`;
+        })
+        .join('');
+      return `${steps}
+      workgroupBarrier();
+      sums(l0 + ${sb * TB}u, ${sb * TB}u, b, g, li);
+      workgroupBarrier();`;
+    })
+    .join('');
   const code = `${common(s)}${rowFn('rowRho', s.rho)}${rowFn('rowO', s.o)}${rowFn('rowG', s.dout)}${rowFn(
     'rowDu',
     s.du,
   )}${rowFn('rowDrho', s.drho)}${rowFn('rowDz', s.dz)}
 const TB = ${TB}u;
+const TR = ${TR}u;
 var<workgroup> sDu: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDd: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDB: array<f32, ${CH * TB * s.N}>;
 var<workgroup> sDC: array<f32, ${CH * TB * s.N}>;
-// Staged per block of steps: Δ (replay) or ∂o (reverse) and u of each (channel, step); B and C of each (state, step).
-const TR = ${TB_REPLAY}u;
-var<workgroup> sA: array<f32, ${CH * TB_REPLAY}>;
-var<workgroup> sU: array<f32, ${CH * TB_REPLAY}>;
-var<workgroup> sB: array<f32, ${s.N * TB_REPLAY}>;
-var<workgroup> sC: array<f32, ${s.N * TB_REPLAY}>;
+// Staged per block of TR steps: Δ, ∂o = G·SiLU(z), ∂Δ/∂ρ and u of each (channel, step); B and C of each (state, step).
+var<workgroup> sDt: array<f32, ${CH * TR}>;
+var<workgroup> sDo: array<f32, ${CH * TR}>;
+var<workgroup> sDr: array<f32, ${CH * TR}>;
+var<workgroup> sU: array<f32, ${CH * TR}>;
+var<workgroup> sB: array<f32, ${s.N * TR}>;
+var<workgroup> sC: array<f32, ${s.N * TR}>;
+// Per (channel, step of the sub-block): this group's ∂D and ∂b_dt terms, summed over the steps at the end.
+var<workgroup> sDD: array<f32, ${CH * TB}>;
+var<workgroup> sDBias: array<f32, ${CH * TB}>;
+
+// Block l0's Δ and u (and for the reverse pass ∂o, ρ's softplus slope and C) into workgroup memory. The
+// reverse pass also writes ∂z here: it needs no recurrence, and the stage's loads run on every thread.
+fn stage(l0: u32, b: u32, g: u32, li: u32, reverse: bool) {
+  for (var j = li; j < CH * TR; j += ${WG}u) {
+    let d2 = g * CH + j / TR;
+    let l = l0 + j % TR;
+    if (d2 < E && l < L) {
+      let t = b * L + l;
+      let rho = M[rowRho(t) + i32(d2)];
+      sDt[j] = softplusF(rho);
+      sU[j] = M[rowU(t) + i32(d2)];
+      if (reverse) {
+        let z = M[rowZ(t) + i32(d2)];
+        let G = M[rowG(t) + i32(d2)];
+        let sz = sigm(z);
+        sDo[j] = G * z * sz;
+        M[rowDz(t) + i32(d2)] = G * M[rowO(t) + i32(d2)] * sz * (1.0 + z * (1.0 - sz));
+        sDr[j] = select(sigm(rho), 1.0, rho > 20.0);
+      }
+    }
+  }
+  for (var j = li; j < N * TR; j += ${WG}u) {
+    let l = l0 + j % TR;
+    if (l < L) {
+      let xo = rowXd(b * L + l);
+      sB[j] = M[xo + i32(R + j / TR)];
+      if (reverse) { sC[j] = M[xo + i32(R + N + j / TR)]; }
+    }
+  }
+}
+
+// The sums of one sub-block (steps l1 … l1 + TB − 1, staged at k1 …): over n per (channel, step), giving ∂u
+// and ∂ρ, and this thread's ∂D, ∂b_dt terms; over the group's channels per (step, state), giving ∂B and ∂C.
+fn sums(l1: u32, k1: u32, b: u32, g: u32, li: u32) {
+  if (li < CH * TB) {
+    let c = li / TB;
+    let q = li % TB;
+    let d2 = g * CH + c;
+    let l = l1 + q;
+    if (d2 < E && l < L) {
+      let t = b * L + l;
+      var du = 0.0; var dd = 0.0;
+      for (var m = 0u; m < N; m++) { du += sDu[(c * TB + q) * N + m]; dd += sDd[(c * TB + q) * N + m]; }
+      let k = c * TR + k1 + q;
+      let dO = sDo[k];
+      let drho = dd * sDr[k];
+      M[rowDu(t) + i32(d2)] = du + dO * M[${s.dskip}u + d2];
+      M[rowDrho(t) + i32(d2)] = drho;
+      sDD[li] += dO * sU[k];
+      sDBias[li] += drho;
+    }
+  }
+  for (var j = li; j < TB * N; j += ${WG}u) {
+    let q = j / N;
+    let m = j % N;
+    let l = l1 + q;
+    if (l < L) {
+      var sb = 0.0; var sc = 0.0;
+      for (var c = 0u; c < CH; c++) { sb += sDB[j * CH + c]; sc += sDC[j * CH + c]; }
+      let o = ${s.dbc}u + (g * ${T}u + b * L + l) * ${2 * s.N}u + m;
+      M[o] = sb;
+      M[o + N] = sc;
+    }
+  }
+}
+
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_ARGS}) {
   ${GRID_ID}
@@ -316,36 +446,20 @@ fn main(${ENTRY_ARGS}) {
   let slice = ${s.batchSlices === 1 ? '0u' : 'b'};
   var a = 0.0;
   if (live) { a = -exp(M[${s.alog}u + d * N + n]); }
-  var hs: array<f32, ${s.L}>;
-  var ds: array<f32, ${s.L}>;
-  var abar: array<f32, ${s.L}>;
+  if (li < CH * TB) { sDD[li] = 0.0; sDBias[li] = 0.0; }
+  // Replay of the forward recurrence: h at the start of every block of TR steps.
+  var hc: array<f32, ${blocks}>;
   var h = 0.0;
-  // Replay of the forward recurrence, TR steps per block: h, Δ and Ā of every step, kept per thread.
-  for (var l0 = 0u; l0 < L; l0 += TR) {
-    for (var j = li; j < CH * TR; j += ${WG}u) {
-      let d2 = g * CH + j / TR;
-      let l = l0 + j % TR;
-      if (d2 < E && l < L) {
-        let t = b * L + l;
-        sA[j] = softplusF(M[rowRho(t) + i32(d2)]);
-        sU[j] = M[rowU(t) + i32(d2)];
-      }
-    }
-    for (var j = li; j < N * TR; j += ${WG}u) {
-      let l = l0 + j % TR;
-      if (l < L) { sB[j] = M[rowXd(b * L + l) + i32(R + j / TR)]; }
-    }
+  for (var blk = 0u; blk < ${blocks}u; blk++) {
+    let l0 = blk * TR;
+    hc[blk] = h;
+    stage(l0, b, g, li, false);
     workgroupBarrier();
     if (live) {
       for (var tt = 0u; tt < TR; tt++) {
-        let l = l0 + tt;
-        if (l < L) {
-          let dt = sA[ch * TR + tt];
-          let ab = exp(dt * a);
-          h = ab * h + dt * sB[n * TR + tt] * sU[ch * TR + tt];
-          hs[l] = h;
-          ds[l] = dt;
-          abar[l] = ab;
+        if (l0 + tt < L) {
+          let dt = sDt[ch * TR + tt];
+          h = exp(dt * a) * h + dt * sB[n * TR + tt] * sU[ch * TR + tt];
         }
       }
     }
@@ -354,98 +468,20 @@ fn main(${ENTRY_ARGS}) {
   var hh = 0.0;
   var aNext = 0.0;
   var dA = 0.0;
-  var dD = 0.0;
-  var dBias = 0.0;
-  let nBlk = (L + TB - 1u) / TB;
-  for (var blk = nBlk; blk > 0u; blk--) {
-    let l0 = (blk - 1u) * TB;
-    // ∂o = G·SiLU(z) and u per (channel, step), B and C per (state, step), for this block.
-    for (var j = li; j < CH * TB; j += ${WG}u) {
-      let d2 = g * CH + j / TB;
-      let l = l0 + j % TB;
-      if (d2 < E && l < L) {
-        let t = b * L + l;
-        let z = M[rowZ(t) + i32(d2)];
-        sA[j] = M[rowG(t) + i32(d2)] * z * sigm(z);
-        sU[j] = M[rowU(t) + i32(d2)];
-      }
-    }
-    for (var j = li; j < N * TB; j += ${WG}u) {
-      let l = l0 + j % TB;
-      if (l < L) {
-        let xo = rowXd(b * L + l);
-        sB[j] = M[xo + i32(R + j / TB)];
-        sC[j] = M[xo + i32(R + N + j / TB)];
-      }
-    }
+  var hb: array<f32, ${TR}>;
+  var ab: array<f32, ${TR}>;
+  for (var blk = ${blocks}u; blk > 0u; blk--) {
+    let l0 = (blk - 1u) * TR;
+    stage(l0, b, g, li, true);
     workgroupBarrier();
-    for (var q = TB; q > 0u; q--) {
-      let tt = q - 1u;
-      let l = l0 + tt;
-      var cu = 0.0; var cd = 0.0; var cb = 0.0; var cc = 0.0;
-      if (live && l < L) {
-        let dt = ds[l];
-        let u = sU[ch * TB + tt];
-        let dO = sA[ch * TB + tt];
-        let Bn = sB[n * TB + tt];
-        hh = dO * sC[n * TB + tt] + aNext * hh;
-        let aBar = abar[l];
-        var hp = 0.0;
-        if (l > 0u) { hp = hs[l - 1u]; }
-        cu = dt * hh * Bn;
-        cd = hh * (a * aBar * hp + Bn * u);
-        dA += hh * dt * aBar * hp;
-        cb = hh * dt * u;
-        cc = dO * hs[l];
-        aNext = aBar;
-      }
-      sDu[(ch * TB + tt) * N + n] = cu;
-      sDd[(ch * TB + tt) * N + n] = cd;
-      sDB[(tt * N + n) * CH + ch] = cb;
-      sDC[(tt * N + n) * CH + ch] = cc;
-    }
-    workgroupBarrier();
-    // Per channel: sums over n, then ∂u, ∂ρ, ∂z; the thread of channel j keeps its ∂D, ∂b_dt sums.
-    if (li < CH) {
-      let d2 = g * CH + li;
-      for (var tt = 0u; tt < TB; tt++) {
-        let l = l0 + tt;
-        if (d2 < E && l < L) {
-          let t = b * L + l;
-          var du = 0.0; var dd = 0.0;
-          for (var m = 0u; m < N; m++) { du += sDu[(li * TB + tt) * N + m]; dd += sDd[(li * TB + tt) * N + m]; }
-          let u = M[rowU(t) + i32(d2)];
-          let z = M[rowZ(t) + i32(d2)];
-          let G = M[rowG(t) + i32(d2)];
-          let sz = sigm(z);
-          let dO = G * z * sz;
-          M[rowDz(t) + i32(d2)] = G * M[rowO(t) + i32(d2)] * sz * (1.0 + z * (1.0 - sz));
-          let rho = M[rowRho(t) + i32(d2)];
-          let drho = dd * select(sigm(rho), 1.0, rho > 20.0);
-          M[rowDu(t) + i32(d2)] = du + dO * M[${s.dskip}u + d2];
-          M[rowDrho(t) + i32(d2)] = drho;
-          dD += dO * u;
-          dBias += drho;
-        }
-      }
-    }
-    // Per (step, state): sums over this group's channels of ∂B and ∂C.
-    for (var j = li; j < TB * N; j += ${WG}u) {
-      let tt = j / N;
-      let m = j % N;
-      let l = l0 + tt;
-      if (l < L) {
-        var sb = 0.0; var sc = 0.0;
-        for (var c = 0u; c < CH; c++) { sb += sDB[j * CH + c]; sc += sDC[j * CH + c]; }
-        let o = ${s.dbc}u + (g * ${T}u + b * L + l) * ${2 * s.N}u + m;
-        M[o] = sb;
-        M[o + N] = sc;
-      }
-    }
-    workgroupBarrier();
+    let h0 = hc[blk - 1u];
+    h = h0;${recompute}
+${reverse}
   }
   if (live) { M[${s.dalog}u + slice * ${s.E * s.N}u + d * N + n] = dA * a; }
   if (li < CH && g * CH + li < E) {
+    var dD = 0.0; var dBias = 0.0;
+    for (var q = 0u; q < TB; q++) { dD += sDD[li * TB + q]; dBias += sDBias[li * TB + q]; }
     M[${s.dd}u + slice * E + g * CH + li] = dD;
     M[${s.dbdt}u + slice * E + g * CH + li] = dBias;
   }

@@ -195,6 +195,11 @@ export class WebGpuExecutor implements Executor {
     return this.dispatches.map((d) => d.label);
   }
 
+  /** The workgroup grid of dispatch i (packed runs included). */
+  dispatchGrid(i: number): [number, number, number] {
+    return [...this.dispatches[i].workgroups];
+  }
+
   /** Submits dispatch i `times` times in one pass (kernel profiles: bench/engine.ts --profile). */
   runRepeated(i: number, times: number): void {
     const encoder = this.device.createCommandEncoder();
