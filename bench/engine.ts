@@ -1,39 +1,51 @@
 /**
- * The fused engine against the tfjs path, side by side in one process: DMM at its hopper configuration
- * (D 64, K 8, 3 layers, 123,587 parameters, docs/spec.md §9), the shipped training step (`Trainer.train`: sample →
- * forward → masked MSE → backward → clip → AdamW) at each batch size, on this machine's backend (wasm here;
- * webgpu on a GPU host, bundled with the GPU packer). Both paths draw batches from the kit's BatchSampler
- * over synthetic hopper-shaped trajectories, so the sampler's cost is in both.
+ * The fused engine against the tfjs path, side by side in one process: DMM at its hopper configuration (D 64, K 8, 3
+ * layers, 123,587 parameters, docs/spec.md §9) or, with --model dmamba | dc | dt, Decision Mamba, DC or DT at their
+ * hopper-medium sizes (D 256 K 20, D 256 K 8, D 128 K 20: docs/spec.md §5, §6.1, §6.2; --hidden-size and
+ * --context-length override them), the shipped training step (`Trainer.train`: sample → forward → masked MSE → backward
+ * → clip → AdamW) at each batch size, on this machine's backend (wasm here; webgpu on a GPU host, bundled with the GPU
+ * packer). Both paths draw batches from the kit's BatchSampler over synthetic hopper-shaped trajectories, so the
+ * sampler's cost is in both.
  *
- * Reports ms/step (median over timed chunks of steps; one loss read-back per chunk, as training reads it),
- * steps/s, the ratio, and the fused path's achieved FLOP/s counting the matrix products' 2·M·N·K (the bulk of
- * a step's arithmetic; scan and element-wise work uncounted). --profile adds the fused path's time per
- * launch: on WebGPU each dispatch repeated 50 times alone in one pass, on the CPU each launch run alone.
+ * Reports ms/step (median over timed chunks of steps; one loss read-back per chunk, as training reads it), steps/s, the
+ * ratio, and the fused path's achieved FLOP/s counting the matrix products' 2·M·N·K (the bulk of a step's arithmetic;
+ * scan and element-wise work uncounted). --profile adds the fused path's time per launch: on WebGPU each dispatch
+ * repeated 50 times alone in one pass, on the CPU each launch run alone.
  *
- * Also the evaluator's model call (the last-step actions of B windows, written, run and read back, as every
- * environment step does) at --eval-batch episodes, on both paths.
+ * Also the evaluator's model call (the last-step actions of B windows, written, run and read back, as every environment
+ * step does) at --eval-batch episodes, on both paths.
  *
- * Usage: node --import tsx bench/engine.ts [--batches 64,1024] [--seconds 6] [--paths tfjs,fused] [--profile]
- *        [--eval-batch 400]
- * Writes bench/results/engine-<backend>.json ($OUT/… when OUT is set).
+ * Usage: node --import tsx bench/engine.ts [--model dmm|dmamba|dc|dt] [--hidden-size D] [--context-length K]
+ *        [--batches 64,1024] [--seconds 6] [--paths tfjs,fused] [--profile] [--eval-batch 400]
+ * Writes bench/results/engine-<backend>.json for DMM, engine-<model>-<backend>.json for the others ($OUT/… when OUT is
+ * set).
  */
 import { initBackend, tf } from '../src/backend';
 import { resolveTrainConfig } from '../src/config/train';
 import { BatchSampler } from '../src/data/sampler';
-import { createModel, maskedActionLoss, type DmmConfig } from '../src/models';
+import { createModel, maskedActionLoss } from '../src/models';
 import { EngineForward } from '../src/engine/forward';
 import { CpuExecutor } from '../src/engine/cpu/executor';
 import type { GemmSpec } from '../src/engine/kernels/gemm';
 import type { Program } from '../src/engine/program';
 import { WebGpuExecutor } from '../src/engine/webgpu/executor';
-import { Trainer, type EngineChoice } from '../src/train/trainer';
+import { Trainer, engineModelOf, type EngineChoice } from '../src/train/trainer';
 import { kitCommit } from '../src/util/version';
 import { machine, parseBenchFlags, printTable, syntheticDataset, timeIt, writeBenchResult } from './lib';
 
 const HOPPER = { stateDim: 11, actDim: 3 };
-const CONFIG = { hiddenSize: 64, contextLength: 8 };
+/** Each model's benchmarked hopper size. */
+const SIZES = {
+  dmm: { hiddenSize: 64, contextLength: 8 },
+  dmamba: { hiddenSize: 256, contextLength: 20 },
+  dc: { hiddenSize: 256, contextLength: 8 },
+  dt: { hiddenSize: 128, contextLength: 20 },
+};
 
 const flags = parseBenchFlags('engine', {
+  model: { type: 'string', default: 'dmm', help: 'dmm | dmamba | dc | dt' },
+  'hidden-size': { type: 'number', default: 0, help: "D (0: the model's hopper size)" },
+  'context-length': { type: 'number', default: 0, help: "K (0: the model's hopper size)" },
   batches: { type: 'list', default: ['64', '1024'], help: 'batch sizes' },
   seconds: { type: 'number', default: 6, help: 'timed seconds per path and batch' },
   paths: { type: 'list', default: ['tfjs', 'fused'], help: 'tfjs and/or fused' },
@@ -90,6 +102,14 @@ async function profile(trainer: Trainer): Promise<{ label: string; us: number }[
   return out;
 }
 
+const MODEL = flags.model as keyof typeof SIZES;
+if (!(MODEL in SIZES))
+  throw new Error(`Error in bench/engine.ts: --model must be dmm, dmamba, dc or dt, got '${MODEL}'.`);
+const CONFIG = {
+  hiddenSize: flags['hidden-size'] || SIZES[MODEL].hiddenSize,
+  contextLength: flags['context-length'] || SIZES[MODEL].contextLength,
+};
+
 async function main(): Promise<void> {
   process.env.DMM_QUIET = '1';
   const backend = await initBackend({ log: true });
@@ -98,7 +118,7 @@ async function main(): Promise<void> {
   for (const B of flags.batches.map(Number)) {
     for (const path of flags.paths as EngineChoice[]) {
       const train = resolveTrainConfig({ batchSize: B, learningRate: 1e-4, warmupSteps: 10000 });
-      const model = createModel('dmm', CONFIG as never, HOPPER, 1);
+      const model = createModel(MODEL, CONFIG as never, HOPPER, 1);
       const sampler = new BatchSampler(syntheticDataset(HOPPER.stateDim, HOPPER.actDim, 2), {
         contextLength: CONFIG.contextLength,
         batchSize: B,
@@ -134,19 +154,20 @@ async function main(): Promise<void> {
   const evalRows: { path: EngineChoice; batch: number; msPerCall: number; msMin: number; calls: number }[] = [];
   const EB = flags['eval-batch'];
   if (EB > 0) {
-    const model = createModel('dmm', CONFIG as never, HOPPER, 1);
+    const model = createModel(MODEL, CONFIG as never, HOPPER, 1);
     const K = CONFIG.contextLength;
     const w = {
       states: Float32Array.from({ length: EB * K * HOPPER.stateDim }, (_, i) => Math.sin(i)),
       actions: Float32Array.from({ length: EB * K * HOPPER.actDim }, (_, i) => Math.cos(i) * 0.5),
       returnsToGo: new Float32Array(EB * K).fill(3.6),
       mask: new Float32Array(EB * K).fill(1),
+      timesteps: Int32Array.from({ length: EB * K }, (_, i) => i % K),
     };
     for (const path of flags.paths as EngineChoice[]) {
       let call: () => Promise<unknown>;
       let cleanup = () => {};
       if (path === 'fused') {
-        const fwd = new EngineForward(model.config as DmmConfig, HOPPER, backend === 'webgpu' ? 'webgpu' : 'cpu');
+        const fwd = new EngineForward(engineModelOf(model), HOPPER, backend === 'webgpu' ? 'webgpu' : 'cpu');
         const params = [...model.trainableParameters()];
         const read = params.map(async ([k, v]) => [k, Float32Array.from(await v.data())] as const);
         fwd.setWeights(new Map(await Promise.all(read)));
@@ -159,7 +180,7 @@ async function main(): Promise<void> {
               states: tf.tensor3d(w.states, [EB, K, HOPPER.stateDim]),
               actions: tf.tensor3d(w.actions, [EB, K, HOPPER.actDim]),
               returnsToGo: tf.tensor3d(w.returnsToGo, [EB, K, 1]),
-              timesteps: tf.zeros([EB, K], 'int32'),
+              timesteps: tf.tensor2d(w.timesteps, [EB, K], 'int32'),
               mask: tf.tensor2d(w.mask, [EB, K]),
             }),
           );
@@ -178,12 +199,15 @@ async function main(): Promise<void> {
     const f = rows.find((r) => r.batch === B && r.path === 'fused');
     return { batch: B, fusedOverTfjs: t && f ? t.msPerStep / f.msPerStep : null };
   });
-  const file = writeBenchResult(`engine-${backend}`, {
+  const probe = createModel(MODEL, CONFIG as never, HOPPER, 1);
+  const parameters = probe.parameterCount();
+  probe.dispose();
+  const file = writeBenchResult(MODEL === 'dmm' ? `engine-${backend}` : `engine-${MODEL}-${backend}`, {
     bench: 'engine',
     ...machine(),
     commit: kitCommit(),
     backend,
-    model: { name: 'dmm', ...CONFIG, dims: HOPPER, parameters: 123587 },
+    model: { name: MODEL, ...CONFIG, dims: HOPPER, parameters },
     rows,
     speedups,
     evalRows,
@@ -191,7 +215,7 @@ async function main(): Promise<void> {
   });
   const m = machine();
   console.log(
-    `\nDMM hopper (D 64, K 8) training step, backend ${backend}, ${m.cpu} (load ${(m.loadavg as number[])[0].toFixed(1)})`,
+    `\n${MODEL} hopper (D ${CONFIG.hiddenSize}, K ${CONFIG.contextLength}, ${parameters} parameters) training step, backend ${backend}, ${m.cpu} (load ${(m.loadavg as number[])[0].toFixed(1)})`,
   );
   printTable(
     ['path', 'executor', 'batch', 'ms/step (min–max)', 'steps/s', 'products GFLOP/s', 'dispatches'],

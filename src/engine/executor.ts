@@ -1,8 +1,8 @@
 /**
- * What both executors offer (cpu/executor.ts, webgpu/executor.ts), and the per-step scalars they write:
- * the dropout stream keys of step k (the tfjs path's `deriveSeed(seed, 'dropout', k)`, site 'embd') and
- * AdamW's decay, bias-corrected step size and √(1 − β₂ᵏ) at the warm-up learning rate (docs/spec.md §9), computed
- * in float64 as PyTorch's Python floats are.
+ * What both executors offer (cpu/executor.ts, webgpu/executor.ts), and the per-step scalars they write: the dropout
+ * stream keys of step k (the tfjs path's `deriveSeed(seed, 'dropout', k)`, each of the program's sites) and AdamW's
+ * decay, bias-corrected step size and √(1 − β₂ᵏ) at the warm-up learning rate (docs/spec.md §9), computed in float64 as
+ * PyTorch's Python floats are.
  */
 import { deriveSeed, dropoutStream } from '../util/rng';
 import type { Packing } from './pack';
@@ -29,7 +29,7 @@ export interface Executor {
 /** The scalars of optimiser step k (1-based) written before it runs. */
 export interface StepScalars {
   floats: Float32Array; // decay, stepSize, bc2Sqrt
-  keys: Uint32Array; // dropout stream of site 'embd'
+  keys: Uint32Array; // the dropout streams of the program's sites, two words each
 }
 
 export function stepScalars(
@@ -43,8 +43,9 @@ export function stepScalars(
   const stepSize = learningRate / (1 - Math.pow(adam.beta1, k));
   const bc2Sqrt = Math.sqrt(1 - Math.pow(adam.beta2, k));
   const decay = 1 - learningRate * adam.weightDecay;
-  const [k0, k1] = dropoutStream(deriveSeed(seed, 'dropout', k), 'embd');
-  return { floats: Float32Array.of(decay, stepSize, bc2Sqrt), keys: Uint32Array.of(k0, k1) };
+  const dropoutSeed = deriveSeed(seed, 'dropout', k);
+  const keys = Uint32Array.from(program.dropoutSites.flatMap((site) => dropoutStream(dropoutSeed, site)));
+  return { floats: Float32Array.of(decay, stepSize, bc2Sqrt), keys };
 }
 
 /** Writes step k's scalars (training programs) for packed run `run`. */

@@ -9,11 +9,11 @@
  * then one packed program (pack.ts) computes all of them in one dispatch sequence and one read-back. Runs the
  * GPU binding cannot hold in one program are split over several. A run's answer is the one it gets alone.
  */
-import type { DmmConfig, EnvDims } from '../models';
+import type { EnvDims } from '../models';
 import { check } from '../util/check';
 import { CpuExecutor } from './cpu/executor';
 import type { Executor } from './executor';
-import { buildDmmProgram } from './models/dmm';
+import { asEngineModel, buildProgram, type EngineModel, type EngineModelLike } from './models';
 import { maxPackedRuns } from './pack';
 import type { Program } from './program';
 import { writeWeights, type NamedArrays } from './weights';
@@ -25,6 +25,8 @@ export interface WindowBatch {
   actions: Float32Array;
   returnsToGo: Float32Array;
   mask: Float32Array;
+  /** [B, K] (the models with a timestep embedding read them). */
+  timesteps?: Int32Array;
 }
 
 interface Call {
@@ -52,8 +54,10 @@ export class EngineForward {
   /** Packed model calls made and their milliseconds (write, run, read back), for progress lines. */
   readonly stats = { calls: 0, ms: 0 };
 
+  readonly model: EngineModel;
+
   constructor(
-    readonly config: Readonly<DmmConfig>,
+    model: EngineModelLike,
     readonly dims: EnvDims,
     readonly executor: 'cpu' | 'webgpu',
     readonly runs = 1,
@@ -61,6 +65,7 @@ export class EngineForward {
     private readonly runsPerProgram?: number,
   ) {
     check(Number.isInteger(runs) && runs >= 1, () => `Error in EngineForward: runs must be ≥ 1, got ${runs}.`);
+    this.model = asEngineModel(model);
     this.weights = Array.from({ length: runs }, () => undefined);
     this.versions = Array.from({ length: runs }, () => 0);
     this.open = new Set(this.weights.keys());
@@ -90,7 +95,7 @@ export class EngineForward {
   }
 
   private program(B: number): Program {
-    return buildDmmProgram(this.config, this.dims, {
+    return buildProgram(this.model, this.dims, {
       batchSize: B,
       training: false,
       target: this.executor === 'webgpu' ? 'gpu' : 'cpu',
@@ -147,7 +152,7 @@ export class EngineForward {
   /** Every waiting run's call at the largest of their buckets (padding rows change nothing). */
   private async compute(calls: [number, Call][]): Promise<void> {
     const t0 = performance.now();
-    const K = this.config.contextLength;
+    const K = this.model.config.contextLength;
     const { stateDim: s, actDim: a } = this.dims;
     const size = Math.max(...calls.map(([, c]) => c.size));
     const b = await this.bucketFor(size);
@@ -174,6 +179,16 @@ export class EngineForward {
       ex.write(i.actions, pad(c.w.actions, K * a), false, local);
       ex.write(i.returnsToGo, pad(c.w.returnsToGo, K), false, local);
       ex.write(i.mask, pad(c.w.mask, K), false, local);
+      const ts = ex.program.ctlInputs.timesteps;
+      if (ts) {
+        check(
+          c.w.timesteps !== undefined,
+          () => `Error in EngineForward: ${this.model.name} embeds timesteps, so windows must carry them, got none.`,
+        );
+        const t = new Int32Array(size * K);
+        t.set(c.w.timesteps!);
+        ex.write(ts, t, true, local);
+      }
     }
     for (const g of byProgram.keys()) b.executors[g].run();
     await Promise.all(

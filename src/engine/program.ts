@@ -110,7 +110,7 @@ export class Arena {
 
 /** Per-step scalars the executor writes before each step (floats, in the arena's `step` region). */
 export const STEP_FIELDS = ['decay', 'stepSize', 'bc2Sqrt'] as const;
-/** Per-step integers (ctl words). */
+/** Per-step integers (ctl words): two dropout key words per site of `Program.dropoutSites`, in order. */
 export const CTL_FIELDS = ['dropoutKey0', 'dropoutKey1'] as const;
 
 export interface Program {
@@ -125,6 +125,13 @@ export interface Program {
   readonly frozen: Map<string, Region>;
   /** The batch inputs the executor writes each step. */
   readonly inputs: Record<string, Region>;
+  /** Integer batch inputs, in ctl words: `timesteps` [B·K] where the model embeds them. */
+  readonly ctlInputs: Record<string, Region>;
+  /**
+   * The dropout sites (the tfjs path's site labels: 'embd', 'mlp.0', …) whose stream keys each step writes,
+   * two ctl words each in region `dropoutKeys`.
+   */
+  readonly dropoutSites: readonly string[];
   /** Named results: the predicted actions, the loss, the gradient norm. */
   readonly outputs: Record<string, Region>;
   /** Whether the program takes an optimiser step (training) or only runs the forward pass. */

@@ -5,13 +5,13 @@
  * inside it). Weights and moments move in and out by PyTorch name (weights.ts), so a checkpoint written by
  * either training path resumes on either.
  */
-import type { DmmConfig, EnvDims } from '../models';
+import type { EnvDims } from '../models';
 import type { Batch } from '../train/deps';
 import { warmupLearningRate } from '../train/schedule';
 import { check } from '../util/check';
 import { CpuExecutor } from './cpu/executor';
 import { stepScalars, type Executor } from './executor';
-import { buildDmmProgram } from './models/dmm';
+import { buildProgram, type EngineModelLike } from './models';
 import type { Program, Region } from './program';
 import { readMoments, readWeights, writeMoments, writeWeights, type NamedArrays } from './weights';
 import { WebGpuExecutor } from './webgpu/executor';
@@ -57,12 +57,12 @@ export class EngineSession {
   }
 
   /**
-   * Builds the DMM program for `executor` ('webgpu' on a WebGPU device, else the CPU executor), with one packed
-   * run per entry of `config` (pack.ts). Packed runs share the program's shape (batch size, clip); seeds,
-   * learning rates, warm-up and weight decay are each run's own.
+   * Builds the model's program (DMM when given a bare DMM config) for `executor` ('webgpu' on a WebGPU device, else the
+   * CPU executor), with one packed run per entry of `config` (pack.ts). Packed runs share the program's shape (batch
+   * size, clip); seeds, learning rates, warm-up and weight decay are each run's own.
    */
   static async create(
-    modelConfig: Readonly<DmmConfig>,
+    model: EngineModelLike,
     dims: EnvDims,
     config: Readonly<SessionConfig> | readonly Readonly<SessionConfig>[],
     executor: 'cpu' | 'webgpu',
@@ -75,7 +75,7 @@ export class EngineSession {
         () =>
           `Error in EngineSession.create: packed runs must share ${key}, got ${runs.map((r) => r[key]).join(', ')}.`,
       );
-    const program = buildDmmProgram(modelConfig, dims, {
+    const program = buildProgram(model, dims, {
       batchSize: runs[0].batchSize,
       training: true,
       target: executor === 'webgpu' ? 'gpu' : 'cpu',
@@ -163,8 +163,11 @@ export class EngineSession {
         const k = ++this.steps[r];
         const lr = warmupLearningRate(k, cfg.learningRate, cfg.warmupSteps);
         const scalars = stepScalars(this.program, cfg.seed, k, lr, cfg.weightDecay);
-        this.writeInputs(samplers[r](), scalars.floats, r);
+        const batch = samplers[r]();
+        this.writeInputs(batch, scalars.floats, r);
         ex.write(this.program.ctl.get('dropoutKeys'), scalars.keys, true, r);
+        const timesteps = this.program.ctlInputs.timesteps;
+        if (timesteps) ex.write(timesteps, batch.timesteps, true, r);
       });
       ex.run();
       if (ex instanceof WebGpuExecutor) await ex.settle();

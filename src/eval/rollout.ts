@@ -34,7 +34,13 @@ export interface EvalModel {
    * (src/engine/forward.ts). Preferred when present; `largest` is the most rows a call will have.
    */
   lastActions?(
-    windows: { states: Float32Array; actions: Float32Array; returnsToGo: Float32Array; mask: Float32Array },
+    windows: {
+      states: Float32Array;
+      actions: Float32Array;
+      returnsToGo: Float32Array;
+      mask: Float32Array;
+      timesteps: Int32Array;
+    },
     B: number,
     largest: number,
   ): Promise<Float32Array>;
@@ -161,7 +167,7 @@ export async function evaluate(model: EvalModel, opts: EvaluateOptions): Promise
       if (B === 0) return 0;
       const { states: bS, actions: bA, returnsToGo: bR, timesteps: bT, mask: bM } = win.gather(active);
       const y = model.lastActions
-        ? await model.lastActions({ states: bS, actions: bA, returnsToGo: bR, mask: bM }, B, rows)
+        ? await model.lastActions({ states: bS, actions: bA, returnsToGo: bR, mask: bM, timesteps: bT }, B, rows)
         : await tensorActions(bS, bA, bR, bT, bM, B);
       for (let ti = t0; ti < t1; ti++) actions[ti].fill(0);
       active.forEach((r, i) => {

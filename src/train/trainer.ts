@@ -18,8 +18,7 @@ import { check } from '../util/check';
 import { deriveSeed } from '../util/rng';
 import { AdamW, clipGlobalNorm, warmupLearningRate } from './adamw';
 import { reusedBatches, type Batch, type BatchSource, type EngineDeps, type SequenceModel } from './deps';
-import type { DmmConfig } from '../models';
-import { dmmEngineGap } from '../engine/models/dmm';
+import { engineCpuDefaultGap, engineModelGap, type EngineModel } from '../engine/models';
 import { EngineSession } from '../engine/session';
 import { EngineForward } from '../engine/forward';
 import type { EvalModel } from '../eval/rollout';
@@ -27,10 +26,10 @@ import type { EvalModel } from '../eval/rollout';
 import { ENGINES, type EngineChoice } from '../config/names';
 export type { EngineChoice };
 
-/** `DMM_ENGINE` (set by `dmm train --engine`, inherited by the pool's child processes), else 'fused'. */
-export function defaultEngine(): EngineChoice {
+/** `DMM_ENGINE` (set by `dmm train --engine`, inherited by the pool's child processes), else undefined. */
+function askedEngine(): EngineChoice | undefined {
   const v = typeof process !== 'undefined' ? process.env?.DMM_ENGINE : undefined;
-  if (v === undefined || v === '') return 'fused';
+  if (v === undefined || v === '') return undefined;
   check(
     (ENGINES as readonly string[]).includes(v),
     () => `Error in Trainer: DMM_ENGINE must be one of ${ENGINES.join(', ')}, got '${v}'. Unset it for the default.`,
@@ -38,8 +37,16 @@ export function defaultEngine(): EngineChoice {
   return v as EngineChoice;
 }
 
+/** The engine a Trainer asks for unless told: DMM_ENGINE, else 'fused'. */
+export function defaultEngine(): EngineChoice {
+  return askedEngine() ?? 'fused';
+}
+
 export interface TrainerOptions {
-  /** Default defaultEngine(): 'fused' where the engine covers the model, tfjs otherwise. */
+  /**
+   * Default DMM_ENGINE, else 'fused' where the engine covers the model, tfjs otherwise; on the CPU the default is
+   * tfjs for the models whose fused CPU path is slower (engineCpuDefaultGap), and asking for 'fused' forces it.
+   */
   engine?: EngineChoice;
   /** Where the one-line engine note goes; default stderr, unless DMM_QUIET is set. */
   log?: (line: string) => void;
@@ -47,8 +54,12 @@ export interface TrainerOptions {
 
 /** Why the fused engine cannot train `model`, or null when it can. */
 export function engineGap(model: SequenceModel): string | null {
-  if (model.name !== 'dmm') return `model '${model.name}' (DMM only so far)`;
-  return dmmEngineGap(model.config as unknown as DmmConfig);
+  return engineModelGap(model.name, model.config);
+}
+
+/** `model` as the engine sees it (call where engineGap is null). */
+export function engineModelOf(model: SequenceModel): EngineModel {
+  return { name: model.name, config: model.config } as EngineModel;
 }
 
 export class Trainer {
@@ -82,12 +93,15 @@ export class Trainer {
       () =>
         `Error in Trainer: model.config.contextLength must be a positive integer, got ${model.config.contextLength}.`,
     );
-    const want = opts.engine ?? defaultEngine();
+    const asked = opts.engine ?? askedEngine();
+    const want = asked ?? 'fused';
     check(
       (ENGINES as readonly string[]).includes(want),
       () => `Error in Trainer: engine must be one of ${ENGINES.join(', ')}, got '${want}'.`,
     );
-    const gap = want === 'fused' ? engineGap(model) : null;
+    const onCpu = tf.getBackend() !== 'webgpu';
+    const gap =
+      want === 'fused' ? (engineGap(model) ?? (asked || !onCpu ? null : engineCpuDefaultGap(model.name))) : null;
     this.engine = gap ? 'tfjs' : want;
     if (gap) {
       this.engineNote = `the fused engine does not cover ${gap}`;
@@ -190,7 +204,7 @@ export class Trainer {
     if (!this.session) {
       const { batchSize, learningRate, warmupSteps, weightDecay, gradClip } = this.config;
       this.session = await EngineSession.create(
-        this.model.config as unknown as DmmConfig,
+        engineModelOf(this.model),
         this.model.dims,
         { batchSize, learningRate, warmupSteps, weightDecay, gradClip, seed: this.seed },
         this.executor!,
@@ -225,11 +239,7 @@ export class Trainer {
    */
   async evalModel(): Promise<EvalSequenceModel> {
     if (this.engine !== 'fused') return this.model;
-    this.forwardEngine ??= new EngineForward(
-      this.model.config as unknown as DmmConfig,
-      this.model.dims,
-      this.executor!,
-    );
+    this.forwardEngine ??= new EngineForward(engineModelOf(this.model), this.model.dims, this.executor!);
     return engineEvalModel(this.model, this.forwardEngine);
   }
 

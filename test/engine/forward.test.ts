@@ -1,6 +1,7 @@
 /**
  * The evaluator's model call on the fused engine (src/engine/forward.ts) against the tfjs model's forwardLast:
- * the same last-step actions to float32 round-off for several batch sizes (padded up to the program's bucket),
+ * the same last-step actions to float32 round-off for several batch sizes (padded up to the program's bucket) and
+ * models (DMM with and without the timestep embedding, Decision Mamba, DC, DT),
  * and a whole evaluation through it gives the same returns as through tfjs; packed runs' calls wait for each
  * other and get exactly what each run gets alone, also when the runs are split over several programs.
  */
@@ -11,7 +12,7 @@ import { createModel, type DmmConfig } from '../../src/models';
 import { EngineForward } from '../../src/engine/forward';
 import { evaluate } from '../../src/eval/rollout';
 import { resolveTrainConfig } from '../../src/config/train';
-import { Trainer } from '../../src/train/trainer';
+import { Trainer, engineModelOf } from '../../src/train/trainer';
 import { maskedActionLoss } from '../../src/models';
 import { syntheticBatch } from '../helpers/engine-run';
 import { ToyVecEnv, TOY_DIMS } from '../helpers/train-fakes';
@@ -23,13 +24,17 @@ before(async () => {
 
 const HOPPER = { stateDim: 11, actDim: 3 };
 
-test('engine forward = tfjs forwardLast for batch sizes 1, 5, 13 (padded to buckets) and both DSM modes', async () => {
-  for (const config of [
-    { hiddenSize: 32, contextLength: 6 },
-    { hiddenSize: 16, contextLength: 3, dsmMode: 'shared-frozen' },
-  ]) {
-    const model = createModel('dmm', config as never, HOPPER, 4);
-    const fwd = new EngineForward(model.config as DmmConfig, HOPPER, 'cpu');
+test('engine forward = tfjs forwardLast for batch sizes 1, 5, 13 (padded to buckets), every model', async () => {
+  for (const [name, config] of [
+    ['dmm', { hiddenSize: 32, contextLength: 6 }],
+    ['dmm', { hiddenSize: 16, contextLength: 3, dsmMode: 'shared-frozen' }],
+    ['dmm', { hiddenSize: 16, contextLength: 4, timestepEmbedding: true, channelMlp: true, mambaConv: 4 }],
+    ['dmamba', { hiddenSize: 16, contextLength: 5, nLayer: 2 }],
+    ['dc', { hiddenSize: 16, contextLength: 4, nLayer: 2 }],
+    ['dt', { hiddenSize: 16, contextLength: 4, nLayer: 2 }],
+  ] as const) {
+    const model = createModel(name, config as never, HOPPER, 4);
+    const fwd = new EngineForward(engineModelOf(model), HOPPER, 'cpu');
     const weights = new Map(
       [...model.trainableParameters(), ...model.frozenTensors()].map(([k, v]) => [k, Float32Array.from(v.dataSync())]),
     );

@@ -2,7 +2,7 @@
  * The CPU executor's SIMD kernels against the kernels' float64 JavaScript (the reference), launch by launch,
  * on fresh random arenas: the matrix product in every operand layout the DMM program uses (rows by m or k,
  * B rows by n transposed first, a windowed A, B rows read in reverse blocks, split reductions, remainders in
- * rows and columns, every epilogue) and the selective scan forward and backward.
+ * rows and columns, every epilogue, a dropout mask) and the selective scan forward and backward.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,14 +16,18 @@ import { Rng } from '../../src/util/rng';
 function program(size: number, launch: Launch): Program {
   const arena = new Arena();
   arena.alloc('all', size, 'scratch');
+  const ctl = new Arena(1);
+  ctl.alloc('keys', 2, 'step');
   return {
     key: 'test',
     arena,
-    ctl: new Arena(1),
+    ctl,
     launches: [launch],
     params: new Map(),
     frozen: new Map(),
     inputs: {},
+    ctlInputs: {},
+    dropoutSites: [],
     outputs: {},
     training: false,
   };
@@ -41,6 +45,8 @@ function compare(size: number, launch: Launch, outputs: [number, number][], seed
     fast.mem[i] = v;
     ref.mem[i] = v;
   }
+  fast.ctlWords.set([0x9e3779b9, 0x7f4a7c15]); // dropout keys, for epilogues with a mask
+  ref.ctlWords.set(fast.ctlWords);
   fast.run();
   ref.run();
   let num = 0;
@@ -131,12 +137,81 @@ describe('CPU SIMD matrix product = float64 reference', () => {
       epilogue: { kind: 'silu-grad', r: dense(2200, M, 12), z: dense(3000, M, 24) },
     }),
   });
+  cases.push({
+    label: 'GELU epilogue with bias (the MLP forward)',
+    size: 8000,
+    spec: () => ({
+      M,
+      N: 24,
+      K: 16,
+      a: { rows: dense(0, M, 16), major: 'm' },
+      b: { rows: dense(700, 24, 16), major: 'n' },
+      bias: 1150,
+      out: dense(1200, M, 24),
+      epilogue: { kind: 'act', fn: 'gelu', s: dense(2200, M, 24) },
+    }),
+  });
+  cases.push({
+    label: 'GELU gradient epilogue',
+    size: 8000,
+    spec: () => ({
+      M,
+      N: 12,
+      K: 16,
+      a: { rows: dense(0, M, 16), major: 'm' },
+      b: { rows: dense(700, 16, 12), major: 'k' },
+      out: dense(1200, M, 12),
+      epilogue: { kind: 'act-grad', fn: 'gelu', z: dense(3000, M, 12) },
+    }),
+  });
+  cases.push({
+    label: 'residual add with a dropped-out branch and bias',
+    size: 4000,
+    spec: () => ({
+      M,
+      N: 13,
+      K: 20,
+      a: { rows: dense(0, M, 20), major: 'm' },
+      b: { rows: dense(800, 13, 20), major: 'n' },
+      bias: 1100,
+      out: dense(1200, M, 13),
+      epilogue: { kind: 'add', r: dense(1800, M, 13), dropout: { p: 0.3, key: 0 } },
+    }),
+  });
+  cases.push({
+    label: 'column sums in 3 slices (a bias gradient)',
+    size: 4000,
+    spec: () => ({
+      M: 13,
+      N: 1,
+      K: 4 * L,
+      a: { rows: { off: 0, g: L, gs: 7 * 13, rs: 13 }, major: 'k' },
+      b: { ones: true },
+      out: dense(3000, 13, 1),
+      splits: 3,
+      sliceStride: 13,
+    }),
+  });
+  cases.push({
+    label: 'two columns, weight rows by k, residual (dt_proj at D < 64)',
+    size: 4000,
+    spec: () => ({
+      M,
+      N: 2,
+      K: 20,
+      a: { rows: dense(0, M, 20), major: 'm' },
+      b: { rows: dense(800, 20, 2), major: 'k' },
+      out: dense(1200, M, 2),
+      epilogue: { kind: 'add', r: dense(1800, M, 2) },
+    }),
+  });
   cases.forEach((c, i) =>
     it(c.label, () => {
       const spec = c.spec(0);
       const S = spec.splits ?? 1;
       const outs: [number, number][] = [[spec.out.off, S * (spec.sliceStride ?? spec.M * spec.N)]];
       if (spec.epilogue?.kind === 'silu-split') outs.push([spec.epilogue.s.off, spec.M * spec.epilogue.cols]);
+      if (spec.epilogue?.kind === 'act') outs.push([spec.epilogue.s.off, spec.M * spec.N]);
       const e = compare(c.size, { kernel: gemm as Launch['kernel'], spec, label: c.label }, outs, 10 + i);
       assert.ok(e <= TOL, `relative error ${e}`);
     }),

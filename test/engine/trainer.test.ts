@@ -1,8 +1,8 @@
 /**
- * The fused engine inside the trainer and a run (src/train/trainer.ts, src/train/run.ts): a DMM run trains
- * through the engine and its record says so; models the engine does not cover fall back to tfjs with a
- * note; a checkpoint written by either path resumes on the other with the same loss curve (to float32
- * round-off); and resuming on the fused path is bit-identical to an uninterrupted fused run.
+ * The fused engine inside the trainer and a run (src/train/trainer.ts, src/train/run.ts): runs of every model train
+ * (and evaluate) through the engine and their records say so; models the engine does not cover fall back to tfjs with a
+ * note; a checkpoint written by either path resumes on the other with the same loss curve (to float32 round-off); and
+ * resuming on the fused path is bit-identical to an uninterrupted fused run.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -73,6 +73,33 @@ test('a DMM run trains through the fused engine and its record names it; tfjs gi
   const lf = fused.iterations.map((i) => i.loss);
   const lt = tfjs.iterations.map((i) => i.loss);
   assert.ok(maxRel(lf, lt) < 1e-5, `losses ${lf} vs ${lt}`);
+});
+
+for (const model of ['dmamba', 'dc', 'dt'] as const)
+  test(`a ${model} run trains and evaluates through the fused engine; tfjs gives the same losses and returns`, async () => {
+    const other = { ...spec, model, overrides: { ...spec.overrides, maxEpLen: 200 } };
+    const go = (engine: EngineChoice) => runTraining(other, { resultsDir: tmp(), deps, silent: true, engine });
+    const fused = await go('fused');
+    const tfjs = await go('tfjs');
+    assert.equal(fused.engine, 'fused');
+    assert.equal(fused.engineNote, undefined);
+    const lf = fused.iterations.map((i) => i.loss);
+    const lt = tfjs.iterations.map((i) => i.loss);
+    assert.ok(maxRel(lf, lt) < 1e-5, `losses ${lf} vs ${lt}`);
+    const returns = (r: typeof fused) => r.iterations.flatMap((i) => i.targets.flatMap((t) => t.returns));
+    assert.ok(returns(fused).length > 0, 'the run must evaluate');
+    assert.ok(maxRel(returns(fused), returns(tfjs)) < 1e-4, `returns ${returns(fused)} vs ${returns(tfjs)}`);
+  });
+
+test('by default on the CPU, Decision Mamba, DC and DT train on tfjs and the record says why', async () => {
+  for (const model of ['dmamba', 'dc', 'dt'] as const) {
+    const rec = await runTraining(
+      { ...spec, model, overrides: { ...spec.overrides, iterations: 1 } },
+      { resultsDir: tmp(), deps, silent: true },
+    );
+    assert.equal(rec.engine, 'tfjs', model);
+    assert.match(rec.engineNote ?? '', /on the CPU by default/);
+  }
 });
 
 test('a checkpoint resumes on the other path with the same loss curve', async () => {

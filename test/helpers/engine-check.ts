@@ -1,5 +1,6 @@
 /**
- * Engine-against-tfjs parity for one DMM configuration: identical weights and batches, dropout on.
+ * Engine-against-tfjs parity for one model configuration (DMM or Decision Mamba): identical weights and
+ * batches, dropout on.
  *
  * `referenceRun` is the tfjs side: the kit's own Trainer (forward, masked MSE, clip, AdamW) for `steps`
  * steps, plus tf.variableGrads of the first step. `engineRun` is the engine side: a program run by an
@@ -7,7 +8,15 @@
  * plain data `referenceRun` returns. `compareRuns` gives relative errors, max |engine − tfjs| / max |tfjs|.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createModel, maskedActionLoss, type DmmConfig, type EnvDims } from '../../src/models';
+import {
+  createModel,
+  maskedActionLoss,
+  type DcConfig,
+  type DmambaConfig,
+  type DmmConfig,
+  type DtConfig,
+  type EnvDims,
+} from '../../src/models';
 import { resolveTrainConfig } from '../../src/config/train';
 import { Trainer } from '../../src/train/trainer';
 import type { BatchSource } from '../../src/train/deps';
@@ -15,7 +24,9 @@ import { deriveSeed } from '../../src/util/rng';
 import { syntheticBatch, type EngineInputs, type EngineRunResult, type Named } from './engine-run';
 
 export interface ParityCase {
-  config: Partial<DmmConfig>;
+  /** Default 'dmm'. */
+  model?: 'dmm' | 'dmamba' | 'dc' | 'dt';
+  config: Partial<DmmConfig> | Partial<DmambaConfig> | Partial<DcConfig> | Partial<DtConfig>;
   dims: EnvDims;
   batch: number;
   seed: number;
@@ -43,8 +54,9 @@ function weightsOf(model: ReturnType<typeof createModel>): Named {
 }
 
 export function referenceRun(c: ParityCase): ReferenceRun {
-  const model = createModel('dmm', c.config as never, c.dims, c.seed);
-  const config = model.config as DmmConfig;
+  const name = c.model ?? 'dmm';
+  const model = createModel(name, c.config as never, c.dims, c.seed);
+  const config = model.config as DmmConfig | DmambaConfig | DcConfig | DtConfig;
   const K = config.contextLength;
   const steps = c.steps ?? 3;
   const batches = Array.from({ length: steps }, (_, i) =>
@@ -79,7 +91,9 @@ export function referenceRun(c: ParityCase): ReferenceRun {
   const grads: Named = {};
   let sq = 0;
   [...params.keys()].forEach((name, i) => {
-    const v = Float32Array.from(g[vars[i].name].dataSync());
+    // A parameter the loss never reaches (DT's wte and extra heads) has no gradient: zeros here.
+    const gi = g[vars[i].name];
+    const v = gi ? Float32Array.from(gi.dataSync()) : new Float32Array(vars[i].size);
     grads[name] = v;
     for (const x of v) sq += x * x;
   });
@@ -97,7 +111,7 @@ export function referenceRun(c: ParityCase): ReferenceRun {
   const layout: [string, number[]][] = [...params].map(([name, v]) => [name, v.shape.slice()]);
   trainer.dispose();
   model.dispose();
-  return { config, train, batches, before, pred, grads, norm: Math.sqrt(sq), loss, after, layout };
+  return { model: name, config, train, batches, before, pred, grads, norm: Math.sqrt(sq), loss, after, layout };
 }
 
 /** max |a − b| / max |b|. */

@@ -1,14 +1,14 @@
 /**
- * The engine side of the parity checks (engine-check.ts): build a DMM program, load weights, run training
+ * The engine side of the parity checks (engine-check.ts): build a model's program, load weights, run training
  * steps on given batches, read the outputs back. It imports no tfjs, so tools/webgpu bundles it for headless
  * Chromium, where it runs the WebGPU executor.
  */
-import type { DmmConfig, EnvDims } from '../../src/models';
+import type { DcConfig, DmambaConfig, DmmConfig, DtConfig, EnvDims } from '../../src/models';
 import { warmupLearningRate } from '../../src/train/schedule';
 import type { TrainConfig } from '../../src/config/train';
 import type { Batch } from '../../src/train/deps';
 import { Rng } from '../../src/util/rng';
-import { buildDmmProgram } from '../../src/engine/models/dmm';
+import { buildProgram, type EngineModel } from '../../src/engine/models';
 import { CpuExecutor } from '../../src/engine/cpu/executor';
 import { stepScalars, writeStep, type Executor } from '../../src/engine/executor';
 import type { Program } from '../../src/engine/program';
@@ -16,9 +16,10 @@ import { readWeights, writeWeights } from '../../src/engine/weights';
 
 export type Named = Record<string, number[] | Float32Array>;
 
-/** What the engine needs from a reference run: config, batches and the starting weights. */
+/** What the engine needs from a reference run: model, config, batches and the starting weights. */
 export interface EngineInputs {
-  config: DmmConfig;
+  model: EngineModel['name'];
+  config: DmmConfig | DmambaConfig | DcConfig | DtConfig;
   train: TrainConfig;
   batches: Batch[];
   before: Named;
@@ -33,7 +34,7 @@ export interface EngineRunResult {
   layout: [string, number[]][];
 }
 
-/** A seeded batch in the sampler's layout. */
+/** A seeded batch in the sampler's layout; timesteps run on from a random start below 30 (0 on padding). */
 export function syntheticBatch(dims: EnvDims, B: number, K: number, seed: number, padded = false): Batch {
   const rng = new Rng(seed);
   const { stateDim: s, actDim: a } = dims;
@@ -41,17 +42,23 @@ export function syntheticBatch(dims: EnvDims, B: number, K: number, seed: number
   const actions = Float32Array.from({ length: B * K * a }, () => rng.range(-0.99, 0.99));
   const returnsToGo = Float32Array.from({ length: B * K }, () => rng.range(0, 3.6));
   const mask = new Float32Array(B * K).fill(1);
+  const timesteps = new Int32Array(B * K);
+  for (let b = 0; b < B; b++) {
+    const start = rng.int(30);
+    for (let t = 0; t < K; t++) timesteps[b * K + t] = start + t;
+  }
   if (padded)
     for (let b = 0; b < B; b += 2) {
       const pad = Math.min(K - 1, 1 + (b % K));
       for (let t = 0; t < pad; t++) {
         mask[b * K + t] = 0;
         returnsToGo[b * K + t] = 0;
+        timesteps[b * K + t] = 0;
         for (let j = 0; j < s; j++) states[(b * K + t) * s + j] = -0.3;
         for (let j = 0; j < a; j++) actions[(b * K + t) * a + j] = -10;
       }
     }
-  return { states, actions, returnsToGo, timesteps: new Int32Array(B * K), mask };
+  return { states, actions, returnsToGo, timesteps, mask };
 }
 
 /** Writes a batch into packed run `run` (0 unpacked). */
@@ -61,6 +68,12 @@ export function writeBatch(ex: Executor, b: Batch, run = 0): void {
   ex.write(i.actions, b.actions, false, run);
   ex.write(i.returnsToGo, b.returnsToGo, false, run);
   ex.write(i.mask, b.mask, false, run);
+  const t = ex.program.ctlInputs.timesteps;
+  if (t) ex.write(t, b.timesteps, true, run);
+}
+
+export function engineModel(ref: EngineInputs): EngineModel {
+  return { name: ref.model, config: ref.config } as EngineModel;
 }
 
 /** The engine side: build, load the weights, run the steps, read back. Uses no tfjs. */
@@ -70,7 +83,7 @@ export async function engineRun(
   executor: (p: Program) => Executor | Promise<Executor> = (p) => new CpuExecutor(p),
   target: 'cpu' | 'gpu' = 'cpu',
 ): Promise<EngineRunResult> {
-  const program = buildDmmProgram(ref.config, c.dims, {
+  const program = buildProgram(engineModel(ref), c.dims, {
     batchSize: c.batch,
     training: true,
     target,

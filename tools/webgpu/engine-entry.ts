@@ -4,8 +4,14 @@
  * results as plain arrays. The tfjs side runs in Node.
  */
 import { WebGpuExecutor } from '../../src/engine/webgpu/executor';
-import { engineRun, writeBatch, type EngineInputs, type EngineRunResult } from '../../test/helpers/engine-run';
-import { buildDmmProgram } from '../../src/engine/models/dmm';
+import {
+  engineModel,
+  engineRun,
+  writeBatch,
+  type EngineInputs,
+  type EngineRunResult,
+} from '../../test/helpers/engine-run';
+import { buildProgram } from '../../src/engine/models';
 import { stepScalars, writeStep } from '../../src/engine/executor';
 import { readWeights, writeWeights } from '../../src/engine/weights';
 import { warmupLearningRate } from '../../src/train/schedule';
@@ -52,7 +58,7 @@ const plain = (r: EngineRunResult) => ({
 (globalThis as unknown as Record<string, unknown>).enginePackedCheck = async (
   x: EngineBrowserCase & { runs: number },
 ) => {
-  const program = buildDmmProgram(x.inputs.config, x.c.dims, {
+  const program = buildProgram(engineModel(x.inputs), x.c.dims, {
     batchSize: x.c.batch,
     training: true,
     target: 'gpu',

@@ -11,7 +11,7 @@ import type { GemmSpec } from '../kernels/gemm';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
 import type { Launch, Program, Region } from '../program';
 import { packing, type Packing } from '../pack';
-import { gemmApplies, gemmFastPath, gemmKernels, gemmScratch } from './gemm';
+import { gemmApplies, gemmFastPath, gemmKernels, gemmScratch, smallGemmFastPath } from './gemm';
 import { scanBackwardFastPath, scanForwardFastPath } from './scan';
 
 interface WasmMemoryCtor {
@@ -62,11 +62,11 @@ export class CpuExecutor implements Executor {
     let fast = 0;
     this.steps = program.launches.map((l) => {
       const runners = Array.from({ length: p.runs }, (_, r) => {
-        const f = simd ? this.fastPath(l, gemm, top, r * p.stride) : null;
+        const ctl = this.ctlWords.subarray(r * p.ctlStride, (r + 1) * p.ctlStride);
+        const f = simd ? this.fastPath(l, gemm, top, r * p.stride, ctl) : null;
         if (l.kernel.name === 'gemm' && simd) top += gemmScratch(l.spec as GemmSpec);
         if (f) return f;
         const mem = this.mem.subarray(r * p.stride, (r + 1) * p.stride);
-        const ctl = this.ctlWords.subarray(r * p.ctlStride, (r + 1) * p.ctlStride);
         return () => l.kernel.run(mem, ctl, l.spec);
       });
       if (simd && this.fastPath(l, null, 0, 0) !== undefined) fast++;
@@ -84,13 +84,16 @@ export class CpuExecutor implements Executor {
     gemm: ReturnType<typeof gemmKernels>,
     scratch: number,
     base: number,
+    ctl?: Uint32Array,
   ): (() => void) | null | undefined {
     const mem = this.mem as Float32Array;
     const view = () => mem.subarray(base, base + this.packing.stride);
     switch (l.kernel.name) {
-      case 'gemm':
-        if (!gemm) return gemmApplies(l.spec as GemmSpec) ? null : undefined;
-        return gemmFastPath(gemm, mem, l.spec as GemmSpec, scratch, base);
+      case 'gemm': {
+        const spec = l.spec as GemmSpec;
+        if (!gemmApplies(spec)) return smallGemmFastPath(view(), ctl ?? new Uint32Array(0), spec);
+        return gemm ? gemmFastPath(gemm, mem, spec, scratch, base, ctl) : null;
+      }
       case 'scanForward':
         return scanForwardFastPath(view(), l.spec as ScanSpec) ?? undefined;
       case 'scanBackward':

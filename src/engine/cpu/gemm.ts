@@ -20,7 +20,9 @@ import {
   whileLt,
 } from '../../util/wasm-assembler';
 import { rowAddr as rowIn, type Rows } from '../program';
-import { sliceChunk, type GemmSpec } from '../kernels/gemm';
+import { epilogueAt, sliceChunk, type GemmSpec } from '../kernels/gemm';
+import { activation, activationGrad } from '../kernels/activation';
+import { maskAt } from '../kernels/dropout';
 
 export interface GemmExports {
   /** gemm8 / gemm4(M4, n0, nEnd, K, pAm, pAk, pBk, pCm): row groups of 4, columns [n0, nEnd) in steps of 8 / 4. */
@@ -149,9 +151,59 @@ export function gemmScratch(s: GemmSpec): number {
   return tables + bt + 16;
 }
 
-/** Whether the SIMD kernel takes this launch (not N < 4 or B all ones: those run the kernel's JavaScript). */
+/** Whether the SIMD kernel takes this launch (not N < 4 or B all ones: those run smallGemmFastPath). */
 export function gemmApplies(s: GemmSpec): boolean {
   return !('ones' in s.b) && s.N >= 4;
+}
+
+/** A bias gradient, Σ_k A(k, m) into [M, 1] (B all ones, A rows by k, no bias or epilogue). */
+function isColumnSum(s: GemmSpec): boolean {
+  return 'ones' in s.b && s.N === 1 && s.a.major === 'k' && s.bias === undefined && !s.epilogue;
+}
+
+/**
+ * A runner for a launch the SIMD kernel does not take (N < 4, B all ones), over one packed run's view of the
+ * arena: the kernel's JavaScript with every row address computed once, the same float64 sums in the same
+ * order. Column sums (bias gradients) run token row by token row.
+ */
+export function smallGemmFastPath(mem: Float32Array, ctl: Uint32Array, s: GemmSpec): (() => void) | null {
+  if (gemmApplies(s)) return null;
+  const S = s.splits ?? 1;
+  const chunk = sliceChunk(s.K, S);
+  const aByM = s.a.major === 'm';
+  const aRows = Int32Array.from({ length: aByM ? s.M : s.K }, (_, i) => rowIn(s.a.rows, i));
+  if (isColumnSum(s)) {
+    const cRows = Int32Array.from({ length: s.M }, (_, m) => rowIn(s.out, m));
+    const acc = new Float64Array(s.M);
+    return () => {
+      for (let slice = 0; slice < S; slice++) {
+        acc.fill(0);
+        for (let k = slice * chunk; k < Math.min(s.K, (slice + 1) * chunk); k++) {
+          const r = aRows[k];
+          for (let m = 0; m < s.M; m++) acc[m] += mem[r + m];
+        }
+        const so = slice * (s.sliceStride ?? 0);
+        for (let m = 0; m < s.M; m++) mem[cRows[m] + so] = acc[m];
+      }
+    };
+  }
+  const b = 'ones' in s.b ? null : s.b;
+  const bByK = b?.major === 'k';
+  const bRows = b ? Int32Array.from({ length: bByK ? s.K : s.N }, (_, i) => rowIn(b.rows, i)) : null;
+  return () => {
+    for (let slice = 0; slice < S; slice++) {
+      const k1 = Math.min(s.K, (slice + 1) * chunk);
+      for (let m = 0; m < s.M; m++)
+        for (let n = 0; n < s.N; n++) {
+          let acc = 0;
+          for (let k = slice * chunk; k < k1; k++) {
+            const av = aByM ? mem[aRows[m] + k] : mem[aRows[k] + m];
+            acc += bRows === null ? av : av * (bByK ? mem[bRows[k] + n] : mem[bRows[n] + k]);
+          }
+          epilogueAt(mem, ctl, s, m, n, acc, slice);
+        }
+    }
+  };
 }
 
 /**
@@ -164,6 +216,7 @@ export function gemmFastPath(
   s: GemmSpec,
   scratch: number,
   base = 0,
+  ctl: Uint32Array = new Uint32Array(0),
 ): (() => void) | null {
   if (!gemmApplies(s)) return null;
   const S = s.splits ?? 1;
@@ -195,11 +248,13 @@ export function gemmFastPath(
   const rRows =
     e.kind === 'add' || e.kind === 'silu-grad' ? Int32Array.from({ length: s.M }, (_, m) => rowAddr(e.r, m)) : null;
   const xRows =
-    e.kind === 'silu-split'
+    e.kind === 'silu-split' || e.kind === 'act'
       ? Int32Array.from({ length: s.M }, (_, m) => rowAddr(e.s, m))
-      : e.kind === 'silu-grad'
+      : e.kind === 'silu-grad' || e.kind === 'act-grad'
         ? Int32Array.from({ length: s.M }, (_, m) => rowAddr(e.z, m))
         : null;
+  const act = e.kind === 'act' ? activation(e.fn) : undefined;
+  const actGrad = e.kind === 'act-grad' ? activationGrad(e.fn) : undefined;
   const remainder = (m: number, n0: number, k0: number, k1: number, o: number) => {
     for (let n = n0; n < s.N; n++) {
       let acc = 0;
@@ -218,7 +273,19 @@ export function gemmFastPath(
     switch (e.kind) {
       case 'add': {
         const r = rRows![m];
-        for (let n = 0; n < N; n++) mem[o + n] += mem[r + n];
+        if (e.dropout)
+          for (let n = 0; n < N; n++) mem[o + n] = mem[r + n] + mem[o + n] * maskAt(ctl, e.dropout, m * N + n);
+        else for (let n = 0; n < N; n++) mem[o + n] += mem[r + n];
+        break;
+      }
+      case 'act': {
+        const x = xRows![m];
+        for (let n = 0; n < N; n++) mem[x + n] = act!(mem[o + n]);
+        break;
+      }
+      case 'act-grad': {
+        const zr = xRows![m];
+        for (let n = 0; n < N; n++) mem[o + n] *= actGrad!(mem[zr + n]);
         break;
       }
       case 'silu-split': {

@@ -12,6 +12,8 @@
  * the split index in the grid's z. Each output is one sequential float32 sum over k (per slice).
  */
 import { rowAddr, type FloatArray, type GpuDispatch, type Kernel, type Rows } from '../program';
+import { activation, activationGrad, activationWgsl, type Activation } from './activation';
+import { maskAt, maskWgsl, type DropoutSpec } from './dropout';
 import { ENTRY_ARGS, HEADER, rowFn } from './wgsl';
 
 /** A(m, k): rows by m (`m`: mem[row(m) + k]) or by k (`k`: mem[row(k) + m]). */
@@ -25,12 +27,16 @@ export type OperandB = { rows: Rows; major: 'k' | 'n' } | { ones: true };
 export type Epilogue =
   /** C = acc */
   | { kind: 'store' }
-  /** C = acc + R(m, n): a residual connection. */
-  | { kind: 'add'; r: Rows }
+  /** C = R(m, n) + acc·mask(m·N + n): a residual connection, the branch optionally dropped out. */
+  | { kind: 'add'; r: Rows; dropout?: DropoutSpec }
   /** C = acc, and S(m, n) = SiLU(acc) for n < cols: Mamba's in_proj, x = SiLU(x) on the first half. */
   | { kind: 'silu-split'; cols: number; s: Rows }
   /** C = (acc + R(m, n))·SiLU′(Z(m, n)): the gradient through x = SiLU(x_pre), with a second term R. */
-  | { kind: 'silu-grad'; r: Rows; z: Rows };
+  | { kind: 'silu-grad'; r: Rows; z: Rows }
+  /** C = acc, and S(m, n) = act(acc): an MLP's first layer, keeping the pre-activation for the backward pass. */
+  | { kind: 'act'; fn: Activation; s: Rows }
+  /** C = acc·act′(Z(m, n)): the gradient through S = act(Z). */
+  | { kind: 'act-grad'; fn: Activation; z: Rows };
 
 export interface GemmSpec {
   M: number;
@@ -72,7 +78,15 @@ function bAt(mem: FloatArray, b: OperandB, k: number, n: number): number {
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** Applies the epilogue to one output value (shared by the reference and the CPU executor's fast path). */
-export function epilogueAt(mem: FloatArray, spec: GemmSpec, m: number, n: number, acc: number, slice = 0): void {
+export function epilogueAt(
+  mem: FloatArray,
+  ctl: Uint32Array,
+  spec: GemmSpec,
+  m: number,
+  n: number,
+  acc: number,
+  slice = 0,
+): void {
   const e = spec.epilogue ?? { kind: 'store' };
   const o = rowAddr(spec.out, m) + n + slice * (spec.sliceStride ?? 0);
   const v = spec.bias !== undefined ? acc + mem[spec.bias + n] : acc;
@@ -81,7 +95,7 @@ export function epilogueAt(mem: FloatArray, spec: GemmSpec, m: number, n: number
       mem[o] = v;
       break;
     case 'add':
-      mem[o] = v + mem[rowAddr(e.r, m) + n];
+      mem[o] = mem[rowAddr(e.r, m) + n] + v * maskAt(ctl, e.dropout, m * spec.N + n);
       break;
     case 'silu-split':
       mem[o] = v;
@@ -94,10 +108,17 @@ export function epilogueAt(mem: FloatArray, spec: GemmSpec, m: number, n: number
       mem[o] = t * s * (1 + z * (1 - s));
       break;
     }
+    case 'act':
+      mem[o] = v;
+      mem[rowAddr(e.s, m) + n] = activation(e.fn)(v);
+      break;
+    case 'act-grad':
+      mem[o] = v * activationGrad(e.fn)(mem[rowAddr(e.z, m) + n]);
+      break;
   }
 }
 
-function run(mem: FloatArray, _ctl: Uint32Array, spec: GemmSpec): void {
+function run(mem: FloatArray, ctl: Uint32Array, spec: GemmSpec): void {
   const S = spec.splits ?? 1;
   const chunk = sliceChunk(spec.K, S);
   for (let s = 0; s < S; s++) {
@@ -107,7 +128,7 @@ function run(mem: FloatArray, _ctl: Uint32Array, spec: GemmSpec): void {
       for (let n = 0; n < spec.N; n++) {
         let acc = 0;
         for (let k = k0; k < k1; k++) acc += aAt(mem, spec.a, m, k) * bAt(mem, spec.b, k, n);
-        epilogueAt(mem, spec, m, n, acc, s);
+        epilogueAt(mem, ctl, spec, m, n, acc, s);
       }
   }
 }
@@ -135,6 +156,9 @@ function wgsl(spec: GemmSpec, ctx?: { runs: number }): GpuDispatch[] {
   if (e.kind === 'add') fns.push(rowFn('rowR', e.r));
   if (e.kind === 'silu-split') fns.push(rowFn('rowS', e.s));
   if (e.kind === 'silu-grad') fns.push(rowFn('rowR', e.r), rowFn('rowZ', e.z));
+  if (e.kind === 'add') fns.push(maskWgsl(e.dropout));
+  if (e.kind === 'act') fns.push(rowFn('rowS', e.s), activationWgsl(e.fn));
+  if (e.kind === 'act-grad') fns.push(rowFn('rowZ', e.z), activationWgsl(e.fn));
   const aLoad =
     spec.a.major === 'm'
       ? `let mi = i / ${BK}u; let ki = i % ${BK}u; let m = m0 + mi; let k = k0 + ki;
@@ -152,10 +176,12 @@ function wgsl(spec: GemmSpec, ctx?: { runs: number }): GpuDispatch[] {
   const bias = spec.bias !== undefined ? `v = v + M[${spec.bias}u + n];` : '';
   const store = {
     store: `M[o] = v;`,
-    add: `M[o] = v + M[rowR(m) + i32(n)];`,
+    add: `M[o] = M[rowR(m) + i32(n)] + v * maskAt(m * ${spec.N}u + n);`,
     'silu-split': `M[o] = v;${e.kind === 'silu-split' ? ` if (n < ${e.cols}u) { M[rowS(m) + i32(n)] = v * sigm(v); }` : ''}`,
     'silu-grad': `let t = v + M[rowR(m) + i32(n)]; let z = M[rowZ(m) + i32(n)]; let s = sigm(z);
                   M[o] = t * s * (1.0 + z * (1.0 - s));`,
+    act: `M[o] = v; M[rowS(m) + i32(n)] = act(v);`,
+    'act-grad': `M[o] = v * actGrad(M[rowZ(m) + i32(n)]);`,
   }[e.kind];
   const tilesM = Math.ceil(spec.M / BM);
   const tilesN = Math.ceil(spec.N / BN);

@@ -9,15 +9,9 @@
  * GPU: one 64-thread workgroup per row (two reductions in workgroup memory); the parameter sums are a second
  * dispatch, one thread per (channel, slice).
  */
-import { counterBits, dropoutThreshold } from '../../util/rng';
 import { rowAddr, type FloatArray, type GpuDispatch, type Kernel, type Rows } from '../program';
+import { maskAt, maskWgsl, type DropoutSpec } from './dropout';
 import { ENTRY_ARGS, GRID_ID, HEADER, f32Lit, foldGrid, rowFn } from './wgsl';
-
-/** Input dropout after the norm: p, and the ctl word of the stream's first key (the second follows it). */
-export interface DropoutSpec {
-  p: number;
-  key: number;
-}
 
 export interface LayerNormSpec {
   rows: number;
@@ -51,12 +45,6 @@ export interface LayerNormBackwardSpec {
   dbeta: number;
   splits: number;
   sliceStride: number;
-}
-
-/** The dropout factor of element i (row r, column c → r·D + c, the tfjs path's flat index). */
-function maskAt(ctl: Uint32Array, d: DropoutSpec | undefined, i: number): number {
-  if (!d) return 1;
-  return counterBits(ctl[d.key], ctl[d.key + 1], i) >= dropoutThreshold(d.p) ? Math.fround(1 / (1 - d.p)) : 0;
 }
 
 function runForward(mem: FloatArray, ctl: Uint32Array, s: LayerNormSpec): void {
@@ -125,13 +113,6 @@ fn reduce64(li: u32) {
   }
   workgroupBarrier();
 }`;
-
-function maskWgsl(d: DropoutSpec | undefined): string {
-  if (!d) return 'fn maskAt(i: u32) -> f32 { return 1.0; }';
-  return `fn maskAt(i: u32) -> f32 {
-  return select(0.0, ${f32Lit(1 / (1 - d.p))}, counterBits(C[${d.key}], C[${d.key + 1}], i) >= ${dropoutThreshold(d.p)}u);
-}`;
-}
 
 function wgslForward(s: LayerNormSpec): GpuDispatch[] {
   const code = `${HEADER}${rowFn('rowX', s.x)}${rowFn('rowY', s.y)}${maskWgsl(s.dropout)}

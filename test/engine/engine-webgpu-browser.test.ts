@@ -1,7 +1,7 @@
 /**
- * The fused engine's DMM program on the WebGPU executor (headless Chromium's SwiftShader adapter, every
- * kernel's WGSL) against the tfjs model in Node: forward output, every gradient, the global norm, the losses
- * and the weights after 3 AdamW steps with dropout on. Small shapes: SwiftShader emulates the GPU on the CPU.
+ * The fused engine's programs (DMM, Decision Mamba, DC, DT) on the WebGPU executor (headless Chromium's SwiftShader
+ * adapter, every kernel's WGSL) against the tfjs model in Node: forward output, every gradient, the global norm, the
+ * losses and the weights after 3 AdamW steps with dropout on. Small shapes: SwiftShader emulates the GPU on the CPU.
  * Skips (with the reason) only when no Chromium binary is installed.
  */
 import { before, test } from 'node:test';
@@ -42,17 +42,67 @@ const CASES: (ParityCase & { label: string })[] = [
     batch: 2,
     seed: 13,
   },
+  {
+    label: "D 16, K 3, batch 3, Mamba's conv, expand 2, channel MLP, timestep embedding, padded",
+    config: {
+      hiddenSize: 16,
+      contextLength: 3,
+      mambaConv: 4,
+      mambaExpand: 2,
+      channelMlp: true,
+      timestepEmbedding: true,
+      maxEpLen: 40,
+      nLayer: 2,
+    },
+    dims: HOPPER,
+    batch: 3,
+    seed: 14,
+    padded: true,
+  },
+  {
+    label: 'Decision Mamba, D 16, K 3, batch 3, 2 blocks, padded',
+    model: 'dmamba',
+    config: { hiddenSize: 16, contextLength: 3, nLayer: 2, maxEpLen: 40 },
+    dims: HOPPER,
+    batch: 3,
+    seed: 15,
+    padded: true,
+  },
+  {
+    label: 'Decision ConvFormer, D 16, K 3, batch 3, 2 blocks, padded',
+    model: 'dc',
+    config: { hiddenSize: 16, contextLength: 3, nLayer: 2, maxEpLen: 40 },
+    dims: HOPPER,
+    batch: 3,
+    seed: 16,
+    padded: true,
+  },
+  {
+    label: 'Decision Transformer, D 16, K 3, batch 3, 2 blocks, padded',
+    model: 'dt',
+    config: { hiddenSize: 16, contextLength: 3, nLayer: 2, maxEpLen: 40 },
+    dims: HOPPER,
+    batch: 3,
+    seed: 17,
+    padded: true,
+  },
 ];
 
 before(setupBackend);
 
 test(
-  'fused engine, DMM on the WebGPU executor (SwiftShader) = the tfjs model',
+  'fused engine, DMM, Decision Mamba, DC and DT on the WebGPU executor (SwiftShader) = the tfjs models',
   { skip: existsSync(chromium) ? false : `no chromium at ${chromium}` },
   async () => {
     const refs = CASES.map((c) => referenceRun(c));
     const arg: EngineBrowserCase[] = refs.map((r, i) => ({
-      inputs: { config: r.config, train: r.train, batches: r.batches.map(plainBatch), before: plainNamed(r.before) },
+      inputs: {
+        model: r.model,
+        config: r.config,
+        train: r.train,
+        batches: r.batches.map(plainBatch),
+        before: plainNamed(r.before),
+      },
       c: { dims: CASES[i].dims, batch: CASES[i].batch, seed: CASES[i].seed },
     }));
     const { out, adapter, logs } = await runInPage<{ result: EngineRunResult; ms: number; dispatches: number }[]>(
@@ -84,7 +134,13 @@ test(
       join(__dirname, '../../tools/webgpu/engine-entry.ts'),
       'enginePackedCheck',
       {
-        inputs: { config: r.config, train: r.train, batches: r.batches.map(plainBatch), before: plainNamed(r.before) },
+        inputs: {
+          model: r.model,
+          config: r.config,
+          train: r.train,
+          batches: r.batches.map(plainBatch),
+          before: plainNamed(r.before),
+        },
         c: { dims: c.dims, batch: c.batch, seed: c.seed },
         runs: 3,
       },
