@@ -23,7 +23,7 @@ import type { Activation } from '../kernels/activation';
 import { actionLoss } from '../kernels/loss';
 import { adamw, gradReduce, NORM_CHUNK, sumSlices, type GradSegment } from '../kernels/optimizer';
 import { scanBackward, scanChannels, scanForward } from '../kernels/scan';
-import type { NormStats, ProgramBuilder } from './builder';
+import type { NormStats, ProgramBuilder, ProgramOptions } from './builder';
 
 // --- Trajectory embedding (docs/spec.md §2.3–§2.6).
 
@@ -935,4 +935,39 @@ export function branchBackward(b: ProgramBuilder, br: Branch, G: Rows, dx: Rows,
     residual: G,
     times: br.times,
   });
+}
+
+/**
+ * The backward pass of a stack of pre-norm residual branches (DC, DT, Decision Mamba), given in forward order
+ * with the label of their LayerNorm: G enters at the final LayerNorm's input gradient and goes through the
+ * branches last to first (residuals included), alternating between two stream buffers so a branch never
+ * writes the buffer its G is read from. Returns the gradient at the embedding's output.
+ */
+export function branchesBackward(
+  b: ProgramBuilder,
+  dXf: Region,
+  branches: readonly { branch: Branch; layer: number; ln: string }[],
+): Rows {
+  const { D, T } = b;
+  const gBuf = [b.act('bwd.stream.0', T * D), b.act('bwd.stream.1', T * D)];
+  let gIn: Rows = b.tok(dXf, D);
+  let next = 0;
+  for (const br of [...branches].reverse()) {
+    const g = b.tok(gBuf[next++ % 2], D);
+    branchBackward(b, br.branch, gIn, g, `bwd.layer${br.layer}`, br.ln);
+    gIn = g;
+  }
+  return gIn;
+}
+
+/** A program's cache key: the model, its configuration, the dims, the batch size and the kind of program. */
+export function programKey(
+  model: string,
+  cfg: object,
+  dims: { stateDim: number; actDim: number },
+  opts: ProgramOptions,
+): string {
+  return `${model} ${JSON.stringify(cfg)} ${dims.stateDim}/${dims.actDim} B=${opts.batchSize} ${
+    opts.training ? 'train' : 'forward'
+  } ${opts.target}`;
 }

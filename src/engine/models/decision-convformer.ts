@@ -12,10 +12,11 @@
  */
 import type { DcConfig } from '../../models/decision-convformer';
 import type { EnvDims } from '../../models/sequence-model';
-import type { Program, Rows } from '../program';
+import type { Program } from '../program';
 import { ProgramBuilder, type ProgramOptions } from './builder';
 import {
-  branchBackward,
+  branchesBackward,
+  programKey,
   convBranch,
   embeddingBackward,
   embeddingForward,
@@ -37,7 +38,6 @@ export function buildDcProgram(cfg: Readonly<DcConfig>, dims: EnvDims, opts: Pro
   const n = cfg.nLayer;
   const k = cfg.windowSize;
   const b = new ProgramBuilder(D, cfg.contextLength, dims, opts);
-  const { T } = b;
   const block = (i: number) => `transformer.h.${i}`;
   const convs = (i: number) => TYPES.map((t) => `${block(i)}.conv.${t}`);
   const site = (i: number) => `h.${i}.mlp`;
@@ -70,30 +70,13 @@ export function buildDcProgram(cfg: Readonly<DcConfig>, dims: EnvDims, opts: Pro
     layers.push({ conv, mlp });
   }
   const head = headForward(b, 'transformer.ln_f', x);
-  if (!opts.training) return b.program(keyOf(cfg, dims, opts), head.outputs);
+  if (!opts.training) return b.program(programKey('dc', cfg, dims, opts), head.outputs);
 
   // --- Backward: G through each block's MLP branch, then its conv branch (residuals included).
-  const dXf = headBackward(b, head);
-  const gBuf = [b.act('bwd.stream.0', T * D), b.act('bwd.stream.1', T * D)];
-  let gIn: Rows = b.tok(dXf, D);
-  let next = 0;
-  for (let i = n - 1; i >= 0; i--) {
-    const pre = `bwd.layer${i}`;
-    for (const [br, label] of [
-      [layers[i].mlp, 'ln_2'],
-      [layers[i].conv, 'ln_1'],
-    ] as const) {
-      const g = b.tok(gBuf[next++ % 2], D); // never the buffer G is read from
-      branchBackward(b, br, gIn, g, pre, label);
-      gIn = g;
-    }
-  }
-  embeddingBackward(b, emb, gIn);
-  return optimizerStep(b, keyOf(cfg, dims, opts), head.outputs);
-}
-
-function keyOf(cfg: Readonly<DcConfig>, dims: EnvDims, opts: ProgramOptions): string {
-  return `dc ${JSON.stringify(cfg)} ${dims.stateDim}/${dims.actDim} B=${opts.batchSize} ${
-    opts.training ? 'train' : 'forward'
-  } ${opts.target}`;
+  const branches = layers.flatMap((la, layer) => [
+    { branch: la.conv, layer, ln: 'ln_1' },
+    { branch: la.mlp, layer, ln: 'ln_2' },
+  ]);
+  embeddingBackward(b, emb, branchesBackward(b, headBackward(b, head), branches));
+  return optimizerStep(b, programKey('dc', cfg, dims, opts), head.outputs);
 }

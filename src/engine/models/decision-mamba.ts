@@ -12,10 +12,11 @@
  */
 import type { DmambaConfig } from '../../models/decision-mamba';
 import type { EnvDims } from '../../models/sequence-model';
-import type { Program, Rows } from '../program';
+import type { Program } from '../program';
 import { ProgramBuilder, type ProgramOptions } from './builder';
 import {
-  branchBackward,
+  branchesBackward,
+  programKey,
   embeddingBackward,
   embeddingForward,
   embeddingParams,
@@ -42,7 +43,6 @@ export function buildDmambaProgram(cfg: Readonly<DmambaConfig>, dims: EnvDims, o
   const D = cfg.hiddenSize;
   const n = cfg.nLayer;
   const b = new ProgramBuilder(D, cfg.contextLength, dims, opts);
-  const { T } = b;
   const block = (i: number) => `transformer.h.${i}`;
   const site = (i: number) => `h.${i}.mlp`;
 
@@ -81,32 +81,13 @@ export function buildDmambaProgram(cfg: Readonly<DmambaConfig>, dims: EnvDims, o
     layers.push({ mamba, mlp });
   }
   const head = headForward(b, 'transformer.ln_f', x);
-  if (!opts.training) return b.program(keyOf(cfg, dims, opts), head.outputs);
+  if (!opts.training) return b.program(programKey('dmamba', cfg, dims, opts), head.outputs);
 
   // --- Backward: G through each block's MLP branch, then its Mamba branch (residuals included).
-  const dXf = headBackward(b, head);
-  const gBuf = [b.act('bwd.stream.0', T * D), b.act('bwd.stream.1', T * D)];
-  let gIn: Rows = b.tok(dXf, D);
-  let next = 0;
-  const fresh = () => b.tok(gBuf[next++ % 2], D); // never the buffer G is read from
-  for (let i = n - 1; i >= 0; i--) {
-    const la = layers[i];
-    const pre = `bwd.layer${i}`;
-    if (la.mlp) {
-      const g = fresh();
-      branchBackward(b, la.mlp, gIn, g, pre, 'ln_2');
-      gIn = g;
-    }
-    const g = fresh();
-    branchBackward(b, la.mamba, gIn, g, pre, 'norm_mamba');
-    gIn = g;
-  }
-  embeddingBackward(b, emb, gIn);
-  return optimizerStep(b, keyOf(cfg, dims, opts), head.outputs);
-}
-
-function keyOf(cfg: Readonly<DmambaConfig>, dims: EnvDims, opts: ProgramOptions): string {
-  return `dmamba ${JSON.stringify(cfg)} ${dims.stateDim}/${dims.actDim} B=${opts.batchSize} ${
-    opts.training ? 'train' : 'forward'
-  } ${opts.target}`;
+  const branches = layers.flatMap((la, layer) => [
+    { branch: la.mamba, layer, ln: 'norm_mamba' },
+    ...(la.mlp ? [{ branch: la.mlp, layer, ln: 'ln_2' }] : []),
+  ]);
+  embeddingBackward(b, emb, branchesBackward(b, headBackward(b, head), branches));
+  return optimizerStep(b, programKey('dmamba', cfg, dims, opts), head.outputs);
 }

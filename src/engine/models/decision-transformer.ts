@@ -13,12 +13,13 @@
  */
 import type { DtConfig } from '../../models/decision-transformer';
 import type { EnvDims } from '../../models/sequence-model';
-import type { Program, Rows } from '../program';
+import type { Program } from '../program';
 import { ProgramBuilder, type ProgramOptions } from './builder';
 import {
   attentionBranch,
   attentionParams,
-  branchBackward,
+  branchesBackward,
+  programKey,
   embeddingBackward,
   embeddingForward,
   embeddingParams,
@@ -44,7 +45,6 @@ export function buildDtProgram(cfg: Readonly<DtConfig>, dims: EnvDims, opts: Pro
   const D = cfg.hiddenSize;
   const n = cfg.nLayer;
   const b = new ProgramBuilder(D, cfg.contextLength, dims, opts);
-  const { T } = b;
   const block = (i: number) => `transformer.h.${i}`;
   const sites = (i: number) => [`h.${i}.attn_pdrop`, `h.${i}.resid_pdrop`, `h.${i}.mlp`];
 
@@ -86,30 +86,13 @@ export function buildDtProgram(cfg: Readonly<DtConfig>, dims: EnvDims, opts: Pro
     layers.push({ attn, mlp });
   }
   const head = headForward(b, 'transformer.ln_f', x);
-  if (!opts.training) return b.program(keyOf(cfg, dims, opts), head.outputs);
+  if (!opts.training) return b.program(programKey('dt', cfg, dims, opts), head.outputs);
 
   // --- Backward: G through each block's MLP half, then its attention half (residuals included).
-  const dXf = headBackward(b, head);
-  const gBuf = [b.act('bwd.stream.0', T * D), b.act('bwd.stream.1', T * D)];
-  let gIn: Rows = b.tok(dXf, D);
-  let next = 0;
-  for (let i = n - 1; i >= 0; i--) {
-    const pre = `bwd.layer${i}`;
-    for (const [br, label] of [
-      [layers[i].mlp, 'ln_2'],
-      [layers[i].attn, 'ln_1'],
-    ] as const) {
-      const g = b.tok(gBuf[next++ % 2], D); // never the buffer G is read from
-      branchBackward(b, br, gIn, g, pre, label);
-      gIn = g;
-    }
-  }
-  embeddingBackward(b, emb, gIn);
-  return optimizerStep(b, keyOf(cfg, dims, opts), head.outputs);
-}
-
-function keyOf(cfg: Readonly<DtConfig>, dims: EnvDims, opts: ProgramOptions): string {
-  return `dt ${JSON.stringify(cfg)} ${dims.stateDim}/${dims.actDim} B=${opts.batchSize} ${
-    opts.training ? 'train' : 'forward'
-  } ${opts.target}`;
+  const branches = layers.flatMap((la, layer) => [
+    { branch: la.attn, layer, ln: 'ln_1' },
+    { branch: la.mlp, layer, ln: 'ln_2' },
+  ]);
+  embeddingBackward(b, emb, branchesBackward(b, headBackward(b, head), branches));
+  return optimizerStep(b, programKey('dt', cfg, dims, opts), head.outputs);
 }

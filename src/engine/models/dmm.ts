@@ -26,6 +26,7 @@ import {
   headForward,
   headParams,
   branchBackward,
+  programKey,
   mambaBranch,
   mambaParams,
   mambaShape,
@@ -140,7 +141,7 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
     layers.push(la as LayerActs);
   }
   const head = headForward(b, 'model.ln_f', x);
-  if (!opts.training) return b.program(keyOf(cfg, dims, opts), head.outputs);
+  if (!opts.training) return b.program(programKey('dmm', cfg, dims, opts), head.outputs);
 
   // --- Backward.
   const dXf = headBackward(b, head);
@@ -194,11 +195,5 @@ export function buildDmmProgram(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: P
     gIn = b.tok(gOut, D);
   }
   embeddingBackward(b, emb, gIn);
-  return optimizerStep(b, keyOf(cfg, dims, opts), head.outputs);
-}
-
-function keyOf(cfg: Readonly<DmmConfig>, dims: EnvDims, opts: ProgramOptions): string {
-  return `dmm ${JSON.stringify(cfg)} ${dims.stateDim}/${dims.actDim} B=${opts.batchSize} ${
-    opts.training ? 'train' : 'forward'
-  } ${opts.target}`;
+  return optimizerStep(b, programKey('dmm', cfg, dims, opts), head.outputs);
 }
