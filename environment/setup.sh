@@ -2,7 +2,8 @@
 # Idempotent set-up of dmm-kit, run first by `npm run reproduce`, `npm test` and `npm run doctor`:
 #   1. Debian packages (Jupyter to execute notebooks, Chromium to draw figures, h5py; Redis only on demand),
 #   2. node_modules from package-lock.json (`npm ci` when missing or older than the lockfile),
-#   3. the tslab kernel, registered into the project-local .jupyter/ (never the user's home).
+#   3. the tslab kernel, registered into the project-local .jupyter/ (never the user's home);
+#   and the live explorer's mujoco-js script, built from node_modules when missing (2b).
 # Needs only bash and npm (it runs before node_modules exists). Options: --quiet.
 # Source it (`. environment/setup.sh`) to also get JUPYTER_PATH in your shell.
 set -euo pipefail
@@ -30,6 +31,14 @@ cd "$DMM_ROOT"
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   _dmm_say "npm ci (node_modules missing or older than package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# 2b. The live explorer's copy of mujoco-js (figures/assets/mujoco-js-<version>.js, 11 MB) is built from
+# node_modules, not committed: written here when missing (src/live/bundle.ts).
+_dmm_mj=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' node_modules/mujoco-js/package.json | head -1)
+if [[ ! -f "figures/assets/mujoco-js-$_dmm_mj.js" ]]; then
+  _dmm_say "building figures/assets/mujoco-js-$_dmm_mj.js for the live explorer"
+  node --import tsx -e "require('./src/live/bundle').writeMujocoScript('figures')"
 fi
 
 # 3. The tslab kernel, with Debian's python and an absolute kernel binary (environment/README.md): a

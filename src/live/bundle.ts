@@ -28,9 +28,12 @@ function build(options: Parameters<typeof buildSync>[0]): string {
   return out.outputFiles![0].text;
 }
 
-/** Writes both scripts (the mujoco-js copy only when missing) and returns their paths relative to figuresDir. */
-export function writeLiveBundle(figuresDir: string): { mujoco: string; bundle: string } {
-  const assets = path.join(figuresDir, 'assets');
+/**
+ * Writes `assets/mujoco-js-<version>.js` under figuresDir when it is missing and returns its path relative to
+ * figuresDir. It is built from node_modules, so it is not committed: environment/setup.sh writes the copy of
+ * figures/ on set-up, and writeLiveBundle here.
+ */
+export function writeMujocoScript(figuresDir: string): string {
   const mujoco = `assets/mujoco-js-${mujocoVersion()}.js`;
   if (!fs.existsSync(path.join(figuresDir, mujoco))) {
     const code = build({
@@ -47,6 +50,13 @@ export function writeLiveBundle(figuresDir: string): { mujoco: string; bundle: s
       `/* mujoco-js ${mujocoVersion()} (Apache-2.0), bundled by dmm-kit */\n${code}`,
     );
   }
+  return mujoco;
+}
+
+/** Writes both scripts (the mujoco-js copy only when missing) and returns their paths relative to figuresDir. */
+export function writeLiveBundle(figuresDir: string): { mujoco: string; bundle: string } {
+  const assets = path.join(figuresDir, 'assets');
+  const mujoco = writeMujocoScript(figuresDir);
   const code = build({
     entryPoints: [path.join(__dirname, 'page.ts')],
     format: 'iife',
