@@ -4,12 +4,8 @@
  * weights after 3 AdamW steps with dropout on (input and MLP), at two sizes with padded batches, and the
  * float64 run of the program (the WGSL reference).
  */
-import { before, describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import { setupBackend } from '../helpers/models-fixtures';
-import { compareRuns, referenceRun, type ParityCase } from '../helpers/engine-check';
-import { engineRun } from '../helpers/engine-run';
-import { CpuExecutor } from '../../src/engine/cpu/executor';
+import type { ParityCase } from '../helpers/engine-check';
+import { describeCpuParity } from '../helpers/cpu-parity';
 
 const HOPPER = { stateDim: 11, actDim: 3 };
 const CHEETAH = { stateDim: 17, actDim: 6 };
@@ -34,23 +30,4 @@ export const DC_CASES: (ParityCase & { label: string })[] = [
   },
 ];
 
-const TOL = 1e-5;
-const KEYS = ['forward', 'grad', 'norm', 'loss', 'weights'] as const;
-
-describe('fused engine, Decision ConvFormer on the CPU executor = the tfjs model', () => {
-  before(setupBackend);
-  for (const c of DC_CASES) {
-    it(c.label, async () => {
-      const ref = referenceRun(c);
-      const e = compareRuns(ref, await engineRun(ref, c));
-      assert.ok(e.layoutOk, 'parameter names, shapes and order must equal the model');
-      for (const key of KEYS) assert.ok(e[key] <= TOL, `${key}: ${JSON.stringify(e)}`);
-    });
-  }
-  it('the float64 run of the program matches too (the WGSL reference)', async () => {
-    const c = DC_CASES[0];
-    const ref = referenceRun(c);
-    const e = compareRuns(ref, await engineRun(ref, c, (p) => new CpuExecutor(p, { precision: 'float64' })));
-    for (const key of KEYS) assert.ok(e[key] <= TOL, JSON.stringify(e));
-  });
-});
+describeCpuParity('Decision ConvFormer', DC_CASES);

@@ -5,12 +5,8 @@
  * Mamba's conv and padded batches. Also the float64 run of the same program (the kernels' JavaScript on float64): the
  * reference that the WGSL kernels are checked against.
  */
-import { before, describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import { setupBackend } from '../helpers/models-fixtures';
-import { compareRuns, referenceRun, type ParityCase } from '../helpers/engine-check';
-import { engineRun } from '../helpers/engine-run';
-import { CpuExecutor } from '../../src/engine/cpu/executor';
+import type { ParityCase } from '../helpers/engine-check';
+import { describeCpuParity } from '../helpers/cpu-parity';
 
 const HOPPER = { stateDim: 11, actDim: 3 };
 const CHEETAH = { stateDim: 17, actDim: 6 };
@@ -106,27 +102,4 @@ export const CPU_CASES: (ParityCase & { label: string })[] = [
   },
 ];
 
-const TOL = 1e-5;
-
-describe('fused engine, DMM on the CPU executor = the tfjs model', () => {
-  before(setupBackend);
-  for (const c of CPU_CASES) {
-    it(c.label, async () => {
-      const ref = referenceRun(c);
-      const e = compareRuns(ref, await engineRun(ref, c));
-      assert.ok(e.layoutOk, 'parameter names, shapes and order must equal the model');
-      const msg = JSON.stringify(e);
-      for (const key of ['forward', 'grad', 'norm', 'loss', 'weights'] as const)
-        assert.ok(e[key] <= TOL, `${key}: ${msg}`);
-      // Not asserted: the weights' change alone (e.updates, in the message). AdamW's first updates are ≈ lr·sign(g),
-      // so an element whose gradient is at round-off level may move the other way (seen: 2e-3 of the largest update).
-    });
-  }
-  it('the float64 run of the program matches too (the WGSL reference)', async () => {
-    const c = CPU_CASES[1];
-    const ref = referenceRun(c);
-    const e = compareRuns(ref, await engineRun(ref, c, (p) => new CpuExecutor(p, { precision: 'float64' })));
-    for (const key of ['forward', 'grad', 'norm', 'loss', 'weights'] as const)
-      assert.ok(e[key] <= TOL, JSON.stringify(e));
-  });
-});
+describeCpuParity('DMM', CPU_CASES, CPU_CASES[1]);
