@@ -22,7 +22,7 @@ import { gemm, type Epilogue, type GemmSpec } from '../kernels/gemm';
 import type { Activation } from '../kernels/activation';
 import { actionLoss } from '../kernels/loss';
 import { adamw, gradReduce, NORM_CHUNK, sumSlices, type GradSegment } from '../kernels/optimizer';
-import { scanBackward, scanChannels, scanForward } from '../kernels/scan';
+import { scanBackward, scanChannels, scanForward, type ScanSpec } from '../kernels/scan';
 import type { NormStats, ProgramBuilder, ProgramOptions } from './builder';
 
 // --- Trajectory embedding (docs/spec.md §2.3–§2.6).
@@ -172,6 +172,26 @@ interface MambaActs {
   y: Region;
 }
 
+/** The scan's operands, shared by its forward and backward launches (kernels/scan.ts). */
+function scanSpec(b: ProgramBuilder, a: MambaActs): Omit<ScanSpec, 'rho' | 'o'> {
+  const { E, N, R, name: g } = a.m;
+  return {
+    B: b.B,
+    L: b.L,
+    E,
+    N,
+    R,
+    u: b.tok(a.xs, E),
+    xd: b.tok(a.xd, R + 2 * N),
+    wdt: b.W(`${g}.dt_proj.weight`),
+    bdt: b.W(`${g}.dt_proj.bias`),
+    alog: b.W(`${g}.A_log`),
+    dskip: b.W(`${g}.D`),
+    z: shiftCols(b.tok(a.xz, 2 * E), E),
+    out: b.tok(a.y, E),
+  };
+}
+
 /** out = residual + Mamba(u): `pre` labels the launches and names the saved activations. */
 function mambaForward(b: ProgramBuilder, m: MambaShape, u: Region, residual: Rows, out: Rows, pre: string): MambaActs {
   const { B, L, T, D, training } = b;
@@ -233,23 +253,7 @@ function mambaForward(b: ProgramBuilder, m: MambaShape, u: Region, residual: Row
   );
   b.push(
     scanForward,
-    {
-      B,
-      L,
-      E,
-      N,
-      R,
-      u: b.tok(a.xs, E),
-      xd: b.tok(a.xd, XD),
-      wdt: b.W(`${g}.dt_proj.weight`),
-      bdt: b.W(`${g}.dt_proj.bias`),
-      alog: b.W(`${g}.A_log`),
-      dskip: b.W(`${g}.D`),
-      z: shiftCols(b.tok(a.xz, 2 * E), E),
-      out: b.tok(a.y, E),
-      rho: training ? b.tok(a.rho, E) : undefined,
-      o: training ? b.tok(a.o, E) : undefined,
-    },
+    { ...scanSpec(b, a), rho: training ? b.tok(a.rho, E) : undefined, o: training ? b.tok(a.o, E) : undefined },
     `${pre}.scan`,
   );
   b.push<GemmSpec>(
@@ -301,19 +305,7 @@ function mambaBackward(b: ProgramBuilder, a: MambaActs, G: Rows, pre: string): R
   b.push(
     scanBackward,
     {
-      B,
-      L,
-      E,
-      N,
-      R,
-      u: b.tok(a.xs, E),
-      xd: b.tok(a.xd, XD),
-      wdt: b.W(`${g}.dt_proj.weight`),
-      bdt: b.W(`${g}.dt_proj.bias`),
-      alog: b.W(`${g}.A_log`),
-      dskip: b.W(`${g}.D`),
-      z: shiftCols(b.tok(a.xz, 2 * E), E),
-      out: b.tok(a.y, E),
+      ...scanSpec(b, a),
       rho: b.tok(a.rho, E),
       o: b.tok(a.o, E),
       dout: b.tok(dY, E),
