@@ -23,15 +23,18 @@ function send(msg: ChildMessage): Promise<void> {
   return new Promise((resolve) => process.send!(msg, undefined, undefined, () => resolve()));
 }
 
+/**
+ * The runner module at `file`. The default runner is linked in (a bundle cannot require a .ts file by path);
+ * others load by path. The queue worker loads it too, for its packKey (worker.ts).
+ */
+export function loadRunner(file: string): Partial<RunnerModule> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runner is chosen at run time by path
+  return /train-runner(\.ts)?$/.test(file) ? trainRunner : (require(file) as Partial<RunnerModule>);
+}
+
 async function run(req: ChildRequest): Promise<void> {
   try {
-    // The default runner is linked in (a bundle cannot require a .ts file by path); others load by path.
-    const mod = (
-      /train-runner(\.ts)?$/.test(req.runner)
-        ? trainRunner
-        : // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runner is chosen at run time by path
-          require(req.runner)
-    ) as Partial<RunnerModule>;
+    const mod = loadRunner(req.runner);
     const ctx = {
       ...req.ctx,
       onProgress: (fraction: number, info?: string) => void send({ type: 'progress', fraction, info }),

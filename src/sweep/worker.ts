@@ -15,9 +15,8 @@ import * as path from 'path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { check, checkKnownKeys } from '../util/check';
 import { forkRun, TRAIN_RUNNER } from './local';
-import type { ChildRequest } from './child';
-import type { PackOutcome, RunnerModule } from './runner';
-import * as trainRunner from './train-runner';
+import { loadRunner, type ChildRequest } from './child';
+import type { PackOutcome } from './runner';
 import {
   checkJobData,
   DEFAULT_QUEUE_NAME,
@@ -391,10 +390,4 @@ async function trainHeld(c: PackLoopContext, held: Held[]): Promise<void> {
   } finally {
     clearInterval(renew);
   }
-}
-
-/** The runner module in this process too, for its packKey (the default one is linked in, as in child.ts). */
-function loadRunner(file: string): Partial<RunnerModule> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runner is chosen at run time by path
-  return /train-runner(\.ts)?$/.test(file) ? trainRunner : (require(file) as Partial<RunnerModule>);
 }
