@@ -11,9 +11,10 @@ set -euo pipefail
 grid=${1:?usage: paper-grid.sh GRID MODELS ENVS [SECONDS]}; models=${2:?models}; envs=${3:?envs}
 seconds=${4:-540}; res=${RESULTS:-.scratch/paper}; out=${OUT:-.scratch/out}
 mkdir -p "$res" "$out" .scratch
+res=$(cd "$res" && pwd) # run.sh runs the bundle from its own folder: absolute paths
 export DMM_BACKEND=${DMM_BACKEND:-webgpu} DMM_QUIET=1
 t0=$(date +%s)
-slice=.scratch/grid-$(echo "$models-$envs" | tr ',' '_').json
+slice=$PWD/.scratch/grid-$(echo "$models-$envs" | tr ',' '_').json
 python3 - "$grid" "$models" "$envs" "$slice" <<'PY'
 import json, sys
 grid, models, envs, out = sys.argv[1], sys.argv[2].split(','), sys.argv[3].split(','), sys.argv[4]
