@@ -9,7 +9,6 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import type { DmmConfig } from '../models';
 import type { EvalConfig } from '../config/eval';
 import { resolveRun, type ResolvedRun } from '../config/resolve';
 import { packShapeKey } from './pack-key';
@@ -17,8 +16,8 @@ import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from 
 import { ENV_DIMS } from '../data/d4rl-ids';
 import type { EnvName } from '../config/names';
 import { initBackend } from '../backend';
-import { DMM_DEFAULTS } from '../models';
-import { buildDmmProgram, dmmEngineGap } from '../engine/models/dmm';
+import { resolveModelConfig } from '../models';
+import { buildProgram, engineCpuDefaultGap, engineModelGap, type EngineModel } from '../engine/models';
 import { maxPackedRuns } from '../engine/pack';
 import { GPU_BINDING_BYTES } from '../engine/webgpu/executor';
 import { EngineForward } from '../engine/forward';
@@ -39,7 +38,7 @@ import {
   type RunOptions,
 } from './run';
 import { reusedBatches } from './deps';
-import { engineEvalModel, loadSessionRun, syncSessionRun, type EvalSequenceModel } from './trainer';
+import { engineEvalModel, engineModelOf, loadSessionRun, syncSessionRun, type EvalSequenceModel } from './trainer';
 import { runTraining } from './run';
 
 const CHUNK = 100;
@@ -128,9 +127,9 @@ async function trainPrepared(runs: OpenRun[], opts: RunOptions): Promise<void> {
   const first = runs[0];
   for (const run of runs) run.record.packedWith = runs.length;
   const executor = first.trainer!.executor!;
-  const config = first.model!.config as unknown as DmmConfig;
+  const model = engineModelOf(first.model!);
   const session = await EngineSession.create(
-    config,
+    model,
     first.dims!,
     runs.map((r) => {
       const t = r.cfg.train;
@@ -138,7 +137,7 @@ async function trainPrepared(runs: OpenRun[], opts: RunOptions): Promise<void> {
     }),
     executor,
   );
-  const forward = new EngineForward(config, first.dims!, executor, runs.length);
+  const forward = new EngineForward(model, first.dims!, executor, runs.length);
   try {
     for (let r = 0; r < runs.length; r++) await loadSessionRun(session, r, runs[r].model!, runs[r].trainer!.optimizer);
     const { iterations, stepsPerIteration } = first.cfg.train;
@@ -233,7 +232,7 @@ export function packedEvalWorkers(e: Readonly<EvalConfig>, packed: number): numb
   );
 }
 
-/** Past this many runs a packed DMM step gains little on the H200 (bench/results/packed-webgpu.json). */
+/** Past this many runs a packed DMM step gains little on the H200 (bench/results/packed-webgpu.json); larger models reach a binding's limit sooner. */
 const GPU_PACK_CAP = 64;
 /** On the CPU a pack runs each launch once per run: packing saves dispatch overhead only, so keep packs small. */
 const CPU_PACK_CAP = 4;
@@ -260,10 +259,15 @@ export function packGroups(
   const byKey = new Map<string, RunSpec[]>();
   const firstOf = new Map<string, ResolvedRun>();
   const alone: PackGroup[] = [];
+  const executor = opts.executor ?? 'webgpu';
   for (const spec of specs) {
     const cfg = resolveRun(spec);
-    const model = { ...DMM_DEFAULTS, ...cfg.model } as DmmConfig;
-    if (cfg.spec.model !== 'dmm' || dmmEngineGap(model)) {
+    // Packing needs the fused engine; on the CPU only where the engine is also the default (faster than tfjs).
+    const model = engineModelOfRun(cfg);
+    if (
+      engineModelGap(model.name, model.config) !== null ||
+      (executor === 'cpu' && engineCpuDefaultGap(model.name) !== null)
+    ) {
       alone.push({ key: null, specs: [cfg.spec] });
       continue;
     }
@@ -273,7 +277,7 @@ export function packGroups(
   }
   const groups: PackGroup[] = [];
   for (const [key, group] of byKey) {
-    const cap = opts.maxRuns ?? defaultMaxRuns(firstOf.get(key)!, opts.executor ?? 'webgpu');
+    const cap = opts.maxRuns ?? defaultMaxRuns(firstOf.get(key)!, executor);
     const packs = Math.ceil(group.length / cap);
     const size = Math.ceil(group.length / packs);
     for (let i = 0; i < group.length; i += size) groups.push({ key, specs: group.slice(i, i + size) });
@@ -281,11 +285,17 @@ export function packGroups(
   return [...groups, ...alone];
 }
 
+/** A resolved run's model as the engine sees it: its name and its full configuration. */
+function engineModelOfRun(cfg: ResolvedRun): EngineModel {
+  const name = cfg.spec.model as EngineModel['name'];
+  return { name, config: resolveModelConfig(name, cfg.model) } as EngineModel;
+}
+
 function defaultMaxRuns(cfg: ResolvedRun, executor: 'cpu' | 'webgpu'): number {
   if (executor === 'cpu') return CPU_PACK_CAP;
   const d = ENV_DIMS[cfg.spec.env as EnvName];
-  const program = buildDmmProgram(
-    { ...DMM_DEFAULTS, ...cfg.model } as DmmConfig,
+  const program = buildProgram(
+    engineModelOfRun(cfg),
     { stateDim: d.observationDim, actDim: d.actionDim },
     { batchSize: cfg.train.batchSize, training: true, target: 'gpu' },
   );

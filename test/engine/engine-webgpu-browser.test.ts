@@ -124,32 +124,35 @@ test(
   },
 );
 
-test(
-  'packed runs on WebGPU (SwiftShader) equal the same runs alone',
-  { skip: existsSync(chromium) ? false : `no chromium at ${chromium}` },
-  async () => {
-    const c = CASES[2];
-    const r = referenceRun(c);
-    const { out } = await runInPage<{ worst: number }>(
-      join(__dirname, '../../tools/webgpu/engine-entry.ts'),
-      'enginePackedCheck',
-      {
-        inputs: {
-          model: r.model,
-          config: r.config,
-          train: r.train,
-          batches: r.batches.map(plainBatch),
-          before: plainNamed(r.before),
+// One case per model: DMM's plain one and the first of each other model.
+const PACKED_CASES = [CASES[2], ...(['dmamba', 'dc', 'dt'] as const).map((m) => CASES.find((c) => c.model === m)!)];
+
+for (const c of PACKED_CASES)
+  test(
+    `packed runs on WebGPU (SwiftShader) equal the same runs alone: ${c.label}`,
+    { skip: existsSync(chromium) ? false : `no chromium at ${chromium}` },
+    async () => {
+      const r = referenceRun(c);
+      const { out } = await runInPage<{ worst: number }>(
+        join(__dirname, '../../tools/webgpu/engine-entry.ts'),
+        'enginePackedCheck',
+        {
+          inputs: {
+            model: r.model,
+            config: r.config,
+            train: r.train,
+            batches: r.batches.map(plainBatch),
+            before: plainNamed(r.before),
+          },
+          c: { dims: c.dims, batch: c.batch, seed: c.seed },
+          runs: 3,
         },
-        c: { dims: c.dims, batch: c.batch, seed: c.seed },
-        runs: 3,
-      },
-      chromium,
-    );
-    if (process.env.DMM_ENGINE_VERBOSE) console.log('packed vs alone, worst relative difference', out.worst);
-    assert.ok(out.worst <= 1e-6, `packed vs alone: ${out.worst}`);
-  },
-);
+        chromium,
+      );
+      if (process.env.DMM_ENGINE_VERBOSE) console.log(c.label, 'packed vs alone, worst relative difference', out.worst);
+      assert.ok(out.worst <= 1e-6, `${c.label}: packed vs alone: ${out.worst}`);
+    },
+  );
 
 function plainBatch(b: ReturnType<typeof referenceRun>['batches'][number]) {
   return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)])) as never;

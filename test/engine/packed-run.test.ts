@@ -1,5 +1,5 @@
 /**
- * Packed runs end to end (src/train/packed-run.ts): two DMM specs (seeds 12 and 23) trained as one pack write
+ * Packed runs end to end (src/train/packed-run.ts): two specs (seeds 12 and 23) of each model trained as one pack write
  * the same records (losses, evaluation returns) and the same final checkpoints as each spec trained alone,
  * each record says `packedWith: 2`; a pack stopped after its first iteration and run again resumes from its
  * runs' checkpoints and ends where the uninterrupted pack ends; specs of different shapes are refused; a grid's
@@ -56,21 +56,38 @@ function finalWeights(dir: string, spec: RunSpec): Record<string, number[]> {
 const comparable = (r: { iterations: { loss: number; step: number; targets: { returns: number[] }[] }[] }) =>
   r.iterations.map((i) => ({ loss: i.loss, step: i.step, returns: i.targets.map((t) => t.returns) }));
 
-test('a pack of two runs writes what the two runs write alone', async () => {
-  const alone = tmp();
-  const packed = tmp();
-  const a = [];
-  for (const s of specs) a.push(await runTraining(s, { resultsDir: alone, deps, silent: true, engine: 'fused' }));
-  const p = await runPacked(specs, { resultsDir: packed, deps, silent: true });
-  for (let i = 0; i < specs.length; i++) {
-    assert.equal(p[i].status, 'finished');
-    assert.equal(p[i].packedWith, 2);
-    assert.equal(p[i].engine, 'fused');
-    assert.deepEqual(comparable(p[i]), comparable(a[i]));
-    assert.deepEqual(finalWeights(packed, specs[i]), finalWeights(alone, specs[i]));
-  }
-  assert.notDeepEqual(comparable(p[0]), comparable(p[1]));
-});
+// Each model's pack: DMM at `base`; DT, DC and Decision Mamba small (two blocks, K 3) to keep CPU time short.
+const MODEL_SPECS: Record<string, RunSpec[]> = {
+  dmm: specs,
+  ...Object.fromEntries(
+    (['dt', 'dc', 'dmamba'] as const).map((model) => [
+      model,
+      [12, 23].map((seed) => ({
+        ...base,
+        model,
+        seed,
+        overrides: { ...base.overrides, contextLength: 3, nLayer: 2 },
+      })),
+    ]),
+  ),
+};
+
+for (const [model, pair] of Object.entries(MODEL_SPECS))
+  test(`a pack of two ${model} runs writes what the two runs write alone`, async () => {
+    const alone = tmp();
+    const packed = tmp();
+    const a = [];
+    for (const s of pair) a.push(await runTraining(s, { resultsDir: alone, deps, silent: true, engine: 'fused' }));
+    const p = await runPacked(pair, { resultsDir: packed, deps, silent: true });
+    for (let i = 0; i < pair.length; i++) {
+      assert.equal(p[i].status, 'finished');
+      assert.equal(p[i].packedWith, 2);
+      assert.equal(p[i].engine, 'fused');
+      assert.deepEqual(comparable(p[i]), comparable(a[i]));
+      assert.deepEqual(finalWeights(packed, pair[i]), finalWeights(alone, pair[i]));
+    }
+    assert.notDeepEqual(comparable(p[0]), comparable(p[1]));
+  });
 
 test('a pack stopped after one iteration resumes where it stopped', async () => {
   const whole = tmp();
@@ -105,23 +122,31 @@ test('specs of different shapes are not packed together', async () => {
   );
 });
 
-test('packGroups: one group per shape, split evenly under maxRuns; models the engine lacks stand alone', () => {
+test('packGroups: one group per shape, split evenly under maxRuns; configs the engine lacks stand alone', () => {
   const seeds = [1, 2, 3].map((seed) => ({ ...base, seed }));
   const wide = { ...base, seed: 1, overrides: { ...base.overrides, hiddenSize: 32 } };
   const dt = { ...base, model: 'dt', seed: 1 } as const;
-  const g = packGroups([...seeds, wide, dt], { maxRuns: 2 });
+  const dt2 = { ...dt, seed: 2 };
+  const multiHead = { ...dt, overrides: { ...dt.overrides, hiddenSize: 32, nHead: 2 } };
+  const g = packGroups([...seeds, wide, dt, dt2, multiHead], { maxRuns: 2 });
   assert.deepEqual(
-    g.map((x) => [x.key === null, x.specs.map((s) => s.seed)]),
+    g.map((x) => [x.key === null, x.specs.map((s) => `${s.model} ${s.seed}`)]),
     [
-      [false, [1, 2]],
-      [false, [3]],
-      [false, [1]],
-      [true, [1]],
+      [false, ['dmm 1', 'dmm 2']],
+      [false, ['dmm 3']],
+      [false, ['dmm 1']],
+      [false, ['dt 1', 'dt 2']],
+      [true, ['dt 1']],
     ],
   );
   assert.equal(g[0].key, g[1].key);
   assert.notEqual(g[0].key, g[2].key);
   assert.equal(packGroups(seeds, { executor: 'cpu' }).length, 1);
+  // On the CPU, DT's default is tfjs (faster there): its runs train alone rather than forced onto the engine.
+  assert.deepEqual(
+    packGroups([dt, dt2], { executor: 'cpu' }).map((x) => x.key),
+    [null, null],
+  );
   assert.throws(() => packGroups(seeds, { maxRuns: 0 }), /maxRuns must be a positive integer/);
   // Walker2d and halfcheetah have the same dimensions (17, 6): their runs pack together; hopper's do not.
   const envs = (['walker2d', 'halfcheetah', 'hopper'] as const).map((env) => ({
