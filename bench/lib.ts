@@ -215,3 +215,11 @@ export function trainerStep(model: SequenceModel, train: Partial<TrainConfig> = 
     dispose: () => trainer.dispose(),
   };
 }
+
+/** Each model's benchmarked hopper size (docs/spec.md §5, §6.1, §6.2, §9: DMM D 64 K 8; the others' hopper-medium). */
+export const HOPPER_SIZES = {
+  dmm: { hiddenSize: 64, contextLength: 8 },
+  dmamba: { hiddenSize: 256, contextLength: 20 },
+  dc: { hiddenSize: 256, contextLength: 8 },
+  dt: { hiddenSize: 128, contextLength: 20 },
+} as const;

@@ -1,29 +1,32 @@
 /**
- * Packed runs (src/engine/pack.ts): R DMM hopper runs (D 64, K 8, batch 64, each its own seed and data) in one
- * fused program, on this machine's backend. For each R: ms per packed step, run-steps/s, with batches from
+ * Packed runs (src/engine/pack.ts): R hopper runs of one model (DMM D 64, K 8 by default; --model dt | dc | dmamba
+ * at their hopper-medium sizes; batch 64, each run its own seed and data) in one fused program, on this machine's backend. For each R: ms per packed step, run-steps/s, with batches from
  * the kit's BatchSampler (one per run, on this thread, as training draws them, over 1M-transition datasets) and with a fixed pool of
  * pre-drawn batches (the engine alone). Also, on the CPU: R runs packed against the same R runs one after the
  * other (--versus-separate).
  *
- * Usage: node --import tsx bench/packed.ts [--runs 1,8,45] [--seconds 5] [--batch 64] [--versus-separate]
- * Writes bench/results/packed-<backend>.json ($OUT/… when OUT is set).
+ * Usage: node --import tsx bench/packed.ts [--model dmm] [--runs 1,8,45] [--seconds 5] [--batch 64] [--versus-separate]
+ * Writes bench/results/packed-<backend>.json for DMM, packed-<model>-<backend>.json for the others ($OUT/… when OUT
+ * is set).
  */
 import { initBackend } from '../src/backend';
 import { BatchSampler } from '../src/data/sampler';
-import { DMM_DEFAULTS, type DmmConfig } from '../src/models';
+import { resolveModelConfig } from '../src/models';
+import type { EngineModel } from '../src/engine/models';
 import { EngineSession, type SessionConfig } from '../src/engine/session';
 import { WebGpuExecutor } from '../src/engine/webgpu/executor';
 import { reusedBatches, type Batch } from '../src/train/deps';
 import { kitCommit } from '../src/util/version';
 import { KitError } from '../src/util/check';
-import { machine, parseBenchFlags, printTable, syntheticDataset, timeIt, writeBenchResult } from './lib';
+import { HOPPER_SIZES, machine, parseBenchFlags, printTable, syntheticDataset, timeIt, writeBenchResult } from './lib';
 
 const DIMS = { stateDim: 11, actDim: 3 };
 const flags = parseBenchFlags('packed', {
+  model: { type: 'string', default: 'dmm', help: 'dmm | dmamba | dc | dt' },
   runs: { type: 'list', default: ['1', '8', '45'], help: 'packed run counts R' },
   seconds: { type: 'number', default: 5, help: 'timed seconds per R and mode' },
   batch: { type: 'number', default: 64, help: 'batch size of every run' },
-  hidden: { type: 'number', default: 64, help: 'D' },
+  hidden: { type: 'number', default: 0, help: "D (0: the model's hopper size)" },
   transitions: {
     type: 'number',
     default: 1_000_000,
@@ -37,7 +40,12 @@ async function main(): Promise<void> {
   process.env.DMM_QUIET = '1';
   const backend = await initBackend({ log: true });
   const executor = backend === 'webgpu' ? 'webgpu' : 'cpu';
-  const config: DmmConfig = { ...DMM_DEFAULTS, hiddenSize: flags.hidden, contextLength: 8 };
+  const name = flags.model as keyof typeof HOPPER_SIZES;
+  if (!(name in HOPPER_SIZES))
+    throw new KitError(`Error in bench/packed.ts: --model must be dmm, dmamba, dc or dt, got '${flags.model}'.`);
+  const size = { ...HOPPER_SIZES[name], ...(flags.hidden ? { hiddenSize: flags.hidden } : {}) };
+  const K = size.contextLength;
+  const config = { name, config: resolveModelConfig(name, size) } as EngineModel;
   const B = flags.batch;
   const rows: Record<string, unknown>[] = [];
   let profile:
@@ -68,7 +76,7 @@ async function main(): Promise<void> {
     const zeros = new Map([...session.program.params].map(([n, p]) => [n, new Float32Array(p.size).fill(0.01)]));
     runs.forEach((_, r) => session.load({ weights: zeros }, r));
     const samplers = runs.map(
-      (_, r) => new BatchSampler(datasets[r % datasets.length], { contextLength: 8, batchSize: B, seed: r }),
+      (_, r) => new BatchSampler(datasets[r % datasets.length], { contextLength: K, batchSize: B, seed: r }),
     );
     const pool: Batch[][] = samplers.map((s) => Array.from({ length: 8 }, () => s.sample()));
     const chunk = gpu ? 50 : 2;
@@ -133,18 +141,18 @@ async function main(): Promise<void> {
       });
     }
   }
-  const file = writeBenchResult(`packed-${backend}`, {
+  const file = writeBenchResult(name === 'dmm' ? `packed-${backend}` : `packed-${name}-${backend}`, {
     bench: 'packed',
     ...machine(),
     commit: kitCommit(),
     backend,
-    config: { D: flags.hidden, K: 8, batch: B, transitionsPerDataset: perDataset * 300 },
+    config: { model: name, D: size.hiddenSize, K, batch: B, transitionsPerDataset: perDataset * 300 },
     rows,
     profile,
   });
   const m = machine();
   console.log(
-    `\nPacked DMM runs (D ${flags.hidden}, K 8, batch ${B}), ${backend}, ${m.cpu} (load ${(m.loadavg as number[])[0].toFixed(1)})`,
+    `\nPacked ${name} runs (D ${size.hiddenSize}, K ${K}, batch ${B}), ${backend}, ${m.cpu} (load ${(m.loadavg as number[])[0].toFixed(1)})`,
   );
   printTable(
     ['R', 'batches', 'ms per packed step', 'run-steps/s'],
