@@ -16,6 +16,7 @@ export const OP = {
   block: 0x02,
   loop: 0x03,
   if: 0x04,
+  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
@@ -43,6 +44,7 @@ export const OP = {
 /** SIMD opcodes (prefix 0xfd, then the LEB128 index). */
 export const SIMD = {
   load: 0x00,
+  load32Splat: 0x09,
   store: 0x0b,
   i32x4Splat: 0x11,
   f32x4Splat: 0x13,
@@ -164,6 +166,10 @@ export class FuncBuilder {
   }
   storeV(offset = 0): this {
     return this.simd(SIMD.store, 2, ...uleb(offset));
+  }
+  /** v128.load32_splat: the f32 at address + `offset` in all four lanes. */
+  loadSplat(offset = 0): this {
+    return this.simd(SIMD.load32Splat, 2, ...uleb(offset));
   }
 
   /** Encoded body: locals grouped in runs of one type, then the code and `end`. */

@@ -2,7 +2,8 @@
  * The CPU executor's SIMD kernels against the kernels' float64 JavaScript (the reference), launch by launch,
  * on fresh random arenas: the matrix product in every operand layout the DMM program uses (rows by m or k,
  * B rows by n transposed first, a windowed A, B rows read in reverse blocks, split reductions, remainders in
- * rows and columns, every epilogue, a dropout mask) and the selective scan forward and backward.
+ * rows and columns, reductions and row counts past one packed block, every epilogue, a dropout mask) and the
+ * selective scan forward and backward.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -203,6 +204,37 @@ describe('CPU SIMD matrix product = float64 reference', () => {
       b: { rows: dense(800, 20, 2), major: 'k' },
       out: dense(1200, M, 2),
       epilogue: { kind: 'add', r: dense(1800, M, 2) },
+    }),
+  });
+  // Past one packed block: K over the 256-deep reduction block, M over the 64-row block, N = 45 (five 8-column
+  // panels, a 4-column one and one column in JS); in both A layouts, B rows by k and by n, with split slices.
+  const MB = 70;
+  const KB = 600;
+  const NB = 45;
+  cases.push({
+    label: 'blocked: rows by m, weight rows by n (K past one reduction block, M past one row block)',
+    size: MB * KB + NB * KB + MB * NB + 64,
+    spec: () => ({
+      M: MB,
+      N: NB,
+      K: KB,
+      a: { rows: dense(0, MB, KB), major: 'm' },
+      b: { rows: dense(MB * KB, NB, KB), major: 'n' },
+      out: dense(MB * KB + NB * KB, MB, NB),
+    }),
+  });
+  cases.push({
+    label: 'blocked: rows by k on both sides, 2 slices (a weight gradient over 600 tokens)',
+    size: KB * MB + KB * NB + 2 * MB * NB + 64,
+    spec: () => ({
+      M: MB,
+      N: NB,
+      K: KB,
+      a: { rows: dense(0, KB, MB), major: 'k' },
+      b: { rows: dense(KB * MB, KB, NB), major: 'k' },
+      out: dense(KB * MB + KB * NB, MB, NB),
+      splits: 2,
+      sliceStride: MB * NB,
     }),
   });
   cases.forEach((c, i) =>

@@ -11,7 +11,7 @@ import type { GemmSpec } from '../kernels/gemm';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
 import type { Launch, Program, Region } from '../program';
 import { packing, type Packing } from '../pack';
-import { gemmApplies, gemmFastPath, gemmKernels, gemmScratch, smallGemmFastPath } from './gemm';
+import { gemmApplies, gemmFastPath, gemmKernels, gemmPackScratch, gemmScratch, smallGemmFastPath } from './gemm';
 import { scanBackwardFastPath, scanForwardFastPath } from './scan';
 
 interface WasmMemoryCtor {
@@ -48,7 +48,10 @@ export class CpuExecutor implements Executor {
     const perRun = simd
       ? program.launches.reduce((n, l) => n + (l.kernel.name === 'gemm' ? gemmScratch(l.spec as GemmSpec) : 0), 0)
       : 0;
-    const scratch = p.runs * perRun;
+    const gemms = program.launches.filter((l) => l.kernel.name === 'gemm').map((l) => l.spec as GemmSpec);
+    // One set of packing buffers serves every product (launches and packed runs run one after another).
+    const pack = simd ? Math.max(0, ...gemms.map(gemmPackScratch)) : 0;
+    const scratch = p.runs * perRun + pack;
     if (opts.precision === 'float64') this.mem = new Float64Array(size);
     else {
       const bytes = (size + scratch) * 4;
@@ -58,18 +61,18 @@ export class CpuExecutor implements Executor {
     }
     this.ctlWords = new Uint32Array(p.runs * p.ctlStride);
     const gemm = simd ? gemmKernels(this.memory!) : null;
-    let top = size;
+    let top = size + pack;
     let fast = 0;
     this.steps = program.launches.map((l) => {
       const runners = Array.from({ length: p.runs }, (_, r) => {
         const ctl = this.ctlWords.subarray(r * p.ctlStride, (r + 1) * p.ctlStride);
-        const f = simd ? this.fastPath(l, gemm, top, r * p.stride, ctl) : null;
+        const f = simd ? this.fastPath(l, gemm, top, size, r * p.stride, ctl) : null;
         if (l.kernel.name === 'gemm' && simd) top += gemmScratch(l.spec as GemmSpec);
         if (f) return f;
         const mem = this.mem.subarray(r * p.stride, (r + 1) * p.stride);
         return () => l.kernel.run(mem, ctl, l.spec);
       });
-      if (simd && this.fastPath(l, null, 0, 0) !== undefined) fast++;
+      if (simd && this.fastPath(l, null, 0, 0, 0) !== undefined) fast++;
       return p.runs === 1 ? runners[0] : () => runners.forEach((f) => f());
     });
     this.simdLaunches = fast;
@@ -77,12 +80,14 @@ export class CpuExecutor implements Executor {
 
   /**
    * The SIMD runner of launch `l` for the packed run whose arena starts at `base` (null when its kernel or
-   * shape has none). With `gemm` null it only says whether one would exist (undefined: none).
+   * shape has none): `scratch` its own tables, `pack` the shared packing buffers (float indices). With `gemm`
+   * null it only says whether one would exist (undefined: none).
    */
   private fastPath(
     l: Launch,
     gemm: ReturnType<typeof gemmKernels>,
     scratch: number,
+    pack: number,
     base: number,
     ctl?: Uint32Array,
   ): (() => void) | null | undefined {
@@ -92,7 +97,7 @@ export class CpuExecutor implements Executor {
       case 'gemm': {
         const spec = l.spec as GemmSpec;
         if (!gemmApplies(spec)) return smallGemmFastPath(view(), ctl ?? new Uint32Array(0), spec);
-        return gemm ? gemmFastPath(gemm, mem, spec, scratch, base, ctl) : null;
+        return gemm ? gemmFastPath(gemm, mem, spec, scratch, pack, base, ctl) : null;
       }
       case 'scanForward':
         return scanForwardFastPath(view(), l.spec as ScanSpec) ?? undefined;
