@@ -10,7 +10,8 @@
  * Reports ms/step (median over timed chunks of steps; one loss read-back per chunk, as training reads it), steps/s, the
  * ratio, and the fused path's achieved FLOP/s counting the matrix products' 2·M·N·K (the bulk of a step's arithmetic;
  * scan and element-wise work uncounted). --profile adds the fused path's time per launch: on WebGPU each dispatch
- * repeated 50 times alone in one pass, on the CPU each launch run alone.
+ * repeated 50 times alone in one pass; on the CPU the step's time per launch kind (whole steps timed launch by
+ * launch, labels `kind:<kernel>`) and each launch run alone.
  *
  * Also the evaluator's model call (the last-step actions of B windows, written, run and read back, as every environment
  * step does) at --eval-batch episodes, on both paths.
@@ -93,6 +94,13 @@ async function profile(trainer: Trainer): Promise<{ label: string; us: number }[
       out.push({ label: labels[i], us: ((performance.now() - t0) * 1000) / 50 });
     }
   } else if (ex instanceof CpuExecutor) {
+    // Whole steps timed launch by launch, summed per launch kind (median over 5 steps), then each launch alone.
+    const steps = Array.from({ length: 5 }, () => ex.runProfiled());
+    const kinds = [...steps[0].keys()].map((kind) => {
+      const v = steps.map((s) => s.get(kind)!).sort((a, b) => a - b);
+      return { label: `kind:${kind}`, us: v[2] * 1000 };
+    });
+    out.push(...kinds.sort((a, b) => b.us - a.us));
     ex.program.launches.forEach((l, i) => {
       const t0 = performance.now();
       for (let r = 0; r < 5; r++) ex.runLaunch(i);
@@ -234,6 +242,16 @@ async function main(): Promise<void> {
     console.log(
       `evaluation call, ${e.batch} episodes, ${e.path}: ${e.msPerCall.toFixed(2)} ms (min ${e.msMin.toFixed(2)})`,
     );
+  for (const [key, p] of Object.entries(profiles)) {
+    const kinds = p.filter((e) => e.label.startsWith('kind:'));
+    if (kinds.length === 0) continue;
+    const total = kinds.reduce((a, e) => a + e.us, 0) / 1000;
+    console.log(`\nfused CPU step by launch kind, ${key} (${total.toFixed(1)} ms in all):`);
+    printTable(
+      ['launch kind', 'ms/step', 'share'],
+      kinds.map((e) => [e.label.slice(5), (e.us / 1000).toFixed(1), `${((100 * e.us) / 1000 / total).toFixed(0)}%`]),
+    );
+  }
   console.log(`wrote ${file}`);
 }
 

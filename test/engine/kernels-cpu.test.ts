@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { Arena, dense, type Launch, type Program, type Rows } from '../../src/engine/program';
 import { gemm, type GemmSpec } from '../../src/engine/kernels/gemm';
 import { scanBackward, scanForward, type ScanBackwardSpec, type ScanSpec } from '../../src/engine/kernels/scan';
+import { adamw, type AdamWSpec } from '../../src/engine/kernels/optimizer';
 import { CpuExecutor } from '../../src/engine/cpu/executor';
 import { Rng } from '../../src/util/rng';
 
@@ -356,4 +357,67 @@ describe('CPU SIMD selective scan = float64 reference', () => {
       assert.ok(num / den <= TOL, `${name}: relative error ${num / den}`);
     }
   });
+});
+
+describe('CPU SIMD AdamW = the float32 JavaScript (bit for bit) and the float64 reference', () => {
+  const P = 1031; // past a multiple of 4: the last three in JS
+  const chunks = Math.ceil(P / 256);
+  const spec: AdamWSpec = {
+    total: P,
+    param: 0,
+    grad: P,
+    m: 2 * P,
+    v: 3 * P,
+    normPart: 4 * P,
+    maxNorm: 0.25,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    step: 4 * P + chunks,
+    norm: 4 * P + chunks + 3,
+  };
+  const size = spec.norm + 1;
+  for (const [label, gradScale] of [
+    ['clipped (‖g‖ > 0.25)', 0.5],
+    ['not clipped', 1e-4],
+  ] as const)
+    it(label, () => {
+      const p = program(size, { kernel: adamw as Launch['kernel'], spec, label: 'adamw' });
+      const fast = new CpuExecutor(p);
+      const js = new CpuExecutor(p, { simd: false });
+      const ref = new CpuExecutor(p, { precision: 'float64' });
+      assert.equal(fast.simdLaunches, 1);
+      const rng = new Rng(31);
+      const init = new Float64Array(size);
+      for (let i = 0; i < P; i++) {
+        init[i] = Math.fround(rng.normal());
+        init[P + i] = Math.fround(rng.normal() * gradScale);
+        init[2 * P + i] = Math.fround(rng.normal() * 0.01);
+        init[3 * P + i] = Math.fround(rng.uniform() * 1e-4);
+      }
+      for (let c = 0; c < chunks; c++) {
+        let sq = 0;
+        for (let i = c * 256; i < Math.min(P, (c + 1) * 256); i++) sq += init[P + i] ** 2;
+        init[4 * P + c] = sq;
+      }
+      init.set(
+        [Math.fround(1 - 1e-4 * 1e-4), Math.fround(1e-4 / (1 - 0.9 ** 3)), Math.fround(Math.sqrt(1 - 0.999 ** 3))],
+        spec.step,
+      );
+      for (const ex of [fast, js, ref]) {
+        ex.mem.set(init);
+        ex.run();
+      }
+      let bitDiff = 0;
+      let num = 0;
+      let den = 1e-30;
+      for (let i = 0; i < 4 * P; i++) {
+        if (fast.mem[i] !== js.mem[i]) bitDiff++;
+        num = Math.max(num, Math.abs(fast.mem[i] - ref.mem[i]));
+        den = Math.max(den, Math.abs(ref.mem[i]));
+      }
+      assert.equal(bitDiff, 0, `${bitDiff} values differ from the float32 JavaScript`);
+      assert.ok(num / den <= TOL, `relative error ${num / den}`);
+      assert.notEqual(fast.mem[0], init[0], 'the parameters must move');
+    });
 });

@@ -8,11 +8,13 @@
 import { check } from '../../util/check';
 import type { Executor } from '../executor';
 import type { GemmSpec } from '../kernels/gemm';
+import type { AdamWSpec } from '../kernels/optimizer';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
 import type { Launch, Program, Region } from '../program';
 import { packing, type Packing } from '../pack';
 import { gemmApplies, gemmFastPath, gemmKernels, gemmPackScratch, gemmScratch, smallGemmFastPath } from './gemm';
 import { scanBackwardFastPath, scanForwardFastPath } from './scan';
+import { adamwFastPath } from './optimizer';
 
 interface WasmMemoryCtor {
   new (d: { initial: number; maximum?: number }): { buffer: ArrayBuffer; grow(pages: number): number };
@@ -99,6 +101,8 @@ export class CpuExecutor implements Executor {
         if (!gemmApplies(spec)) return smallGemmFastPath(view(), ctl ?? new Uint32Array(0), spec);
         return gemm ? gemmFastPath(gemm, mem, spec, scratch, pack, base, ctl) : null;
       }
+      case 'adamw':
+        return adamwFastPath(this.memory!, mem, l.spec as AdamWSpec, base) ?? undefined;
       case 'scanForward':
         return scanForwardFastPath(view(), l.spec as ScanSpec) ?? undefined;
       case 'scanBackward':
@@ -119,6 +123,22 @@ export class CpuExecutor implements Executor {
 
   run(): void {
     for (const s of this.steps) s();
+  }
+
+  /**
+   * Runs one step, timing each launch in place: ms per launch kind (kernel name, and `gemm` split into the
+   * SIMD products and the rest), summed over the step's launches. For profiles, not for training loops.
+   */
+  runProfiled(): Map<string, number> {
+    const ms = new Map<string, number>();
+    this.steps.forEach((step, i) => {
+      const l = this.program.launches[i];
+      const t0 = performance.now();
+      step();
+      const kind = l.kernel.name === 'gemm' && !gemmApplies(l.spec as GemmSpec) ? 'gemm (JS, N < 4)' : l.kernel.name;
+      ms.set(kind, (ms.get(kind) ?? 0) + performance.now() - t0);
+    });
+    return ms;
   }
 
   /** Runs launch i alone (tests and profiles). */
