@@ -37,8 +37,9 @@ export interface GemmExports {
   /** kernel8 / kernel4(G, P, kc, pA, pB, pCm, nb0, acc): P panels × G slivers of C, 8 (4) columns a panel. */
   kernel8(...args: number[]): void;
   kernel4(...args: number[]): void;
-  /** packA(G, kc, pAm, pAk, dst): G slivers of 4 rows × kc. */
-  packA(...args: number[]): void;
+  /** packRows4 / packRows8(G, kc, pRows, pK, dst): G groups of 4 (8) rows × kc, interleaved by k. */
+  packRows4(...args: number[]): void;
+  packRows8(...args: number[]): void;
   /** packB8 / packB4(P, kc, pBk, nb0, dst): P panels of kc × 8 (4) columns from rows by k. */
   packB8(...args: number[]): void;
   packB4(...args: number[]): void;
@@ -134,18 +135,30 @@ function kernelFunc(name: string, vectors: 1 | 2): FuncBuilder {
   return f;
 }
 
-/** packA: dst[g][k][i] = A(4g + i, k) for g < G, k < kc, read at tabAm[4g + i] + tabAk[k]. */
-function packAFunc(): FuncBuilder {
-  const f = new FuncBuilder('packA', i32Params(['G', 'kc', 'pAm', 'pAk', 'dst']));
-  locals(f, ['g', 'k', 'pk', 'ak', 'am0', 'am1', 'am2', 'am3']);
+/**
+ * packRows4 / packRows8(G, kc, pRows, pK, dst): dst[g][k][r] = mem[tabRows[R·g + r] + tabK[k]] for g < G, k < kc,
+ * R = 4 or 8: A's 4-row slivers (tabRows = A's rows by m, tabK = 4k; or tabRows = 4m, tabK = A's rows by k),
+ * and the 8-column panels of a B read by n (tabRows = B's rows by n, tabK = 4k).
+ */
+function packRowsFunc(R: 4 | 8): FuncBuilder {
+  const f = new FuncBuilder(`packRows${R}`, i32Params(['G', 'kc', 'pRows', 'pK', 'dst']));
+  const rows = Array.from({ length: R }, (_, r) => `r${r}`);
+  locals(f, ['g', 'k', 'pk', 'ak', ...rows]);
   f.i32(0).set('g');
   whileLt(
     f,
     'g',
     () => f.get('G'),
     () => {
-      rowsOf(f, 'pAm', 'am');
-      f.get('pAk').set('pk');
+      for (let r = 0; r < R; r++)
+        f.get('pRows')
+          .get('g')
+          .i32(R === 4 ? 4 : 5)
+          .op(OP.i32Shl)
+          .op(OP.i32Add)
+          .op(OP.i32Load, 2, r * 4)
+          .set(rows[r]);
+      f.get('pK').set('pk');
       f.i32(0).set('k');
       whileLt(
         f,
@@ -153,14 +166,17 @@ function packAFunc(): FuncBuilder {
         () => f.get('kc'),
         () => {
           f.get('pk').op(OP.i32Load, 2, 0).set('ak');
-          for (let i = 0; i < 4; i++)
+          for (let r = 0; r < R; r++)
             f.get('dst')
-              .get(`am${i}`)
+              .get(rows[r])
               .get('ak')
               .op(OP.i32Add)
               .op(OP.f32Load, 2, 0)
-              .op(OP.f32Store, 2, 4 * i);
-          f.get('dst').i32(16).op(OP.i32Add).set('dst');
+              .op(OP.f32Store, 2, 4 * r);
+          f.get('dst')
+            .i32(4 * R)
+            .op(OP.i32Add)
+            .set('dst');
           f.get('pk').i32(4).op(OP.i32Add).set('pk');
         },
       );
@@ -210,7 +226,8 @@ export function gemmKernels(memory: { buffer: ArrayBuffer }): GemmExports | null
     const funcs = [
       kernelFunc('kernel8', 2),
       kernelFunc('kernel4', 1),
-      packAFunc(),
+      packRowsFunc(4),
+      packRowsFunc(8),
       packBFunc('packB8', 2),
       packBFunc('packB4', 1),
     ];
@@ -222,16 +239,65 @@ export function gemmKernels(memory: { buffer: ArrayBuffer }): GemmExports | null
   return cache.get(memory)!;
 }
 
-/** Floats of executor scratch one launch needs of its own: the four address tables and the sink row. */
+/**
+ * One product C (+)= A·B over address tables already in memory (float indices into it; entries are bytes):
+ * G slivers of 4 rows (tabAm, tabCm: 4G entries), P full 8-column panels and optionally a `half` 4-column one,
+ * K terms (tabAk: K entries). B either rows by k (tabBk: K row addresses) or rows by n (tabBn: 8 entries per
+ * panel, half included; tabK4: 4k for k < K). `nb0`: C's first column in bytes.
+ */
+export interface Product {
+  G: number;
+  P: number;
+  half: boolean;
+  K: number;
+  pAm: number;
+  pAk: number;
+  pCm: number;
+  b: { pBk: number } | { pBn: number; pK4: number };
+  nb0?: number;
+}
+
+/** Floats of the shared packing buffers a product of these sizes needs (rows, columns, reduction). */
+export function packFloats(M: number, N: number, K: number): number {
+  const kc = Math.min(KC, K);
+  return Math.min(MC, 4 * Math.ceil(M / 4)) * kc + kc * 8 * Math.ceil(N / 8) + 16;
+}
+
+/**
+ * Runs product `t` with the packing buffers at float index `pack`: per KC-deep block of k, B's panels are
+ * packed, then per MC rows A's slivers, and the micro-kernel sweeps them; a later block resumes C's sums.
+ */
+export function runProduct(k: GemmExports, t: Product, pack: number): void {
+  const mc = Math.min(MC, 4 * t.G);
+  const pAp = pack;
+  const pBp = pAp + mc * Math.min(KC, t.K);
+  const panels = t.P + (t.half ? 1 : 0);
+  const nb0 = t.nb0 ?? 0;
+  for (let kb = 0; kb < t.K; kb += KC) {
+    const kc = Math.min(KC, t.K - kb);
+    const more = kb > 0 ? 1 : 0;
+    const halfB = 4 * (pBp + t.P * kc * 8);
+    if ('pBk' in t.b) {
+      if (t.P > 0) k.packB8(t.P, kc, 4 * (t.b.pBk + kb), nb0, 4 * pBp);
+      if (t.half) k.packB4(1, kc, 4 * (t.b.pBk + kb), nb0 + 32 * t.P, halfB);
+    } else k.packRows8(panels, kc, 4 * t.b.pBn, 4 * (t.b.pK4 + kb), 4 * pBp);
+    for (let m0 = 0; m0 < 4 * t.G; m0 += mc) {
+      const G = Math.min(mc, 4 * t.G - m0) / 4;
+      k.packRows4(G, kc, 4 * (t.pAm + m0), 4 * (t.pAk + kb), 4 * pAp);
+      if (t.P > 0) k.kernel8(G, t.P, kc, 4 * pAp, 4 * pBp, 4 * (t.pCm + m0), nb0, more);
+      if (t.half) k.kernel4(G, 1, kc, 4 * pAp, halfB, 4 * (t.pCm + m0), nb0 + 32 * t.P, more);
+    }
+  }
+}
+
+/** Floats of executor scratch one launch needs of its own: its address tables and the sink row. */
 export function gemmScratch(s: GemmSpec): number {
-  return 2 * Math.ceil(s.M / 4) * 4 + 2 * s.K + s.N + 32;
+  return 2 * Math.ceil(s.M / 4) * 4 + 3 * s.K + 8 * Math.ceil(s.N / 8) + s.N + 32;
 }
 
 /** Floats of the packing buffers (one, shared by every launch: launches run one after another). */
 export function gemmPackScratch(s: GemmSpec): number {
-  if (!gemmApplies(s)) return 0;
-  const kc = Math.min(KC, s.K);
-  return Math.min(MC, 4 * Math.ceil(s.M / 4)) * kc + kc * 8 * Math.ceil(s.N / 8) + 16;
+  return gemmApplies(s) ? packFloats(s.M, s.N, s.K) : 0;
 }
 
 /** Whether the SIMD kernel takes this launch (not N < 4 or B all ones: those run smallGemmFastPath). */
@@ -310,24 +376,26 @@ export function gemmFastPath(
   const N8 = s.N - (s.N % 8);
   const N4 = s.N - (s.N % 4);
   const i32 = new Int32Array(mem.buffer);
-  // Tables (byte addresses), in scratch floats: Am [4·M4], Cm [4·M4 per slice], Ak [K], Bk [K], the sink row.
+  // Tables (byte addresses), in scratch floats: Am and Cm [4·M4], Ak [K], Bk or K4 [K], Bn [8 per panel], sink.
   const pAm = scratch;
   const pCm = pAm + 4 * M4;
   const pAk = pCm + 4 * M4;
   const pBk = pAk + s.K;
-  const sink = pBk + s.K;
-  const mc = Math.min(MC, 4 * M4);
-  const pAp = pack;
-  const pBp = pAp + mc * Math.min(KC, s.K);
+  const pK4 = pBk + s.K;
+  const pBn = pK4 + s.K;
+  const sink = pBn + 8 * Math.ceil(s.N / 8);
   const b = s.b as { rows: Rows; major: 'k' | 'n' }; // gemmApplies: not all ones
   const aByM = s.a.major === 'm';
   /** Addresses of a packed run's copy of the arena start at `base` (pack.ts). */
   const rowAddr = (r: Rows, i: number) => rowIn(r, i) + base;
-  // Padding rows of the last sliver read row M − 1 (in bounds) and store into the sink.
+  // Padding rows (of the last sliver, the last panel) read the last real row (in bounds); C's go to the sink.
   for (let m = 0; m < 4 * M4; m++)
     i32[pAm + m] = 4 * (aByM ? rowAddr(s.a.rows, Math.min(m, s.M - 1)) : Math.min(m, s.M - 1));
+  for (let n = 0; n < 8 * Math.ceil(s.N / 8); n++)
+    if (b.major === 'n') i32[pBn + n] = 4 * rowAddr(b.rows, Math.min(n, s.N - 1));
   for (let kk = 0; kk < s.K; kk++) {
     i32[pAk + kk] = 4 * (aByM ? kk : rowAddr(s.a.rows, kk));
+    i32[pK4 + kk] = 4 * kk;
     if (b.major === 'k') i32[pBk + kk] = 4 * rowAddr(b.rows, kk);
   }
   // Row addresses for the JS remainder and epilogue loops, computed once.
@@ -398,19 +466,6 @@ export function gemmFastPath(
       }
     }
   };
-  /** Packs B's block [kb, kb + kc) into 8-column panels (rows by n: here in JS; weights are small). */
-  const packB = (kb: number, kc: number) => {
-    if (b.major === 'k') {
-      if (N8 > 0) k.packB8(N8 / 8, kc, 4 * (pBk + kb), 0, 4 * pBp);
-      if (N4 > N8) k.packB4(1, kc, 4 * (pBk + kb), 4 * N8, 4 * (pBp + (N8 / 8) * kc * 8));
-      return;
-    }
-    for (let n = 0; n < N4; n++) {
-      const r = bRows[n] + kb;
-      const o = pBp + (n >> 3) * kc * 8 + (n & 7);
-      for (let kk = 0; kk < kc; kk++) mem[o + kk * 8] = mem[r + kk];
-    }
-  };
   return () => {
     for (let slice = 0; slice < S; slice++) {
       const k0 = slice * chunk;
@@ -418,17 +473,17 @@ export function gemmFastPath(
       const so = slice * (s.sliceStride ?? 0);
       for (let m = 0; m < 4 * M4; m++) i32[pCm + m] = 4 * (m < s.M ? cRows[m] + so : sink);
       if (k1 === k0) for (let m = 0; m < s.M; m++) mem.fill(0, cRows[m] + so, cRows[m] + so + N4);
-      for (let kb = k0; kb < k1; kb += KC) {
-        const kc = Math.min(KC, k1 - kb);
-        const more = kb > k0 ? 1 : 0;
-        packB(kb, kc);
-        for (let m0 = 0; m0 < 4 * M4; m0 += mc) {
-          const G = Math.min(mc, 4 * M4 - m0) / 4;
-          k.packA(G, kc, 4 * (pAm + m0), 4 * (pAk + kb), 4 * pAp);
-          if (N8 > 0) k.kernel8(G, N8 / 8, kc, 4 * pAp, 4 * pBp, 4 * (pCm + m0), 0, more);
-          if (N4 > N8) k.kernel4(G, 1, kc, 4 * pAp, 4 * (pBp + (N8 / 8) * kc * 8), 4 * (pCm + m0), 4 * N8, more);
-        }
-      }
+      const t: Product = {
+        G: M4,
+        P: N8 / 8,
+        half: N4 > N8,
+        K: k1 - k0,
+        pAm,
+        pAk: pAk + k0,
+        pCm,
+        b: b.major === 'k' ? { pBk: pBk + k0 } : { pBn, pK4: pK4 + k0 },
+      };
+      if (k1 > k0) runProduct(k, t, pack);
       // The remainder in JS: columns past N4; then the epilogue.
       for (let m = 0; m < s.M; m++) {
         const o = cRows[m] + so;
