@@ -10,6 +10,12 @@ import assert from 'node:assert/strict';
 import { Arena, dense, type Launch, type Program, type Rows } from '../../src/engine/program';
 import { gemm, type GemmSpec } from '../../src/engine/kernels/gemm';
 import { scanBackward, scanForward, type ScanBackwardSpec, type ScanSpec } from '../../src/engine/kernels/scan';
+import {
+  attention,
+  attentionBackward,
+  type AttentionBackwardSpec,
+  type AttentionSpec,
+} from '../../src/engine/kernels/attention';
 import { adamw, type AdamWSpec } from '../../src/engine/kernels/optimizer';
 import { CpuExecutor } from '../../src/engine/cpu/executor';
 import { Rng } from '../../src/util/rng';
@@ -153,6 +159,23 @@ describe('CPU SIMD matrix product = float64 reference', () => {
       epilogue: { kind: 'act', fn: 'gelu', s: dense(2200, M, 24) },
     }),
   });
+  for (const [label, epilogue] of [
+    ['ReLU epilogue', { kind: 'act', fn: 'relu', s: dense(2200, M, 24) }],
+    ['ReLU gradient epilogue', { kind: 'act-grad', fn: 'relu', z: dense(3000, M, 24) }],
+  ] as const)
+    cases.push({
+      label,
+      size: 8000,
+      spec: () => ({
+        M,
+        N: 24,
+        K: 16,
+        a: { rows: dense(0, M, 16), major: 'm' },
+        b: { rows: dense(700, 24, 16), major: 'n' },
+        out: dense(1200, M, 24),
+        epilogue,
+      }),
+    });
   cases.push({
     label: 'GELU gradient epilogue',
     size: 8000,
@@ -420,4 +443,58 @@ describe('CPU SIMD AdamW = the float32 JavaScript (bit for bit) and the float64 
       assert.ok(num / den <= TOL, `relative error ${num / den}`);
       assert.notEqual(fast.mem[0], init[0], 'the parameters must move');
     });
+});
+
+describe('CPU SIMD attention = float64 reference', () => {
+  // L = 3K = 15 (past multiples of 4 and 8), D = 12 (one 8-column panel and a 4-column one), padded keys, dropout.
+  const B = 3;
+  const K = 5;
+  const L = 3 * K;
+  const D = 12;
+  const T = B * L;
+  let o = 0;
+  const at = (n: number) => ((o += n), o - n);
+  const qkv = at(T * 3 * D);
+  const mask = at(B * K);
+  const p = at(B * L * L);
+  const out = at(T * D);
+  const dout = at(T * D);
+  const ds = at(B * L * L);
+  const dqkv = at(T * 3 * D);
+  const size = o + 16;
+  const shape = { B, L, D, qkv: dense(qkv, T, 3 * D), mask, p, dropout: { p: 0.1, key: 0 } };
+  const fwd: AttentionSpec = { ...shape, out: dense(out, T, D) };
+  const bwd: AttentionBackwardSpec = { ...shape, dout: dense(dout, T, D), ds, dqkv: dense(dqkv, T, 3 * D) };
+  it('forward (P and the output) and backward (∂q | ∂k | ∂v)', () => {
+    const launches: Launch[] = [
+      { kernel: attention as Launch['kernel'], spec: fwd, label: 'fwd' },
+      { kernel: attentionBackward as Launch['kernel'], spec: bwd, label: 'bwd' },
+    ];
+    const prog = { ...program(size, launches[0]), launches };
+    const fast = new CpuExecutor(prog);
+    const ref = new CpuExecutor(prog, { precision: 'float64' });
+    assert.equal(fast.simdLaunches, 2);
+    const rng = new Rng(41);
+    for (let i = 0; i < size; i++) fast.mem[i] = ref.mem[i] = Math.fround(rng.normal());
+    // Sequence 1 padded in its first two steps, sequence 2 in its first four (its early queries see no key).
+    for (let i = 0; i < B * K; i++)
+      fast.mem[mask + i] = ref.mem[mask + i] = (i >= 5 && i < 7) || (i >= 10 && i < 14) ? 0 : 1;
+    for (const ex of [fast, ref]) {
+      ex.ctlWords.set([0x9e3779b9, 0x7f4a7c15]);
+      ex.run();
+    }
+    for (const [name, off, n] of [
+      ['P', p, B * L * L],
+      ['out', out, T * D],
+      ['dqkv', dqkv, T * 3 * D],
+    ] as const) {
+      let num = 0;
+      let den = 1e-30;
+      for (let i = off; i < off + n; i++) {
+        num = Math.max(num, Math.abs(fast.mem[i] - ref.mem[i]));
+        den = Math.max(den, Math.abs(ref.mem[i]));
+      }
+      assert.ok(num / den <= TOL, `${name}: relative error ${num / den}`);
+    }
+  });
 });

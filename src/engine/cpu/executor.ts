@@ -9,12 +9,20 @@ import { check } from '../../util/check';
 import type { Executor } from '../executor';
 import type { GemmSpec } from '../kernels/gemm';
 import type { AdamWSpec } from '../kernels/optimizer';
+import type { AttentionBackwardSpec, AttentionSpec } from '../kernels/attention';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
 import type { Launch, Program, Region } from '../program';
 import { packing, type Packing } from '../pack';
 import { gemmApplies, gemmFastPath, gemmKernels, gemmPackScratch, gemmScratch, smallGemmFastPath } from './gemm';
 import { scanBackwardFastPath, scanForwardFastPath } from './scan';
 import { adamwFastPath } from './optimizer';
+import {
+  attentionApplies,
+  attentionBackwardFastPath,
+  attentionForwardFastPath,
+  attentionPackScratch,
+  attentionScratch,
+} from './attention';
 
 interface WasmMemoryCtor {
   new (d: { initial: number; maximum?: number }): { buffer: ArrayBuffer; grow(pages: number): number };
@@ -27,6 +35,26 @@ export interface CpuExecutorOptions {
   simd?: boolean;
   /** Packed runs (pack.ts); default 1. */
   runs?: number;
+}
+
+/** Executor scratch a launch's SIMD runner needs of its own (its address tables, its intermediate rows). */
+function ownScratch(l: Launch): number {
+  if (l.kernel.name === 'gemm') return gemmScratch(l.spec as GemmSpec);
+  if (l.kernel.name === 'attention' || l.kernel.name === 'attentionBackward') {
+    const s = l.spec as AttentionSpec;
+    return attentionApplies(s) ? attentionScratch(s) : 0;
+  }
+  return 0;
+}
+
+/** Floats of the packing buffers a launch's products need (the buffers are shared). */
+function packScratch(l: Launch): number {
+  if (l.kernel.name === 'gemm') return gemmPackScratch(l.spec as GemmSpec);
+  if (l.kernel.name === 'attention' || l.kernel.name === 'attentionBackward') {
+    const s = l.spec as AttentionSpec;
+    return attentionApplies(s) ? attentionPackScratch(s) : 0;
+  }
+  return 0;
 }
 
 export class CpuExecutor implements Executor {
@@ -47,12 +75,9 @@ export class CpuExecutor implements Executor {
     const p = (this.packing = packing(program, opts.runs));
     const size = p.runs * p.stride;
     const simd = opts.precision !== 'float64' && opts.simd !== false;
-    const perRun = simd
-      ? program.launches.reduce((n, l) => n + (l.kernel.name === 'gemm' ? gemmScratch(l.spec as GemmSpec) : 0), 0)
-      : 0;
-    const gemms = program.launches.filter((l) => l.kernel.name === 'gemm').map((l) => l.spec as GemmSpec);
+    const perRun = simd ? program.launches.reduce((n, l) => n + ownScratch(l), 0) : 0;
     // One set of packing buffers serves every product (launches and packed runs run one after another).
-    const pack = simd ? Math.max(0, ...gemms.map(gemmPackScratch)) : 0;
+    const pack = simd ? Math.max(0, ...program.launches.map(packScratch)) : 0;
     const scratch = p.runs * perRun + pack;
     if (opts.precision === 'float64') this.mem = new Float64Array(size);
     else {
@@ -69,7 +94,7 @@ export class CpuExecutor implements Executor {
       const runners = Array.from({ length: p.runs }, (_, r) => {
         const ctl = this.ctlWords.subarray(r * p.ctlStride, (r + 1) * p.ctlStride);
         const f = simd ? this.fastPath(l, gemm, top, size, r * p.stride, ctl) : null;
-        if (l.kernel.name === 'gemm' && simd) top += gemmScratch(l.spec as GemmSpec);
+        if (simd) top += ownScratch(l);
         if (f) return f;
         const mem = this.mem.subarray(r * p.stride, (r + 1) * p.stride);
         return () => l.kernel.run(mem, ctl, l.spec);
@@ -100,6 +125,14 @@ export class CpuExecutor implements Executor {
         const spec = l.spec as GemmSpec;
         if (!gemmApplies(spec)) return smallGemmFastPath(view(), ctl ?? new Uint32Array(0), spec);
         return gemm ? gemmFastPath(gemm, mem, spec, scratch, pack, base, ctl) : null;
+      }
+      case 'attention':
+      case 'attentionBackward': {
+        const spec = l.spec as AttentionSpec & AttentionBackwardSpec;
+        if (!attentionApplies(spec)) return undefined;
+        if (!gemm) return null;
+        const run = l.kernel.name === 'attention' ? attentionForwardFastPath : attentionBackwardFastPath;
+        return run(gemm, mem, spec, scratch, pack, base, ctl!);
       }
       case 'adamw':
         return adamwFastPath(this.memory!, mem, l.spec as AdamWSpec, base) ?? undefined;

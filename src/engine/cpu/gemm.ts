@@ -28,6 +28,8 @@ import { rowAddr as rowIn, type Rows } from '../program';
 import { epilogueAt, sliceChunk, type GemmSpec } from '../kernels/gemm';
 import { activation, activationGrad } from '../kernels/activation';
 import { maskAt } from '../kernels/dropout';
+import { dropoutThreshold } from '../../util/rng';
+import { epilogueKernels, type EpilogueExports } from './epilogue';
 
 /** Reduction block (k's per packed block) and row block (rows of A per packed block). */
 const KC = 256;
@@ -43,6 +45,8 @@ export interface GemmExports {
   /** packB8 / packB4(P, kc, pBk, nb0, dst): P panels of kc × 8 (4) columns from rows by k. */
   packB8(...args: number[]): void;
   packB4(...args: number[]): void;
+  /** The bias and epilogues in SIMD (cpu/epilogue.ts), over the same memory. */
+  ep: EpilogueExports | null;
 }
 
 const i32Params = (names: string[]) => names.map((p): [string, typeof I32] => [p, I32]);
@@ -231,10 +235,9 @@ export function gemmKernels(memory: { buffer: ArrayBuffer }): GemmExports | null
       packBFunc('packB8', 2),
       packBFunc('packB4', 1),
     ];
-    cache.set(
-      memory,
-      instantiateModule<GemmExports>(assembleModule(funcs, 1, { importMemory: true }), { env: { mem: memory } }),
-    );
+    const bytes = assembleModule(funcs, 1, { importMemory: true });
+    const g = instantiateModule<Omit<GemmExports, 'ep'>>(bytes, { env: { mem: memory } });
+    cache.set(memory, g ? { ...g, ep: epilogueKernels(memory) } : null);
   }
   return cache.get(memory)!;
 }
@@ -292,7 +295,7 @@ export function runProduct(k: GemmExports, t: Product, pack: number): void {
 
 /** Floats of executor scratch one launch needs of its own: its address tables and the sink row. */
 export function gemmScratch(s: GemmSpec): number {
-  return 2 * Math.ceil(s.M / 4) * 4 + 3 * s.K + 8 * Math.ceil(s.N / 8) + s.N + 32;
+  return 2 * Math.ceil(s.M / 4) * 4 + 3 * s.K + 8 * Math.ceil(s.N / 8) + s.N + 8 + 2 * s.M + 32;
 }
 
 /** Floats of the packing buffers (one, shared by every launch: launches run one after another). */
@@ -424,31 +427,31 @@ export function gemmFastPath(
       mem[o + n] = acc;
     }
   };
-  /** Bias and epilogue on the stored sums of row m (the same arithmetic as epilogueAt). */
-  const finish = (m: number, o: number) => {
+  /** Bias and epilogue on the stored sums of row m from column n0 on (the same arithmetic as epilogueAt). */
+  const finish = (m: number, o: number, n0: number) => {
     const N = s.N;
-    if (s.bias !== undefined) for (let n = 0; n < N; n++) mem[o + n] += mem[base + s.bias + n];
+    if (s.bias !== undefined) for (let n = n0; n < N; n++) mem[o + n] += mem[base + s.bias + n];
     switch (e.kind) {
       case 'add': {
         const r = rRows![m];
         if (e.dropout)
-          for (let n = 0; n < N; n++) mem[o + n] = mem[r + n] + mem[o + n] * maskAt(ctl, e.dropout, m * N + n);
-        else for (let n = 0; n < N; n++) mem[o + n] += mem[r + n];
+          for (let n = n0; n < N; n++) mem[o + n] = mem[r + n] + mem[o + n] * maskAt(ctl, e.dropout, m * N + n);
+        else for (let n = n0; n < N; n++) mem[o + n] += mem[r + n];
         break;
       }
       case 'act': {
         const x = xRows![m];
-        for (let n = 0; n < N; n++) mem[x + n] = act!(mem[o + n]);
+        for (let n = n0; n < N; n++) mem[x + n] = act!(mem[o + n]);
         break;
       }
       case 'act-grad': {
         const zr = xRows![m];
-        for (let n = 0; n < N; n++) mem[o + n] *= actGrad!(mem[zr + n]);
+        for (let n = n0; n < N; n++) mem[o + n] *= actGrad!(mem[zr + n]);
         break;
       }
       case 'silu-split': {
         const x = xRows![m];
-        for (let n = 0; n < e.cols; n++) {
+        for (let n = n0 === 0 ? 0 : e.cols - (e.cols % 4); n < e.cols; n++) {
           const v = mem[o + n];
           mem[x + n] = v / (1 + Math.exp(-v));
         }
@@ -457,13 +460,56 @@ export function gemmFastPath(
       case 'silu-grad': {
         const r = rRows![m];
         const zr = xRows![m];
-        for (let n = 0; n < N; n++) {
+        for (let n = n0; n < N; n++) {
           const z = mem[zr + n];
           const sg = 1 / (1 + Math.exp(-z));
           mem[o + n] = (mem[o + n] + mem[r + n]) * sg * (1 + z * (1 - sg));
         }
         break;
       }
+    }
+  };
+  const ep = k.ep;
+  const pRm = sink + s.N + 8;
+  const pXm = pRm + s.M;
+  if (ep) {
+    if (rRows) for (let m = 0; m < s.M; m++) i32[pRm + m] = 4 * rRows[m];
+    if (xRows) for (let m = 0; m < s.M; m++) i32[pXm + m] = 4 * xRows[m];
+  }
+  const drop = e.kind === 'add' ? e.dropout : undefined;
+  const thr = drop ? dropoutThreshold(drop.p) | 0 : 0;
+  const factor = drop ? Math.fround(1 / (1 - drop.p)) : 0;
+  /** The bias and epilogue of columns [0, N4) of every row, in SIMD (single-slice products: no epilogue else). */
+  const finishSimd = (ep: EpilogueExports) => {
+    const [M, nb, C] = [s.M, 4 * N4, 4 * pCm];
+    if (s.bias !== undefined) ep.bias(M, nb, C, 4 * (base + s.bias));
+    switch (e.kind) {
+      case 'add':
+        ep.add(
+          M,
+          nb,
+          C,
+          4 * pRm,
+          drop ? 1 : 0,
+          drop ? ctl[drop.key] : 0,
+          drop ? ctl[drop.key + 1] : 0,
+          thr,
+          factor,
+          s.N,
+        );
+        break;
+      case 'act':
+        ep.act(M, nb, C, 4 * pXm, e.fn === 'gelu' ? 1 : 0);
+        break;
+      case 'act-grad':
+        ep.actGrad(M, nb, C, 4 * pXm, e.fn === 'gelu' ? 1 : 0);
+        break;
+      case 'silu-split':
+        ep.siluSplit(M, 4 * (e.cols - (e.cols % 4)), C, 4 * pXm);
+        break;
+      case 'silu-grad':
+        ep.siluGrad(M, nb, C, 4 * pRm, 4 * pXm);
+        break;
     }
   };
   return () => {
@@ -484,11 +530,13 @@ export function gemmFastPath(
         b: b.major === 'k' ? { pBk: pBk + k0 } : { pBn, pK4: pK4 + k0 },
       };
       if (k1 > k0) runProduct(k, t, pack);
-      // The remainder in JS: columns past N4; then the epilogue.
+      // The remainder in JS: columns past N4; then the epilogue (SIMD up to N4 where it runs).
+      const simd = ep !== null && S === 1;
+      if (simd) finishSimd(ep);
       for (let m = 0; m < s.M; m++) {
         const o = cRows[m] + so;
         remainder(m, N4, k0, k1, o);
-        finish(m, o);
+        finish(m, o, simd ? N4 : 0);
       }
     }
   };
