@@ -16,6 +16,7 @@ import {
   type AttentionBackwardSpec,
   type AttentionSpec,
 } from '../../src/engine/kernels/attention';
+import { dropoutMul, type DropoutMulSpec } from '../../src/engine/kernels/dropout';
 import { adamw, type AdamWSpec } from '../../src/engine/kernels/optimizer';
 import { CpuExecutor } from '../../src/engine/cpu/executor';
 import { Rng } from '../../src/util/rng';
@@ -496,5 +497,26 @@ describe('CPU SIMD attention = float64 reference', () => {
       }
       assert.ok(num / den <= TOL, `${name}: relative error ${num / den}`);
     }
+  });
+});
+
+describe('CPU SIMD dropout = the JavaScript mask', () => {
+  it('y = x·mask on strided rows, 13 columns (one in JS), the same elements dropped', () => {
+    const rows = 37;
+    const cols = 13;
+    const spec: DropoutMulSpec = {
+      rows,
+      cols,
+      x: { off: 0, g: 5, gs: 5 * 20 + 7, rs: 20 },
+      y: dense(1000, rows, cols),
+      dropout: { p: 0.3, key: 0 },
+    };
+    const e = compare(
+      1000 + rows * cols + 16,
+      { kernel: dropoutMul as Launch['kernel'], spec, label: 'drop' },
+      [[1000, rows * cols]],
+      51,
+    );
+    assert.ok(e <= TOL, `relative error ${e}`);
   });
 });

@@ -28,6 +28,9 @@ import {
   whileLt,
 } from '../../util/wasm-assembler';
 import { exp4, expConstants } from '../../ops/scan/simd-program';
+import { dropoutThreshold } from '../../util/rng';
+import { rowAddr } from '../program';
+import { maskAt, type DropoutMulSpec } from '../kernels/dropout';
 
 export interface EpilogueExports {
   bias(M: number, nb: number, pC: number, pBias: number): void;
@@ -328,4 +331,39 @@ export function epilogueKernels(memory: { buffer: ArrayBuffer }): EpilogueExport
       instantiateModule<EpilogueExports>(assembleModule(funcs(), 1, { importMemory: true }), { env: { mem: memory } }),
     );
   return cache.get(memory)!;
+}
+
+/** Scratch floats of a dropoutMul launch: its two row tables. */
+export function dropoutMulScratch(s: DropoutMulSpec): number {
+  return 2 * s.rows + 8;
+}
+
+/** The dropoutMul launch in SIMD (columns past the last multiple of 4 in JS), or null without SIMD here. */
+export function dropoutMulFastPath(
+  memory: { buffer: ArrayBuffer },
+  mem: Float32Array,
+  s: DropoutMulSpec,
+  scratch: number,
+  base: number,
+  ctl: Uint32Array,
+): (() => void) | null {
+  const ep = epilogueKernels(memory);
+  if (!ep) return null;
+  const i32 = new Int32Array(mem.buffer);
+  const xRows = Int32Array.from({ length: s.rows }, (_, r) => base + rowAddr(s.x, r));
+  const yRows = Int32Array.from({ length: s.rows }, (_, r) => base + rowAddr(s.y, r));
+  for (let r = 0; r < s.rows; r++) {
+    i32[scratch + r] = 4 * xRows[r];
+    i32[scratch + s.rows + r] = 4 * yRows[r];
+  }
+  const c4 = s.cols - (s.cols % 4);
+  const d = s.dropout;
+  const thr = dropoutThreshold(d.p) | 0;
+  const factor = Math.fround(1 / (1 - d.p));
+  return () => {
+    ep.dropout(s.rows, 4 * c4, 4 * scratch, 4 * (scratch + s.rows), ctl[d.key], ctl[d.key + 1], thr, factor, s.cols);
+    if (c4 < s.cols)
+      for (let r = 0; r < s.rows; r++)
+        for (let c = c4; c < s.cols; c++) mem[yRows[r] + c] = mem[xRows[r] + c] * maskAt(ctl, d, r * s.cols + c);
+  };
 }

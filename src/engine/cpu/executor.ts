@@ -9,13 +9,15 @@ import { check } from '../../util/check';
 import type { Executor } from '../executor';
 import type { GemmSpec } from '../kernels/gemm';
 import type { AdamWSpec } from '../kernels/optimizer';
+import type { DropoutMulSpec } from '../kernels/dropout';
 import type { AttentionBackwardSpec, AttentionSpec } from '../kernels/attention';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
 import type { Launch, Program, Region } from '../program';
 import { packing, type Packing } from '../pack';
 import { gemmApplies, gemmFastPath, gemmKernels, gemmPackScratch, gemmScratch, smallGemmFastPath } from './gemm';
-import { scanBackwardFastPath, scanForwardFastPath } from './scan';
+import { scanBackwardFastPath, scanForwardFastPath, scanScratch, scanSharedScratch } from './scan';
 import { adamwFastPath } from './optimizer';
+import { dropoutMulFastPath, dropoutMulScratch } from './epilogue';
 import {
   attentionApplies,
   attentionBackwardFastPath,
@@ -40,6 +42,8 @@ export interface CpuExecutorOptions {
 /** Executor scratch a launch's SIMD runner needs of its own (its address tables, its intermediate rows). */
 function ownScratch(l: Launch): number {
   if (l.kernel.name === 'gemm') return gemmScratch(l.spec as GemmSpec);
+  if (l.kernel.name === 'dropoutMul') return dropoutMulScratch(l.spec as DropoutMulSpec);
+  if (l.kernel.name === 'scanForward' || l.kernel.name === 'scanBackward') return scanScratch(l.spec as ScanSpec);
   if (l.kernel.name === 'attention' || l.kernel.name === 'attentionBackward') {
     const s = l.spec as AttentionSpec;
     return attentionApplies(s) ? attentionScratch(s) : 0;
@@ -50,6 +54,7 @@ function ownScratch(l: Launch): number {
 /** Floats of the packing buffers a launch's products need (the buffers are shared). */
 function packScratch(l: Launch): number {
   if (l.kernel.name === 'gemm') return gemmPackScratch(l.spec as GemmSpec);
+  if (l.kernel.name === 'scanForward' || l.kernel.name === 'scanBackward') return scanSharedScratch(l.spec as ScanSpec);
   if (l.kernel.name === 'attention' || l.kernel.name === 'attentionBackward') {
     const s = l.spec as AttentionSpec;
     return attentionApplies(s) ? attentionPackScratch(s) : 0;
@@ -134,12 +139,17 @@ export class CpuExecutor implements Executor {
         const run = l.kernel.name === 'attention' ? attentionForwardFastPath : attentionBackwardFastPath;
         return run(gemm, mem, spec, scratch, pack, base, ctl!);
       }
+      case 'dropoutMul':
+        if (!gemm) return null; // a probe: building it writes its tables
+        return dropoutMulFastPath(this.memory!, mem, l.spec as DropoutMulSpec, scratch, base, ctl!);
       case 'adamw':
         return adamwFastPath(this.memory!, mem, l.spec as AdamWSpec, base) ?? undefined;
       case 'scanForward':
-        return scanForwardFastPath(view(), l.spec as ScanSpec) ?? undefined;
-      case 'scanBackward':
-        return scanBackwardFastPath(view(), l.spec as ScanBackwardSpec) ?? undefined;
+      case 'scanBackward': {
+        const run = l.kernel.name === 'scanForward' ? scanForwardFastPath : scanBackwardFastPath;
+        const full = gemm ? mem : undefined; // a probe builds no δ product (it would write its tables)
+        return run(view(), l.spec as ScanBackwardSpec, gemm, full, scratch, pack, base) ?? undefined;
+      }
       default:
         return undefined;
     }
