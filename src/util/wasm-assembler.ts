@@ -39,6 +39,7 @@ export const OP = {
   f32Add: 0x92,
   f32Sub: 0x93,
   f32Mul: 0x94,
+  f32Div: 0x95,
 } as const;
 
 /** SIMD opcodes (prefix 0xfd, then the LEB128 index). */

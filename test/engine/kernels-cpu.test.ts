@@ -17,6 +17,12 @@ import {
   type AttentionSpec,
 } from '../../src/engine/kernels/attention';
 import { dropoutMul, type DropoutMulSpec } from '../../src/engine/kernels/dropout';
+import {
+  layerNorm,
+  layerNormBackward,
+  type LayerNormBackwardSpec,
+  type LayerNormSpec,
+} from '../../src/engine/kernels/layer-norm';
 import { adamw, type AdamWSpec } from '../../src/engine/kernels/optimizer';
 import { CpuExecutor } from '../../src/engine/cpu/executor';
 import { Rng } from '../../src/util/rng';
@@ -518,5 +524,75 @@ describe('CPU SIMD dropout = the JavaScript mask', () => {
       51,
     );
     assert.ok(e <= TOL, `relative error ${e}`);
+  });
+});
+
+describe('CPU SIMD LayerNorm = float64 reference', () => {
+  it('forward with the input dropout, backward with a residual and the dropout (y, μ, rstd, dx, dγ, dβ)', () => {
+    const rows = 37;
+    const D = 12;
+    let o = 0;
+    const at = (n: number) => ((o += n), o - n);
+    const x = at(rows * 20);
+    const y = at(rows * D);
+    const gamma = at(D);
+    const beta = at(D);
+    const mean = at(rows);
+    const rstd = at(rows);
+    const dy = at(rows * D);
+    const dx = at(rows * D);
+    const res = at(rows * D);
+    const dgamma = at(D);
+    const dbeta = at(D);
+    const xRows = { off: x, g: rows, gs: rows * 20, rs: 20 }; // strided rows, as the token streams are
+    const dropout = { p: 0.2, key: 0 };
+    const fwd: LayerNormSpec = { rows, D, x: xRows, y: dense(y, rows, D), gamma, beta, mean, rstd, eps: 1e-5, dropout };
+    const bwd: LayerNormBackwardSpec = {
+      rows,
+      D,
+      x: xRows,
+      mean,
+      rstd,
+      gamma,
+      dy: dense(dy, rows, D),
+      dx: dense(dx, rows, D),
+      residual: dense(res, rows, D),
+      dropout,
+      dgamma,
+      dbeta,
+      splits: 1,
+      sliceStride: 0,
+    };
+    const launches: Launch[] = [
+      { kernel: layerNorm as Launch['kernel'], spec: fwd, label: 'fwd' },
+      { kernel: layerNormBackward as Launch['kernel'], spec: bwd, label: 'bwd' },
+    ];
+    const size = o + 16;
+    const p = { ...program(size, launches[0]), launches };
+    const fast = new CpuExecutor(p);
+    const ref = new CpuExecutor(p, { precision: 'float64' });
+    assert.equal(fast.simdLaunches, 2);
+    const rng = new Rng(61);
+    for (let i = 0; i < size; i++) fast.mem[i] = ref.mem[i] = Math.fround(rng.normal() + (i < rows * 20 ? 0.7 : 0));
+    for (const ex of [fast, ref]) {
+      ex.ctlWords.set([0x9e3779b9, 0x7f4a7c15]);
+      ex.run();
+    }
+    for (const [name, off, n] of [
+      ['y', y, rows * D],
+      ['mean', mean, rows],
+      ['rstd', rstd, rows],
+      ['dx', dx, rows * D],
+      ['dgamma', dgamma, D],
+      ['dbeta', dbeta, D],
+    ] as const) {
+      let num = 0;
+      let den = 1e-30;
+      for (let i = off; i < off + n; i++) {
+        num = Math.max(num, Math.abs(fast.mem[i] - ref.mem[i]));
+        den = Math.max(den, Math.abs(ref.mem[i]));
+      }
+      assert.ok(num / den <= TOL, `${name}: relative error ${num / den}`);
+    }
   });
 });

@@ -116,14 +116,14 @@ const mul = (f: FuncBuilder) => f.simd(SIMD.f32x4Mul);
 const add = (f: FuncBuilder) => f.simd(SIMD.f32x4Add);
 
 /** Dropout: locals for the keys, the threshold and the factor; `keep` pushes the kept-lanes factor vector. */
-const DROP_PARAMS: [string, typeof I32 | typeof F32][] = [
+export const DROP_PARAMS: [string, typeof I32 | typeof F32][] = [
   ['k0', I32],
   ['k1', I32],
   ['thr', I32],
   ['factor', F32],
   ['N', I32],
 ];
-function dropSetup(f: FuncBuilder): void {
+export function dropSetup(f: FuncBuilder): void {
   for (const v of ['k0v', 'k1v', 'thrv', 'fv', 'idx', 'lanes']) f.local(v, V128);
   f.get('k0').simd(SIMD.i32x4Splat).set('k0v');
   f.get('k1').simd(SIMD.i32x4Splat).set('k1v');
@@ -143,7 +143,7 @@ function mix32x4(f: FuncBuilder): void {
   xorShift(16);
 }
 /** Pushes the mask factors of flat elements m·N + n/4 + (0..3): `factor` where kept, else 0. */
-function keep(f: FuncBuilder): void {
+export function keep(f: FuncBuilder): void {
   f.get('m').get('N').op(OP.i32Mul).get('n').i32(2).op(0x76).op(OP.i32Add); // i32.shr_u
   f.simd(SIMD.i32x4Splat).get('lanes').simd(SIMD.i32x4Add).get('k0v').simd(SIMD.v128Xor);
   mix32x4(f);

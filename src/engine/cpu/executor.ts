@@ -9,6 +9,7 @@ import { check } from '../../util/check';
 import type { Executor } from '../executor';
 import type { GemmSpec } from '../kernels/gemm';
 import type { AdamWSpec } from '../kernels/optimizer';
+import type { LayerNormBackwardSpec, LayerNormSpec } from '../kernels/layer-norm';
 import type { DropoutMulSpec } from '../kernels/dropout';
 import type { AttentionBackwardSpec, AttentionSpec } from '../kernels/attention';
 import type { ScanBackwardSpec, ScanSpec } from '../kernels/scan';
@@ -17,6 +18,7 @@ import { packing, type Packing } from '../pack';
 import { gemmApplies, gemmFastPath, gemmKernels, gemmPackScratch, gemmScratch, smallGemmFastPath } from './gemm';
 import { scanBackwardFastPath, scanForwardFastPath, scanScratch, scanSharedScratch } from './scan';
 import { adamwFastPath } from './optimizer';
+import { layerNormApplies, layerNormBackwardFastPath, layerNormFastPath, layerNormScratch } from './layer-norm';
 import { dropoutMulFastPath, dropoutMulScratch } from './epilogue';
 import {
   attentionApplies,
@@ -43,6 +45,8 @@ export interface CpuExecutorOptions {
 function ownScratch(l: Launch): number {
   if (l.kernel.name === 'gemm') return gemmScratch(l.spec as GemmSpec);
   if (l.kernel.name === 'dropoutMul') return dropoutMulScratch(l.spec as DropoutMulSpec);
+  if (l.kernel.name === 'layerNorm' || l.kernel.name === 'layerNormBackward')
+    return layerNormScratch(l.spec as LayerNormSpec);
   if (l.kernel.name === 'scanForward' || l.kernel.name === 'scanBackward') return scanScratch(l.spec as ScanSpec);
   if (l.kernel.name === 'attention' || l.kernel.name === 'attentionBackward') {
     const s = l.spec as AttentionSpec;
@@ -142,6 +146,14 @@ export class CpuExecutor implements Executor {
       case 'dropoutMul':
         if (!gemm) return null; // a probe: building it writes its tables
         return dropoutMulFastPath(this.memory!, mem, l.spec as DropoutMulSpec, scratch, base, ctl!);
+      case 'layerNorm':
+      case 'layerNormBackward': {
+        const spec = l.spec as LayerNormSpec & LayerNormBackwardSpec;
+        if (!layerNormApplies(spec)) return undefined;
+        if (!gemm) return null; // a probe: building it writes its tables
+        const run = l.kernel.name === 'layerNorm' ? layerNormFastPath : layerNormBackwardFastPath;
+        return run(this.memory!, mem, spec, scratch, base, ctl!);
+      }
       case 'adamw':
         return adamwFastPath(this.memory!, mem, l.spec as AdamWSpec, base) ?? undefined;
       case 'scanForward':
