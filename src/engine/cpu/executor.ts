@@ -1,8 +1,10 @@
 /**
  * The CPU executor: the program's arena is one WebAssembly memory (with the executor's scratch after it).
- * Matrix products run as the kit's WebAssembly SIMD kernel over that memory (cpu/gemm.ts), the selective scan
- * as the kit's SIMD scan (cpu/scan.ts), and every other launch as its kernel's JavaScript over a Float32Array
- * view of the same memory. No tfjs call inside a step. With `precision: 'float64'` every launch runs its
+ * Launches run as the kit's WebAssembly SIMD kernels over that memory where one exists: the blocked matrix
+ * product and its epilogues (cpu/gemm.ts, cpu/epilogue.ts), DT's attention (cpu/attention.ts), LayerNorm
+ * (cpu/layer-norm.ts), dropout, AdamW (cpu/optimizer.ts) and the selective scan (cpu/scan.ts); every other
+ * launch (conv, embedding, loss, slice sums) as its kernel's JavaScript over a Float32Array view of the same
+ * memory. Address tables are built once, when the executor is. No tfjs call inside a step. With `precision: 'float64'` every launch runs its
  * JavaScript on a Float64Array instead: the float64 reference the tests check the WGSL kernels against.
  */
 import { check } from '../../util/check';

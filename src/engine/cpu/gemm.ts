@@ -8,11 +8,12 @@
  * operands through address tables built once per launch, so one kernel serves every layout:
  *   A(m, k) at tabAm[m] + tabAk[k] (bytes): rows by m (forward, input gradients) tabAm = row addresses and
  *   tabAk = 4k; rows by k (weight gradients, Σ over tokens) tabAm = 4m and tabAk = row addresses.
- *   B(k, n..n+7) at tabBk[k] + 4n (rows by k); B rows by n (a PyTorch weight in x·Wᵀ) are packed in JS.
+ *   B(k, n..n+7) at tabBk[k] + 4n (rows by k); B rows by n (a PyTorch weight in x·Wᵀ): tabBn[n] + 4k.
  *   C(m, n..) at tabCm[m] + 4n; rows past M (the last sliver's padding) point at a sink row in scratch.
  * Each output is one sequential float32 sum over k, a multiply then an add per term (no FMA), as the reference:
- * a later k block resumes from the partial sums stored by the earlier one. Columns past the last multiple of 4,
- * bias and epilogues run in JS.
+ * a later k block resumes from the partial sums stored by the earlier one. Bias and epilogues run in SIMD too
+ * (cpu/epilogue.ts); columns past the last multiple of 4 in JS. The attention and the scan's δ reuse the driver
+ * (`runProduct`) with their own tables.
  */
 import {
   FuncBuilder,
