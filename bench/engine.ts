@@ -10,7 +10,8 @@
  * Reports ms/step (median over timed chunks of steps; one loss read-back per chunk, as training reads it), steps/s, the
  * ratio, and the fused path's achieved FLOP/s counting the matrix products' 2·M·N·K (the bulk of a step's arithmetic;
  * scan and element-wise work uncounted). --profile adds the fused path's time per launch: on WebGPU each dispatch
- * repeated 50 times alone in one pass, on the CPU each launch run alone.
+ * repeated 50 times alone in one pass; on the CPU the step's time per launch kind (whole steps timed launch by
+ * launch, labels `kind:<kernel>`) and each launch run alone.
  *
  * Also the evaluator's model call (the last-step actions of B windows, written, run and read back, as every environment
  * step does) at --eval-batch episodes, on both paths.
@@ -71,6 +72,8 @@ interface Row {
   msPerStep: number;
   msMin: number;
   msMax: number;
+  /** This process's CPU time per step (on a loaded machine the better estimate of one idle core). */
+  cpuMsPerStep: number;
   stepsPerSecond: number;
   chunks: number;
   stepsPerChunk: number;
@@ -93,6 +96,13 @@ async function profile(trainer: Trainer): Promise<{ label: string; us: number }[
       out.push({ label: labels[i], us: ((performance.now() - t0) * 1000) / 50 });
     }
   } else if (ex instanceof CpuExecutor) {
+    // Whole steps timed launch by launch, summed per launch kind (median over 5 steps), then each launch alone.
+    const steps = Array.from({ length: 5 }, () => ex.runProfiled());
+    const kinds = [...steps[0].keys()].map((kind) => {
+      const v = steps.map((s) => s.get(kind)!).sort((a, b) => a - b);
+      return { label: `kind:${kind}`, us: v[2] * 1000 };
+    });
+    out.push(...kinds.sort((a, b) => b.us - a.us));
     ex.program.launches.forEach((l, i) => {
       const t0 = performance.now();
       for (let r = 0; r < 5; r++) ex.runLaunch(i);
@@ -135,6 +145,7 @@ async function main(): Promise<void> {
         msPerStep: t.medianMs / chunk,
         msMin: t.minMs / chunk,
         msMax: t.maxMs / chunk,
+        cpuMsPerStep: t.cpuMs / chunk,
         stepsPerSecond: (1000 * chunk) / t.medianMs,
         chunks: t.iters,
         stepsPerChunk: chunk,
@@ -197,7 +208,11 @@ async function main(): Promise<void> {
   const speedups = flags.batches.map(Number).map((B) => {
     const t = rows.find((r) => r.batch === B && r.path === 'tfjs');
     const f = rows.find((r) => r.batch === B && r.path === 'fused');
-    return { batch: B, fusedOverTfjs: t && f ? t.msPerStep / f.msPerStep : null };
+    return {
+      batch: B,
+      fusedOverTfjs: t && f ? t.msPerStep / f.msPerStep : null,
+      fusedOverTfjsCpuTime: t && f ? t.cpuMsPerStep / f.cpuMsPerStep : null,
+    };
   });
   const probe = createModel(MODEL, CONFIG as never, HOPPER, 1);
   const parameters = probe.parameterCount();
@@ -218,22 +233,36 @@ async function main(): Promise<void> {
     `\n${MODEL} hopper (D ${CONFIG.hiddenSize}, K ${CONFIG.contextLength}, ${parameters} parameters) training step, backend ${backend}, ${m.cpu} (load ${(m.loadavg as number[])[0].toFixed(1)})`,
   );
   printTable(
-    ['path', 'executor', 'batch', 'ms/step (min–max)', 'steps/s', 'products GFLOP/s', 'dispatches'],
+    ['path', 'executor', 'batch', 'ms/step (min–max)', 'CPU ms/step', 'steps/s', 'products GFLOP/s', 'dispatches'],
     rows.map((r) => [
       r.path,
       r.executor,
       r.batch,
       `${r.msPerStep.toFixed(2)} (${r.msMin.toFixed(2)}–${r.msMax.toFixed(2)})`,
+      r.cpuMsPerStep.toFixed(1),
       r.stepsPerSecond.toFixed(1),
       r.achievedGflops?.toFixed(0) ?? '',
       r.dispatchesPerStep ?? '',
     ]),
   );
-  for (const s of speedups) console.log(`batch ${s.batch}: fused / tfjs = ${s.fusedOverTfjs?.toFixed(1) ?? 'n/a'}×`);
+  for (const s of speedups)
+    console.log(
+      `batch ${s.batch}: fused / tfjs = ${s.fusedOverTfjs?.toFixed(2) ?? 'n/a'}× (wall), ${s.fusedOverTfjsCpuTime?.toFixed(2) ?? 'n/a'}× (CPU time)`,
+    );
   for (const e of evalRows)
     console.log(
       `evaluation call, ${e.batch} episodes, ${e.path}: ${e.msPerCall.toFixed(2)} ms (min ${e.msMin.toFixed(2)})`,
     );
+  for (const [key, p] of Object.entries(profiles)) {
+    const kinds = p.filter((e) => e.label.startsWith('kind:'));
+    if (kinds.length === 0) continue;
+    const total = kinds.reduce((a, e) => a + e.us, 0) / 1000;
+    console.log(`\nfused CPU step by launch kind, ${key} (${total.toFixed(1)} ms in all):`);
+    printTable(
+      ['launch kind', 'ms/step', 'share'],
+      kinds.map((e) => [e.label.slice(5), (e.us / 1000).toFixed(1), `${((100 * e.us) / 1000 / total).toFixed(0)}%`]),
+    );
+  }
   console.log(`wrote ${file}`);
 }
 

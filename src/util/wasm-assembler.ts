@@ -16,6 +16,7 @@ export const OP = {
   block: 0x02,
   loop: 0x03,
   if: 0x04,
+  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
@@ -38,22 +39,32 @@ export const OP = {
   f32Add: 0x92,
   f32Sub: 0x93,
   f32Mul: 0x94,
+  f32Div: 0x95,
 } as const;
 
 /** SIMD opcodes (prefix 0xfd, then the LEB128 index). */
 export const SIMD = {
   load: 0x00,
+  load32Splat: 0x09,
   store: 0x0b,
   i32x4Splat: 0x11,
+  v128And: 0x4e,
+  v128Xor: 0x51,
+  i32x4GeU: 0x40,
+  i32x4GtS: 0x3b,
   f32x4Splat: 0x13,
   f32x4ExtractLane: 0x1f,
   bitselect: 0x52,
+  f32x4Gt: 0x44,
   f32x4Ge: 0x46,
   f32x4Nearest: 0x6a,
   i32x4Shl: 0xab,
   i32x4Add: 0xae,
+  i32x4ShrU: 0xad,
+  i32x4Mul: 0xb5,
   f32x4Abs: 0xe0,
   f32x4Neg: 0xe1,
+  f32x4Sqrt: 0xe3,
   f32x4Add: 0xe4,
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
@@ -164,6 +175,10 @@ export class FuncBuilder {
   }
   storeV(offset = 0): this {
     return this.simd(SIMD.store, 2, ...uleb(offset));
+  }
+  /** v128.load32_splat: the f32 at address + `offset` in all four lanes. */
+  loadSplat(offset = 0): this {
+    return this.simd(SIMD.load32Splat, 2, ...uleb(offset));
   }
 
   /** Encoded body: locals grouped in runs of one type, then the code and `end`. */

@@ -91,14 +91,14 @@ for (const model of ['dmamba', 'dc', 'dt'] as const)
     assert.ok(maxRel(returns(fused), returns(tfjs)) < 1e-4, `returns ${returns(fused)} vs ${returns(tfjs)}`);
   });
 
-test('by default on the CPU, Decision Mamba, DC and DT train on tfjs and the record says why', async () => {
+test('by default on the CPU, Decision Mamba, DC and DT train on the fused engine too', async () => {
   for (const model of ['dmamba', 'dc', 'dt'] as const) {
     const rec = await runTraining(
       { ...spec, model, overrides: { ...spec.overrides, iterations: 1 } },
       { resultsDir: tmp(), deps, silent: true },
     );
-    assert.equal(rec.engine, 'tfjs', model);
-    assert.match(rec.engineNote ?? '', /on the CPU by default/);
+    assert.equal(rec.engine, 'fused', model);
+    assert.equal(rec.engineNote, undefined, model);
   }
 });
 

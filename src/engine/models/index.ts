@@ -42,15 +42,16 @@ export function engineModelGap(name: string, config: unknown): string | null {
 }
 
 /**
- * Why the Trainer's default stays on tfjs on the CPU for model `name` (null: it takes the engine). The engine
- * covers these models on the CPU too, but there its step is still slower than tfjs-wasm (bench/engine.ts on the
- * 2-core machine, quiet, batch 32 at D 32: Decision Mamba 0.6×, DC 0.7×, DT 0.3× the tfjs rate), so only an
- * explicit `--engine fused` (or DMM_ENGINE=fused) runs them there. On the GPU the engine is the default.
+ * Why the Trainer's default stays on tfjs on the CPU for model `name` (null: it takes the engine). None today:
+ * with the blocked SIMD product, SIMD epilogues, attention, LayerNorm and AdamW, every model's fused CPU step
+ * beats tfjs-wasm (bench/engine.ts, one core of the 2-core machine under load 5–8, both paths in one run,
+ * bench/results/engine-wasm.json; wall-time ratio, CPU-time ratio): batch 64 at the hopper sizes DT 2.5×, 2.0×;
+ * DC 2.1×, 2.1×; DMM 1.4×, 1.8×; Decision Mamba 1.2×, 1.4×; batch 32 at D 32 DT 3.5×, 2.0×; DC 4.3×, 3.4×;
+ * DMM 3.2×, 2.4×; Decision Mamba 1.4×, 1.2×. The hook stays for a model whose CPU path falls behind again.
  */
 export function engineCpuDefaultGap(name: string): string | null {
-  return name === 'dmm'
-    ? null
-    : `model '${name}' on the CPU by default (slower than tfjs there; --engine fused forces it)`;
+  void name;
+  return null;
 }
 
 export function buildProgram(m: EngineModelLike, dims: EnvDims, opts: ProgramOptions): Program {

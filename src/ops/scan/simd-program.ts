@@ -31,7 +31,7 @@ const EXP_CONSTS: [string, number][] = [
 ];
 
 /** Hoists the exp constants into v128 locals (once per call, outside the loops). */
-function expConstants(f: FuncBuilder): void {
+export function expConstants(f: FuncBuilder): void {
   for (const [name, v] of EXP_CONSTS) {
     f.local(name, V128);
     f.f32(v).simd(SIMD.f32x4Splat).set(name);
@@ -43,7 +43,7 @@ function expConstants(f: FuncBuilder): void {
 }
 
 /** Replaces the v128 on top of the stack by its lane-wise exp. */
-function exp4(f: FuncBuilder): void {
+export function exp4(f: FuncBuilder): void {
   const mul = (): void => void f.simd(SIMD.f32x4Mul);
   const add = (): void => void f.simd(SIMD.f32x4Add);
   f.get('cHi').simd(SIMD.f32x4Min).get('cLo').simd(SIMD.f32x4Max).tee('ex');
