@@ -262,7 +262,7 @@ export function packGroups(
   const executor = opts.executor ?? 'webgpu';
   for (const spec of specs) {
     const cfg = resolveRun(spec);
-    // Packing needs the fused engine; on the CPU only where the engine is also the default (faster than tfjs).
+    // Packing needs the fused engine; on the CPU only where the engine is also the default (engineCpuDefaultGap).
     const model = engineModelOfRun(cfg);
     if (
       engineModelGap(model.name, model.config) !== null ||
