@@ -28,8 +28,14 @@ test('runner options: defaults, both spellings, per-scale cell timeout', () => {
     only: undefined,
     from: undefined,
     cellTimeout: undefined,
+    reuse: false,
     help: false,
   });
+  assert.equal(parseRunnerArgs(['--reuse', '--only', '03']).reuse, true);
+  assert.match(
+    messageOf(() => parseRunnerArgs(['--scale', 'smoke', '--reuse'])),
+    /--reuse must come with a committed scale/,
+  );
   const a = parseRunnerArgs(['--scale', 'smoke', '--only', '3']);
   assert.equal(a.scale, 'smoke');
   assert.equal(a.only, '03');
