@@ -21,7 +21,7 @@ export interface RunnerOptions {
 }
 
 export const RUNNER_USAGE = `Usage: npm run reproduce -- [--scale smoke|notebook|quick|paper] [--reuse] [--only NN | --from NN] [--cell-timeout SECONDS]
-  --scale         smoke (seconds, CI), notebook (default; about a minute per run, the committed outputs),
+  --scale         smoke (seconds, CI), notebook (default; a few minutes per run, the committed outputs),
                   quick (minutes per run), paper (the official counts)
   --reuse         re-plot from the committed records (results/, results/paper/ at paper scale, or the newest
                   finished results/reproduce/<scale>-*/); without it every run retrains into a new folder
@@ -50,6 +50,10 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
     }
     const eq = arg.indexOf('=');
     const key = eq >= 0 ? arg.slice(0, eq) : arg;
+    check(
+      key !== '--reuse',
+      () => `Error in ${fn}: --reuse is a switch and takes no value, got '${arg}'. Write --reuse.`,
+    );
     check(
       (OPTIONS as readonly string[]).includes(key),
       () => `Error in ${fn}: unknown option '${arg}'. Did you mean '${nearest(key, OPTIONS)}'? See --help.`,

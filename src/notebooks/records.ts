@@ -69,7 +69,7 @@ function reproduceFolders(root: string, scale: Scale): { dir: string; marker: Ma
 
 const rel = (root: string, dir: string) => (path.relative(root, dir) || '.') + '/';
 
-/** What the records of `scale` in `dir` trained: `58 records, 2×250 = 500 steps at batch 32`, and whether that is the scale's today. */
+/** What the finished records of `scale` in `dir` trained (`58 trained 2×250 = 500 steps at batch 32`), and whether that is the scale's today. */
 export function recordsSummary(dir: string, scale: Scale): { text: string; count: number; current: boolean } {
   const counts = new Map<string, number>();
   for (const file of listRecordFiles(dir)) {

@@ -54,6 +54,7 @@ test('runner options: bad input gives one line naming the problem and the fix', 
     [['--only'], /option --only must be followed by a value/],
     [['--scale', 'quick', '--scale', 'paper'], /must be given once/],
     [['--cell-timeout', '-5'], /--cell-timeout must be a positive whole number/],
+    [['--reuse=yes'], /--reuse is a switch and takes no value/],
   ];
   for (const [argv, pattern] of cases) {
     const msg = messageOf(() => parseRunnerArgs(argv));
