@@ -144,7 +144,7 @@ export function planRecords(
       dir: open.dir,
       resumed: true,
       marker: path.join(open.dir, 'reproduce.json'),
-      note: `records: every run retrained into ${rel(root, open.dir)} by npm run reproduce (started ${open.marker.startedAt.slice(0, 16)}, resumed after an interruption); --reuse re-plots the committed records instead`,
+      note: `records: every run retrained into ${rel(root, open.dir)} by npm run reproduce (started ${open.marker.startedAt.slice(0, 16)}, continued: not every notebook had run on it yet); --reuse re-plots the committed records instead`,
     };
   }
   const date = now.toISOString().slice(0, 10);

@@ -32,7 +32,7 @@ test('a fresh run trains into a new folder, an interrupted one is resumed, a com
   const again = planRecords(root, 'notebook', false, env, new Date('2026-12-04T10:00:00Z'));
   assert.equal(again.dir, first.dir);
   assert.ok(again.resumed);
-  assert.match(again.note, /resumed after an interruption/);
+  assert.match(again.note, /continued: not every notebook had run on it yet/);
   assert.equal(committedRecordsDir(root, 'notebook'), resultsDir('notebook'), 'an unfinished folder is not re-plotted');
 
   // Every notebook ran on it: complete; --reuse reads it, and the next fresh run starts a new folder.
