@@ -133,13 +133,15 @@ export function specHash(spec: RunSpec): string {
 /**
  * The results folder for runs of a scale, unless the caller names one (`--results`): DMM_RESULTS_DIR when set
  * (relative to the kit root); at smoke scale `<kit>/.cache/results-smoke`, git-ignored, so CI and smoke runs
- * from the command line never write the committed results/; else `<kit>/results`. The command line and the
+ * from the command line never write the committed results/; at paper scale `<kit>/results/paper` (the GPU
+ * host's records, committed apart from the notebook scale's); else `<kit>/results`. The command line and the
  * notebooks both choose their folder here.
  */
 export function resultsDir(scale: string): string {
   const env = process.env.DMM_RESULTS_DIR;
   if (env) return path.resolve(kitRoot(), env);
-  return scale === 'smoke' ? path.join(kitRoot(), '.cache', 'results-smoke') : path.join(kitRoot(), 'results');
+  if (scale === 'smoke') return path.join(kitRoot(), '.cache', 'results-smoke');
+  return scale === 'paper' ? path.join(kitRoot(), 'results', 'paper') : path.join(kitRoot(), 'results');
 }
 
 /** Where a run's record lives: `<resultsDir>/<experiment>/<specHash>.json`. */

@@ -2,8 +2,8 @@
  * The kit's scales: how much one run trains and evaluates. Every count of every scale is here, so the
  * README table, the notebooks' captions and the CLI read one source.
  *   smoke     seconds, for CI: tiny models, a few steps;
- *   notebook  the committed notebooks: about a minute per run on the 2-core machine, so that all of them
- *             (58 runs) fit an hour;
+ *   notebook  the committed notebooks: 2,000 steps per run at D = 32, a few minutes per run on the 2-core
+ *             machine, so that all of them (34 runs, budget.ts) fit about an hour;
  *   quick     a first real run from the CLI: minutes per run, official widths;
  *   paper     the official counts (docs/spec.md §9 and §10).
  */
@@ -68,13 +68,23 @@ export const RUN_SCALES: Readonly<Record<Scale, Readonly<RunScale>>> = Object.fr
     dataScale: 'smoke',
   }),
   notebook: Object.freeze({
-    // Sized from steps measured on the 2-core machine (wasm, one thread, quiet): at D=32, batch 32 a step
-    // takes DMM ~70 ms, DC ~70, DT ~150-200, Decision Mamba ~240, and an evaluation step of 5 episodes
-    // 7-27 ms. 500 steps and two evaluations of 5 full-length episodes per run, all nine datasets in the
-    // main table, fit the 60-minute budget with two worker processes.
-    iterations: 2,
-    stepsPerIteration: 250,
-    warmupSteps: 50,
+    // 4 × 500 = 2,000 steps for every model (4× the 500 before), at D = 32 and batch 32: the official widths do
+    // not fit. Measured with bench/engine.ts (hopper, batch 32, --seconds 2, ms per step on the path training
+    // takes on the CPU: DMM fused, the others tfjs-wasm) on the 2-core machine at load 2.4–5.5 (three other
+    // agents): D 32: DMM 52, DC 45, DT 89, Decision Mamba 284; official D: DMM 64 154, DC 128 174 (256: 647),
+    // DT 128 654, Decision Mamba 128 1,012. An evaluation of 5 episodes steps ≤ 1,000 times at one model call
+    // (D 32: 1.7–3.6 ms, Decision Mamba 14) plus ~1 ms of 5 MuJoCo steps: ~4 s, ~16 s for Decision Mamba.
+    // At 2,000 steps, the old coverage of 58 runs (36 in the main table) comes to ~13,700 process-s of training
+    // alone (Decision Mamba's 15 runs: 8,500), ~1 h 55 min on two workers: it cannot fit. So budget.ts trains
+    // the main table on the three `medium` datasets at this scale (34 runs; sweeps unchanged on hopper-medium):
+    // ~6,200 s of training (scaling ms per step with K and D: DMM 1,400, Decision Mamba 3,500, DT 730,
+    // DC 590) + ~750 s of 4 evaluations ≈ 58 min on two workers, plus ~12 min of notebook overhead (the 500-step
+    // reproduce: 54 min wall for 83 process-min of runs) ≈ 70 min at today's load. A 1.5× faster CPU path for
+    // DT, DC and Decision Mamba saves ~1,600 process-s (≈ 57 min in all); the next cuts would be 2 evaluations
+    // instead of 4 (~3 min) or Decision Mamba's second protocol seed (~5 min).
+    iterations: 4,
+    stepsPerIteration: 500,
+    warmupSteps: 200,
     batchSize: 32,
     modelOverrides: Object.freeze({ hiddenSize: 32 }),
     episodesPerTarget: 5,

@@ -15,31 +15,45 @@ export interface RunnerOptions {
   from?: string;
   /** Seconds a single cell may run before it fails; undefined = no limit. */
   cellTimeout?: number;
+  /** Re-plot from the committed records instead of retraining every run into a fresh folder (records.ts). */
+  reuse: boolean;
   help: boolean;
 }
 
-export const RUNNER_USAGE = `Usage: npm run reproduce -- [--scale smoke|notebook|quick|paper] [--only NN | --from NN] [--cell-timeout SECONDS]
-  --scale         smoke (seconds, CI), notebook (default; about a minute per run, the committed outputs),
+export const RUNNER_USAGE = `Usage: npm run reproduce -- [--scale smoke|notebook|quick|paper] [--reuse] [--only NN | --from NN] [--cell-timeout SECONDS]
+  --scale         smoke (seconds, CI), notebook (default; a few minutes per run, the committed outputs),
                   quick (minutes per run), paper (the official counts)
+  --reuse         re-plot from the committed records (results/, results/paper/ at paper scale, or the newest
+                  finished results/reproduce/<scale>-*/); without it every run retrains into a new folder
+                  results/reproduce/<scale>-<date>/, and an interrupted one is resumed by the next run
   --only NN       run notebook NN only (e.g. --only 03)
   --from NN       run notebook NN and every later one
   --cell-timeout  fail a cell that runs longer than this many seconds (default: no limit; 1200 at smoke scale)`;
 
-const OPTIONS = ['--scale', '--only', '--from', '--cell-timeout', '--help'] as const;
+const OPTIONS = ['--scale', '--only', '--from', '--cell-timeout', '--reuse', '--help'] as const;
 
 /** Parses the runner's arguments; bad input throws a one-line KitError naming the fix. */
 export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
   const fn = 'run-notebooks';
   const values: Record<string, string> = {};
   let help = false;
+  let reuse = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       help = true;
       continue;
     }
+    if (arg === '--reuse') {
+      reuse = true;
+      continue;
+    }
     const eq = arg.indexOf('=');
     const key = eq >= 0 ? arg.slice(0, eq) : arg;
+    check(
+      key !== '--reuse',
+      () => `Error in ${fn}: --reuse is a switch and takes no value, got '${arg}'. Write --reuse.`,
+    );
     check(
       (OPTIONS as readonly string[]).includes(key),
       () => `Error in ${fn}: unknown option '${arg}'. Did you mean '${nearest(key, OPTIONS)}'? See --help.`,
@@ -68,6 +82,11 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
     check(/^\d{1,2}$/.test(v), () => `Error in ${fn}: ${key} must be a notebook number like 03, got '${v}'.`);
     return v.padStart(2, '0');
   };
+  check(
+    !(reuse && scale === 'smoke'),
+    () =>
+      `Error in ${fn}: --reuse must come with a committed scale (notebook, quick, paper), got smoke, whose records are a scratch cache (.cache/results-smoke/). Drop --reuse.`,
+  );
   let cellTimeout: number | undefined = scale === 'smoke' ? 1200 : undefined;
   if (values['--cell-timeout'] !== undefined) {
     const t = Number(values['--cell-timeout']);
@@ -78,7 +97,7 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
     );
     cellTimeout = t;
   }
-  return { scale: scale as Scale, only: number('--only'), from: number('--from'), cellTimeout, help };
+  return { scale: scale as Scale, only: number('--only'), from: number('--from'), cellTimeout, reuse, help };
 }
 
 export interface NotebookEntry {

@@ -7,6 +7,7 @@
  * Where outputs go: at every scale but smoke the executed copy replaces the notebook in notebooks/ and
  * figures go to figures/ (the committed outputs); at smoke scale executed copies go to
  * .cache/notebooks-smoke/ and figures to .cache/figures-smoke/, so `npm test` never changes committed files.
+ * Which records the notebooks train into or re-plot from (a fresh folder, or --reuse): ./records.ts.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,6 +16,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { check, KitError, nearest } from '../util/check';
 import { checkChromium } from '../figures/render';
 import { kitRoot } from '../figures/paths';
+import { committedRecordsDir, markNotebookDone, planRecords, type RecordsPlan } from './records';
 import { resultsMarkdown } from './results-doc';
 import {
   listNotebooks,
@@ -247,6 +249,7 @@ function printTable(results: NotebookResult[], scale: string, root: string): voi
 export async function main(argv: readonly string[]): Promise<number> {
   let options: RunnerOptions;
   let selected: NotebookEntry[];
+  let records: RecordsPlan;
   const root = kitRoot();
   const env: NodeJS.ProcessEnv = { ...process.env };
   try {
@@ -265,6 +268,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     else
       env.DMM_FIGURES_DIR = env.DMM_FIGURES_DIR ? path.resolve(root, env.DMM_FIGURES_DIR) : path.join(root, 'figures');
     preflight(root, env);
+    records = planRecords(root, options.scale, options.reuse, env);
+    env.DMM_RESULTS_DIR = records.dir;
+    if (records.note) env.DMM_RECORDS_NOTE = records.note;
   } catch (err) {
     if (err instanceof KitError) {
       console.error(err.message);
@@ -275,7 +281,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   console.log(
     `Running ${selected.length} notebook${selected.length === 1 ? '' : 's'} at scale ${options.scale}; figures go to ${path.relative(root, env.DMM_FIGURES_DIR!) || '.'}/`,
   );
+  if (records.note) console.log(records.note.replace(/^records: /, 'Records: '));
   const results: NotebookResult[] = [];
+  const all = listNotebooks(path.join(root, 'notebooks')).map((e) => e.name);
   for (const entry of selected) {
     console.log(`- ${entry.name} ...`);
     const result = await runNotebook(entry, options, root, env);
@@ -292,12 +300,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     console.log(`  done in ${formatSeconds(result.seconds)}`);
+    markNotebookDone(records, entry.name, result.seconds, all);
   }
   printTable(results, options.scale, root);
   // The committed notebooks changed: docs/results.md (the README's Results section) is copied from them.
   if (options.scale !== 'smoke') {
     const doc = path.join(root, 'docs', 'results.md');
-    writeFileAtomic(doc, resultsMarkdown(root));
+    writeFileAtomic(
+      doc,
+      resultsMarkdown(root, options.scale === 'notebook' ? records.dir : committedRecordsDir(root, 'notebook')),
+    );
     console.log(`\nwrote ${path.relative(root, doc)} from the executed notebooks`);
   }
   return 0;

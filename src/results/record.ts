@@ -124,6 +124,9 @@ export function readRecord(file: string): RunRecord {
   for (const it of rec.iterations) {
     if (!Array.isArray(it.targets) || it.targets.some((t) => typeof t.normalizedScore !== 'number'))
       bad(file, `iteration ${it.iteration} without numeric target scores`);
+    // Every episode's return is kept, so any protocol can be recomputed later (src/results/scores.ts).
+    if (it.targets.some((t) => !Array.isArray(t.returns) || t.returns.some((v) => typeof v !== 'number')))
+      bad(file, `iteration ${it.iteration} without its per-episode returns`);
   }
   // A row's seed count is its number of finished records, so each must carry both protocols' numbers.
   if (rec.status === 'finished' && !('scores' in rec)) bad(file, 'a finished record without scores');

@@ -7,8 +7,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { downloadForSyncRead, initBackend } from '../backend';
-import { bestOfficial, bestPerTarget, finalScore, type ScoreMatrix } from '../eval/protocols';
-import { primaryTarget } from '../config/presets';
 import { resolveRun } from '../config/resolve';
 import { checkpointDir, normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
 import { evaluate } from '../eval/rollout';
@@ -20,6 +18,7 @@ import {
   type IterationRecord,
   type RunRecord,
 } from '../results/record';
+import { scoresFromEpisodes } from '../results/scores';
 import { REPO_ROOT } from '../data/paths';
 import { removeStaleTemps, stableStringify } from '../util/atomic';
 import { check } from '../util/check';
@@ -55,19 +54,6 @@ export interface RunOptions {
   workers?: number;
   /** Training path: the fused engine (default, where it covers the model) or tfjs op by op. */
   engine?: EngineChoice;
-}
-
-function scoresOf(rec: RunRecord): RunRecord['scores'] {
-  if (rec.iterations.length === 0) return undefined;
-  const m: ScoreMatrix = {
-    targets: rec.config.eval.targets as number[],
-    scores: rec.iterations.map((it) => it.targets.map((t) => t.normalizedScore)),
-  };
-  return {
-    best_official: bestOfficial(m),
-    final: finalScore(m, primaryTarget(rec.spec.env)),
-    bestPerTarget: bestPerTarget(m),
-  };
 }
 
 /**
@@ -264,7 +250,7 @@ export async function endIteration(
       iterations: record.iterations,
     },
   });
-  record.scores = scoresOf(record);
+  record.scores = scoresFromEpisodes(record);
   writeRecord(run.out, record);
 }
 
@@ -272,7 +258,7 @@ export async function endIteration(
 export function finishRun(run: OpenRun): RunRecord {
   const { record } = run;
   record.status = 'finished';
-  record.scores = scoresOf(record);
+  record.scores = scoresFromEpisodes(record);
   record.finishedAt = new Date().toISOString();
   record.wallSeconds = (Date.now() - run.t0) / 1000;
   writeRecord(run.file, record);

@@ -46,11 +46,11 @@ test('a spec resolves to preset → scale → overrides; trainer keys go to the 
   assert.throws(() => resolveTrainConfig({ lr: 1 } as never), /unknown option 'lr'/);
 });
 
-test('the notebook scale is its own scale: 2 × 250 steps at batch 32, D=32, 5 episodes of the primary target', () => {
+test('the notebook scale is its own scale: 4 × 500 steps at batch 32, D=32, 5 episodes of the primary target', () => {
   const nb = resolveRun({ model: 'dmamba', env: 'walker2d', dataset: 'medium', seed: 12, scale: 'notebook' });
   assert.deepEqual(
     [nb.train.iterations, nb.train.stepsPerIteration, nb.train.warmupSteps, nb.train.batchSize],
-    [2, 250, 50, 32],
+    [4, 500, 200, 32],
   );
   assert.equal(nb.model.hiddenSize, 32);
   assert.deepEqual(nb.eval.targets, [5000]);

@@ -47,7 +47,7 @@ test('cells shared between notebooks are identical specs (one training run each)
   }
 });
 
-test('notebook cells are notebook-scale specs, 58 runs in all, and the deviation label names the counts', () => {
+test('notebook cells are notebook-scale specs, 34 runs in all, and the deviation label names the counts', () => {
   const b = budgetFor('notebook');
   for (const c of allCells('notebook')) {
     assert.equal(c.scale, 'notebook');
@@ -58,13 +58,13 @@ test('notebook cells are notebook-scale specs, 58 runs in all, and the deviation
         k,
       );
   }
-  // The main table covers all nine datasets; the whole plan stays small enough for 60 minutes.
-  assert.equal(mainCells('notebook').length, 4 * 9 * b.seeds.length);
-  assert.equal(new Set(allCells('notebook').map(specHash)).size, 58);
+  // 2,000 steps per run: the main table on the three `medium` datasets, so the plan fits about an hour (scales.ts).
+  assert.equal(mainCells('notebook').length, 4 * 3 * b.seeds.length);
+  assert.equal(new Set(allCells('notebook').map(specHash)).size, 34);
   const c = cellCounts('notebook');
-  assert.deepEqual([c.steps, c.batchSize, c.episodesPerTarget, c.primaryOnly], [500, 32, 5, true]);
+  assert.deepEqual([c.steps, c.batchSize, c.episodesPerTarget, c.primaryOnly], [2000, 32, 5, true]);
   const label = deviation('notebook');
-  assert.match(label, /^notebook scale, NOT the official protocol: 2×250 = 500 training steps at batch 32/);
+  assert.match(label, /^notebook scale, NOT the official protocol: 4×500 = 2000 training steps at batch 32/);
   assert.match(label, /primary RTG target only/);
   assert.match(deviation('paper'), /Official counts: 10×10000 steps, 100 episodes per target/);
 });

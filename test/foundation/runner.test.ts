@@ -28,8 +28,14 @@ test('runner options: defaults, both spellings, per-scale cell timeout', () => {
     only: undefined,
     from: undefined,
     cellTimeout: undefined,
+    reuse: false,
     help: false,
   });
+  assert.equal(parseRunnerArgs(['--reuse', '--only', '03']).reuse, true);
+  assert.match(
+    messageOf(() => parseRunnerArgs(['--scale', 'smoke', '--reuse'])),
+    /--reuse must come with a committed scale/,
+  );
   const a = parseRunnerArgs(['--scale', 'smoke', '--only', '3']);
   assert.equal(a.scale, 'smoke');
   assert.equal(a.only, '03');
@@ -48,6 +54,7 @@ test('runner options: bad input gives one line naming the problem and the fix', 
     [['--only'], /option --only must be followed by a value/],
     [['--scale', 'quick', '--scale', 'paper'], /must be given once/],
     [['--cell-timeout', '-5'], /--cell-timeout must be a positive whole number/],
+    [['--reuse=yes'], /--reuse is a switch and takes no value/],
   ];
   for (const [argv, pattern] of cases) {
     const msg = messageOf(() => parseRunnerArgs(argv));
