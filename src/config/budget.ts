@@ -5,7 +5,7 @@
  * the 2-core machine. Every figure states the counts, and `deviation()` is the one sentence that labels them.
  */
 import { checkOneOf } from '../util/check';
-import { DATASET_KINDS, ENV_NAMES } from './names';
+import { ANTMAZE_KINDS, DATASET_KINDS, ENV_NAMES, type AntMazeKind } from './names';
 import { resolveRun } from './resolve';
 import { RUN_SCALES, SCALES, type Scale } from './scales';
 
@@ -15,9 +15,11 @@ export interface ExperimentBudget {
   seeds: readonly number[];
   /** Extra seeds for the protocol study on hopper-medium (DMM and Decision Mamba). */
   protocolSeeds: readonly number[];
-  /** Main-table coverage. */
+  /** Main-table coverage: MuJoCo envs × dataset kinds. */
   envs: readonly string[];
   datasets: readonly string[];
+  /** The main table's AntMaze section (env 'antmaze'): its dataset kinds, scored as success rates. */
+  antmaze: readonly AntMazeKind[];
   /** Local worker processes that train cells in parallel. */
   workers: number;
 }
@@ -25,16 +27,22 @@ export interface ExperimentBudget {
 /** The main table's three dataset kinds (the papers' D4RL MuJoCo table). */
 const TABLE_KINDS = DATASET_KINDS.filter((k) => ['medium', 'medium-replay', 'medium-expert'].includes(k));
 
-function budget(scale: Scale, protocolSeeds: number[], envs: readonly string[], datasets: readonly string[]) {
-  return Object.freeze({ scale, seeds: RUN_SCALES[scale].seeds, protocolSeeds, envs, datasets, workers: 2 });
+function budget(
+  scale: Scale,
+  protocolSeeds: number[],
+  envs: readonly string[],
+  datasets: readonly string[],
+  antmaze: readonly AntMazeKind[],
+): Readonly<ExperimentBudget> {
+  return Object.freeze({ scale, seeds: RUN_SCALES[scale].seeds, protocolSeeds, envs, datasets, antmaze, workers: 2 });
 }
 
 export const BUDGETS: Readonly<Record<Scale, Readonly<ExperimentBudget>>> = Object.freeze({
-  smoke: budget('smoke', [], ['hopper'], ['medium']),
-  // The main table on the three `medium` datasets only: 2,000 steps per run leave no time for all nine (scales.ts).
-  notebook: budget('notebook', [23], ENV_NAMES, ['medium']),
-  quick: budget('quick', [], ENV_NAMES, TABLE_KINDS),
-  paper: budget('paper', [], ENV_NAMES, TABLE_KINDS),
+  smoke: budget('smoke', [], ['hopper'], ['medium'], ['umaze']),
+  // The MuJoCo table on the three `medium` datasets only: 2,000 steps per run leave no time for all nine (scales.ts).
+  notebook: budget('notebook', [23], ENV_NAMES, ['medium'], ANTMAZE_KINDS),
+  quick: budget('quick', [], ENV_NAMES, TABLE_KINDS, ANTMAZE_KINDS),
+  paper: budget('paper', [], ENV_NAMES, TABLE_KINDS, ANTMAZE_KINDS),
 });
 
 export function budgetFor(scale: string): Readonly<ExperimentBudget> {

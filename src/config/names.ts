@@ -20,8 +20,21 @@ export type AntMazeName = (typeof ANTMAZE_NAMES)[number];
 export const ANTMAZE_KINDS = ['umaze', 'umaze-diverse'] as const;
 export type AntMazeKind = (typeof ANTMAZE_KINDS)[number];
 
+/** The maze an AntMaze dataset was recorded in, which is also the env its models are evaluated in. */
+export const ANTMAZE_MAZE_OF: Readonly<Record<AntMazeKind, AntMazeName>> = Object.freeze({
+  umaze: 'antmaze-umaze',
+  'umaze-diverse': 'antmaze-umaze',
+});
+
 /** The env a dataset was recorded in: a locomotion task or an AntMaze maze. */
 export type DatasetEnv = EnvName | AntMazeName;
+
+/**
+ * The env of a run spec: a locomotion task, or 'antmaze', the DMM code's env name for AntMaze (docs/spec.md §3.5,
+ * §8.9); an AntMaze run's dataset (`antmaze-<kind>`) names the maze it evaluates in (src/config/run-spec.ts).
+ */
+export const RUN_ENVS = [...ENV_NAMES, 'antmaze'] as const;
+export type RunEnv = (typeof RUN_ENVS)[number];
 
 /**
  * Every environment `makeEnv` and `VecEnv` build: the locomotion tasks, the mazes, and the AntMaze ant alone on

@@ -23,10 +23,13 @@ export function officialModelConfig(name: ModelName, env: string, dataset = 'med
       // Maze2D has no official DMM setup; the kit's protocol uses D = 128 (docs/spec.md §11, T-Maze2D).
       return { hiddenSize: env.includes('maze2d') ? 128 : 64, dsmMode: 'per-layer' };
     case 'dmamba':
+      // AntMaze: no official setting (Ota's code has MuJoCo and Atari only); the kit uses D 128, the table's
+      // width outside hopper (docs/spec.md §5).
       return { hiddenSize: env === 'hopper' && (dataset === 'medium' || dataset === 'medium-replay') ? 256 : 128 };
     case 'dt':
       return { hiddenSize: 128 };
     default:
+      // DC on AntMaze: its command-line defaults, D 128 and lr 1e-3 (docs/spec.md §6.2).
       return { hiddenSize: env === 'hopper' && dataset === 'medium' ? 256 : 128 };
   }
 }
@@ -35,12 +38,12 @@ export function officialModelConfig(name: ModelName, env: string, dataset = 'med
 export interface OfficialPreset {
   batchSize: number;
   learningRate: number;
-  /** RTG scale (docs/spec.md §8.9): 1000 for MuJoCo. */
+  /** RTG scale (docs/spec.md §8.9): 1000 for MuJoCo, 1 for the sparse-reward envs (antmaze, kitchen). */
   returnScale: number;
   weightDecay: number;
 }
 
-/** DMa's per-dataset learning rate (docs/spec.md §5 table). */
+/** DMa's per-dataset learning rate (docs/spec.md §5 table); AntMaze has none, and takes the table's 1e-3 outside hopper. */
 function dmambaLearningRate(env: string, dataset: string): number {
   if (env === 'hopper') return dataset === 'medium-expert' ? 1e-3 : 1e-4;
   return env === 'walker2d' && dataset === 'medium' ? 1e-4 : 1e-3;
@@ -81,12 +84,20 @@ const TARGETS: Readonly<Record<string, Readonly<Record<string, readonly number[]
     walker2d: [5000, 10000, 50000, 100000],
     antmaze: [1, 10, 100, 1000, 100000],
   },
+  // DMa's and DT's code have no AntMaze setting (docs/spec.md §10: their repositories cover MuJoCo and Atari
+  // only); the kit evaluates them at DMM's AntMaze list, so all four models see the same targets there.
   dmamba: {
     hopper: [1800, 3600, 7200, 36000, 72000],
     halfcheetah: [6000, 12000, 24000, 120000, 240000],
     walker2d: [2500, 5000, 10000, 50000, 100000],
+    antmaze: [1, 10, 100, 1000, 100000],
   },
-  dt: { hopper: [3600, 1800], halfcheetah: [12000, 6000], walker2d: [5000, 2500] },
+  dt: {
+    hopper: [3600, 1800],
+    halfcheetah: [12000, 6000],
+    walker2d: [5000, 2500],
+    antmaze: [1, 10, 100, 1000, 100000],
+  },
 });
 
 /** The target of the `final` protocol (docs/spec.md §10). */

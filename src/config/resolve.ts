@@ -6,7 +6,8 @@
  */
 import { resolveEvalConfig, type EvalConfig } from './eval';
 import { officialModelConfig, officialPreset, primaryTarget, rtgTargets } from './presets';
-import { normaliseRunSpec, type NormalRunSpec, type RunSpec } from './run-spec';
+import { evalEnvOf, normaliseRunSpec, type NormalRunSpec, type RunSpec } from './run-spec';
+import type { EnvId } from './names';
 import { RUN_SCALES, type DataScale } from './scales';
 import { resolveTrainConfig, TRAIN_KEYS, type TrainConfig } from './train';
 
@@ -16,6 +17,8 @@ export interface ResolvedRun {
   model: Readonly<Record<string, unknown>>;
   train: Readonly<TrainConfig>;
   eval: Readonly<EvalConfig>;
+  /** The env the evaluations run in (`evalEnvOf`): the task, or an AntMaze dataset's maze. */
+  evalEnv: EnvId;
   /** The size of kit-generated dataset the run trains on (data/recipes.json). */
   dataScale: DataScale;
 }
@@ -54,5 +57,5 @@ export function resolveRun(spec: RunSpec): ResolvedRun {
     ...scale.modelOverrides,
     ...modelOverrides,
   });
-  return { spec: s, model, train, eval: evalConfig, dataScale: scale.dataScale };
+  return { spec: s, model, train, eval: evalConfig, evalEnv: evalEnvOf(s), dataScale: scale.dataScale };
 }

@@ -11,14 +11,20 @@ import { stableStringify } from '../util/atomic';
 import { check, checkOneOf, nearest } from '../util/check';
 import { kitRoot } from '../util/kit-root';
 import {
+  ANTMAZE_KINDS,
+  ANTMAZE_MAZE_OF,
   DATA_SOURCES,
   DATASET_KINDS,
-  ENV_NAMES,
   EVAL_PADDINGS,
   MODEL_NAMES,
+  RUN_ENVS,
+  type AntMazeKind,
   type DataSource,
+  type EnvId,
+  type EnvName,
   type EvalPadding,
   type ModelName,
+  type RunEnv,
 } from './names';
 import { SCALES, type Scale } from './scales';
 
@@ -27,8 +33,12 @@ export const DEFAULT_EXPERIMENT = 'runs';
 
 export interface RunSpec {
   model: ModelName;
+  /** A locomotion task or 'antmaze' (RUN_ENVS). */
   env: string;
-  /** Dataset id, e.g. `hopper-medium` (what `loadDataset` takes); a bare kind `medium` normalises to it. */
+  /**
+   * Dataset id, e.g. `hopper-medium` or `antmaze-umaze-diverse` (what `loadDataset` takes); a bare kind
+   * (`medium`, `umaze-diverse`) normalises to it.
+   */
   dataset: string;
   seed: number;
   scale: Scale;
@@ -56,6 +66,21 @@ export const RUN_SPEC_KEYS = [
 ] as const;
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** The dataset kinds a run env trains on (docs/spec.md §8.2): D4RL's gym-mujoco kinds, or AntMaze's. */
+export function datasetKindsOf(env: RunEnv): readonly string[] {
+  return env === 'antmaze' ? ANTMAZE_KINDS : DATASET_KINDS;
+}
+
+/**
+ * The env a run is evaluated in (docs/spec.md §10): its locomotion task, or the maze its AntMaze dataset was
+ * recorded in (antmaze-umaze and antmaze-umaze-diverse: `antmaze-umaze`, 700-step episodes that end at the goal).
+ */
+export function evalEnvOf(spec: RunSpec): EnvId {
+  const n = normaliseRunSpec(spec, 'evalEnvOf');
+  if (n.env !== 'antmaze') return n.env as EnvName;
+  return ANTMAZE_MAZE_OF[n.dataset.slice('antmaze-'.length) as AntMazeKind];
+}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -88,10 +113,11 @@ export function normaliseRunSpec(spec: unknown, fn = 'normaliseRunSpec'): Normal
     );
   }
   const model = checkOneOf(fn, 'model', spec.model, MODEL_NAMES);
-  const env = checkOneOf(fn, 'env', spec.env, ENV_NAMES);
-  const validDatasets = DATASET_KINDS.map((k) => `${env}-${k}`);
-  // A bare kind (`medium`) means `<env>-medium`, so callers that keep env and kind apart hash the same.
-  const given = (DATASET_KINDS as readonly unknown[]).includes(spec.dataset)
+  const env = checkOneOf(fn, 'env', spec.env, RUN_ENVS);
+  const kinds = datasetKindsOf(env);
+  const validDatasets = kinds.map((k) => `${env}-${k}`);
+  // A bare kind (`medium`, `umaze`) means `<env>-<kind>`, so callers that keep env and kind apart hash the same.
+  const given = (kinds as readonly unknown[]).includes(spec.dataset)
     ? `${env}-${spec.dataset as string}`
     : spec.dataset;
   const dataset = checkOneOf(fn, `dataset (for env '${env}')`, given, validDatasets);

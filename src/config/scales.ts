@@ -3,7 +3,7 @@
  * README table, the notebooks' captions and the CLI read one source.
  *   smoke     seconds, for CI: tiny models, a few steps;
  *   notebook  the committed notebooks: 2,000 steps per run at D = 32, a few minutes per run on the 2-core
- *             machine, so that all of them (34 runs, budget.ts) fit about an hour;
+ *             machine, so that all of them (the runs budget.ts plans) fit about an hour;
  *   quick     a first real run from the CLI: minutes per run, official widths;
  *   paper     the official counts (docs/spec.md §9 and §10).
  */
@@ -82,6 +82,8 @@ export const RUN_SCALES: Readonly<Record<Scale, Readonly<RunScale>>> = Object.fr
     // reproduce: 54 min wall for 83 process-min of runs) ≈ 70 min at today's load. A 1.5× faster CPU path for
     // DT, DC and Decision Mamba saves ~1,600 process-s (≈ 57 min in all); the next cuts would be 2 evaluations
     // instead of 4 (~3 min) or Decision Mamba's second protocol seed (~5 min).
+    // AntMaze (issue 21) adds 9 runs: the four models on umaze and umaze-diverse, and Decision Mamba at K = 8 for
+    // notebook 06 (43 in all, test/experiments/plan.test.ts).
     iterations: 4,
     stepsPerIteration: 500,
     warmupSteps: 200,

@@ -6,6 +6,7 @@
  */
 import {
   ANTMAZE_KINDS,
+  ANTMAZE_MAZE_OF,
   DATASET_KINDS,
   ENV_NAMES,
   type AntMazeKind,
@@ -13,16 +14,21 @@ import {
   type DatasetEnv,
   type DatasetKind,
   type EnvName,
+  type RunEnv,
 } from '../config/names';
 import { check, nearest } from '../util/check';
 
-/** Observation, action, qpos and qvel sizes (docs/spec.md §15.2; AntMaze: docs/envs.md). */
+/**
+ * Observation, action, qpos and qvel sizes (docs/spec.md §15.2; AntMaze: docs/envs.md), per dataset env and per
+ * run env ('antmaze', whose mazes share the ant's sizes).
+ */
 export const ENV_DIMS: Readonly<
-  Record<DatasetEnv, { observationDim: number; actionDim: number; nq: number; nv: number }>
+  Record<DatasetEnv | RunEnv, { observationDim: number; actionDim: number; nq: number; nv: number }>
 > = Object.freeze({
   hopper: { observationDim: 11, actionDim: 3, nq: 6, nv: 6 },
   halfcheetah: { observationDim: 17, actionDim: 6, nq: 9, nv: 9 },
   walker2d: { observationDim: 17, actionDim: 6, nq: 9, nv: 9 },
+  antmaze: { observationDim: 29, actionDim: 8, nq: 15, nv: 14 },
   'antmaze-umaze': { observationDim: 29, actionDim: 8, nq: 15, nv: 14 },
   'antmaze-medium': { observationDim: 29, actionDim: 8, nq: 15, nv: 14 },
   'antmaze-large': { observationDim: 29, actionDim: 8, nq: 15, nv: 14 },
@@ -42,7 +48,8 @@ export const REFERENCE_SCORES: Readonly<Record<string, { min: number; max: numbe
 
 /**
  * D4RL's normalised score, 100·(return − MIN)/(MAX − MIN) (the usual "D4RL score", 0–100). The evaluator
- * passes the mean return over episodes (docs/spec.md §10).
+ * passes the mean return over episodes (docs/spec.md §10). On AntMaze (MIN 0, MAX 1, an episode's return 0 or 1)
+ * it is 100 × the success rate, not comparable with the MuJoCo scores.
  */
 export function normalizedScore(env: string, episodeReturn: number): number {
   const ref = referenceScores(env);
@@ -139,7 +146,7 @@ export function parseAntMazeName(id: string, fn = 'parseAntMazeName'): AntMazeDa
   );
   const k = kind as AntMazeKind;
   return {
-    env: `antmaze-${k.split('-')[0]}` as AntMazeName,
+    env: ANTMAZE_MAZE_OF[k],
     kind: k,
     name: clean,
     d4rlId: `${clean}-v2`,

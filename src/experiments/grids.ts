@@ -3,7 +3,15 @@
  * drift from what the notebooks read: `node --import tsx src/experiments/grids.ts` rewrites them, and a
  * test checks the committed files equal this output. Cells shared with notebook 03 live only in its grid.
  */
-import { contextCells, dmambaCells, dmmAblationCells, EXPERIMENTS, mainCells, sizeCells } from './plan';
+import {
+  antmazeGradientCells,
+  contextCells,
+  dmambaCells,
+  dmmAblationCells,
+  EXPERIMENTS,
+  mainCells,
+  sizeCells,
+} from './plan';
 import { paperGrid, writePaperGrid } from './report';
 
 export function paperGrids(): { notebook: string; grid: Record<string, unknown> }[] {
@@ -14,7 +22,16 @@ export function paperGrids(): { notebook: string; grid: Record<string, unknown> 
         '03-main-results',
         EXPERIMENTS.main,
         mainCells('paper'),
-        'Notebook 03 (and the shared cells of 04-09, 11): DT, DC, Decision Mamba, DMM x 9 D4RL MuJoCo datasets x 5 seeds, official configs (docs/spec.md §11 T-MuJoCo, T1).',
+        'Notebook 03 (and the shared cells of 04-09, 11): DT, DC, Decision Mamba, DMM x (9 D4RL MuJoCo datasets + antmaze-umaze, antmaze-umaze-diverse) x 5 seeds, official configs (docs/spec.md §11 T-MuJoCo, T-AntMaze, T1).',
+      ),
+    },
+    {
+      notebook: '06-gradient-norms',
+      grid: paperGrid(
+        '06-gradient-norms',
+        EXPERIMENTS.gradient,
+        antmazeGradientCells('paper'),
+        "Notebook 06's own AntMaze cells (DMM Figure 4, AntMaze panel): Decision Mamba at K=8 on antmaze-umaze, 5 seeds; DMM's are main-table cells, the hopper panel reads grids/07-context-length.json.",
       ),
     },
     {

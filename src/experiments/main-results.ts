@@ -1,10 +1,12 @@
 /**
  * Notebook 03: DT, DC, Decision Mamba and DMM on hopper/halfcheetah/walker2d × medium/medium-replay/
- * medium-expert (docs/spec.md §11 T-MuJoCo, T1), both protocols of §10, a table and a grouped bar chart.
+ * medium-expert (docs/spec.md §11 T-MuJoCo, T1), both protocols of §10, a table and a grouped bar chart; and the
+ * AntMaze section (T-AntMaze: antmaze-umaze, antmaze-umaze-diverse), its own table and chart, because its scores
+ * are success rates (§10: references 0 and 1), so they stay out of the MuJoCo average and ranking.
  * Paper numbers are shown only where docs/spec.md §11 "Known numbers" gives them.
  */
 import { meanStd } from '../eval/protocols';
-import type { Data } from '../figures';
+import type { Data, FigureSpec } from '../figures';
 import type { RunRecord } from '../results/record';
 import { budgetFor } from '../config/budget';
 import { DMAMBA_HOPPER_MEDIUM, LITERATURE_DT } from '../results/paper-numbers';
@@ -19,6 +21,7 @@ import {
   paperNote,
   runsMeta,
   seedErrorBars,
+  seedsOf,
   type NotebookResult,
 } from './report';
 
@@ -31,9 +34,15 @@ export function scoresOf(records: readonly RunRecord[], model: string, dataset: 
     .map((r) => r.scores![protocol]);
 }
 
+/** The MuJoCo datasets of the main table at this scale. */
 export function datasetsOf(scale: string): string[] {
   const b = budgetFor(scale);
   return b.envs.flatMap((e) => b.datasets.map((k) => `${e}-${k}`));
+}
+
+/** The AntMaze datasets of the main table at this scale (its own section). */
+export function antmazeDatasetsOf(scale: string): string[] {
+  return budgetFor(scale).antmaze.map((k) => `antmaze-${k}`);
 }
 
 export function groupedBars(records: readonly RunRecord[], datasets: readonly string[], protocol: Protocol): Data[] {
@@ -69,6 +78,85 @@ export function groupedBars(records: readonly RunRecord[], datasets: readonly st
   return traces;
 }
 
+/** A cell of the AntMaze table: mean ± std over seeds with n, or a note that no run of it finished. */
+function antmazeCell(records: readonly RunRecord[], model: Model, dataset: string, protocol: Protocol): string {
+  const m = meanStd(scoresOf(records, model, dataset, protocol));
+  return m.n === 0 ? 'not run' : `${fmtMs(m)} (n = ${m.n})`;
+}
+
+/**
+ * The AntMaze section: a table of success rates (%) per model and protocol, labelled with scale and seeds, "not
+ * run" where no record finished, and one grouped bar chart with both protocols.
+ */
+export function antmazeSection(
+  records: readonly RunRecord[],
+  scale: string,
+): { table: string; figure: FigureSpec; line: string } {
+  const datasets = antmazeDatasetsOf(scale);
+  const am = records.filter((r) => datasets.includes(r.dataset.id));
+  const seeds = seedsOf(am);
+  const label = `${scale} scale, seeds ${seeds.length ? seeds.join(', ') : 'none'}`;
+  const rows = datasets.map((d) => [
+    d,
+    label,
+    ...MODELS.flatMap((m) => [antmazeCell(records, m, d, 'best_official'), antmazeCell(records, m, d, 'final')]),
+  ]);
+  const head = [
+    'AntMaze dataset (success %)',
+    'scale, seeds',
+    ...MODELS.flatMap((m) => [`${MODEL_LABELS[m]} best`, `${MODEL_LABELS[m]} final`]),
+  ];
+  const x = datasets.flatMap((d) => [`${d} best_official`, `${d} final`]);
+  const data: Data[] = MODELS.map((m: Model) => {
+    const s = datasets.flatMap((d) =>
+      (['best_official', 'final'] as Protocol[]).map((p) => meanStd(scoresOf(records, m, d, p))),
+    );
+    return {
+      type: 'bar',
+      name: MODEL_LABELS[m],
+      x,
+      y: s.map((v) => (v.n ? v.mean : null)),
+      // Printed values, so a 0% bar reads as measured and stays apart from a missing (not run) one.
+      text: s.map((v) => (v.n ? fmt(v.mean, 0) : '')),
+      textposition: 'outside',
+      error_y: seedErrorBars(s),
+    } as Data;
+  });
+  const figure: FigureSpec = {
+    notebook: '03-main-results',
+    scale,
+    ...runsMeta(am, scale),
+    name: '03-main-results-antmaze',
+    data,
+    layout: {
+      title: { text: 'AntMaze success rate per dataset and protocol' },
+      barmode: 'group' as const,
+      yaxis: { title: { text: 'success rate (%)' }, range: [0, 100] },
+      legend: { orientation: 'h' as const, y: -0.25 },
+    },
+    width: 900,
+    height: 480,
+    caption:
+      `AntMaze success rate (%) = D4RL's normalised score with references 0 and 1 (docs/spec.md §10), mean ± population std over seeds, ` +
+      `of DT, DC, Decision Mamba and DMM (DMM with the official shared-frozen DSM) on the kit's antmaze-umaze and antmaze-umaze-diverse data, ` +
+      `evaluated in antmaze-umaze (700-step episodes that end at the goal). Not comparable with the MuJoCo scores, and not in their average. ` +
+      `Official AntMaze width: D=128 for all four models (DMM's run script; the others' defaults, src/config/presets.ts). ` +
+      `Each bar is labelled with its value; a missing bar and label is a cell with no finished run. The paper's AntMaze values are not available to the kit.`,
+  };
+  const parts = datasets.map(
+    (d) =>
+      `${d}: ${MODELS.map((m) => {
+        const v = meanStd(scoresOf(records, m, d, 'best_official'));
+        return `${MODEL_LABELS[m]} ${v.n ? fmt(v.mean) : 'not run'}`;
+      }).join(', ')}`,
+  );
+  const episodes = [...new Set(am.map((r) => Number(r.config.eval.episodesPerTarget)))].join('/');
+  const line = am.length
+    ? `AntMaze success rate (best_official, %; ${label}; ${episodes} episodes per evaluation; kept out of the MuJoCo average): ${parts.join('; ')}. `
+    : `AntMaze: no run finished at this scale (${datasets.join(', ')} not run). `;
+  return { table: markdownTable(head, rows), figure, line };
+}
+
 /** Notebook 03's runs: trains what the cache lacks, returns every cell's record. */
 export function mainRuns(scale: string): Promise<CellsReport> {
   return runCells(mainCells(scale), { scale, workers: budgetFor(scale).workers });
@@ -92,12 +180,14 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
     'DT lit. (D4RL)',
   ];
   const table = markdownTable(head, rows);
+  const antmaze = antmazeSection(records, scale);
+  const mujoco = records.filter((r) => datasets.includes(r.dataset.id));
   const common = {
     notebook: '03-main-results',
     scale,
-    ...runsMeta(records, scale),
+    ...runsMeta(mujoco, scale),
   };
-  const figures = (['best_official', 'final'] as Protocol[]).map((protocol) => ({
+  const figures: FigureSpec[] = (['best_official', 'final'] as Protocol[]).map((protocol) => ({
     ...common,
     name: protocol === 'best_official' ? '03-main-results' : '03-main-results-final',
     data: groupedBars(records, datasets, protocol),
@@ -130,7 +220,8 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
   const means = MODELS.filter((m) => avg[m]).map((m) => ({ m, v: meanStd(avg[m]).mean }));
   means.sort((a, b) => b.v - a.v);
   let finding: string;
-  if (means.length === 0) finding = `No run finished, so there is nothing to compare. ${cellsLine(cells)}`;
+  if (means.length === 0)
+    finding = `No MuJoCo run finished, so there is nothing to compare. ${antmaze.line}${cellsLine(cells)}`;
   else {
     const top = means[0].m as Model;
     finding =
@@ -144,11 +235,12 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
       (scale !== 'paper'
         ? `This is a ${scale}-scale run (far fewer steps, episodes and seeds than the papers) on kit-generated data, so absolute scores are not comparable to the papers'. `
         : '') +
+      antmaze.line +
       cellsLine(cells);
   }
   return {
-    figures,
-    tables: [table],
+    figures: [...figures, antmaze.figure],
+    tables: [table, antmaze.table],
     finding,
     cells,
     numbers: { means: Object.fromEntries(means.map((x) => [x.m, x.v])) },

@@ -27,6 +27,7 @@ export const EXPERIMENTS = {
   context: 'context-length',
   dmmAblations: 'dmm-ablations',
   dmamba: 'decision-mamba',
+  gradient: 'gradient-norms',
 } as const;
 
 function spec(
@@ -51,14 +52,17 @@ function spec(
   };
 }
 
-/** Notebook 03: every model × env × dataset × seed. */
+/** Notebook 03: every model × env × dataset × seed, MuJoCo then AntMaze (docs/spec.md §11 T-MuJoCo, T-AntMaze). */
 export function mainCells(scale: string): RunSpec[] {
   const b = budgetFor(scale);
   const out: RunSpec[] = [];
-  for (const model of MODELS)
+  for (const model of MODELS) {
     for (const env of b.envs)
       for (const kind of b.datasets)
         for (const seed of b.seeds) out.push(spec(scale, model, env, kind, seed, EXPERIMENTS.main));
+    for (const kind of b.antmaze)
+      for (const seed of b.seeds) out.push(spec(scale, model, 'antmaze', kind, seed, EXPERIMENTS.main));
+  }
   return out;
 }
 
@@ -128,6 +132,19 @@ export function contextCells(scale: string): RunSpec[] {
         else out.push(spec(scale, model, 'hopper', 'medium', seed, EXPERIMENTS.context, { contextLength: k }));
       }
   return out;
+}
+
+/**
+ * Notebook 06's AntMaze panel (DMM Figure 4): DMM and Decision Mamba at K = 8 on antmaze-umaze. DMM's is the
+ * main-table cell; Decision Mamba's official K is 20, so its K = 8 run is the notebook's own.
+ */
+export function antmazeGradientCells(scale: string): RunSpec[] {
+  const b = budgetFor(scale);
+  if (!b.antmaze.includes('umaze')) return [];
+  return b.seeds.flatMap((seed) => [
+    spec(scale, 'dmm', 'antmaze', 'umaze', seed, EXPERIMENTS.main),
+    spec(scale, 'dmamba', 'antmaze', 'umaze', seed, EXPERIMENTS.gradient, { contextLength: 8 }),
+  ]);
 }
 
 export interface Variant {

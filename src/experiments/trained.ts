@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend, tf } from '../backend';
-import type { EnvName, ModelName } from '../config/names';
+import type { ModelName } from '../config/names';
+import { evalEnvOf } from '../config/run-spec';
 import { makeEnv } from '../envs';
 import { primaryTarget } from '../config/presets';
 import { createModel, type ModelInputs, type SequenceModel } from '../models';
@@ -117,7 +118,7 @@ export async function episodeWindows(
   const { model } = t;
   const K = Number((model.config as Record<string, unknown>).contextLength);
   const { stateDim: s, actDim: a } = model.dims;
-  const env = await makeEnv(t.record.spec.env as EnvName, { seed });
+  const env = await makeEnv(evalEnvOf(t.record.spec), { seed });
   const scale = Number(t.record.config.train.returnScale ?? 1000);
   const hist: Window[] = [];
   const S: Float32Array[] = [];

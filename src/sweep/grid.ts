@@ -7,7 +7,8 @@
  *   "scale": "quick",                    // smoke | notebook | quick | paper
  *   "models": ["dmm", "dt"],             // the product models × envs × datasets × seeds ...
  *   "envs": ["hopper", "walker2d"],
- *   "datasets": ["medium", "medium-replay"],   // kinds; a cell's dataset id is `<env>-<kind>`
+ *   "datasets": ["medium", "medium-replay"],   // kinds; a cell's dataset id is `<env>-<kind>`; each env takes
+ *                                               // its own kinds (antmaze: umaze, umaze-diverse)
  *   "seeds": [12, 23, 34, 45, 51],
  *   "overrides": { "dropout": 0.1 },     // model-config overrides for every cell (optional)
  *   "evalPadding": "official",           // optional, docs/spec.md quirk 1
@@ -21,9 +22,10 @@
  */
 import * as fs from 'fs';
 import { check, nearest } from '../util/check';
-import { DATASET_KINDS } from '../config/names';
+import { ANTMAZE_KINDS, DATASET_KINDS } from '../config/names';
 import { SCALES } from '../config/scales';
-import { normaliseRunSpec, specHash, type RunSpec } from '../config/run-spec';
+import { datasetKindsOf, normaliseRunSpec, specHash, type RunSpec } from '../config/run-spec';
+import type { RunEnv } from '../config/names';
 
 export const GRID_KEYS = [
   'experiment',
@@ -128,19 +130,35 @@ export function expandGrid(grid: unknown, file = 'grid'): GridCell[] {
     const envs = nonEmptyList(fn, 'envs', g.envs);
     const kinds = nonEmptyList(fn, 'datasets', g.datasets);
     const seeds = nonEmptyList(fn, 'seeds', g.seeds);
+    const allKinds: readonly string[] = [...DATASET_KINDS, ...ANTMAZE_KINDS];
     for (const kind of kinds) {
       check(
-        typeof kind === 'string' && (DATASET_KINDS as readonly string[]).includes(kind),
+        typeof kind === 'string' && allKinds.includes(kind),
         () =>
-          `Error in ${fn}: 'datasets' lists dataset kinds (${DATASET_KINDS.join(', ')}), got ${JSON.stringify(kind)}.` +
+          `Error in ${fn}: 'datasets' lists dataset kinds (${allKinds.join(', ')}), got ${JSON.stringify(kind)}.` +
           (typeof kind === 'string'
-            ? ` Did you mean '${nearest(kind.replace(/^[a-z0-9]+-(?=medium|expert|random)/, ''), DATASET_KINDS)}'?`
+            ? ` Did you mean '${nearest(kind.replace(/^[a-z0-9]+-(?=medium|expert|random|umaze)/, ''), allKinds)}'?`
             : ''),
       );
     }
+    // Each env takes the listed kinds that are its own (antmaze: umaze, umaze-diverse; the others D4RL's
+    // gym kinds), so one grid covers MuJoCo and AntMaze; a kind no env takes, or an env with none, is refused.
+    const own = (env: unknown) => kinds.filter((k) => datasetKindsOf(env as RunEnv).includes(k as string));
+    for (const env of envs)
+      check(
+        own(env).length > 0,
+        () =>
+          `Error in ${fn}: env ${JSON.stringify(env)} takes none of the listed datasets (${kinds.join(', ')}). Add one of ${datasetKindsOf(env as RunEnv).join(', ')}, or drop the env.`,
+      );
+    for (const kind of kinds)
+      check(
+        envs.some((env) => own(env).includes(kind)),
+        () =>
+          `Error in ${fn}: dataset kind '${kind}' belongs to none of the envs ${envs.join(', ')}. Add its env (antmaze for umaze kinds), or drop the kind.`,
+      );
     for (const model of models)
       for (const env of envs)
-        for (const kind of kinds)
+        for (const kind of own(env))
           for (const seed of seeds) {
             const spec: Record<string, unknown> = { ...base, model, env, dataset: `${env}-${kind}`, seed };
             if (gridOverrides !== undefined) spec.overrides = gridOverrides;

@@ -5,7 +5,7 @@
  * worker can group jobs by it (src/sweep/worker.ts) without the engine.
  */
 import type { ResolvedRun } from '../config/resolve';
-import type { EnvName } from '../config/names';
+import type { RunEnv } from '../config/names';
 import { ENV_DIMS } from '../data/d4rl-ids';
 import { stableStringify } from '../util/atomic';
 
@@ -14,7 +14,7 @@ export function packShapeKey(cfg: Readonly<ResolvedRun>): string {
   return stableStringify({
     model: cfg.spec.model,
     config: cfg.model,
-    dims: ENV_DIMS[cfg.spec.env as EnvName],
+    dims: ENV_DIMS[cfg.spec.env as RunEnv],
     batchSize: t.batchSize,
     gradClip: t.gradClip,
     iterations: t.iterations,

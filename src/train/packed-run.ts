@@ -14,7 +14,7 @@ import { resolveRun, type ResolvedRun } from '../config/resolve';
 import { packShapeKey } from './pack-key';
 import { normaliseRunSpec, recordPath, specHash, specLabel, type RunSpec } from '../config/run-spec';
 import { ENV_DIMS } from '../data/d4rl-ids';
-import type { EnvName } from '../config/names';
+import type { RunEnv } from '../config/names';
 import { initBackend } from '../backend';
 import { resolveModelConfig } from '../models';
 import { buildProgram, engineCpuDefaultGap, engineModelGap, type EngineModel } from '../engine/models';
@@ -293,7 +293,7 @@ function engineModelOfRun(cfg: ResolvedRun): EngineModel {
 
 function defaultMaxRuns(cfg: ResolvedRun, executor: 'cpu' | 'webgpu'): number {
   if (executor === 'cpu') return CPU_PACK_CAP;
-  const d = ENV_DIMS[cfg.spec.env as EnvName];
+  const d = ENV_DIMS[cfg.spec.env as RunEnv];
   const program = buildProgram(
     engineModelOfRun(cfg),
     { stateDim: d.observationDim, actDim: d.actionDim },

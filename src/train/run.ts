@@ -209,7 +209,7 @@ export async function endIteration(
   const { spec: s, cfg, record, dataset, model, trainer, sampler } = run;
   const e0 = Date.now();
   const targets = await evaluate(evalModel, {
-    env: s.env,
+    env: cfg.evalEnv,
     stateMean: dataset!.stateMean,
     stateStd: dataset!.stateStd,
     config: cfg.eval,

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { budgetFor, cellCounts, deviation } from '../../src/config/budget';
 import { paperGrids } from '../../src/experiments/grids';
 import {
+  antmazeGradientCells,
   contextCells,
   dmambaCells,
   dmmAblationCells,
@@ -47,7 +48,7 @@ test('cells shared between notebooks are identical specs (one training run each)
   }
 });
 
-test('notebook cells are notebook-scale specs, 34 runs in all, and the deviation label names the counts', () => {
+test('notebook cells are notebook-scale specs, 43 runs in all, and the deviation label names the counts', () => {
   const b = budgetFor('notebook');
   for (const c of allCells('notebook')) {
     assert.equal(c.scale, 'notebook');
@@ -58,9 +59,19 @@ test('notebook cells are notebook-scale specs, 34 runs in all, and the deviation
         k,
       );
   }
-  // 2,000 steps per run: the main table on the three `medium` datasets, so the plan fits about an hour (scales.ts).
-  assert.equal(mainCells('notebook').length, 4 * 3 * b.seeds.length);
-  assert.equal(new Set(allCells('notebook').map(specHash)).size, 34);
+  // 2,000 steps per run: the MuJoCo table on the three `medium` datasets, and the two AntMaze ones; notebook 06 adds
+  // Decision Mamba at K=8 on antmaze-umaze. The plan fits about an hour (scales.ts).
+  assert.equal(mainCells('notebook').length, 4 * (3 + 2) * b.seeds.length);
+  assert.equal(mainCells('notebook').filter((c) => c.env === 'antmaze').length, 4 * 2 * b.seeds.length);
+  const gradient = antmazeGradientCells('notebook');
+  assert.deepEqual(
+    gradient.map((c) => [c.model, c.dataset, c.experiment, c.overrides?.contextLength]),
+    [
+      ['dmm', 'antmaze-umaze', 'main-results', undefined],
+      ['dmamba', 'antmaze-umaze', 'gradient-norms', 8],
+    ],
+  );
+  assert.equal(new Set([...allCells('notebook'), ...gradient].map(specHash)).size, 43);
   const c = cellCounts('notebook');
   assert.deepEqual([c.steps, c.batchSize, c.episodesPerTarget, c.primaryOnly], [2000, 32, 5, true]);
   const label = deviation('notebook');

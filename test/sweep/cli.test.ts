@@ -84,7 +84,7 @@ test('unreachable queue, bad grid, unknown option: one line and a non-zero exit'
     [
       ['--grid', bad, '--queue', closed],
       {},
-      /env must be one of hopper, halfcheetah, walker2d, got "hoper"\. Did you mean 'hopper'\?/,
+      /env must be one of hopper, halfcheetah, walker2d, antmaze, got "hoper"\. Did you mean 'hopper'\?/,
     ],
     [
       ['--grid', 'grids/smoke-6.json', '--queu', 'redis://x'],

@@ -34,9 +34,29 @@ test('the product expands models × envs × datasets × seeds in order, with dat
   for (const c of cells) assert.match(c.hash, /^[0-9a-f]{64}$/);
 });
 
-test('the shipped grids expand: main-table is 4 × 9 × 5 = 180 runs, smoke-6 is 6', () => {
-  assert.equal(loadGrid('grids/main-table.json').cells.length, 180);
+test('the shipped grids expand: main-table is 4 × (9 + 2 AntMaze) × 5 = 220 runs, smoke-6 is 6', () => {
+  const main = loadGrid('grids/main-table.json').cells;
+  assert.equal(main.length, 220);
+  assert.equal(main.filter((c) => c.spec.env === 'antmaze').length, 4 * 2 * 5);
+  assert.ok(main.every((c) => c.spec.env !== 'antmaze' || /^antmaze-umaze(-diverse)?$/.test(c.spec.dataset)));
   assert.equal(loadGrid('grids/smoke-6.json').cells.length, 6);
+});
+
+test('a product gives each env its own dataset kinds, and refuses a kind or env left without a partner', () => {
+  const grid = { experiment: 'e', scale: 'smoke', models: ['dmm'], seeds: [12] };
+  const cells = expandGrid({ ...grid, envs: ['hopper', 'antmaze'], datasets: ['medium', 'umaze'] });
+  assert.deepEqual(
+    cells.map((c) => c.spec.dataset),
+    ['hopper-medium', 'antmaze-umaze'],
+  );
+  assert.throws(
+    () => expandGrid({ ...grid, envs: ['hopper'], datasets: ['medium', 'umaze'] }),
+    /dataset kind 'umaze' belongs to none of the envs hopper\. Add its env \(antmaze for umaze kinds\)/,
+  );
+  assert.throws(
+    () => expandGrid({ ...grid, envs: ['hopper', 'antmaze'], datasets: ['medium'] }),
+    /env "antmaze" takes none of the listed datasets \(medium\)\. Add one of umaze, umaze-diverse/,
+  );
 });
 
 test('specHash is deterministic, ignores key order and defaults, and sees every field', () => {

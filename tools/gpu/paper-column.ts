@@ -18,7 +18,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../../src/backend';
 import { resolveRun } from '../../src/config/resolve';
-import { checkpointDir, normaliseRunSpec, type RunSpec } from '../../src/config/run-spec';
+import { checkpointDir, evalEnvOf, normaliseRunSpec, type RunSpec } from '../../src/config/run-spec';
 import { EngineForward } from '../../src/engine/forward';
 import { evaluate, type EvalModel } from '../../src/eval/rollout';
 import { DMM_DEFAULTS, type DmmConfig } from '../../src/models';
@@ -62,7 +62,7 @@ async function officialRound(specs: RunSpec[], resultsDir: string) {
         evaluationDone: () => fwd.close(r),
       };
       return evaluate(model, {
-        env: s.env,
+        env: evalEnvOf(s),
         stateMean: ck.state.stateMean,
         stateStd: ck.state.stateStd,
         config: evalConfig,

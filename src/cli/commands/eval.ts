@@ -2,6 +2,7 @@
 import { initBackend } from '../../backend';
 import { resolveEvalConfig, type EvalConfig } from '../../config/eval';
 import type { EvalPadding } from '../../config/names';
+import { evalEnvOf, type RunSpec } from '../../config/run-spec';
 import { evaluate } from '../../eval/rollout';
 import { restoreRun } from '../../train/checkpoint';
 import { defaultDeps } from '../../train/deps';
@@ -49,9 +50,10 @@ export async function evalMain(argv: string[]): Promise<number> {
     evalPadding: (v['eval-padding'] ?? stored.evalPadding) as EvalPadding,
   });
   const seed = parseInteger('eval', 'seed', v.seed, 0) ?? run.spec.seed;
+  const env = evalEnvOf(run.spec as RunSpec);
   const t0 = Date.now();
   const results = await evaluate(model, {
-    env: run.spec.env,
+    env,
     stateMean,
     stateStd,
     config,
@@ -61,7 +63,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   const seconds = (Date.now() - t0) / 1000;
   model.dispose();
   console.log(
-    `${run.spec.model} ${run.spec.env} checkpoint ${dir} (step ${ckpt.state.step}), ${config.episodesPerTarget} episodes per target, padding ${config.evalPadding}, ${backend}, ${seconds.toFixed(1)} s`,
+    `${run.spec.model} ${env} checkpoint ${dir} (step ${ckpt.state.step}), ${config.episodesPerTarget} episodes per target, padding ${config.evalPadding}, ${backend}, ${seconds.toFixed(1)} s`,
   );
   console.log('| target | return (mean ± std) | length | normalised score |\n|---|---|---|---|');
   for (const r of results)

@@ -32,11 +32,11 @@ export const TRAIN_SPEC = {
   usage: 'dmm train --model dmm --env hopper --dataset medium [--seeds 12,23] [--scale quick] [--source kit|d4rl]',
   flags: {
     model: { type: 'string', value: 'NAME', help: 'dmm | dmamba | dt | dc', default: 'dmm' },
-    env: { type: 'string', value: 'ENV', help: 'hopper | halfcheetah | walker2d', default: 'hopper' },
+    env: { type: 'string', value: 'ENV', help: 'hopper | halfcheetah | walker2d | antmaze', default: 'hopper' },
     dataset: {
       type: 'string',
       value: 'KIND',
-      help: 'medium | medium-replay | medium-expert | expert | random',
+      help: 'medium | medium-replay | medium-expert | expert | random; for antmaze: umaze | umaze-diverse',
       default: 'medium',
     },
     seeds: {
@@ -87,6 +87,7 @@ export const TRAIN_SPEC = {
   examples: [
     'dmm train --model dmm --env hopper --dataset medium --scale quick',
     'dmm train --model dt --seeds 12 --scale smoke --set hiddenSize=32',
+    'dmm train --model dmm --env antmaze --dataset umaze-diverse --scale quick',
     'dmm train --model dmm --scale paper --set learningRate=3e-4 --dry-run',
   ],
 } satisfies CommandSpec;
