@@ -222,7 +222,14 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
   let finding: string;
   if (means.length === 0)
     finding = `No MuJoCo run finished, so there is nothing to compare. ${antmaze.line}${cellsLine(cells)}`;
+  else if (means.length === 1)
+    finding =
+      `Only ${MODEL_LABELS[means[0].m as Model]} has finished MuJoCo runs (${Object.values(avg)[0].length} dataset(s), best_official average ${fmt(means[0].v)}), ` +
+      `so there is no comparison between the models yet: the other models' cells are missing. ${antmaze.line}${cellsLine(cells)}`;
   else {
+    const seeds = budgetFor(scale).seeds.length;
+    const evidence =
+      seeds === 1 ? 'one seed per cell, so this is not evidence for the claim' : `${seeds} seeds per cell`;
     const top = means[0].m as Model;
     finding =
       `Averaged over ${Object.values(avg)[0]?.length ?? 0} dataset(s) (best_official), the order is ${means.map((x) => `${MODEL_LABELS[x.m as Model]} ${fmt(x.v)}`).join(' > ')}. ` +
@@ -230,7 +237,7 @@ export function mainFigures(cells: CellsReport, scale: string): NotebookResult {
         .map(([m, n]) => `${MODEL_LABELS[m as Model]} ${n}×`)
         .join(', ')}. ` +
       (top === 'dmm'
-        ? 'At this scale DMM scores highest on average, the direction the DMM paper claims (one seed per cell, so this is not evidence for the claim). '
+        ? `At this scale DMM scores highest on average, the direction the DMM paper claims (${evidence}). `
         : `At this scale the kit does NOT reproduce the DMM paper's claim that DMM scores highest: ${MODEL_LABELS[top]} is ahead. `) +
       (scale !== 'paper'
         ? `This is a ${scale}-scale run (far fewer steps, episodes and seeds than the papers) on kit-generated data, so absolute scores are not comparable to the papers'. `

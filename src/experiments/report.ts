@@ -11,7 +11,7 @@ import { readMeta } from '../figures/page';
 import { check } from '../util/check';
 import type { RunRecord } from '../results/record';
 import { stableStringify, writeFileAtomic } from '../util/atomic';
-import { normaliseRunSpec, type RunSpec } from '../config/run-spec';
+import { normaliseRunSpec, specHash, type RunSpec } from '../config/run-spec';
 import { cellCounts, deviation } from '../config/budget';
 import type { CellsReport } from './cells';
 
@@ -217,6 +217,29 @@ export function paperCost(cells: readonly RunSpec[]): { cpuHours: number; basis:
   };
 }
 
+/**
+ * Which of the paper cells have a finished record among `measured`, per model, with the datasets they cover:
+ * `Finished: 30 of 220 (DMM 30/55: halfcheetah-medium ×5, …; DT 0/55, …). ` Empty when none is finished.
+ */
+export function paperProgress(cells: readonly RunSpec[], measured: readonly RunRecord[]): string {
+  const done = new Set(measured.filter((r) => r.status === 'finished').map((r) => specHash(r.spec)));
+  const byModel = new Map<string, { n: number; done: Map<string, number> }>();
+  for (const c of cells) {
+    const m = byModel.get(c.model) ?? { n: 0, done: new Map<string, number>() };
+    m.n++;
+    if (done.has(specHash(c))) m.done.set(c.dataset, (m.done.get(c.dataset) ?? 0) + 1);
+    byModel.set(c.model, m);
+  }
+  const total = [...byModel.values()].reduce((a, m) => a + [...m.done.values()].reduce((x, y) => x + y, 0), 0);
+  if (total === 0) return '';
+  const parts = [...byModel.entries()].map(([model, m]) => {
+    const k = [...m.done.values()].reduce((x, y) => x + y, 0);
+    const list = [...m.done.entries()].map(([d, n]) => `${d} ×${n}`).join(', ');
+    return `${model} ${k}/${m.n}${list ? `: ${list}` : ''}`;
+  });
+  return `Finished: ${total} of ${cells.length} (${parts.join('; ')}); the rest are missing. `;
+}
+
 /** The text a notebook prints at paper scale (and in its "how to run at paper scale" cell at every scale). */
 export function paperNote(
   notebook: string,
@@ -230,6 +253,7 @@ export function paperNote(
   const grids = [exists ? file : undefined, ...extraGrids].filter(Boolean) as string[];
   return (
     `Paper scale: ${cells.length} run(s) of ${cellCounts('paper').steps} steps. ` +
+    paperProgress(cells, measured) +
     (cost
       ? `Estimated cost ≈ ${cost.cpuHours.toFixed(0)} process-hours on this machine's backend (${cost.basis}). `
       : 'No timed runs yet to estimate the cost from. ') +

@@ -8,7 +8,8 @@
  *                        continue from their last checkpoint) instead of starting another.
  *   --reuse              re-plots from the committed records: the newest finished reproduce folder of the
  *                        scale, else the scale's results folder (results/, results/paper/ at paper scale);
- *                        a cell without a record still trains, and its notebook counts it.
+ *                        a cell without a record still trains, and its notebook counts it; at paper scale
+ *                        it is listed as missing instead (DMM_PLOT_ONLY: one run takes hours on a CPU).
  *   smoke                `npm test`'s scratch folder .cache/results-smoke/, as before: never committed.
  * DMM_RESULTS_DIR, when set, names the folder in both modes.
  */
@@ -31,6 +32,8 @@ export interface RecordsPlan {
   marker?: string;
   /** One sentence for the top of each notebook and every caption (budget.ts deviation()). */
   note: string;
+  /** Cells without a record are listed, not trained (DMM_PLOT_ONLY): --reuse at paper scale, where one run takes hours on a CPU. */
+  plotOnly?: boolean;
 }
 
 interface Marker {
@@ -134,7 +137,10 @@ export function planRecords(
         (s.current
           ? ''
           : `; the ${scale} scale now trains ${c.iterations}×${c.stepsPerIteration} = ${c.steps} steps at batch ${c.batchSize}, so these records predate it (a plain npm run reproduce retrains them)`) +
-        '; a cell without a record trains now and its notebook counts it',
+        (scale === 'paper'
+          ? '; a cell without a record is listed as missing, not trained (a paper-scale run takes hours on a CPU: train it on a GPU with npx dmm sweep --grid grids/NN-*.json, README "Running at paper scale")'
+          : '; a cell without a record trains now and its notebook counts it'),
+      plotOnly: scale === 'paper',
     };
   }
   const open = reproduceFolders(root, scale).find((f) => !f.marker.finishedAt);

@@ -271,6 +271,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     records = planRecords(root, options.scale, options.reuse, env);
     env.DMM_RESULTS_DIR = records.dir;
     if (records.note) env.DMM_RECORDS_NOTE = records.note;
+    if (records.plotOnly) env.DMM_PLOT_ONLY = '1';
   } catch (err) {
     if (err instanceof KitError) {
       console.error(err.message);

@@ -42,6 +42,8 @@ export interface RunSpecsOptions {
   log?: (line: string) => void;
   /** Draw a progress bar over all runs (from the children's progress messages); default false. */
   progress?: boolean;
+  /** Run the specs without a finished record (default true); false only reads, and they stay missing. */
+  train?: boolean;
 }
 
 export interface RunOutcome {
@@ -146,8 +148,14 @@ export async function runSpecs(specs: readonly RunSpec[], opts: RunSpecsOptions 
     const record = opts.cache === false ? undefined : finishedRecord(file);
     byHash.set(hash, { spec: n, hash, file, record, cached: record !== undefined });
   }
-  const todo = [...byHash.values()].filter((o) => !o.cached);
-  const cached = byHash.size - todo.length;
+  const missing = [...byHash.values()].filter((o) => !o.cached);
+  const cached = byHash.size - missing.length;
+  if (opts.train === false) {
+    log(`${byHash.size} run(s): ${cached} finished before, ${missing.length} missing (read only: not trained)`);
+    const outcomes = order.map((h) => byHash.get(h)!);
+    return { outcomes, trained: 0, cached, failed: 0, seconds: (Date.now() - t0) / 1000 };
+  }
+  const todo = missing;
   const jobs = Math.max(1, Math.min(opts.jobs ?? os.cpus().length, todo.length));
   log(`${byHash.size} run(s): ${cached} finished before, ${todo.length} to run on ${jobs} process(es)`);
   // The bar counts thousandths of runs, from the children's progress messages, so its ETA moves during a run.

@@ -85,3 +85,13 @@ test('--reuse of records older than the scale says so; the note ends the top lin
     else process.env.DMM_RECORDS_NOTE = before;
   }
 });
+
+test('--reuse at paper scale only re-plots: a missing cell is listed, not trained on the CPU', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-reproduce-'));
+  const paper = planRecords(root, 'paper', true, env);
+  assert.equal(paper.plotOnly, true);
+  assert.match(paper.note, /a cell without a record is listed as missing, not trained/);
+  const notebook = planRecords(root, 'notebook', true, env);
+  assert.ok(!notebook.plotOnly);
+  assert.match(notebook.note, /a cell without a record trains now/);
+});

@@ -93,3 +93,15 @@ test('a restart whose process dies keeps the finished record; the failure goes b
   assert.match(beside.error!, /SIGKILL/);
   assert.match(lines.join('\n'), /the finished record .* is kept/);
 });
+
+test('train: false only reads: finished cells come back, missing ones stay missing and nothing runs', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmm-sweep-'));
+  await runSpecs([cell(12)], { resultsDir: dir, jobs: 1, runner, log: () => undefined });
+  const lines: string[] = [];
+  const r = await runSpecs([cell(12), cell(23)], { resultsDir: dir, runner, train: false, log: (l) => lines.push(l) });
+  assert.deepEqual([r.cached, r.trained, r.failed], [1, 0, 0]);
+  assert.equal(r.outcomes[0].record?.status, 'finished');
+  assert.equal(r.outcomes[1].record, undefined);
+  assert.ok(!fs.existsSync(recordPath(cell(23), dir)), 'the missing cell did not start');
+  assert.match(lines.join('\n'), /1 finished before, 1 missing \(read only: not trained\)/);
+});
