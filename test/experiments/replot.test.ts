@@ -1,6 +1,6 @@
 /**
  * Figures are pure functions of records: each training notebook's "what we see" text is computed again
- * from the committed records alone (nothing trains), and equals the committed notebook's, up to the
+ * from the committed records alone (the folder --reuse reads; nothing trains), and equals the committed notebook's, up to the
  * line that counts how many runs were read from the cache and how long that took.
  */
 import { test } from 'node:test';
@@ -24,9 +24,11 @@ import { allFinished, protocolFigures } from '../../src/experiments/protocols';
 import { notebookSummary } from '../../src/notebooks/results-doc';
 import { sizeFigures } from '../../src/experiments/size-vs-score';
 import { readRecord } from '../../src/results/record';
+import { committedRecordsDir } from '../../src/notebooks/records';
 
 const root = path.resolve(__dirname, '../..');
-const results = path.join(root, 'results');
+// What `npm run reproduce -- --reuse` re-plots: the newest finished results/reproduce/notebook-*/, else results/.
+const results = path.resolve(root, committedRecordsDir(root, 'notebook'));
 const SCALE = 'notebook';
 
 /** The report a notebook gets when every run is in the cache, built from the record files alone. */
