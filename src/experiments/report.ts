@@ -219,7 +219,7 @@ export function paperCost(cells: readonly RunSpec[]): { cpuHours: number; basis:
 
 /**
  * Which of the paper cells have a finished record among `measured`, per model, with the datasets they cover:
- * `Finished: 30 of 220 (DMM 30/55: halfcheetah-medium ×5, …; DT 0/55, …). ` Empty when none is finished.
+ * `Finished: 30 of 220 (dmm 30/55: halfcheetah-medium ×5, …; dt 0/55; …); the rest are missing. ` Empty when none is.
  */
 export function paperProgress(cells: readonly RunSpec[], measured: readonly RunRecord[]): string {
   const done = new Set(measured.filter((r) => r.status === 'finished').map((r) => specHash(r.spec)));
