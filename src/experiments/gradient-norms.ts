@@ -14,11 +14,9 @@ import { deriveSeed } from '../util/rng';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellsReport } from './cells';
 import { MODEL_LABELS, MODELS, antmazeGradientCells, contextCells, type Model } from './plan';
-import { cellsLine, fmt, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
+import { cellsLine, fmt, markdownTable, paperNote, PLOTLY_COLOURS, runsMeta, type NotebookResult } from './report';
 import { loadTrained, windowsToInputs, type Window } from './trained';
 import { tokenLabels } from './activation-heatmaps';
-
-const PLOTLY_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
 
 /** The panels of the figure: hopper-medium (four models) and antmaze-umaze (DMM and Decision Mamba). */
 const PANELS = ['hopper-medium', 'antmaze-umaze'] as const;

@@ -105,6 +105,9 @@ export function runsMeta(records: readonly RunRecord[], scale: string) {
   };
 }
 
+/** Plotly's default colourway, in trace order: a figure that sets colours itself keeps the ones Plotly would pick. */
+export const PLOTLY_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'] as const;
+
 /**
  * Plotly error bars of the population std over seeds. A point with one seed (n = 1) gets none, not a
  * zero-length bar that would read as a measured spread; with no point above n = 1 the bars are off
@@ -223,19 +226,22 @@ export function paperCost(cells: readonly RunSpec[]): { cpuHours: number; basis:
  */
 export function paperProgress(cells: readonly RunSpec[], measured: readonly RunRecord[]): string {
   const done = new Set(measured.filter((r) => r.status === 'finished').map((r) => specHash(r.spec)));
-  const byModel = new Map<string, { n: number; done: Map<string, number> }>();
+  const byModel = new Map<string, { n: number; finished: number; perDataset: Map<string, number> }>();
+  let total = 0;
   for (const c of cells) {
-    const m = byModel.get(c.model) ?? { n: 0, done: new Map<string, number>() };
+    const m = byModel.get(c.model) ?? { n: 0, finished: 0, perDataset: new Map<string, number>() };
     m.n++;
-    if (done.has(specHash(c))) m.done.set(c.dataset, (m.done.get(c.dataset) ?? 0) + 1);
+    if (done.has(specHash(c))) {
+      m.finished++;
+      total++;
+      m.perDataset.set(c.dataset, (m.perDataset.get(c.dataset) ?? 0) + 1);
+    }
     byModel.set(c.model, m);
   }
-  const total = [...byModel.values()].reduce((a, m) => a + [...m.done.values()].reduce((x, y) => x + y, 0), 0);
   if (total === 0) return '';
   const parts = [...byModel.entries()].map(([model, m]) => {
-    const k = [...m.done.values()].reduce((x, y) => x + y, 0);
-    const list = [...m.done.entries()].map(([d, n]) => `${d} ×${n}`).join(', ');
-    return `${model} ${k}/${m.n}${list ? `: ${list}` : ''}`;
+    const list = [...m.perDataset.entries()].map(([d, n]) => `${d} ×${n}`).join(', ');
+    return `${model} ${m.finished}/${m.n}${list ? `: ${list}` : ''}`;
   });
   return `Finished: ${total} of ${cells.length} (${parts.join('; ')}); the rest are missing. `;
 }

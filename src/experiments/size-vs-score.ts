@@ -9,10 +9,16 @@ import type { RunRecord } from '../results/record';
 import { budgetFor } from '../config/budget';
 import { runCells, type CellsReport } from './cells';
 import { EXPERIMENTS, MODEL_LABELS, MODELS, sizeCells, type Model } from './plan';
-import { cellsLine, finished, fmt, markdownTable, paperNote, runsMeta, type NotebookResult } from './report';
-
-/** Plotly's default colourway, in trace order. */
-const PLOTLY_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+import {
+  cellsLine,
+  finished,
+  fmt,
+  markdownTable,
+  paperNote,
+  PLOTLY_COLOURS,
+  runsMeta,
+  type NotebookResult,
+} from './report';
 
 export interface SizePoint {
   model: Model;

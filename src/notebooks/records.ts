@@ -128,6 +128,7 @@ export function planRecords(
     const dir = committedRecordsDir(root, scale);
     const s = recordsSummary(dir, scale);
     const c = cellCounts(scale);
+    const plotOnly = scale === 'paper';
     return {
       mode: 'reuse',
       dir,
@@ -137,10 +138,10 @@ export function planRecords(
         (s.current
           ? ''
           : `; the ${scale} scale now trains ${c.iterations}×${c.stepsPerIteration} = ${c.steps} steps at batch ${c.batchSize}, so these records predate it (a plain npm run reproduce retrains them)`) +
-        (scale === 'paper'
+        (plotOnly
           ? '; a cell without a record is listed as missing, not trained (a paper-scale run takes hours on a CPU: train it on a GPU with npx dmm sweep --grid grids/NN-*.json, README "Running at paper scale")'
           : '; a cell without a record trains now and its notebook counts it'),
-      plotOnly: scale === 'paper',
+      plotOnly,
     };
   }
   const open = reproduceFolders(root, scale).find((f) => !f.marker.finishedAt);
