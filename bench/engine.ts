@@ -13,11 +13,15 @@
  * repeated 50 times alone in one pass; on the CPU the step's time per launch kind (whole steps timed launch by
  * launch, labels `kind:<kernel>`) and each launch run alone.
  *
+ * On WebGPU, --gemm-tuning sweeps the products' tiling (kernels/gemm.ts GemmTuning) on the fused path: one row per
+ * variant, the ratio against tfjs from the fastest.
+ *
  * Also the evaluator's model call (the last-step actions of B windows, written, run and read back, as every environment
  * step does) at --eval-batch episodes, on both paths.
  *
  * Usage: node --import tsx bench/engine.ts [--model dmm|dmamba|dc|dt] [--hidden-size D] [--context-length K]
  *        [--batches 64,1024] [--seconds 6] [--paths tfjs,fused] [--profile] [--eval-batch 400]
+ *        [--gemm-tuning 256/4/128,1024/8/128]
  * Writes bench/results/engine-<backend>.json for DMM, engine-<model>-<backend>.json for the others ($OUT/… when OUT is
  * set).
  */
@@ -27,7 +31,7 @@ import { BatchSampler } from '../src/data/sampler';
 import { createModel, maskedActionLoss } from '../src/models';
 import { EngineForward } from '../src/engine/forward';
 import { CpuExecutor } from '../src/engine/cpu/executor';
-import type { GemmSpec } from '../src/engine/kernels/gemm';
+import { DEFAULT_GEMM_TUNING, setGemmTuning, type GemmSpec, type GemmTuning } from '../src/engine/kernels/gemm';
 import type { Program } from '../src/engine/program';
 import { WebGpuExecutor } from '../src/engine/webgpu/executor';
 import { Trainer, engineModelOf, type EngineChoice } from '../src/train/trainer';
@@ -52,7 +56,25 @@ const flags = parseBenchFlags('engine', {
   paths: { type: 'list', default: ['tfjs', 'fused'], help: 'tfjs and/or fused' },
   profile: { type: 'boolean', help: "the fused path's time per launch" },
   'eval-batch': { type: 'number', default: 400, help: 'episodes of the evaluation model call (0: skip)' },
+  'gemm-tuning': {
+    type: 'list',
+    default: [],
+    help: 'GPU product tilings to sweep on the fused path, each splitWorkgroups/maxTile/minWorkgroups (e.g. 1024/8/128)',
+  },
 });
+
+/** The --gemm-tuning variants (none: the defaults only). */
+function tunings(): (GemmTuning | null)[] {
+  if (flags['gemm-tuning'].length === 0) return [null];
+  return flags['gemm-tuning'].map((v: string) => {
+    const [splitWorkgroups, maxTile, minWorkgroups] = v.split('/').map(Number);
+    if (![splitWorkgroups, maxTile, minWorkgroups].every((x) => Number.isInteger(x) && x > 0))
+      throw new Error(
+        `Error in bench/engine.ts: --gemm-tuning wants splitWorkgroups/maxTile/minWorkgroups, got '${v}'.`,
+      );
+    return { splitWorkgroups, maxTile, minWorkgroups };
+  });
+}
 
 /** Products' FLOPs of one run of the program. */
 function gemmFlops(p: Program): number {
@@ -80,7 +102,11 @@ interface Row {
   gemmGflopPerStep?: number;
   achievedGflops?: number;
   dispatchesPerStep?: number;
+  /** The GPU products' tiling (fused path on WebGPU). */
+  gemmTuning?: GemmTuning;
 }
+
+const tuningLabel = (t: GemmTuning) => `${t.splitWorkgroups}/${t.maxTile}/${t.minWorkgroups}`;
 
 /** µs per launch of the fused program (alone). */
 async function profile(trainer: Trainer): Promise<{ label: string; us: number }[]> {
@@ -126,7 +152,11 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const profiles: Record<string, { label: string; us: number }[]> = {};
   for (const B of flags.batches.map(Number)) {
-    for (const path of flags.paths as EngineChoice[]) {
+    const variants = (flags.paths as EngineChoice[]).flatMap((path): { path: EngineChoice; t: GemmTuning | null }[] =>
+      path === 'fused' && backend === 'webgpu' ? tunings().map((t) => ({ path, t })) : [{ path, t: null }],
+    );
+    for (const { path, t: tune } of variants) {
+      setGemmTuning(tune ?? {});
       const train = resolveTrainConfig({ batchSize: B, learningRate: 1e-4, warmupSteps: 10000 });
       const model = createModel(MODEL, CONFIG as never, HOPPER, 1);
       const sampler = new BatchSampler(syntheticDataset(HOPPER.stateDim, HOPPER.actDim, 2), {
@@ -154,10 +184,14 @@ async function main(): Promise<void> {
       if (session) {
         r.gemmGflopPerStep = gemmFlops(session.program) / 1e9;
         r.achievedGflops = r.gemmGflopPerStep * r.stepsPerSecond;
-        if (session.executor instanceof WebGpuExecutor) r.dispatchesPerStep = session.executor.dispatchCount;
-        if (flags.profile) profiles[`B=${B}`] = await profile(trainer);
+        if (session.executor instanceof WebGpuExecutor) {
+          r.dispatchesPerStep = session.executor.dispatchCount;
+          r.gemmTuning = { ...DEFAULT_GEMM_TUNING, ...tune };
+        }
+        if (flags.profile) profiles[tune ? `B=${B} ${tuningLabel(r.gemmTuning!)}` : `B=${B}`] = await profile(trainer);
       }
       rows.push(r);
+      setGemmTuning({});
       trainer.dispose();
       model.dispose();
     }
@@ -207,7 +241,8 @@ async function main(): Promise<void> {
   }
   const speedups = flags.batches.map(Number).map((B) => {
     const t = rows.find((r) => r.batch === B && r.path === 'tfjs');
-    const f = rows.find((r) => r.batch === B && r.path === 'fused');
+    // The fastest fused row (with --gemm-tuning there is one per tiling).
+    const f = rows.filter((r) => r.batch === B && r.path === 'fused').sort((a, b) => a.msPerStep - b.msPerStep)[0];
     return {
       batch: B,
       fusedOverTfjs: t && f ? t.msPerStep / f.msPerStep : null,
@@ -236,7 +271,7 @@ async function main(): Promise<void> {
     ['path', 'executor', 'batch', 'ms/step (min–max)', 'CPU ms/step', 'steps/s', 'products GFLOP/s', 'dispatches'],
     rows.map((r) => [
       r.path,
-      r.executor,
+      r.gemmTuning ? `${r.executor} ${tuningLabel(r.gemmTuning)}` : r.executor,
       r.batch,
       `${r.msPerStep.toFixed(2)} (${r.msMin.toFixed(2)}–${r.msMax.toFixed(2)})`,
       r.cpuMsPerStep.toFixed(1),

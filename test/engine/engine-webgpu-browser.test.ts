@@ -13,12 +13,13 @@ import type { EngineBrowserCase } from '../../tools/webgpu/engine-entry';
 import type { EngineRunResult } from '../helpers/engine-run';
 import { setupBackend } from '../helpers/models-fixtures';
 import { compareRuns, referenceRun, type ParityCase } from '../helpers/engine-check';
+import type { GemmTuning } from '../../src/engine/kernels/gemm';
 
 const TOL = 1e-4;
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const HOPPER = { stateDim: 11, actDim: 3 };
 
-const CASES: (ParityCase & { label: string })[] = [
+const CASES: (ParityCase & { label: string; gemmTuning?: Partial<GemmTuning> })[] = [
   {
     label: 'D 32, K 4, batch 3, per-layer, padded',
     config: { hiddenSize: 32, contextLength: 4, nLayer: 2 },
@@ -86,6 +87,25 @@ const CASES: (ParityCase & { label: string })[] = [
     seed: 17,
     padded: true,
   },
+  {
+    label: 'Decision Transformer, D 16, K 20, batch 56, 1 block (1,120 timestep ids: two passes of their gradient)',
+    model: 'dt',
+    config: { hiddenSize: 16, contextLength: 20, nLayer: 1, maxEpLen: 50 },
+    dims: HOPPER,
+    batch: 56,
+    seed: 18,
+    padded: true,
+  },
+  {
+    label: 'Decision Mamba, D 32, K 20, batch 8, 1 block, products at 8 × 8 per thread, split 3 ways',
+    model: 'dmamba',
+    config: { hiddenSize: 32, contextLength: 20, nLayer: 1, maxEpLen: 50 },
+    dims: HOPPER,
+    batch: 8,
+    seed: 19,
+    padded: true,
+    gemmTuning: { splitWorkgroups: 4096, maxTile: 8, minWorkgroups: 1 },
+  },
 ];
 
 before(setupBackend);
@@ -104,6 +124,7 @@ test(
         before: plainNamed(r.before),
       },
       c: { dims: CASES[i].dims, batch: CASES[i].batch, seed: CASES[i].seed },
+      gemmTuning: CASES[i].gemmTuning,
     }));
     const { out, adapter, logs } = await runInPage<{ result: EngineRunResult; ms: number; dispatches: number }[]>(
       join(__dirname, '../../tools/webgpu/engine-entry.ts'),

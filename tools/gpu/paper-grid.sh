@@ -5,6 +5,7 @@
 # `dmm sweep --pack` into RESULTS (default .scratch/paper, which stays on the host while it is held) until
 # SECONDS (default 540; 0: the data only) have passed; a kill mid-iteration loses that iteration only (checkpoints are atomic, and
 # the next call resumes from them). Finished and partial records are copied to $OUT/records.tar each call.
+# DATASETS (comma list of kit dataset ids) narrows the slice further, to fit one visit's device time.
 # Needs .gpu/cli (tools/gpu/bundle-cli.sh). Run from the repository root on the host:
 #   DMM_BACKEND=webgpu bash tools/gpu/paper-grid.sh grids/03-main-results.json dmm hopper 540
 set -euo pipefail
@@ -14,15 +15,17 @@ mkdir -p "$res" "$out" .scratch
 res=$(cd "$res" && pwd) # run.sh runs the bundle from its own folder: absolute paths
 export DMM_BACKEND=${DMM_BACKEND:-webgpu} DMM_QUIET=1
 t0=$(date +%s)
-slice=$PWD/.scratch/grid-$(echo "$models-$envs" | tr ',' '_').json
-python3 - "$grid" "$models" "$envs" "$slice" <<'PY'
+slice=$PWD/.scratch/grid-$(echo "$models-$envs-${DATASETS:-all}" | tr ',' '_').json
+python3 - "$grid" "$models" "$envs" "$slice" "${DATASETS:-}" <<'PY'
 import json, sys
 grid, models, envs, out = sys.argv[1], sys.argv[2].split(','), sys.argv[3].split(','), sys.argv[4]
+datasets = [d for d in sys.argv[5].split(',') if d]
 g = json.load(open(grid))
-cells = [c for c in g['cells'] if c['model'] in models and c['env'] in envs]
-assert cells, f'paper-grid.sh: no cells of {models} on {envs} in {grid}'
-json.dump({**g, 'cells': cells, 'description': f"{g['description']} Slice: {models} on {envs}."}, open(out, 'w'))
-print(f'{len(cells)} cells of {grid}: {",".join(models)} on {",".join(envs)}')
+cells = [c for c in g['cells'] if c['model'] in models and c['env'] in envs and (not datasets or c['dataset'] in datasets)]
+assert cells, f'paper-grid.sh: no cells of {models} on {envs} (datasets {datasets or "all"}) in {grid}'
+what = f"{','.join(models)} on {','.join(datasets or envs)}"
+json.dump({**g, 'cells': cells, 'description': f"{g['description']} Slice: {what}."}, open(out, 'w'))
+print(f'{len(cells)} cells of {grid}: {what}')
 PY
 bash .gpu/cli/run.sh report --results "$res" >/dev/null 2>&1 || true # unpacks node and the Vulkan loader once
 for d in $(python3 -c "import json,sys; print(' '.join(sorted({c['dataset'] for c in json.load(open(sys.argv[1]))['cells']})))" "$slice"); do

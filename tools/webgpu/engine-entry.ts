@@ -15,11 +15,14 @@ import { buildProgram } from '../../src/engine/models';
 import { stepScalars, writeStep } from '../../src/engine/executor';
 import { readWeights, writeWeights } from '../../src/engine/weights';
 import { warmupLearningRate } from '../../src/train/schedule';
+import { setGemmTuning, type GemmTuning } from '../../src/engine/kernels/gemm';
 import type { EnvDims } from '../../src/models';
 
 export interface EngineBrowserCase {
   inputs: EngineInputs;
   c: { dims: EnvDims; batch: number; seed: number };
+  /** The GPU products' tiling for this case (default: the shipped one). */
+  gemmTuning?: Partial<GemmTuning>;
 }
 
 const plain = (r: EngineRunResult) => ({
@@ -31,7 +34,8 @@ const plain = (r: EngineRunResult) => ({
 
 (globalThis as unknown as Record<string, unknown>).engineCheck = async (cases: EngineBrowserCase[]) => {
   const results = [];
-  for (const { inputs, c } of cases) {
+  for (const { inputs, c, gemmTuning } of cases) {
+    setGemmTuning(gemmTuning ?? {});
     const t0 = performance.now();
     let dispatches = 0;
     const r = await engineRun(
@@ -45,6 +49,7 @@ const plain = (r: EngineRunResult) => ({
       'gpu',
     );
     results.push({ result: plain(r), ms: performance.now() - t0, dispatches });
+    setGemmTuning({});
   }
   return results;
 };

@@ -8,7 +8,8 @@
  *
  * The ids are integers, so they live in ctl words (program.ts); an id past the table reads its last row (the
  * sampler and the evaluator clip timesteps to V − 1 already). GPU: forward one thread per (token, channel);
- * backward one thread per (row v, channel), each scanning the B·K ids.
+ * backward one workgroup per table row v: per pass over 1,024 ids it compacts those equal to v (in ascending
+ * order, so each channel sums its tokens in the reference's order) and its threads sum them channel by channel.
  */
 import { rowAddr, type FloatArray, type GpuDispatch, type Kernel, type Rows } from '../program';
 import { ENTRY_ARGS, GRID_ID, HEADER, foldGrid, rowFn } from './wgsl';
@@ -75,25 +76,65 @@ fn main(${ENTRY_ARGS}) {
   return [{ code, workgroups: foldGrid(Math.ceil(n / 256)) }];
 }
 
+/** Ids one workgroup of the gradient kernel examines per pass: 4 per thread. */
+const CHUNK = 1024;
+
 function wgslGrad(s: EmbeddingGradSpec): GpuDispatch[] {
+  const NR = s.rows / s.group;
+  const CPT = Math.ceil(s.D / 256);
   const code = `${HEADER}${rowFn('rowDy', s.dy)}${ID_FN(s)}
-@compute @workgroup_size(64)
+var<workgroup> cnt: array<u32, 256>;
+var<workgroup> hits: array<u32, ${CHUNK}>;
+@compute @workgroup_size(256)
 fn main(${ENTRY_ARGS}) {
-  let c = wid.x * 64u + lid.x;
-  let v = wid.y;
-  if (c >= ${s.D}u) { return; }
-  var acc = 0.0;
-  for (var r = 0u; r < ${s.rows / s.group}u; r++) {
-    if (idOf(r) == v) {
-      var t = 0.0;
-      for (var g = 0u; g < ${s.group}u; g++) { t += M[rowDy(r * ${s.group}u + g) + i32(c)]; }
-      acc += t;
+  ${GRID_ID}
+  let v = wg;
+  var acc: array<f32, ${CPT}>;
+  for (var start = 0u; start < ${NR}u; start += ${CHUNK}u) {
+    // The ids of this pass equal to v, compacted in ascending order: count 4 each, prefix-sum, write.
+    let base = start + li * 4u;
+    var mine = 0u;
+    var bits = 0u;
+    for (var j = 0u; j < 4u; j++) {
+      let r = base + j;
+      if (r < ${NR}u && idOf(r) == v) { bits |= 1u << j; mine++; }
     }
+    cnt[li] = mine;
+    workgroupBarrier();
+    for (var off = 1u; off < 256u; off <<= 1u) {
+      var t = 0u;
+      if (li >= off) { t = cnt[li - off]; }
+      workgroupBarrier();
+      cnt[li] += t;
+      workgroupBarrier();
+    }
+    var k = cnt[li] - mine;
+    for (var j = 0u; j < 4u; j++) {
+      if ((bits & (1u << j)) != 0u) { hits[k] = base + j; k++; }
+    }
+    let n = cnt[255];
+    workgroupBarrier();
+    for (var h = 0u; h < n; h++) {
+      let r = hits[h];
+      for (var q = 0u; q < ${CPT}u; q++) {
+        let c = li + 256u * q;
+        if (c < ${s.D}u) {
+          var t = 0.0;
+          for (var g = 0u; g < ${s.group}u; g++) { t += M[rowDy(r * ${s.group}u + g) + i32(c)]; }
+          acc[q] += t;
+        }
+      }
+    }
+    workgroupBarrier();
   }
-  M[${s.dtable}u + v * ${s.D}u + c] = acc;
+  if (v >= ${s.V}u) { return; }
+  for (var q = 0u; q < ${CPT}u; q++) {
+    let c = li + 256u * q;
+    if (c < ${s.D}u) { M[${s.dtable}u + v * ${s.D}u + c] = acc[q]; }
+  }
 }
 `;
-  return [{ code, workgroups: [Math.ceil(s.D / 64), s.V, 1] }];
+  return [{ code, workgroups: foldGrid(s.V) }];
 }
 
 export const embeddingAdd: Kernel<EmbeddingAddSpec> = { name: 'embeddingAdd', run: runAdd, wgsl: wgslAdd };

@@ -59,11 +59,37 @@ export function sliceChunk(K: number, splits: number): number {
   return Math.ceil(K / splits / 16) * 16;
 }
 
+/**
+ * The GPU tiling's three knobs. `bench/engine.ts --gemm-tuning` sweeps them on the host at hand; the defaults are
+ * the best whole-step rate measured on the H200 (docs/engine.md, Speed).
+ */
+export interface GemmTuning {
+  /** Workgroups a weight-gradient product should fill, by splitting its reduction over tokens. */
+  splitWorkgroups: number;
+  /** Largest per-thread tile side (TM, TN ≤ this; 16 × 16 threads, so tiles of up to 16·maxTile square). */
+  maxTile: number;
+  /** Fewer workgroups than this (over all packed runs) and TM halves, trading arithmetic density for occupancy. */
+  minWorkgroups: number;
+}
+export const DEFAULT_GEMM_TUNING: Readonly<GemmTuning> = Object.freeze({
+  splitWorkgroups: 256,
+  maxTile: 4,
+  minWorkgroups: 128,
+});
+let tuning: GemmTuning = { ...DEFAULT_GEMM_TUNING };
+
+/** Sets the knobs for programs built from now on (benchmarks only; `{}` restores the defaults). */
+export function setGemmTuning(t: Partial<GemmTuning>): void {
+  tuning = { ...DEFAULT_GEMM_TUNING, ...t };
+  if (![1, 2, 4, 8].includes(tuning.maxTile))
+    throw new Error(`Error in setGemmTuning: maxTile must be 1, 2, 4 or 8, got ${tuning.maxTile}.`);
+}
+
 /** How many reduction slices a weight-gradient product gets on the GPU: enough workgroups to fill it. */
 export function gpuSplits(M: number, N: number, K: number): number {
   const { BM, BN } = tiling(M, N, 1);
   const tiles = Math.ceil(M / BM) * Math.ceil(N / BN);
-  const want = Math.ceil(256 / tiles);
+  const want = Math.ceil(tuning.splitWorkgroups / tiles);
   return Math.max(1, Math.min(want, Math.floor(K / 128)));
 }
 
@@ -135,19 +161,21 @@ function run(mem: FloatArray, ctl: Uint32Array, spec: GemmSpec): void {
 
 /** Tile shape: TM × TN outputs per thread, 16 × 16 threads. */
 function tiling(M: number, N: number, splits: number, runs = 1): { TM: number; TN: number; BM: number; BN: number } {
-  const TN = N > 32 ? 4 : N > 16 ? 2 : 1;
+  let TN = 1;
+  while (TN < tuning.maxTile && N > 16 * TN) TN *= 2;
   const tilesN = Math.ceil(N / (16 * TN));
-  let TM = 4;
+  let TM = tuning.maxTile;
   // Smaller tiles until the grid (over all packed runs) has workgroups for the GPU's ~130 multiprocessors.
-  while (TM > 1 && Math.ceil(M / (16 * TM)) * tilesN * splits * runs < 128) TM /= 2;
+  while (TM > 1 && Math.ceil(M / (16 * TM)) * tilesN * splits * runs < tuning.minWorkgroups) TM /= 2;
   return { TM, TN, BM: 16 * TM, BN: 16 * TN };
 }
-
-const BK = 16;
 
 function wgsl(spec: GemmSpec, ctx?: { runs: number }): GpuDispatch[] {
   const S = spec.splits ?? 1;
   const { TM, TN, BM, BN } = tiling(spec.M, spec.N, S, ctx?.runs);
+  // Reduction depth per tile: 16, or 8 for 128-wide tiles, so A's and B's tiles stay within WebGPU's default
+  // 16 KiB of workgroup memory.
+  const BK = Math.max(BM, BN) > 64 ? 8 : 16;
   const chunk = sliceChunk(spec.K, S);
   const e = spec.epilogue ?? { kind: 'store' };
   const ones = 'ones' in spec.b;
