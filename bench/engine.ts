@@ -21,7 +21,7 @@
  *
  * Usage: node --import tsx bench/engine.ts [--model dmm|dmamba|dc|dt] [--hidden-size D] [--context-length K]
  *        [--batches 64,1024] [--seconds 6] [--paths tfjs,fused] [--profile] [--eval-batch 400]
- *        [--gemm-tuning 256/4/128,1024/8/128/v]
+ *        [--gemm-tuning 256/4/128,1024/8/128]
  * Writes bench/results/engine-<backend>.json for DMM, engine-<model>-<backend>.json for the others ($OUT/… when OUT is
  * set).
  */
@@ -59,7 +59,7 @@ const flags = parseBenchFlags('engine', {
   'gemm-tuning': {
     type: 'list',
     default: [],
-    help: 'GPU product tilings to sweep on the fused path, each splitWorkgroups/maxTile/minWorkgroups[/v] (e.g. 1024/8/128/v)',
+    help: 'GPU product tilings to sweep on the fused path, each splitWorkgroups/maxTile/minWorkgroups (e.g. 1024/8/128)',
   },
 });
 
@@ -67,16 +67,12 @@ const flags = parseBenchFlags('engine', {
 function tunings(): (GemmTuning | null)[] {
   if (flags['gemm-tuning'].length === 0) return [null];
   return flags['gemm-tuning'].map((v: string) => {
-    const [splitWorkgroups, maxTile, minWorkgroups] = v.split('/').slice(0, 3).map(Number);
-    const vec = v.split('/')[3];
-    if (
-      ![splitWorkgroups, maxTile, minWorkgroups].every((x) => Number.isInteger(x) && x > 0) ||
-      ![undefined, 'v'].includes(vec)
-    )
+    const [splitWorkgroups, maxTile, minWorkgroups] = v.split('/').map(Number);
+    if (![splitWorkgroups, maxTile, minWorkgroups].every((x) => Number.isInteger(x) && x > 0))
       throw new Error(
-        `Error in bench/engine.ts: --gemm-tuning wants splitWorkgroups/maxTile/minWorkgroups[/v], got '${v}'.`,
+        `Error in bench/engine.ts: --gemm-tuning wants splitWorkgroups/maxTile/minWorkgroups, got '${v}'.`,
       );
-    return { splitWorkgroups, maxTile, minWorkgroups, vector: vec === 'v' };
+    return { splitWorkgroups, maxTile, minWorkgroups };
   });
 }
 
@@ -110,7 +106,7 @@ interface Row {
   gemmTuning?: GemmTuning;
 }
 
-const tuningLabel = (t: GemmTuning) => `${t.splitWorkgroups}/${t.maxTile}/${t.minWorkgroups}${t.vector ? '/v' : ''}`;
+const tuningLabel = (t: GemmTuning) => `${t.splitWorkgroups}/${t.maxTile}/${t.minWorkgroups}`;
 
 /** µs per launch of the fused program (alone). */
 async function profile(trainer: Trainer): Promise<{ label: string; us: number }[]> {

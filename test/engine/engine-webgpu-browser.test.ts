@@ -106,15 +106,6 @@ const CASES: (ParityCase & { label: string; gemmTuning?: Partial<GemmTuning> })[
     padded: true,
     gemmTuning: { splitWorkgroups: 4096, maxTile: 8, minWorkgroups: 1 },
   },
-  {
-    label: 'DMM, D 64, K 8, batch 6, 1 layer, products as vec4 tiles, 8 × 8 and 4 × 4 per thread, split',
-    config: { hiddenSize: 64, contextLength: 8, nLayer: 1 },
-    dims: HOPPER,
-    batch: 6,
-    seed: 20,
-    padded: true,
-    gemmTuning: { splitWorkgroups: 4096, maxTile: 8, minWorkgroups: 1, vector: true },
-  },
 ];
 
 before(setupBackend);

@@ -70,17 +70,11 @@ export interface GemmTuning {
   maxTile: number;
   /** Fewer workgroups than this (over all packed runs) and TM halves, trading arithmetic density for occupancy. */
   minWorkgroups: number;
-  /**
-   * Each thread's TM × TN outputs contiguous (rows ty·TM + p, columns tx·TN + q), read from workgroup memory
-   * as vec4s, where TM and TN are both ≥ 4; otherwise strided by 16 (rows ty + 16p, columns tx + 16q).
-   */
-  vector: boolean;
 }
 export const DEFAULT_GEMM_TUNING: Readonly<GemmTuning> = Object.freeze({
   splitWorkgroups: 256,
   maxTile: 4,
   minWorkgroups: 128,
-  vector: false,
 });
 let tuning: GemmTuning = { ...DEFAULT_GEMM_TUNING };
 
@@ -219,43 +213,14 @@ function wgsl(spec: GemmSpec, ctx?: { runs: number }): GpuDispatch[] {
   }[e.kind];
   const tilesM = Math.ceil(spec.M / BM);
   const tilesN = Math.ceil(spec.N / BN);
-  const vector = tuning.vector && TM >= 4 && TN >= 4;
-  // Tile rows in workgroup memory, padded where consecutive threads store down a column (A by m, B by n):
-  // unpadded, a warp's stores stride a multiple of 32 floats and hit one bank 16 times; with two floats of
-  // pad its 16 k's take the even (or odd) banks, the two rows of the warp the others. Vector reads keep rows
-  // 16-byte aligned, so there the pad is four floats (a 2-way conflict on those stores).
-  const pad = vector ? 4 : 2;
-  const AS = spec.a.major === 'm' ? BM + pad : BM;
-  const BS = !ones && (spec.b as { major: string }).major === 'n' ? BN + pad : BN;
-  const rowOf = vector ? (p: string) => `ty * ${TM}u + ${p}` : (p: string) => `ty + 16u * ${p}`;
-  const colOf = vector ? (q: string) => `tx * ${TN}u + ${q}` : (q: string) => `tx + 16u * ${q}`;
-  let tiles: string;
-  let inner: string;
-  if (vector) {
-    const lane = (i: number) => `${Math.floor(i / 4)}.${'xyzw'[i % 4]}`;
-    const fmas: string[] = [];
-    for (let p = 0; p < TM; p++)
-      for (let q = 0; q < TN; q++) fmas.push(`acc[${p * TN + q}] += a${lane(p)} * b${lane(q)};`);
-    tiles = `var<workgroup> As: array<vec4<f32>, ${(BK * AS) / 4}>;
-var<workgroup> Bs: array<vec4<f32>, ${(BK * BS) / 4}>;`;
-    inner = `let ab = (kk * ${AS}u + ty * ${TM}u) / 4u;
-      let bb = (kk * ${BS}u + tx * ${TN}u) / 4u;
-      ${Array.from({ length: TM / 4 }, (_, i) => `let a${i} = As[ab + ${i}u];`).join(' ')}
-      ${Array.from({ length: TN / 4 }, (_, i) => `let b${i} = Bs[bb + ${i}u];`).join(' ')}
-      ${fmas.join('\n      ')}`;
-  } else {
-    tiles = `var<workgroup> As: array<f32, ${BK * AS}>;
-var<workgroup> Bs: array<f32, ${BK * BS}>;`;
-    inner = `var av: array<f32, ${TM}>;
-      for (var p = 0u; p < ${TM}u; p++) { av[p] = As[kk * ${AS}u + ${rowOf('p')}]; }
-      for (var q = 0u; q < ${TN}u; q++) {
-        let bv = Bs[kk * ${BS}u + ${colOf('q')}];
-        for (var p = 0u; p < ${TM}u; p++) { acc[p * ${TN}u + q] += av[p] * bv; }
-      }`;
-  }
-  const put = (arr: string, idx: string) => (vector ? `${arr}[(${idx}) / 4u][(${idx}) % 4u]` : `${arr}[${idx}]`);
+  // Tile rows in workgroup memory, padded by two floats where consecutive threads store down a column (A by
+  // m, B by n): unpadded, a warp's stores stride a multiple of 32 floats and hit one bank 16 times; with the
+  // pad, its 16 k's take the even (or odd) banks, the two rows of the warp the others.
+  const AS = spec.a.major === 'm' ? BM + 2 : BM;
+  const BS = !ones && (spec.b as { major: string }).major === 'n' ? BN + 2 : BN;
   const code = `${HEADER}${fns.join('')}
-${tiles}
+var<workgroup> As: array<f32, ${BK * AS}>;
+var<workgroup> Bs: array<f32, ${BK * BS}>;
 @compute @workgroup_size(16, 16)
 fn main(${ENTRY_ARGS}) {
   let tx = lid.x;
@@ -268,18 +233,23 @@ fn main(${ENTRY_ARGS}) {
   let k1 = min(${spec.K}u, kBegin + ${chunk}u);
   var acc: array<f32, ${TM * TN}>;
   for (var k0 = kBegin; k0 < k1; k0 += ${BK}u) {
-    for (var i = tid; i < ${BM * BK}u; i += 256u) { ${aLoad} ${put('As', `ki * ${AS}u + mi`)} = v; }
-    for (var i = tid; i < ${BN * BK}u; i += 256u) { ${bLoad} ${put('Bs', `ki * ${BS}u + ni`)} = v; }
+    for (var i = tid; i < ${BM * BK}u; i += 256u) { ${aLoad} As[ki * ${AS}u + mi] = v; }
+    for (var i = tid; i < ${BN * BK}u; i += 256u) { ${bLoad} Bs[ki * ${BS}u + ni] = v; }
     workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk++) {
-      ${inner}
+      var av: array<f32, ${TM}>;
+      for (var p = 0u; p < ${TM}u; p++) { av[p] = As[kk * ${AS}u + ty + 16u * p]; }
+      for (var q = 0u; q < ${TN}u; q++) {
+        let bv = Bs[kk * ${BS}u + tx + 16u * q];
+        for (var p = 0u; p < ${TM}u; p++) { acc[p * ${TN}u + q] += av[p] * bv; }
+      }
     }
     workgroupBarrier();
   }
   for (var p = 0u; p < ${TM}u; p++) {
     for (var q = 0u; q < ${TN}u; q++) {
-      let m = m0 + ${rowOf('p')};
-      let n = n0 + ${colOf('q')};
+      let m = m0 + ty + 16u * p;
+      let n = n0 + tx + 16u * q;
       if (m < ${spec.M}u && n < ${spec.N}u) {
         var v = acc[p * ${TN}u + q];
         ${bias}
