@@ -61,7 +61,7 @@ export function sliceChunk(K: number, splits: number): number {
 
 /**
  * The GPU tiling's three knobs. `bench/engine.ts --gemm-tuning` sweeps them on the host at hand; the defaults are
- * the best whole-step rate measured on the H200 (docs/engine.md, Speed).
+ * the best whole-step rate of the sweep on the H200 (docs/engine.md, Speed; bench/results/h200-2026-12-03-tuning/).
  */
 export interface GemmTuning {
   /** Workgroups a weight-gradient product should fill, by splitting its reduction over tokens. */
@@ -72,7 +72,7 @@ export interface GemmTuning {
   minWorkgroups: number;
 }
 export const DEFAULT_GEMM_TUNING: Readonly<GemmTuning> = Object.freeze({
-  splitWorkgroups: 256,
+  splitWorkgroups: 1024,
   maxTile: 4,
   minWorkgroups: 128,
 });
