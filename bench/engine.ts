@@ -31,7 +31,7 @@ import { BatchSampler } from '../src/data/sampler';
 import { createModel, maskedActionLoss } from '../src/models';
 import { EngineForward } from '../src/engine/forward';
 import { CpuExecutor } from '../src/engine/cpu/executor';
-import { DEFAULT_GEMM_TUNING, setGemmTuning, type GemmSpec, type GemmTuning } from '../src/engine/kernels/gemm';
+import { setGemmTuning, type GemmSpec, type GemmTuning } from '../src/engine/kernels/gemm';
 import type { Program } from '../src/engine/program';
 import { WebGpuExecutor } from '../src/engine/webgpu/executor';
 import { Trainer, engineModelOf, type EngineChoice } from '../src/train/trainer';
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       path === 'fused' && backend === 'webgpu' ? tunings().map((t) => ({ path, t })) : [{ path, t: null }],
     );
     for (const { path, t: tune } of variants) {
-      setGemmTuning(tune ?? {});
+      const applied = setGemmTuning(tune ?? {});
       const train = resolveTrainConfig({ batchSize: B, learningRate: 1e-4, warmupSteps: 10000 });
       const model = createModel(MODEL, CONFIG as never, HOPPER, 1);
       const sampler = new BatchSampler(syntheticDataset(HOPPER.stateDim, HOPPER.actDim, 2), {
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
         r.achievedGflops = r.gemmGflopPerStep * r.stepsPerSecond;
         if (session.executor instanceof WebGpuExecutor) {
           r.dispatchesPerStep = session.executor.dispatchCount;
-          r.gemmTuning = { ...DEFAULT_GEMM_TUNING, ...tune };
+          r.gemmTuning = applied;
         }
         if (flags.profile) profiles[tune ? `B=${B} ${tuningLabel(r.gemmTuning!)}` : `B=${B}`] = await profile(trainer);
       }

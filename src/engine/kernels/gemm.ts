@@ -78,11 +78,12 @@ export const DEFAULT_GEMM_TUNING: Readonly<GemmTuning> = Object.freeze({
 });
 let tuning: GemmTuning = { ...DEFAULT_GEMM_TUNING };
 
-/** Sets the knobs for programs built from now on (benchmarks only; `{}` restores the defaults). */
-export function setGemmTuning(t: Partial<GemmTuning>): void {
+/** Sets the knobs for programs built from now on (benchmarks only; `{}` restores the defaults); returns them. */
+export function setGemmTuning(t: Partial<GemmTuning>): Readonly<GemmTuning> {
   tuning = { ...DEFAULT_GEMM_TUNING, ...t };
   if (![1, 2, 4, 8].includes(tuning.maxTile))
     throw new Error(`Error in setGemmTuning: maxTile must be 1, 2, 4 or 8, got ${tuning.maxTile}.`);
+  return { ...tuning };
 }
 
 /** How many reduction slices a weight-gradient product gets on the GPU: enough workgroups to fill it. */
